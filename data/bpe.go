@@ -1,0 +1,259 @@
+package data
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// WordMark starts every word, as in SentencePiece, so that decoding can
+// restore the spaces exactly: "four hundred" → "▁four", "▁hundred".
+const WordMark = "▁"
+
+// SpecialTokens are the first four entries of every vocabulary, at the ids
+// PadID, UnkID, BosID and EosID.
+var SpecialTokens = []string{"<pad>", "<unk>", "<s>", "</s>"}
+
+// BPE is a byte-pair-encoding subword tokenizer (Sennrich, Haddow & Birch,
+// 2016) over Unicode characters. Text is split at whitespace; each word,
+// prefixed with WordMark, starts as a sequence of characters, and the learned
+// merges are applied in the order they were learned. With no merges it is a
+// character tokenizer. Decoding joins the tokens and turns WordMark back into
+// spaces, so Decode(Encode(s)) == s for text with single spaces between
+// words and none at the ends.
+type BPE struct {
+	Merges [][2]string `json:"merges"`
+	Vocab  []string    `json:"vocab"` // id → token; SpecialTokens first
+
+	ids   map[string]int
+	ranks map[[2]string]int
+	cache map[string][]int
+}
+
+// LearnBPE learns up to merges merge rules from texts: it repeatedly joins
+// the most frequent adjacent pair of symbols (ties broken by the pair's
+// text, so learning is deterministic). The vocabulary holds the special
+// tokens, every character seen, then one token per merge.
+func LearnBPE(texts []string, merges int) *BPE {
+	// Distinct words with their counts, as symbol-id sequences.
+	sym := map[string]int{}
+	var names []string
+	intern := func(s string) int {
+		if id, ok := sym[s]; ok {
+			return id
+		}
+		sym[s] = len(names)
+		names = append(names, s)
+		return sym[s]
+	}
+	counts := map[string]int{}
+	for _, t := range texts {
+		for _, w := range strings.Fields(t) {
+			counts[WordMark+w]++
+		}
+	}
+	keys := make([]string, 0, len(counts))
+	for w := range counts {
+		keys = append(keys, w)
+	}
+	sort.Strings(keys)
+	chars := map[string]bool{}
+	words := make([][]int, len(keys))
+	freq := make([]int, len(keys))
+	for _, w := range keys {
+		for _, r := range w {
+			chars[string(r)] = true
+		}
+	}
+	charList := make([]string, 0, len(chars))
+	for c := range chars {
+		charList = append(charList, c)
+	}
+	sort.Strings(charList)
+	for _, c := range charList {
+		intern(c)
+	}
+	for i, w := range keys {
+		for _, r := range w {
+			words[i] = append(words[i], sym[string(r)])
+		}
+		freq[i] = counts[w]
+	}
+	t := &BPE{Vocab: append(append([]string(nil), SpecialTokens...), charList...)}
+	for len(t.Merges) < merges {
+		pairs := map[uint64]int{}
+		for i, w := range words {
+			for j := 0; j+1 < len(w); j++ {
+				pairs[uint64(w[j])<<32|uint64(w[j+1])] += freq[i]
+			}
+		}
+		var best uint64
+		bestN := 0
+		for p, n := range pairs {
+			if n > bestN || (n == bestN && pairText(names, p) < pairText(names, best)) {
+				best, bestN = p, n
+			}
+		}
+		if bestN < 2 {
+			break
+		}
+		a, b := int(best>>32), int(best&0xffffffff)
+		joined := names[a] + names[b]
+		if _, seen := sym[joined]; !seen {
+			t.Vocab = append(t.Vocab, joined)
+		}
+		m := intern(joined)
+		t.Merges = append(t.Merges, [2]string{names[a], names[b]})
+		for i, w := range words {
+			out := w[:0]
+			for j := 0; j < len(w); j++ {
+				if j+1 < len(w) && w[j] == a && w[j+1] == b {
+					out = append(out, m)
+					j++
+				} else {
+					out = append(out, w[j])
+				}
+			}
+			words[i] = out
+		}
+	}
+	t.index()
+	return t
+}
+
+func pairText(names []string, p uint64) string {
+	return names[p>>32] + " " + names[p&0xffffffff]
+}
+
+func (t *BPE) index() {
+	t.ids = make(map[string]int, len(t.Vocab))
+	for i, v := range t.Vocab {
+		t.ids[v] = i
+	}
+	t.ranks = make(map[[2]string]int, len(t.Merges))
+	for i, m := range t.Merges {
+		t.ranks[m] = i
+	}
+	t.cache = map[string][]int{}
+}
+
+// Size is the vocabulary size.
+func (t *BPE) Size() int { return len(t.Vocab) }
+
+// Encode splits text into token ids (without BosID or EosID). Characters
+// never seen in training become UnkID.
+func (t *BPE) Encode(text string) []int {
+	var out []int
+	for _, w := range strings.Fields(text) {
+		out = append(out, t.encodeWord(WordMark+w)...)
+	}
+	return out
+}
+
+func (t *BPE) encodeWord(w string) []int {
+	if ids, ok := t.cache[w]; ok {
+		return ids
+	}
+	parts := make([]string, 0, len(w))
+	for _, r := range w {
+		parts = append(parts, string(r))
+	}
+	for len(parts) > 1 {
+		best, at := -1, -1
+		for j := 0; j+1 < len(parts); j++ {
+			if r, ok := t.ranks[[2]string{parts[j], parts[j+1]}]; ok && (best < 0 || r < best) {
+				best, at = r, j
+			}
+		}
+		if at < 0 {
+			break
+		}
+		m := t.Merges[best]
+		out := parts[:0]
+		for j := 0; j < len(parts); j++ {
+			if j+1 < len(parts) && parts[j] == m[0] && parts[j+1] == m[1] {
+				out = append(out, m[0]+m[1])
+				j++
+			} else {
+				out = append(out, parts[j])
+			}
+		}
+		parts = out
+	}
+	ids := make([]int, len(parts))
+	for i, p := range parts {
+		id, ok := t.ids[p]
+		if !ok {
+			id = UnkID
+		}
+		ids[i] = id
+	}
+	if len(t.cache) < 1<<20 {
+		t.cache[w] = ids
+	}
+	return ids
+}
+
+// Tokens returns the token strings of ids.
+func (t *BPE) Tokens(ids []int) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		if id >= 0 && id < len(t.Vocab) {
+			out[i] = t.Vocab[id]
+		} else {
+			out[i] = SpecialTokens[UnkID]
+		}
+	}
+	return out
+}
+
+// Decode turns ids back into text, dropping special tokens other than
+// UnkID.
+func (t *BPE) Decode(ids []int) string {
+	var b strings.Builder
+	for i, tok := range t.Tokens(ids) {
+		if ids[i] < len(SpecialTokens) && ids[i] != UnkID {
+			continue
+		}
+		b.WriteString(tok)
+	}
+	return strings.TrimPrefix(strings.ReplaceAll(b.String(), WordMark, " "), " ")
+}
+
+// Save writes the tokenizer as JSON.
+func (t *BPE) Save(path string) error {
+	b, err := json.MarshalIndent(t, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// LoadBPE reads a tokenizer written by Save.
+func LoadBPE(path string) (*BPE, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t := &BPE{}
+	if err := json.Unmarshal(b, t); err != nil {
+		return nil, fmt.Errorf("%s: not a tokenizer file: %w", path, err)
+	}
+	if len(t.Vocab) < len(SpecialTokens) {
+		return nil, fmt.Errorf("%s: vocabulary has %d tokens, fewer than the %d special tokens", path, len(t.Vocab), len(SpecialTokens))
+	}
+	for i, s := range SpecialTokens {
+		if t.Vocab[i] != s {
+			return nil, fmt.Errorf("%s: token %d is %q, want special token %q", path, i, t.Vocab[i], s)
+		}
+	}
+	t.index()
+	for _, m := range t.Merges {
+		if _, ok := t.ids[m[0]+m[1]]; !ok {
+			return nil, fmt.Errorf("%s: merge %q+%q has no vocabulary entry", path, m[0], m[1])
+		}
+	}
+	return t, nil
+}

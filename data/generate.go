@@ -1,0 +1,113 @@
+package data
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pair is one aligned source/target sentence pair.
+type Pair struct{ Src, Tgt string }
+
+// splitmix64 is a tiny, fully specified generator, so that generated
+// datasets are identical on every platform and Go version.
+type splitmix64 uint64
+
+func (s *splitmix64) next() uint64 {
+	*s += 0x9e3779b97f4a7c15
+	z := uint64(*s)
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// intn returns a value in [0, n).
+func (s *splitmix64) intn(n int) int { return int(s.next() % uint64(n)) }
+
+// numberSplitSeed fixes the number split for everyone.
+const numberSplitSeed = 20261121
+
+// NumberSplit partitions 0..999,999 deterministically: a fixed permutation
+// puts testSize numbers in test, the next validSize in valid and the rest in
+// train, so that no number is in two splits.
+func NumberSplit(validSize, testSize int) (train, valid, test []int) {
+	perm := make([]int, MaxNumber+1)
+	for i := range perm {
+		perm[i] = i
+	}
+	rng := splitmix64(numberSplitSeed)
+	for i := len(perm) - 1; i > 0; i-- {
+		j := rng.intn(i + 1)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	return perm[testSize+validSize:], perm[testSize : testSize+validSize], perm[:testSize]
+}
+
+// Generated describes a dataset the project makes itself.
+type Generated struct {
+	// Task is "numbers" (English number words to German ones), "copy" or
+	// "reverse" (sequences of letters).
+	Task      string `yaml:"task"`
+	TrainSize int    `yaml:"train_size"` // pairs drawn for training (numbers: ≤ 998,000 with default splits)
+	ValidSize int    `yaml:"valid_size"`
+	TestSize  int    `yaml:"test_size"`
+	// MinLen, MaxLen and Alphabet shape the copy and reverse tasks.
+	MinLen   int   `yaml:"min_len"`
+	MaxLen   int   `yaml:"max_len"`
+	Alphabet int   `yaml:"alphabet"`
+	Seed     int64 `yaml:"seed"`
+}
+
+// GeneratedTasks lists the tasks Generate knows.
+var GeneratedTasks = []string{"numbers", "copy", "reverse"}
+
+// Generate makes the train, valid and test pairs of g.
+func Generate(g Generated) (train, valid, test []Pair, err error) {
+	switch g.Task {
+	case "numbers":
+		if g.ValidSize+g.TestSize > MaxNumber {
+			return nil, nil, nil, fmt.Errorf("valid_size + test_size exceeds %d numbers", MaxNumber+1)
+		}
+		tr, va, te := NumberSplit(g.ValidSize, g.TestSize)
+		if g.TrainSize > 0 && g.TrainSize < len(tr) {
+			tr = tr[:g.TrainSize]
+		}
+		return numberPairs(tr), numberPairs(va), numberPairs(te), nil
+	case "copy", "reverse":
+		if g.MinLen < 1 || g.MaxLen < g.MinLen || g.Alphabet < 2 || g.Alphabet > 26 {
+			return nil, nil, nil, fmt.Errorf("%s task needs 1 ≤ min_len ≤ max_len and 2 ≤ alphabet ≤ 26", g.Task)
+		}
+		rng := splitmix64(g.Seed)
+		gen := func(n int) []Pair { return symbolPairs(&rng, g, n) }
+		return gen(g.TrainSize), gen(g.ValidSize), gen(g.TestSize), nil
+	}
+	return nil, nil, nil, fmt.Errorf("unknown generated task %q (want one of %v)", g.Task, GeneratedTasks)
+}
+
+func numberPairs(ns []int) []Pair {
+	out := make([]Pair, len(ns))
+	for i, n := range ns {
+		out[i] = Pair{EnglishNumber(n), GermanNumber(n)}
+	}
+	return out
+}
+
+// symbolPairs makes sequences of space-separated letters and their copy or
+// reversal.
+func symbolPairs(rng *splitmix64, g Generated, n int) []Pair {
+	out := make([]Pair, n)
+	for i := range out {
+		l := g.MinLen + rng.intn(g.MaxLen-g.MinLen+1)
+		sym := make([]string, l)
+		for j := range sym {
+			sym[j] = string(rune('a' + rng.intn(g.Alphabet)))
+		}
+		src := strings.Join(sym, " ")
+		if g.Task == "reverse" {
+			for a, b := 0, len(sym)-1; a < b; a, b = a+1, b-1 {
+				sym[a], sym[b] = sym[b], sym[a]
+			}
+		}
+		out[i] = Pair{src, strings.Join(sym, " ")}
+	}
+	return out
+}

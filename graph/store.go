@@ -1,0 +1,143 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+
+	"gorgonia.org/tensor"
+)
+
+// Store owns a model's learnable tensors, keyed by hierarchical names such as
+// "encoder.layers.0.self_attn.q_proj.weight". Names keep their creation
+// order, which fixes the order of parameters everywhere (optimizer state,
+// checkpoints, reports).
+type Store struct {
+	dtype tensor.Dtype
+	rng   *rand.Rand
+	// WeightInit initialises matrices created with Add(name, nil, ...);
+	// it defaults to XavierUniform(1).
+	WeightInit Initializer
+	names      []string
+	vals       map[string]*tensor.Dense
+}
+
+// NewStore returns an empty store whose tensors have dtype dt (tensor.Float32
+// or tensor.Float64) and whose initial values are drawn from a generator
+// seeded with seed.
+func NewStore(dt tensor.Dtype, seed int64) *Store {
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		panic(fmt.Sprintf("graph: unsupported dtype %v", dt))
+	}
+	return &Store{dtype: dt, rng: rand.New(rand.NewSource(seed)), WeightInit: XavierUniform(1), vals: map[string]*tensor.Dense{}}
+}
+
+// Dtype is the element type of every tensor in the store.
+func (s *Store) Dtype() tensor.Dtype { return s.dtype }
+
+// Add creates the parameter name with the given shape, initialised by init
+// (nil means the store's WeightInit), and returns it. Adding a name twice
+// returns the existing tensor when the shapes agree, which is how tied
+// weights are shared; a shape conflict panics, since it is a programming error.
+func (s *Store) Add(name string, init Initializer, shape ...int) *tensor.Dense {
+	if t, ok := s.vals[name]; ok {
+		if !t.Shape().Eq(tensor.Shape(shape)) {
+			panic(fmt.Sprintf("graph: parameter %s exists with shape %v, asked for %v", name, t.Shape(), shape))
+		}
+		return t
+	}
+	if init == nil {
+		init = s.WeightInit
+	}
+	t := FromFloat64s(s.dtype, init(s.rng, shape), shape...)
+	s.names = append(s.names, name)
+	s.vals[name] = t
+	return t
+}
+
+// Get returns the parameter name, or nil if there is none.
+func (s *Store) Get(name string) *tensor.Dense { return s.vals[name] }
+
+// Names lists the parameter names in creation order.
+func (s *Store) Names() []string { return append([]string(nil), s.names...) }
+
+// Len is the number of parameter tensors.
+func (s *Store) Len() int { return len(s.names) }
+
+// NumElements is the number of scalar parameters.
+func (s *Store) NumElements() int {
+	n := 0
+	for _, t := range s.vals {
+		n += t.Shape().TotalSize()
+	}
+	return n
+}
+
+// Load copies values into existing parameters. Every parameter must be
+// present with the right shape, and no unknown name may appear; the error
+// names the first offending tensor. Values of another float dtype are converted.
+func (s *Store) Load(vals map[string]*tensor.Dense) error {
+	var unknown []string
+	for name := range vals {
+		if _, ok := s.vals[name]; !ok {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("unexpected tensor %q (the model has no such parameter)", unknown[0])
+	}
+	for _, name := range s.names {
+		v, ok := vals[name]
+		if !ok {
+			return fmt.Errorf("missing tensor %q", name)
+		}
+		dst := s.vals[name]
+		if !v.Shape().Eq(dst.Shape()) {
+			return fmt.Errorf("tensor %q has shape %v, the model expects %v", name, v.Shape(), dst.Shape())
+		}
+		copy64To(dst, Float64s(v))
+	}
+	return nil
+}
+
+// FromFloat64s builds a tensor of dtype dt and the given shape from float64 values.
+func FromFloat64s(dt tensor.Dtype, v []float64, shape ...int) *tensor.Dense {
+	t := tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
+	copy64To(t, v)
+	return t
+}
+
+// Zeroed returns a zero tensor of dtype dt and the given shape.
+func Zeroed(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
+}
+
+func copy64To(t *tensor.Dense, v []float64) {
+	switch d := t.Data().(type) {
+	case []float64:
+		copy(d, v)
+	case []float32:
+		for i := range d {
+			d[i] = float32(v[i])
+		}
+	default:
+		panic(fmt.Sprintf("graph: unsupported dtype %v", t.Dtype()))
+	}
+}
+
+// Float64s returns a float32 or float64 tensor's data as float64 values (a
+// copy for float32, the backing slice for float64).
+func Float64s(t *tensor.Dense) []float64 {
+	switch d := t.Data().(type) {
+	case []float64:
+		return d
+	case []float32:
+		v := make([]float64, len(d))
+		for i, x := range d {
+			v[i] = float64(x)
+		}
+		return v
+	}
+	panic(fmt.Sprintf("graph: unsupported dtype %v", t.Dtype()))
+}

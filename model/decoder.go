@@ -1,0 +1,88 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/layers"
+)
+
+// DecoderLayer is masked self-attention, cross-attention over the encoder's
+// output (the memory), and a feed-forward network, each with its residual
+// connection, dropout and layer norm (post-LN or pre-LN as in EncoderLayer).
+type DecoderLayer struct {
+	Name                string
+	SelfAttn, CrossAttn layers.MultiHeadAttention
+	FF                  layers.FeedForward
+	Norm1, Norm2, Norm3 layers.LayerNorm
+	NormFirst           bool
+	Dropout             float64
+}
+
+func newDecoderLayer(name string, c Config) DecoderLayer {
+	norm := func(i int) layers.LayerNorm {
+		return layers.LayerNorm{Name: fmt.Sprintf("%s.norm%d", name, i), Dim: c.DModel, Eps: c.LayerNormEps}
+	}
+	return DecoderLayer{
+		Name:      name,
+		SelfAttn:  layers.MultiHeadAttention{Name: name + ".self_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout},
+		CrossAttn: layers.MultiHeadAttention{Name: name + ".multihead_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout},
+		FF:        layers.FeedForward{Name: name, DModel: c.DModel, Hidden: c.FFDim, Activation: c.Activation, Dropout: c.Dropout},
+		Norm1:     norm(1), Norm2: norm(2), Norm3: norm(3),
+		NormFirst: c.NormFirst,
+		Dropout:   c.Dropout,
+	}
+}
+
+// Forward maps the target stream x [batch·tgtLen, d] given the memory
+// [batch·srcLen, d]. selfMask [batch, 1, tgtLen, tgtLen] is causal plus
+// target padding; crossMask [batch, 1, tgtLen, srcLen] hides source padding.
+// Attention weights are marked as Name+".self_attn.weights" and
+// Name+".multihead_attn.weights".
+func (l DecoderLayer) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen, srcLen int, selfMask, crossMask *G.Node) *G.Node {
+	self := func(h *G.Node) *G.Node {
+		out, w := l.SelfAttn.Forward(b, h, h, batch, tgtLen, tgtLen, selfMask)
+		b.Mark(l.SelfAttn.Name+".weights", w)
+		return out
+	}
+	cross := func(h *G.Node) *G.Node {
+		out, w := l.CrossAttn.Forward(b, h, memory, batch, tgtLen, srcLen, crossMask)
+		b.Mark(l.CrossAttn.Name+".weights", w)
+		return out
+	}
+	ff := func(h *G.Node) *G.Node { return l.FF.Forward(b, h) }
+	x = residual(b, x, l.Norm1, l.NormFirst, l.Dropout, self)
+	x = residual(b, x, l.Norm2, l.NormFirst, l.Dropout, cross)
+	return residual(b, x, l.Norm3, l.NormFirst, l.Dropout, ff)
+}
+
+// Decoder is a stack of decoder layers with an optional final layer norm.
+type Decoder struct {
+	Layers []DecoderLayer
+	Norm   *layers.LayerNorm
+}
+
+// NewDecoder describes a decoder stack named name from c.
+func NewDecoder(name string, c Config) Decoder {
+	d := Decoder{}
+	for i := 0; i < c.DecoderLayers; i++ {
+		d.Layers = append(d.Layers, newDecoderLayer(fmt.Sprintf("%s.layers.%d", name, i), c))
+	}
+	if c.FinalNorm {
+		d.Norm = &layers.LayerNorm{Name: name + ".norm", Dim: c.DModel, Eps: c.LayerNormEps}
+	}
+	return d
+}
+
+// Forward runs the stack.
+func (d Decoder) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen, srcLen int, selfMask, crossMask *G.Node) *G.Node {
+	for _, l := range d.Layers {
+		x = l.Forward(b, x, memory, batch, tgtLen, srcLen, selfMask, crossMask)
+	}
+	if d.Norm != nil {
+		x = d.Norm.Forward(b, x)
+	}
+	return x
+}

@@ -1,0 +1,181 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/layers"
+)
+
+// Transformer is the encoder-decoder model: source and target embeddings
+// scaled by √d with positions added, the encoder and decoder stacks, and the
+// output projection to target-vocabulary scores. Its weights live in Store.
+type Transformer struct {
+	Config             Config
+	Store              *graph.Store
+	SrcEmbed, TgtEmbed layers.Embedding
+	SrcPos, TgtPos     layers.PositionalEncoding
+	Encoder            Encoder
+	Decoder            Decoder
+	// Output projects to the target vocabulary unless Config.TieOutput is
+	// set; then the target embedding is used with the bias OutputBias.
+	Output     layers.Linear
+	OutputBias string
+}
+
+// New describes the model of c and creates its parameters, in dtype dt
+// (tensor.Float32 for training, tensor.Float64 for gradient checks),
+// initialised from seed.
+func New(c Config, dt tensor.Dtype, seed int64) (*Transformer, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if c.SrcVocab <= 0 || c.TgtVocab <= 0 {
+		return nil, fmt.Errorf("model: vocabulary sizes must be positive (source %d, target %d)", c.SrcVocab, c.TgtVocab)
+	}
+	init, _ := graph.InitByName(c.Init)
+	store := graph.NewStore(dt, seed)
+	store.WeightInit = init
+	m := &Transformer{Config: c, Store: store,
+		SrcEmbed:   layers.Embedding{Name: "src_embed", Vocab: c.SrcVocab, DModel: c.DModel},
+		TgtEmbed:   layers.Embedding{Name: "tgt_embed", Vocab: c.TgtVocab, DModel: c.DModel},
+		Encoder:    NewEncoder("encoder", c),
+		Decoder:    NewDecoder("decoder", c),
+		Output:     layers.Linear{Name: "output_projection", In: c.DModel, Out: c.TgtVocab},
+		OutputBias: "output_projection.bias",
+	}
+	if c.ShareEmbeddings {
+		m.SrcEmbed.Name, m.TgtEmbed.Name = "shared_embed", "shared_embed"
+	}
+	m.SrcPos, _ = layers.NewPositions(c.Positions, "src_pos", c.DModel, c.MaxPositions)
+	m.TgtPos, _ = layers.NewPositions(c.Positions, "tgt_pos", c.DModel, c.MaxPositions)
+	// Build a one-token graph once so that every parameter exists, in a
+	// fixed order, before training or loading.
+	err := graph.Build(func() {
+		b := graph.NewBuilder(store, false)
+		m.Forward(b, m.NewInputs(b, 1, 1, 1))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Inputs are the input nodes of one graph shape: token ids and additive
+// attention masks (see graph.AttentionMask). Memory is set only in
+// decoder-only graphs.
+type Inputs struct {
+	Batch, SrcLen, TgtLen       int
+	Src, Tgt                    *G.Node
+	SrcMask, TgtMask, CrossMask *G.Node
+	Memory                      *G.Node
+}
+
+// NewInputs adds the inputs of a batch of the given shape to b.
+func (m *Transformer) NewInputs(b *graph.Builder, batch, srcLen, tgtLen int) *Inputs {
+	return &Inputs{Batch: batch, SrcLen: srcLen, TgtLen: tgtLen,
+		Src:       b.IntInput("src", batch*srcLen),
+		Tgt:       b.IntInput("tgt", batch*tgtLen),
+		SrcMask:   b.Input("src_mask", batch, 1, srcLen, srcLen),
+		TgtMask:   b.Input("tgt_mask", batch, 1, tgtLen, tgtLen),
+		CrossMask: b.Input("cross_mask", batch, 1, tgtLen, srcLen),
+	}
+}
+
+// NewDecoderInputs adds the inputs of a decoder-only graph, whose encoder
+// output arrives as the input Memory [batch·srcLen, d].
+func (m *Transformer) NewDecoderInputs(b *graph.Builder, batch, srcLen, tgtLen int) *Inputs {
+	in := m.NewInputs(b, batch, srcLen, tgtLen)
+	in.Memory = b.Input("memory", batch*srcLen, m.Config.DModel)
+	return in
+}
+
+// Bind gives the inputs fresh values for source ids src [Batch·SrcLen] and
+// decoder input ids tgt [Batch·TgtLen] (nil in encoder-only graphs), and
+// derives the masks from padding. Fresh tensors are bound every time
+// because a forward-only machine may overwrite its inputs.
+func (in *Inputs) Bind(src, tgt []int) error {
+	dt := in.SrcMask.Dtype()
+	srcPad := padFlags(src)
+	if err := G.Let(in.Src, intTensor(src)); err != nil {
+		return err
+	}
+	if err := G.Let(in.SrcMask, graph.AttentionMask(dt, in.Batch, in.SrcLen, in.SrcLen, srcPad, false)); err != nil {
+		return err
+	}
+	if tgt == nil {
+		return nil
+	}
+	if err := G.Let(in.Tgt, intTensor(tgt)); err != nil {
+		return err
+	}
+	if err := G.Let(in.TgtMask, graph.AttentionMask(dt, in.Batch, in.TgtLen, in.TgtLen, padFlags(tgt), true)); err != nil {
+		return err
+	}
+	return G.Let(in.CrossMask, graph.AttentionMask(dt, in.Batch, in.TgtLen, in.SrcLen, srcPad, false))
+}
+
+func padFlags(ids []int) []bool {
+	f := make([]bool, len(ids))
+	for i, id := range ids {
+		f[i] = id == data.PadID
+	}
+	return f
+}
+
+func intTensor(ids []int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(len(ids)), tensor.WithBacking(append([]int(nil), ids...)))
+}
+
+// Encode embeds the source and runs the encoder, giving the memory
+// [Batch·SrcLen, d].
+func (m *Transformer) Encode(b *graph.Builder, in *Inputs) *G.Node {
+	x := m.SrcEmbed.Forward(b, in.Src)
+	x = b.Dropout(m.SrcPos.Encode(b, x, in.Batch, in.SrcLen), m.Config.Dropout)
+	return b.Mark("memory", m.Encoder.Forward(b, x, in.Batch, in.SrcLen, in.SrcMask))
+}
+
+// Decode embeds the decoder input, runs the decoder over memory, and
+// projects to target-vocabulary scores [Batch·TgtLen, TgtVocab] (marked
+// "logits").
+func (m *Transformer) Decode(b *graph.Builder, in *Inputs, memory *G.Node) *G.Node {
+	y := m.TgtEmbed.Forward(b, in.Tgt)
+	y = b.Dropout(m.TgtPos.Encode(b, y, in.Batch, in.TgtLen), m.Config.Dropout)
+	h := m.Decoder.Forward(b, y, memory, in.Batch, in.TgtLen, in.SrcLen, in.TgtMask, in.CrossMask)
+	var logits *G.Node
+	if m.Config.TieOutput {
+		bias := b.Param(m.OutputBias, graph.Zeros, m.Config.TgtVocab)
+		logits = G.Must(G.BroadcastAdd(m.TgtEmbed.Project(b, h), bias, nil, []byte{0}))
+	} else {
+		logits = m.Output.Forward(b, h)
+	}
+	return b.Mark("logits", logits)
+}
+
+// Forward is Decode(Encode(...)): teacher-forced scores for a whole batch.
+func (m *Transformer) Forward(b *graph.Builder, in *Inputs) *G.Node {
+	return m.Decode(b, in, m.Encode(b, in))
+}
+
+// ParamCounts returns the number of scalar parameters per top-level module
+// ("encoder", "decoder", "src_embed", ...), plus "total".
+func (m *Transformer) ParamCounts() map[string]int {
+	out := map[string]int{}
+	for _, name := range m.Store.Names() {
+		n := m.Store.Get(name).Shape().TotalSize()
+		top := name
+		for i, r := range name {
+			if r == '.' {
+				top = name[:i]
+				break
+			}
+		}
+		out[top] += n
+		out["total"] += n
+	}
+	return out
+}
