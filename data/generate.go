@@ -60,27 +60,40 @@ type Generated struct {
 // GeneratedTasks lists the tasks Generate knows.
 var GeneratedTasks = []string{"numbers", "copy", "reverse"}
 
-// Generate makes the train, valid and test pairs of g.
-func Generate(g Generated) (train, valid, test []Pair, err error) {
+// Validate checks the task name and its sizes without generating anything.
+func (g Generated) Validate() error {
 	switch g.Task {
 	case "numbers":
 		if g.ValidSize+g.TestSize > MaxNumber {
-			return nil, nil, nil, fmt.Errorf("valid_size + test_size exceeds %d numbers", MaxNumber+1)
+			return fmt.Errorf("valid_size + test_size exceeds %d numbers", MaxNumber+1)
 		}
+		return nil
+	case "copy", "reverse":
+		if g.MinLen < 1 || g.MaxLen < g.MinLen || g.Alphabet < 2 || g.Alphabet > 26 {
+			return fmt.Errorf("%s task needs 1 ≤ min_len ≤ max_len and 2 ≤ alphabet ≤ 26", g.Task)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown generated task %q (want one of %v)", g.Task, GeneratedTasks)
+}
+
+// Generate makes the train, valid and test pairs of g.
+func Generate(g Generated) (train, valid, test []Pair, err error) {
+	if err := g.Validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	switch g.Task {
+	case "numbers":
 		tr, va, te := NumberSplit(g.ValidSize, g.TestSize)
 		if g.TrainSize > 0 && g.TrainSize < len(tr) {
 			tr = tr[:g.TrainSize]
 		}
 		return numberPairs(tr), numberPairs(va), numberPairs(te), nil
-	case "copy", "reverse":
-		if g.MinLen < 1 || g.MaxLen < g.MinLen || g.Alphabet < 2 || g.Alphabet > 26 {
-			return nil, nil, nil, fmt.Errorf("%s task needs 1 ≤ min_len ≤ max_len and 2 ≤ alphabet ≤ 26", g.Task)
-		}
+	default:
 		rng := splitmix64(g.Seed)
 		gen := func(n int) []Pair { return symbolPairs(&rng, g, n) }
 		return gen(g.TrainSize), gen(g.ValidSize), gen(g.TestSize), nil
 	}
-	return nil, nil, nil, fmt.Errorf("unknown generated task %q (want one of %v)", g.Task, GeneratedTasks)
 }
 
 func numberPairs(ns []int) []Pair {

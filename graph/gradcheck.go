@@ -134,3 +134,19 @@ func Probe(b *Builder, x *G.Node, seed int64) *G.Node {
 func Randomize(t *tensor.Dense, std float64, seed int64) {
 	copy64To(t, Normal(std)(rand.New(rand.NewSource(seed)), t.Shape()))
 }
+
+// GradCheckOutput checks the gradients of Probe(out) with respect to wrt
+// and every parameter of b: the usual test of a layer.
+func GradCheckOutput(b *Builder, out *G.Node, wrt G.Nodes, opt GradCheckOptions) ([]GradResult, error) {
+	cost := Probe(b, out, 99)
+	nodes := append(append(G.Nodes{}, wrt...), b.Params()...)
+	return GradCheck(cost, nodes, opt)
+}
+
+// RandomInput adds a float input of the given shape filled with N(0, 1)
+// values drawn from seed.
+func RandomInput(b *Builder, name string, seed int64, shape ...int) *G.Node {
+	n := b.Input(name, shape...)
+	Randomize(n.Value().(*tensor.Dense), 1, seed)
+	return n
+}

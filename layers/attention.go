@@ -25,7 +25,7 @@ func ScaledDotProductAttention(b *graph.Builder, q, k, v, mask *G.Node, p float6
 	if mask != nil {
 		scores = G.Must(G.BroadcastAdd(scores, mask, nil, []byte{1}))
 	}
-	weights = G.Must(G.SoftMax(scores, 3))
+	weights = graph.SoftMax(scores)
 	ctx = G.Must(G.BatchedMatMul(b.Dropout(weights, p), v))
 	return ctx, weights
 }

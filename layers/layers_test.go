@@ -8,24 +8,14 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/graph/gradtest"
 )
-
-// gradTol is the largest relative error accepted from a float64
-// central-difference check.
-const gradTol = 1e-6
 
 // newBuilder returns a float64 builder whose weights are random.
 func newBuilder(seed int64) *graph.Builder {
 	s := graph.NewStore(tensor.Float64, seed)
 	s.WeightInit = graph.Normal(0.5)
 	return graph.NewBuilder(s, false)
-}
-
-// randInput adds a float input with random values.
-func randInput(b *graph.Builder, name string, seed int64, shape ...int) *G.Node {
-	n := b.Input(name, shape...)
-	graph.Randomize(n.Value().(*tensor.Dense), 1, seed)
-	return n
 }
 
 // maskInput adds an attention-mask input.
@@ -35,33 +25,17 @@ func maskInput(b *graph.Builder, name string, batch, sq, sk int, pad []bool, cau
 	return n
 }
 
-// checkGrads runs a gradient check of Probe(out) with respect to wrt plus
-// every parameter of the builder, and fails on any error above gradTol.
 func checkGrads(t *testing.T, b *graph.Builder, out *G.Node, wrt ...*G.Node) {
 	t.Helper()
-	cost := graph.Probe(b, out, 99)
-	nodes := append(G.Nodes{}, wrt...)
-	nodes = append(nodes, b.Params()...)
-	res, err := graph.GradCheck(cost, nodes, graph.GradCheckOptions{MaxPerTensor: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res) == 0 {
-		t.Fatal("nothing was checked")
-	}
-	for _, r := range res {
-		if !(r.MaxRelErr <= gradTol) {
-			t.Errorf("%s: max relative error %.3g > %g (abs %.3g)", r.Name, r.MaxRelErr, gradTol, r.MaxAbsErr)
-		}
-	}
+	gradtest.Check(t, b, out, 40, wrt...)
 }
 
 func TestScaledDotProductAttentionGrad(t *testing.T) {
 	for _, causal := range []bool{false, true} {
 		b := newBuilder(1)
-		q := randInput(b, "q", 1, 2, 2, 3, 4)
-		k := randInput(b, "k", 2, 2, 2, 3, 4)
-		v := randInput(b, "v", 3, 2, 2, 3, 4)
+		q := graph.RandomInput(b, "q", 1, 2, 2, 3, 4)
+		k := graph.RandomInput(b, "k", 2, 2, 2, 3, 4)
+		v := graph.RandomInput(b, "v", 3, 2, 2, 3, 4)
 		pad := []bool{false, false, true, false, false, false}
 		mask := maskInput(b, "mask", 2, 3, 3, pad, causal)
 		ctx, _ := ScaledDotProductAttention(b, q, k, v, mask, 0)
@@ -71,9 +45,9 @@ func TestScaledDotProductAttentionGrad(t *testing.T) {
 
 func TestAttentionMaskedKeysGetNoWeight(t *testing.T) {
 	b := newBuilder(1)
-	q := randInput(b, "q", 1, 1, 1, 3, 2)
-	k := randInput(b, "k", 2, 1, 1, 3, 2)
-	v := randInput(b, "v", 3, 1, 1, 3, 2)
+	q := graph.RandomInput(b, "q", 1, 1, 1, 3, 2)
+	k := graph.RandomInput(b, "k", 2, 1, 1, 3, 2)
+	v := graph.RandomInput(b, "v", 3, 1, 1, 3, 2)
 	// Row 0 sees key 0 only (causal); key 2 is padding; with a second batch
 	// row fully padded below.
 	mask := maskInput(b, "mask", 1, 3, 3, []bool{false, false, true}, true)
@@ -104,9 +78,9 @@ func TestAttentionMaskedKeysGetNoWeight(t *testing.T) {
 
 func TestAttentionFullyMaskedRowIsFinite(t *testing.T) {
 	b := newBuilder(1)
-	q := randInput(b, "q", 1, 1, 2, 2, 4)
-	k := randInput(b, "k", 2, 1, 2, 2, 4)
-	v := randInput(b, "v", 3, 1, 2, 2, 4)
+	q := graph.RandomInput(b, "q", 1, 1, 2, 2, 4)
+	k := graph.RandomInput(b, "k", 2, 1, 2, 2, 4)
+	v := graph.RandomInput(b, "v", 3, 1, 2, 2, 4)
 	mask := maskInput(b, "mask", 1, 2, 2, []bool{true, true}, false)
 	ctx, w := ScaledDotProductAttention(b, q, k, v, mask, 0)
 	cost := graph.Probe(b, ctx, 5)
@@ -143,7 +117,7 @@ func TestAttentionFullyMaskedRowIsFinite(t *testing.T) {
 
 func TestMultiHeadSelfAttentionGrad(t *testing.T) {
 	b := newBuilder(2)
-	x := randInput(b, "x", 1, 2*3, 8)
+	x := graph.RandomInput(b, "x", 1, 2*3, 8)
 	mask := maskInput(b, "mask", 2, 3, 3, []bool{false, false, false, false, true, true}, true)
 	out, _ := MultiHeadAttention{Name: "attn", DModel: 8, Heads: 2}.Forward(b, x, x, 2, 3, 3, mask)
 	checkGrads(t, b, out, x)
@@ -151,8 +125,8 @@ func TestMultiHeadSelfAttentionGrad(t *testing.T) {
 
 func TestMultiHeadCrossAttentionGrad(t *testing.T) {
 	b := newBuilder(3)
-	x := randInput(b, "x", 1, 2*2, 8)
-	mem := randInput(b, "mem", 2, 2*4, 8)
+	x := graph.RandomInput(b, "x", 1, 2*2, 8)
+	mem := graph.RandomInput(b, "mem", 2, 2*4, 8)
 	mask := maskInput(b, "mask", 2, 2, 4, []bool{false, false, false, true, false, false, false, false}, false)
 	out, _ := MultiHeadAttention{Name: "attn", DModel: 8, Heads: 4}.Forward(b, x, mem, 2, 2, 4, mask)
 	checkGrads(t, b, out, x, mem)
@@ -168,7 +142,7 @@ func TestFeedForwardGrad(t *testing.T) {
 	for _, act := range Activations {
 		t.Run(act, func(t *testing.T) {
 			b := newBuilder(4)
-			x := randInput(b, "x", 1, 5, 6)
+			x := graph.RandomInput(b, "x", 1, 5, 6)
 			out := FeedForward{Name: "ff", DModel: 6, Hidden: 10, Activation: act}.Forward(b, x)
 			checkGrads(t, b, out, x)
 		})
@@ -196,13 +170,13 @@ func TestGELUTanhValues(t *testing.T) {
 
 func TestLayerNormGradAndValues(t *testing.T) {
 	b := newBuilder(5)
-	x := randInput(b, "x", 1, 4, 6)
+	x := graph.RandomInput(b, "x", 1, 4, 6)
 	out := LayerNorm{Name: "ln", Dim: 6, Eps: 1e-5}.Forward(b, x)
 	checkGrads(t, b, out, x)
 
 	// With γ=1, β=0 every row has mean 0 and variance var/(var+ε).
 	b = newBuilder(5)
-	x = randInput(b, "x", 1, 3, 8)
+	x = graph.RandomInput(b, "x", 1, 3, 8)
 	out = LayerNorm{Name: "ln", Dim: 8, Eps: 1e-5}.Forward(b, x)
 	m := G.NewTapeMachine(b.G)
 	defer m.Close()
@@ -243,7 +217,7 @@ func TestEmbeddingGrad(t *testing.T) {
 
 func TestTiedProjectionGrad(t *testing.T) {
 	b := newBuilder(7)
-	x := randInput(b, "x", 1, 3, 4)
+	x := graph.RandomInput(b, "x", 1, 3, 4)
 	out := Embedding{Name: "emb", Vocab: 5, DModel: 4}.Project(b, x)
 	if got := out.Shape(); !got.Eq(tensor.Shape{3, 5}) {
 		t.Fatalf("shape %v", got)
@@ -253,7 +227,7 @@ func TestTiedProjectionGrad(t *testing.T) {
 
 func TestLearnedPositionsGrad(t *testing.T) {
 	b := newBuilder(8)
-	x := randInput(b, "x", 1, 2*3, 4)
+	x := graph.RandomInput(b, "x", 1, 2*3, 4)
 	out := LearnedPositions{Name: "pos", DModel: 4, Max: 5}.Encode(b, x, 2, 3)
 	checkGrads(t, b, out, x)
 }
@@ -293,7 +267,7 @@ func TestSinusoidalEncodeAddsTablePerSequence(t *testing.T) {
 func TestDropoutMaskScalesAndTrainsCorrectly(t *testing.T) {
 	s := graph.NewStore(tensor.Float64, 1)
 	b := graph.NewBuilder(s, true)
-	x := randInput(b, "x", 1, 200, 50)
+	x := graph.RandomInput(b, "x", 1, 200, 50)
 	y := b.Dropout(x, 0.25)
 	masks := b.DropoutMasks()
 	if len(masks) != 1 {
@@ -330,7 +304,7 @@ func TestDropoutMaskScalesAndTrainsCorrectly(t *testing.T) {
 func TestDropoutGrad(t *testing.T) {
 	s := graph.NewStore(tensor.Float64, 1)
 	b := graph.NewBuilder(s, true)
-	x := randInput(b, "x", 1, 4, 5)
+	x := graph.RandomInput(b, "x", 1, 4, 5)
 	y := b.Dropout(x, 0.3)
 	graph.FillDropout(b.DropoutMasks(), randSource(4))
 	checkGrads(t, b, y, x)

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/train"
+)
+
+func translateCmd() *cobra.Command {
+	var ckpt, weights string
+	var batch int
+	cmd := &cobra.Command{
+		Use:   "translate --checkpoint DIR [TEXT...]",
+		Short: "Translate sentences with a trained model (greedy decoding)",
+		Long: `Translate each TEXT argument, or each line of standard input when no TEXT is
+given, printing one output line per input line. Sentences are decoded greedily
+in batches.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if ckpt == "" {
+				return fmt.Errorf("--checkpoint is required")
+			}
+			if batch <= 0 {
+				return fmt.Errorf("--batch-size must be positive, got %d", batch)
+			}
+			c, err := train.LoadCheckpoint(ckpt, weights)
+			if err != nil {
+				return err
+			}
+			lines := args
+			if len(lines) == 0 {
+				if lines, err = readLines(os.Stdin); err != nil {
+					return err
+				}
+			}
+			opt := c.Config.Decoding.Options()
+			opt.BatchSize = batch
+			tr := model.NewTranslator(c.Model, 0)
+			defer tr.Close()
+			out, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines, opt)
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriter(os.Stdout)
+			defer w.Flush()
+			for _, o := range out {
+				fmt.Fprintln(w, o)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
+	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
+	cmd.Flags().IntVar(&batch, "batch-size", 64, "sentences decoded together")
+	return cmd
+}
+
+// readLines reads every line of r, without line endings.
+func readLines(r io.Reader) ([]string, error) {
+	var lines []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))
+	}
+	return lines, sc.Err()
+}

@@ -1,0 +1,84 @@
+package train
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestShippedConfigsLoad(t *testing.T) {
+	paths, _ := filepath.Glob("../configs/*.yaml")
+	if len(paths) < 2 {
+		t.Fatalf("found %d configs", len(paths))
+	}
+	for _, p := range paths {
+		if _, err := LoadConfig(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+const goodConfig = `data:
+  generate: {task: numbers, train_size: 100, valid_size: 10, test_size: 10}
+model:
+  d_model: 32
+  heads: 4
+training:
+  steps: 10
+`
+
+func TestConfigDefaultsAndOverrides(t *testing.T) {
+	c, err := ParseConfig("x.yaml", []byte(goodConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Model.DModel != 32 || c.Model.Heads != 4 || c.Training.Steps != 10 {
+		t.Errorf("values not read: %+v", c.Model)
+	}
+	if c.Model.FFDim != DefaultConfig().Model.FFDim || c.Training.Beta2 != 0.98 || c.Training.Eps != 1e-9 {
+		t.Error("defaults not kept")
+	}
+}
+
+// Every bad config gives one line naming the file, the line and the key.
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "train.en")
+	os.WriteFile(src, []byte("a\n"), 0o644)
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", goodConfig + "  learning_rat: 3\n", `bad.yaml:8: unknown key "learning_rat" in training`},
+		{"unknown section", goodConfig + "optimizer: {}\n", `bad.yaml:8: unknown key "optimizer" in the top level`},
+		{"wrong type", strings.Replace(goodConfig, "heads: 4", "heads: four", 1), `bad.yaml:5: wrong type: "four" is a str, want int`},
+		{"not divisible", strings.Replace(goodConfig, "heads: 4", "heads: 5", 1), `bad.yaml:4: model.d_model: 32 is not divisible by heads (5)`},
+		{"negative steps", strings.Replace(goodConfig, "steps: 10", "steps: -1", 1), `bad.yaml:7: training.steps: must be positive, got -1`},
+		{"dropout", goodConfig[:strings.Index(goodConfig, "training:")] + "  dropout: 1.5\ntraining:\n  steps: 1\n", `bad.yaml:6: model.dropout: must be in [0, 1), got 1.5`},
+		{"missing file", "data:\n  train: {src: " + src + ", tgt: " + filepath.Join(dir, "nope.de") + "}\n  valid: {src: " + src + ", tgt: " + src + "}\n",
+			`bad.yaml:2: data.train.tgt: file ` + filepath.Join(dir, "nope.de") + ` does not exist`},
+		{"no data", "model: {d_model: 32}\n", `bad.yaml: data: give data.generate, or data.train.src and data.train.tgt`},
+		{"bad task", strings.Replace(goodConfig, "task: numbers", "task: sums", 1), `bad.yaml:2: data.generate.task: unknown generated task "sums"`},
+		{"bad schedule", goodConfig + "  schedule: cosine\n", `bad.yaml:8: training.schedule: unknown schedule "cosine"`},
+		{"bad metric", goodConfig + "  best_metric: bleu\n", `bad.yaml:8: training.best_metric: unknown metric "bleu"`},
+		{"bad dtype", goodConfig + "  dtype: float16\n", `bad.yaml:8: training.dtype: want float32 or float64, got "float16"`},
+		{"bad activation", strings.Replace(goodConfig, "heads: 4", "heads: 4\n  activation: swish", 1), `bad.yaml:6: model.activation: unknown activation "swish"`},
+		{"bad yaml", "data: [\n", `bad.yaml:`},
+		{"empty", "", `bad.yaml: empty config`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig("bad.yaml", []byte(c.yaml))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, c.want) {
+				t.Errorf("error\n  %s\nwant prefix\n  %s", msg, c.want)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error spans several lines: %q", msg)
+			}
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package train
+
+import (
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+)
+
+// LabelSmoothedCE adds the label-smoothed cross-entropy of logits [N, V]
+// to the builder:
+//
+//	loss = −Σ_i Σ_v T[i,v] · log softmax(logits_i)_v
+//
+// where the target input T (returned, to be filled by FillTargets) holds the
+// smoothed distribution of each token divided by the number of non-padding
+// tokens, and zero rows for padding. It is the mean smoothed cross-entropy
+// over real tokens, as PyTorch's CrossEntropyLoss(ignore_index=pad,
+// label_smoothing=ε). The target is a dense input rather than a gather,
+// whose gradient is wrong in Gorgonia v0.9.18.
+func LabelSmoothedCE(b *graph.Builder, logits *G.Node) (loss, target *G.Node) {
+	target = b.Input("target", logits.Shape()...)
+	logp := graph.LogSoftMax(logits)
+	loss = G.Must(G.Neg(G.Must(G.Sum(G.Must(G.HadamardProd(logp, target))))))
+	return loss, target
+}
+
+// FillTargets writes the smoothed targets of gold ids [N] into t [N, V]:
+// row i gets (1−ε)+ε/V at gold[i] and ε/V elsewhere, all divided by the
+// number of non-padding tokens, which it returns; padding rows are zero.
+func FillTargets(t *tensor.Dense, gold []int, eps float64) int {
+	v := t.Shape()[1]
+	n := 0
+	for _, g := range gold {
+		if g != data.PadID {
+			n++
+		}
+	}
+	scale := 1 / float64(max(n, 1))
+	off, on := eps/float64(v)*scale, (1-eps+eps/float64(v))*scale
+	switch d := t.Data().(type) {
+	case []float32:
+		fillRows(d, gold, v, float32(off), float32(on))
+	case []float64:
+		fillRows(d, gold, v, off, on)
+	}
+	return n
+}
+
+func fillRows[T float32 | float64](d []T, gold []int, v int, off, on T) {
+	for i, g := range gold {
+		row := d[i*v : (i+1)*v]
+		fill := off
+		if g == data.PadID {
+			fill = 0
+		}
+		for j := range row {
+			row[j] = fill
+		}
+		if g != data.PadID {
+			row[g] = on
+		}
+	}
+}
+
+// TokenStats accumulates teacher-forced metrics over real (non-padding)
+// tokens.
+type TokenStats struct {
+	Tokens   int
+	Correct  int
+	NLL      float64 // Σ −log p(gold)
+	Smoothed float64 // Σ label-smoothed cross-entropy
+}
+
+// Add scores logits [N, V] against gold [N] with smoothing eps.
+func (s *TokenStats) Add(logits []float64, gold []int, v int, eps float64) {
+	for i, g := range gold {
+		if g == data.PadID {
+			continue
+		}
+		row := logits[i*v : (i+1)*v]
+		mx := row[0]
+		best := 0
+		for j, x := range row {
+			if x > mx {
+				mx, best = x, j
+			}
+		}
+		var z, sum float64
+		for _, x := range row {
+			z += math.Exp(x - mx)
+			sum += x
+		}
+		lse := mx + math.Log(z)
+		nll := lse - row[g]
+		// −Σ_v T_v log p_v with T = (1−ε)·onehot + ε/V.
+		s.Smoothed += (1-eps)*nll + eps*(lse-sum/float64(v))
+		s.NLL += nll
+		s.Tokens++
+		if best == g {
+			s.Correct++
+		}
+	}
+}
+
+// Loss is the mean label-smoothed cross-entropy.
+func (s TokenStats) Loss() float64 { return s.Smoothed / float64(max(s.Tokens, 1)) }
+
+// Perplexity is exp of the mean negative log-likelihood.
+func (s TokenStats) Perplexity() float64 { return math.Exp(s.NLL / float64(max(s.Tokens, 1))) }
+
+// Accuracy is the fraction of tokens whose most probable prediction is the
+// gold token.
+func (s TokenStats) Accuracy() float64 { return float64(s.Correct) / float64(max(s.Tokens, 1)) }
+
+// ClipGlobalNorm scales grads so that their joint L2 norm is at most
+// maxNorm, and returns the norm before clipping (maxNorm ≤ 0: no clipping).
+func ClipGlobalNorm(grads map[string]*tensor.Dense, maxNorm float64) float64 {
+	var ss float64
+	for _, g := range grads {
+		for _, x := range graph.Float64s(g) {
+			ss += x * x
+		}
+	}
+	norm := math.Sqrt(ss)
+	if maxNorm <= 0 || norm <= maxNorm || norm == 0 {
+		return norm
+	}
+	s := maxNorm / norm
+	for _, g := range grads {
+		switch d := g.Data().(type) {
+		case []float32:
+			for i := range d {
+				d[i] *= float32(s)
+			}
+		case []float64:
+			for i := range d {
+				d[i] *= s
+			}
+		}
+	}
+	return norm
+}

@@ -1,0 +1,138 @@
+package train
+
+import (
+	"math"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/graph/gradtest"
+)
+
+func lossGraph(t *testing.T, eps float64, gold []int) (*graph.Builder, *G.Node, *G.Node, int) {
+	b := graph.NewBuilder(graph.NewStore(tensor.Float64, 1), false)
+	logits := graph.RandomInput(b, "logits", 3, len(gold), 6)
+	loss, target := LabelSmoothedCE(b, logits)
+	n := FillTargets(target.Value().(*tensor.Dense), gold, eps)
+	return b, logits, loss, n
+}
+
+func TestLabelSmoothedCEGrad(t *testing.T) {
+	b, logits, loss, _ := lossGraph(t, 0.1, []int{4, 5, data.PadID, 2})
+	res, err := graph.GradCheck(loss, G.Nodes{logits}, graph.GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].MaxRelErr > gradtest.Tol {
+		t.Errorf("loss gradient: max relative error %g", res[0].MaxRelErr)
+	}
+	_ = b
+}
+
+// The graph loss equals PyTorch's definition, computed here directly:
+// mean over non-padding rows of (1−ε)·NLL + ε·mean_v(−log p_v); padding
+// rows contribute nothing, and their logits get no gradient.
+func TestLabelSmoothedCEValueAndPadding(t *testing.T) {
+	gold := []int{4, 5, data.PadID, 2}
+	const eps = 0.1
+	b, logits, loss, n := lossGraph(t, eps, gold)
+	if n != 3 {
+		t.Fatalf("%d tokens counted, want 3", n)
+	}
+	if _, err := G.Grad(loss, logits); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(b.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	x := logits.Value().Data().([]float64)
+	want := 0.0
+	for i, g := range gold {
+		if g == data.PadID {
+			continue
+		}
+		row := x[i*6 : (i+1)*6]
+		var z float64
+		for _, v := range row {
+			z += math.Exp(v)
+		}
+		lse := math.Log(z)
+		smooth := 0.0
+		for _, v := range row {
+			smooth += (lse - v) / 6
+		}
+		want += (1-eps)*(lse-row[g]) + eps*smooth
+	}
+	want /= 3
+	if got := loss.Value().Data().(float64); math.Abs(got-want) > 1e-12 {
+		t.Errorf("loss %.15g, want %.15g", got, want)
+	}
+	var st TokenStats
+	st.Add(x, gold, 6, eps)
+	if math.Abs(st.Loss()-want) > 1e-12 {
+		t.Errorf("TokenStats loss %.15g, want %.15g", st.Loss(), want)
+	}
+	g, _ := logits.Grad()
+	for j, v := range g.Data().([]float64)[2*6 : 3*6] {
+		if v != 0 {
+			t.Errorf("padding row gradient[%d] = %g", j, v)
+		}
+	}
+}
+
+func TestClipGlobalNorm(t *testing.T) {
+	a := graph.FromFloat64s(tensor.Float64, []float64{3, 0}, 2)
+	b := graph.FromFloat64s(tensor.Float32, []float64{4}, 1)
+	grads := map[string]*tensor.Dense{"a": a, "b": b}
+	if n := ClipGlobalNorm(grads, 1); n != 5 {
+		t.Fatalf("norm %g, want 5", n)
+	}
+	if got := a.Data().([]float64)[0]; math.Abs(got-0.6) > 1e-12 {
+		t.Errorf("a scaled to %g, want 0.6", got)
+	}
+	if n := ClipGlobalNorm(grads, 10); math.Abs(n-1) > 1e-6 {
+		t.Errorf("norm after clipping %g, want 1", n)
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	noam, _ := NewSchedule("noam", 2, 100, 64)
+	if got, want := noam.Rate(100), 2*math.Pow(64, -0.5)*math.Pow(100, -0.5); math.Abs(got-want) > 1e-15 {
+		t.Errorf("noam peak %g, want %g", got, want)
+	}
+	if noam.Rate(50) >= noam.Rate(100) || noam.Rate(400) >= noam.Rate(100) {
+		t.Error("noam does not peak at warmup")
+	}
+	inv, _ := NewSchedule("inverse_sqrt", 1e-3, 100, 64)
+	if got := inv.Rate(400); math.Abs(got-5e-4) > 1e-15 {
+		t.Errorf("inverse_sqrt(400) = %g, want 5e-4", got)
+	}
+	c, _ := NewSchedule("constant", 1e-3, 0, 64)
+	if c.Rate(1) != 1e-3 || c.Rate(10000) != 1e-3 {
+		t.Error("constant is not constant")
+	}
+	if _, err := NewSchedule("cosine", 1, 1, 1); err == nil {
+		t.Error("unknown schedule accepted")
+	}
+}
+
+// Adam's first step moves every parameter by lr·sign(g) (bias correction
+// makes m̂/sqrt(v̂) = g/|g|).
+func TestAdamFirstStep(t *testing.T) {
+	p := graph.FromFloat64s(tensor.Float64, []float64{1, 1, 1}, 3)
+	g := graph.FromFloat64s(tensor.Float64, []float64{0.5, -2, 1e-3}, 3)
+	a := NewAdam(0.9, 0.98, 1e-9)
+	if err := a.Update(map[string]*tensor.Dense{"p": p}, map[string]*tensor.Dense{"p": g}, 0.1); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float64{0.9, 1.1, 0.9} {
+		if got := p.Data().([]float64)[i]; math.Abs(got-want) > 1e-6 {
+			t.Errorf("p[%d] = %g, want %g", i, got, want)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/gotransformer/transformer/data"
+)
+
+// Corpus holds the sentence pairs of a run.
+type Corpus struct {
+	Train, Valid, Test []data.Pair
+}
+
+// LoadCorpus generates or reads the pairs a config names.
+func LoadCorpus(c *Config) (*Corpus, error) {
+	d := c.Data
+	if d.Generate != nil {
+		tr, va, te, err := data.Generate(*d.Generate)
+		if err != nil {
+			return nil, fmt.Errorf("%s: data.generate: %w", c.Path, err)
+		}
+		return &Corpus{tr, va, te}, nil
+	}
+	var out Corpus
+	var err error
+	if out.Train, err = data.ReadParallel(d.Train.Src, d.Train.Tgt); err != nil {
+		return nil, err
+	}
+	if out.Valid, err = data.ReadParallel(d.Valid.Src, d.Valid.Tgt); err != nil {
+		return nil, err
+	}
+	if d.Test.Src != "" {
+		if out.Test, err = data.ReadParallel(d.Test.Src, d.Test.Tgt); err != nil {
+			return nil, err
+		}
+	}
+	if len(out.Train) == 0 {
+		return nil, fmt.Errorf("%s: training corpus is empty", d.Train.Src)
+	}
+	if len(out.Valid) == 0 {
+		return nil, fmt.Errorf("%s: validation corpus is empty", d.Valid.Src)
+	}
+	return &out, nil
+}
+
+// sample picks up to n texts spread evenly over texts (n ≤ 0: all).
+func sample(texts []string, n int) []string {
+	if n <= 0 || n >= len(texts) {
+		return texts
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = texts[i*len(texts)/n]
+	}
+	return out
+}
+
+// LearnTokenizers learns the source and target BPE tokenizers from the
+// training pairs.
+func LearnTokenizers(c *Config, train []data.Pair) (src, tgt *data.BPE) {
+	src = data.LearnBPE(sample(data.Sources(train), c.Data.SrcTokenizer.Sample), c.Data.SrcTokenizer.Merges)
+	tgt = data.LearnBPE(sample(data.Targets(train), c.Data.TgtTokenizer.Sample), c.Data.TgtTokenizer.Merges)
+	return src, tgt
+}

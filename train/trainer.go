@@ -1,0 +1,394 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/model"
+)
+
+// metricDirection is +1 for metrics where higher is better, −1 otherwise.
+var metricDirection = map[string]float64{"exact_match": 1, "token_accuracy": 1, "loss": -1, "perplexity": -1}
+
+// Trainer runs one training run of a Config.
+type Trainer struct {
+	Config         *Config
+	Corpus         *Corpus
+	SrcTok, TgtTok *data.BPE
+	Model          *model.Transformer
+	Log            *Logger
+	Dir            string
+
+	trainEx, validEx []data.Example
+	opt              *Adam
+	sched            Schedule
+	graphs           *graph.Cache
+	translator       *model.Translator
+	dropoutRNG       *rand.Rand
+	state            State
+	logFile          *os.File
+}
+
+// NewTrainer prepares a run: it loads or generates the corpus, learns the
+// tokenizers, builds the model and creates the run directory with the
+// resolved config and the tokenizers. Log lines go to out and to
+// train.log in the run directory.
+func NewTrainer(c *Config, out io.Writer) (*Trainer, error) {
+	t := &Trainer{Config: c, Dir: c.Training.OutDir}
+	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("training.out_dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(t.Dir, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	t.logFile = f
+	t.Log = NewLogger(out, f)
+
+	if t.Corpus, err = LoadCorpus(c); err != nil {
+		return nil, err
+	}
+	t.Log.Printf("data: %d train, %d valid, %d test pairs", len(t.Corpus.Train), len(t.Corpus.Valid), len(t.Corpus.Test))
+	t.SrcTok, t.TgtTok = LearnTokenizers(c, t.Corpus.Train)
+	t.Log.Printf("tokenizers: source %d tokens (%d merges), target %d tokens (%d merges)",
+		t.SrcTok.Size(), len(t.SrcTok.Merges), t.TgtTok.Size(), len(t.TgtTok.Merges))
+	var dropped int
+	t.trainEx, dropped = data.Encode(t.Corpus.Train, t.SrcTok, t.TgtTok, c.Data.MaxLen)
+	if dropped > 0 {
+		t.Log.Printf("dropped %d training pairs that are empty or longer than data.max_len=%d tokens", dropped, c.Data.MaxLen)
+	}
+	if len(t.trainEx) == 0 {
+		return nil, fmt.Errorf("%s: no training pair is left after filtering", c.Path)
+	}
+	t.validEx, _ = data.Encode(t.Corpus.Valid, t.SrcTok, t.TgtTok, 0)
+
+	mc := c.Model
+	mc.SrcVocab, mc.TgtVocab = t.SrcTok.Size(), t.TgtTok.Size()
+	if t.Model, err = model.New(mc, dtypeOf(c.Training.Dtype), c.Training.Seed); err != nil {
+		return nil, fmt.Errorf("%s: model: %w", c.Path, err)
+	}
+	c.Model = mc
+	counts := t.Model.ParamCounts()
+	t.Log.Printf("model: %d parameters (encoder %d, decoder %d), d_model %d, %d heads, %d+%d layers",
+		counts["total"], counts["encoder"], counts["decoder"], mc.DModel, mc.Heads, mc.EncoderLayers, mc.DecoderLayers)
+
+	tc := c.Training
+	t.opt = NewAdam(tc.Beta1, tc.Beta2, tc.Eps)
+	t.sched, _ = NewSchedule(tc.Schedule, tc.LearningRate, tc.Warmup, mc.DModel)
+	t.graphs = graph.NewCache(48)
+	t.translator = model.NewTranslator(t.Model, 64)
+	t.dropoutRNG = rand.New(rand.NewSource(tc.Seed))
+	t.state = State{Seed: tc.Seed, Metric: tc.BestMetric, BestValue: math.Inf(-1)}
+
+	resolved, err := c.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := model.WriteFileAtomic(filepath.Join(t.Dir, ConfigFile), resolved); err != nil {
+		return nil, err
+	}
+	if err := t.SrcTok.Save(filepath.Join(t.Dir, SrcTokenizerFile)); err != nil {
+		return nil, err
+	}
+	if err := t.TgtTok.Save(filepath.Join(t.Dir, TgtTokenizerFile)); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close releases compiled graphs and the log file.
+func (t *Trainer) Close() {
+	t.graphs.Clear()
+	t.translator.Close()
+	t.logFile.Close()
+}
+
+// stepGraph is a compiled training graph for one batch shape.
+type stepGraph struct {
+	b      *graph.Builder
+	in     *model.Inputs
+	target *G.Node
+	loss   *G.Node
+	vm     G.VM
+}
+
+func (s *stepGraph) Close() error { return s.vm.Close() }
+
+func (t *Trainer) stepGraphFor(batch *data.Batch) (*stepGraph, error) {
+	key := fmt.Sprintf("train/b%d/s%d/t%d", batch.Size, batch.SrcLen, batch.TgtLen)
+	c, err := t.graphs.Get(key, func() (graph.Compiled, error) {
+		s := &stepGraph{b: graph.NewBuilder(t.Model.Store, true)}
+		err := graph.Build(func() {
+			s.in = t.Model.NewInputs(s.b, batch.Size, batch.SrcLen, batch.TgtLen)
+			s.loss, s.target = LabelSmoothedCE(s.b, t.Model.Forward(s.b, s.in))
+		})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := G.Grad(s.loss, s.b.Params()...); err != nil {
+			return nil, fmt.Errorf("gradient of %s: %w", key, err)
+		}
+		s.vm = G.NewTapeMachine(s.b.G)
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.(*stepGraph), nil
+}
+
+// StepResult reports one optimizer step.
+type StepResult struct {
+	Loss     float64
+	Tokens   int
+	GradNorm float64
+	LR       float64
+}
+
+// TrainStep runs forward and backward on batch and updates the weights.
+func (t *Trainer) TrainStep(batch *data.Batch) (StepResult, error) {
+	s, err := t.stepGraphFor(batch)
+	if err != nil {
+		return StepResult{}, err
+	}
+	if err := s.in.Bind(batch.Src, batch.DecoderInput()); err != nil {
+		return StepResult{}, err
+	}
+	target := graph.Zeroed(t.Model.Store.Dtype(), s.target.Shape()...)
+	n := FillTargets(target, batch.DecoderOutput(), t.Config.Training.LabelSmoothing)
+	if err := G.Let(s.target, target); err != nil {
+		return StepResult{}, err
+	}
+	graph.FillDropout(s.b.DropoutMasks(), t.dropoutRNG)
+	s.vm.Reset()
+	if err := s.vm.RunAll(); err != nil {
+		return StepResult{}, err
+	}
+	loss := scalar(s.loss)
+	params := map[string]*tensor.Dense{}
+	grads := map[string]*tensor.Dense{}
+	for _, p := range s.b.Params() {
+		g, err := p.Grad()
+		if err != nil {
+			return StepResult{}, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
+		}
+		params[p.Name()] = p.Value().(*tensor.Dense)
+		grads[p.Name()] = g.(*tensor.Dense)
+	}
+	norm := ClipGlobalNorm(grads, t.Config.Training.ClipNorm)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return StepResult{}, fmt.Errorf("step %d: loss or gradient is not finite (loss %v, gradient norm %v)", t.state.Step+1, loss, norm)
+	}
+	lr := t.sched.Rate(t.opt.Step + 1)
+	if err := t.opt.Update(params, grads, lr); err != nil {
+		return StepResult{}, err
+	}
+	t.state.Step++
+	return StepResult{Loss: loss, Tokens: n, GradNorm: norm, LR: lr}, nil
+}
+
+func scalar(n *G.Node) float64 {
+	switch v := n.Value().Data().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return math.NaN()
+}
+
+// Result is what a finished run reports.
+type Result struct {
+	Steps    int
+	Duration time.Duration
+	Best     State
+	// Test metrics of the best checkpoint (empty without a test set).
+	Test map[string]float64
+}
+
+// Run trains until training.steps, training.max_time or ctx ends, then
+// validates, saves, and evaluates the best checkpoint on the test set.
+func (t *Trainer) Run(ctx context.Context) (*Result, error) {
+	tc := t.Config.Training
+	start := time.Now()
+	t.Log.Printf("training for %d steps (max time %v), %d training pairs, batches of ≤%d tokens, run directory %s",
+		tc.Steps, tc.MaxTime, len(t.trainEx), tc.BatchTokens, t.Dir)
+	var batches []*data.Batch
+	pos := 0
+	var lossSum float64
+	var tokSum, logSteps int
+	lastLog := time.Now()
+	stopReason := "reached training.steps"
+	for t.state.Step < tc.Steps {
+		if ctx.Err() != nil {
+			stopReason = "interrupted"
+			break
+		}
+		if tc.MaxTime > 0 && time.Since(start) > tc.MaxTime {
+			stopReason = fmt.Sprintf("reached training.max_time (%v)", tc.MaxTime)
+			break
+		}
+		if pos >= len(batches) {
+			var err error
+			batches, err = data.MakeBatches(t.trainEx, data.BatchOptions{MaxTokens: tc.BatchTokens,
+				BucketWidth: tc.BucketWidth, Shuffle: true, Seed: tc.Seed + int64(t.state.Epoch)})
+			if err != nil {
+				return nil, err
+			}
+			t.state.Epoch++
+			pos = 0
+		}
+		r, err := t.TrainStep(batches[pos])
+		if err != nil {
+			return nil, err
+		}
+		pos++
+		lossSum += r.Loss
+		tokSum += r.Tokens
+		logSteps++
+		if t.state.Step%tc.LogEvery == 0 || t.state.Step == 1 {
+			el := time.Since(lastLog).Seconds()
+			eta := time.Duration(float64(time.Since(start)) / float64(t.state.Step) * float64(tc.Steps-t.state.Step))
+			t.Log.Printf("step %d/%d | epoch %d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tgt tok/s | eta %s",
+				t.state.Step, tc.Steps, t.state.Epoch, lossSum/float64(logSteps), r.LR, r.GradNorm, float64(tokSum)/el, fmtDuration(eta))
+			lossSum, tokSum, logSteps, lastLog = 0, 0, 0, time.Now()
+		}
+		if t.state.Step%tc.ValidEvery == 0 {
+			if err := t.validateAndSave(); err != nil {
+				return nil, err
+			}
+			lastLog = time.Now()
+		}
+	}
+	t.Log.Printf("stopped after %d steps: %s", t.state.Step, stopReason)
+	if t.state.Step%tc.ValidEvery != 0 || t.state.Step == 0 {
+		if err := t.validateAndSave(); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Steps: t.state.Step, Duration: time.Since(start), Best: t.state}
+	if len(t.Corpus.Test) > 0 {
+		best := filepath.Join(t.Dir, BestWeightsFile)
+		if err := model.LoadWeights(best, t.Model.Store); err != nil {
+			return nil, err
+		}
+		m, err := t.Evaluate(t.Corpus.Test, 0)
+		if err != nil {
+			return nil, err
+		}
+		res.Test = m
+		t.Log.Printf("test (best checkpoint, step %d): exact match %.2f%% (%d/%d) | token accuracy %.2f%% | perplexity %.3f",
+			t.state.BestStep, 100*m["exact_match"], int(m["exact"]), int(m["sentences"]), 100*m["token_accuracy"], m["perplexity"])
+	}
+	return res, nil
+}
+
+// validateAndSave validates, saves the last checkpoint, and the best one if
+// the chosen metric improved.
+func (t *Trainer) validateAndSave() error {
+	tc := t.Config.Training
+	start := time.Now()
+	m, err := t.Evaluate(t.Corpus.Valid, tc.ValidSentences)
+	if err != nil {
+		return err
+	}
+	t.state.Valid = m
+	t.state.AdamStep = t.opt.Step
+	value := m[tc.BestMetric] * metricDirection[tc.BestMetric]
+	improved := value > t.state.BestValue
+	mark := ""
+	if improved {
+		t.state.BestValue, t.state.BestStep = value, t.state.Step
+		mark = " (best)"
+	}
+	t.Log.Printf("valid step %d: loss %.4f | perplexity %.3f | token accuracy %.2f%% | exact match %.2f%% (%d/%d) | %.1fs%s",
+		t.state.Step, m["loss"], m["perplexity"], 100*m["token_accuracy"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]),
+		time.Since(start).Seconds(), mark)
+	meta := map[string]string{"step": fmt.Sprint(t.state.Step), "format": "gotransformer"}
+	if err := model.SaveWeights(filepath.Join(t.Dir, LastWeightsFile), t.Model.Store, meta); err != nil {
+		return err
+	}
+	if err := saveOptimizer(filepath.Join(t.Dir, OptimizerFile), t.opt); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(t.Dir, StateFile), t.state); err != nil {
+		return err
+	}
+	if improved {
+		if err := model.SaveWeights(filepath.Join(t.Dir, BestWeightsFile), t.Model.Store, meta); err != nil {
+			return err
+		}
+		return writeJSON(filepath.Join(t.Dir, BestStateFile), t.state)
+	}
+	return nil
+}
+
+// Evaluate scores the current weights on pairs: teacher-forced loss,
+// perplexity and token accuracy on all of them, and greedy exact match on
+// the first maxSentences (0: all). Keys: loss, perplexity,
+// token_accuracy, exact_match, exact, sentences.
+func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]float64, error) {
+	ex, _ := data.Encode(pairs, t.SrcTok, t.TgtTok, 0)
+	batches, err := data.MakeBatches(ex, data.BatchOptions{MaxTokens: t.Config.Training.BatchTokens, BucketWidth: t.Config.Training.BucketWidth})
+	if err != nil {
+		return nil, err
+	}
+	var st TokenStats
+	v := t.Model.Config.TgtVocab
+	for _, b := range batches {
+		logits, err := t.translator.Logits(b.Src, b.DecoderInput(), b.Size, b.SrcLen, b.TgtLen)
+		if err != nil {
+			return nil, err
+		}
+		st.Add(graph.Float64s(logits), b.DecoderOutput(), v, t.Config.Training.LabelSmoothing)
+	}
+	if maxSentences <= 0 || maxSentences > len(pairs) {
+		maxSentences = len(pairs)
+	}
+	hyps, err := Translate(t.translator, t.SrcTok, t.TgtTok, data.Sources(pairs[:maxSentences]), t.Config.Decoding.Options())
+	if err != nil {
+		return nil, err
+	}
+	exact := 0
+	for i, h := range hyps {
+		if h == normalizeSpaces(pairs[i].Tgt) {
+			exact++
+		}
+	}
+	return map[string]float64{"loss": st.Loss(), "perplexity": st.Perplexity(), "token_accuracy": st.Accuracy(),
+		"exact_match": float64(exact) / float64(max(maxSentences, 1)), "exact": float64(exact), "sentences": float64(maxSentences)}, nil
+}
+
+func normalizeSpaces(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Translate tokenizes sentences, decodes them greedily and detokenizes the
+// results, one output per input (an empty input gives an empty output).
+func Translate(tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.DecodeOptions) ([]string, error) {
+	ids := make([][]int, len(sentences))
+	for i, s := range sentences {
+		ids[i] = src.Encode(s)
+	}
+	out, err := tr.Greedy(ids, opt)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]string, len(out))
+	for i, o := range out {
+		if len(ids[i]) > 0 {
+			res[i] = tgt.Decode(o)
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,119 @@
+package train
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/model"
+)
+
+// overfitConfig trains a tiny model on eight reversal pairs.
+func overfitConfig(dir string) *Config {
+	c := DefaultConfig()
+	c.Path = "overfit"
+	c.Data.Generate = &data.Generated{Task: "reverse", TrainSize: 8, ValidSize: 4, TestSize: 4, MinLen: 2, MaxLen: 5, Alphabet: 6, Seed: 3}
+	c.Data.SrcTokenizer, c.Data.TgtTokenizer = TokenizerConfig{}, TokenizerConfig{}
+	c.Model.DModel, c.Model.Heads, c.Model.FFDim, c.Model.EncoderLayers, c.Model.DecoderLayers = 32, 4, 64, 1, 1
+	c.Model.Dropout, c.Model.NormFirst = 0, true
+	c.Training.Steps, c.Training.BatchTokens, c.Training.ValidEvery, c.Training.LogEvery = 300, 128, 100, 100
+	c.Training.Schedule, c.Training.LearningRate, c.Training.Warmup = "constant", 3e-3, 20
+	c.Training.LabelSmoothing = 0
+	c.Training.BestMetric = "loss"
+	c.Training.OutDir = dir
+	return &c
+}
+
+// A tiny model must learn a few pairs perfectly; then the saved checkpoint,
+// loaded back, must translate exactly as the model in memory did.
+func TestOverfitThenSaveLoadTranslate(t *testing.T) {
+	dir := t.TempDir()
+	c := overfitConfig(dir)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 300 {
+		t.Errorf("ran %d steps", res.Steps)
+	}
+	m, err := tr.Evaluate(tr.Corpus.Train, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["exact_match"] != 1 || m["token_accuracy"] != 1 {
+		t.Fatalf("after 300 steps on 8 pairs: exact match %.2f, token accuracy %.2f; want both 1", m["exact_match"], m["token_accuracy"])
+	}
+
+	// Reload the best weights in memory (Run ended on them), translate
+	// all splits, and compare with a fresh load from disk.
+	srcs := append(data.Sources(tr.Corpus.Train), data.Sources(tr.Corpus.Valid)...)
+	srcs = append(srcs, "", "a b c d e f", "zz")
+	want, err := Translate(tr.translator, tr.SrcTok, tr.TgtTok, srcs, c.Decoding.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range tr.Corpus.Train {
+		if want[i] != p.Tgt {
+			t.Errorf("train pair %d: %q → %q, want %q", i, p.Src, want[i], p.Tgt)
+		}
+	}
+	ck, err := LoadCheckpoint(dir, "best")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Translate(model.NewTranslator(ck.Model, 0), ck.SrcTok, ck.TgtTok, srcs, ck.Config.Decoding.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("loaded checkpoint translates differently:\n got %q\nwant %q", got, want)
+	}
+	if len(got) != len(srcs) || got[len(srcs)-3] != "" {
+		t.Errorf("empty input gave %q; every input needs one output", got[len(srcs)-3])
+	}
+	for _, f := range []string{ConfigFile, SrcTokenizerFile, TgtTokenizerFile, LastWeightsFile, BestWeightsFile, OptimizerFile, StateFile, BestStateFile, LogFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("run directory lacks %s", f)
+		}
+	}
+}
+
+func TestLoadCheckpointErrors(t *testing.T) {
+	if _, err := LoadCheckpoint(filepath.Join(t.TempDir(), "none"), "best"); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("missing dir: %v", err)
+	}
+	dir := t.TempDir()
+	c := overfitConfig(dir)
+	c.Training.Steps = 1
+	tr, err := NewTrainer(c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	// Truncate the weights: the error names the file.
+	w := filepath.Join(dir, BestWeightsFile)
+	b, _ := os.ReadFile(w)
+	os.WriteFile(w, b[:len(b)/2], 0o644)
+	if _, err := LoadCheckpoint(dir, "best"); err == nil || !strings.Contains(err.Error(), w) {
+		t.Errorf("truncated weights: %v", err)
+	}
+	if _, err := LoadCheckpoint(dir, "newest"); err == nil {
+		t.Error("unknown weights name accepted")
+	}
+}
