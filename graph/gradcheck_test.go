@@ -53,8 +53,8 @@ func TestStoreLoadRejectsBadTensors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]map[string]*tensor.Dense{
-		`missing tensor "b"`:  {"a": Zeroed(tensor.Float32, 2, 3)},
-		`"a" has shape (3, 2)`: {"a": Zeroed(tensor.Float32, 3, 2), "b": Zeroed(tensor.Float32, 3)},
+		`missing tensor "b"`:    {"a": Zeroed(tensor.Float32, 2, 3)},
+		`"a" has shape (3, 2)`:  {"a": Zeroed(tensor.Float32, 3, 2), "b": Zeroed(tensor.Float32, 3)},
 		`unexpected tensor "c"`: {"a": Zeroed(tensor.Float32, 2, 3), "b": Zeroed(tensor.Float32, 3), "c": Zeroed(tensor.Float32, 1)},
 	}
 	for want, vals := range cases {

@@ -39,11 +39,11 @@ func (op softmaxOp) Type() hm.Type {
 func (op softmaxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op softmaxOp) ReturnsPtr() bool     { return false }
-func (op softmaxOp) CallsExtern() bool    { return false }
-func (op softmaxOp) OverwritesInput() int { return -1 }
+func (op softmaxOp) ReturnsPtr() bool      { return false }
+func (op softmaxOp) CallsExtern() bool     { return false }
+func (op softmaxOp) OverwritesInput() int  { return -1 }
 func (op softmaxOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op softmaxOp) Hashcode() uint32     { return hashOf(op) }
+func (op softmaxOp) Hashcode() uint32      { return hashOf(op) }
 func (op softmaxOp) String() string {
 	if op.log {
 		return "LogSoftMaxRows"

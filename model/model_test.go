@@ -131,7 +131,7 @@ func ExampleNewEncoder() {
 	enc := NewEncoder("encoder", c)
 	b := graph.NewBuilder(graph.NewStore(tensor.Float32, 1), false)
 	x := graph.RandomInput(b, "x", 1, 3*5, 16) // 3 sequences of 5 vectors
-	mask := b.Input("mask", 3, 1, 5, 5)         // no padding: all zeros
+	mask := b.Input("mask", 3, 1, 5, 5)        // no padding: all zeros
 	h := enc.Forward(b, x, 3, 5, mask)
 	vm := G.NewTapeMachine(b.G)
 	defer vm.Close()

@@ -15,15 +15,15 @@ import (
 
 // Files of a run directory.
 const (
-	ConfigFile       = "config.yaml"          // the resolved config
-	SrcTokenizerFile = "src_tokenizer.json"   // source BPE
-	TgtTokenizerFile = "tgt_tokenizer.json"   // target BPE
-	LastWeightsFile  = "model.safetensors"    // weights at the last save
+	ConfigFile       = "config.yaml"           // the resolved config
+	SrcTokenizerFile = "src_tokenizer.json"    // source BPE
+	TgtTokenizerFile = "tgt_tokenizer.json"    // target BPE
+	LastWeightsFile  = "model.safetensors"     // weights at the last save
 	OptimizerFile    = "optimizer.safetensors" // Adam moments at the last save
-	StateFile        = "state.json"           // training state at the last save
-	BestWeightsFile  = "best.safetensors"     // weights of the best validation
-	BestStateFile    = "best.json"            // metrics of the best validation
-	LogFile          = "train.log"            // the log
+	StateFile        = "state.json"            // training state at the last save
+	BestWeightsFile  = "best.safetensors"      // weights of the best validation
+	BestStateFile    = "best.json"             // metrics of the best validation
+	LogFile          = "train.log"             // the log
 )
 
 // State is the training state saved with a checkpoint.

@@ -23,7 +23,7 @@ train.src/train.tgt, valid.*, test.* (for numbers: train.en/train.de, ...).
   copy     sequences of letters copied
   reverse  sequences of letters reversed`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
@@ -47,7 +47,7 @@ train.src/train.tgt, valid.*, test.* (for numbers: train.en/train.de, ...).
 					return err
 				}
 			}
-			fmt.Printf("wrote %d train, %d valid, %d test pairs to %s\n", len(tr), len(va), len(te), out)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d train, %d valid, %d test pairs to %s\n", len(tr), len(va), len(te), out)
 			return nil
 		},
 	}

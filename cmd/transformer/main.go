@@ -4,12 +4,37 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
 
-func main() {
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+// run executes the command line args and returns the exit status: 0 on
+// success, 1 on any error, reported as one line on stderr.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintln(stderr, "transformer: internal error:", oneLine(fmt.Sprint(r)))
+			status = 2
+		}
+	}()
+	root := rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(stderr, "transformer:", oneLine(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "transformer",
 		Short: "Train and run Transformer translators built on Gorgonia",
@@ -22,20 +47,10 @@ translates with the trained models.
 		SilenceErrors: true,
 	}
 	root.AddCommand(trainCmd(), translateCmd(), generateCmd())
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "transformer:", oneLine(err.Error()))
-		os.Exit(1)
-	}
+	return root
 }
 
 // oneLine keeps an error on one line, whatever wrapped it.
 func oneLine(s string) string {
-	out := []rune{}
-	for _, r := range s {
-		if r == '\n' || r == '\r' {
-			r = ' '
-		}
-		out = append(out, r)
-	}
-	return string(out)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
 }

@@ -47,7 +47,7 @@ At the end the best checkpoint is evaluated on the test split, if there is one.`
 			if err := c.Validate(); err != nil {
 				return err
 			}
-			t, err := train.NewTrainer(c, os.Stdout)
+			t, err := train.NewTrainer(c, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
@@ -58,10 +58,11 @@ At the end the best checkpoint is evaluated on the test split, if there is one.`
 			if err != nil {
 				return err
 			}
-			fmt.Printf("done: %d steps in %s; best validation %s %.4g at step %d; run directory %s\n",
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "done: %d steps in %s; best validation %s %.4g at step %d; run directory %s\n",
 				res.Steps, res.Duration.Round(1e9), res.Best.Metric, res.Best.BestValue*sign(res.Best.Metric), res.Best.BestStep, c.Training.OutDir)
 			if res.Test != nil {
-				fmt.Printf("test exact match: %.2f%% (%d/%d)\n", 100*res.Test["exact_match"], int(res.Test["exact"]), int(res.Test["sentences"]))
+				fmt.Fprintf(out, "test exact match: %.2f%% (%d/%d)\n", 100*res.Test["exact_match"], int(res.Test["exact"]), int(res.Test["sentences"]))
 			}
 			return nil
 		},

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -35,7 +34,7 @@ in batches.`,
 			}
 			lines := args
 			if len(lines) == 0 {
-				if lines, err = readLines(os.Stdin); err != nil {
+				if lines, err = readLines(cmd.InOrStdin()); err != nil {
 					return err
 				}
 			}
@@ -47,7 +46,7 @@ in batches.`,
 			if err != nil {
 				return err
 			}
-			w := bufio.NewWriter(os.Stdout)
+			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
 			for _, o := range out {
 				fmt.Fprintln(w, o)

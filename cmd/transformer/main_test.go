@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, stdin string, args ...string) (status int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	status = run(args, strings.NewReader(stdin), &out, &errb)
+	return status, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const tinyConfig = `data:
+  generate: {task: reverse, train_size: 8, valid_size: 4, test_size: 4, min_len: 2, max_len: 4, alphabet: 5, seed: 2}
+  src_tokenizer: {merges: 0}
+  tgt_tokenizer: {merges: 0}
+model: {d_model: 32, heads: 4, ff_dim: 64, encoder_layers: 1, decoder_layers: 1, dropout: 0, norm_first: true}
+training:
+  steps: 250
+  batch_tokens: 128
+  schedule: constant
+  learning_rate: 0.003
+  warmup: 20
+  label_smoothing: 0
+  valid_every: 125
+  log_every: 125
+  best_metric: loss
+`
+
+// Bad input of every kind gives one line on stderr naming the problem and
+// exit status 1; never a panic trace.
+func TestBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.yaml", tinyConfig)
+	src := writeFile(t, dir, "a.en", "one\ntwo\n")
+	tgt := writeFile(t, dir, "a.de", "eins\n")
+	cfg := func(name, text string) string { return writeFile(t, dir, name, text) }
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown key", []string{"train", "-c", cfg("k.yaml", tinyConfig+"  momentum: 0.9\n")}, filepath.Join(dir, "k.yaml") + `:16: unknown key "momentum" in training`},
+		{"wrong type", []string{"train", "-c", cfg("t.yaml", strings.Replace(tinyConfig, "steps: 250", "steps: many", 1))}, filepath.Join(dir, "t.yaml") + `:7: wrong type: "many" is a str, want int`},
+		{"heads", []string{"train", "-c", cfg("h.yaml", strings.Replace(tinyConfig, "heads: 4", "heads: 5", 1))}, filepath.Join(dir, "h.yaml") + `:5: model.d_model: 32 is not divisible by heads (5)`},
+		{"missing data file", []string{"train", "-c", cfg("m.yaml", "data:\n  train: {src: "+src+", tgt: /nonexistent/x.de}\n  valid: {src: "+src+", tgt: "+src+"}\n")}, filepath.Join(dir, "m.yaml") + `:2: data.train.tgt: file /nonexistent/x.de does not exist`},
+		{"misaligned files", []string{"train", "-c", cfg("a.yaml", "data:\n  train: {src: "+src+", tgt: "+tgt+"}\n  valid: {src: "+src+", tgt: "+src+"}\ntraining: {out_dir: "+filepath.Join(dir, "run-a")+"}\n")}, "misaligned corpus: " + src + " has 2 lines but " + tgt + " has 1"},
+		{"no config flag", []string{"train"}, "--config is required"},
+		{"config missing", []string{"train", "-c", filepath.Join(dir, "none.yaml")}, "open " + filepath.Join(dir, "none.yaml")},
+		{"bad steps flag", []string{"train", "-c", good, "--steps", "-3"}, "--steps must be positive, got -3"},
+		{"non-numeric flag", []string{"train", "-c", good, "--steps", "ten"}, `invalid argument "ten" for "--steps"`},
+		{"unknown flag", []string{"train", "--colour"}, "unknown flag: --colour"},
+		{"unknown command", []string{"trian"}, `unknown command "trian"`},
+		{"translate without checkpoint", []string{"translate", "hello"}, "--checkpoint is required"},
+		{"checkpoint missing", []string{"translate", "-k", filepath.Join(dir, "nope"), "x"}, "checkpoint " + filepath.Join(dir, "nope") + ": not a directory"},
+		{"checkpoint without config", []string{"translate", "-k", dir, "x"}, "checkpoint " + dir + ": open " + filepath.Join(dir, "config.yaml")},
+		{"bad batch size", []string{"translate", "-k", dir, "--batch-size", "0", "x"}, "--batch-size must be positive, got 0"},
+		{"generate unknown task", []string{"generate", "sums", "--out", dir}, `unknown generated task "sums"`},
+		{"generate without out", []string{"generate", "numbers"}, "--out is required"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, _, stderr := runCLI(t, "", c.args...)
+			if status != 1 {
+				t.Errorf("exit status %d, want 1 (stderr %q)", status, stderr)
+			}
+			if !strings.HasPrefix(stderr, "transformer: "+c.want) {
+				t.Errorf("stderr\n  %q\nwant prefix\n  %q", stderr, "transformer: "+c.want)
+			}
+			if strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+				t.Errorf("stderr is not one clean line: %q", stderr)
+			}
+		})
+	}
+}
+
+func TestTrainThenTranslate(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	cfg := writeFile(t, dir, "tiny.yaml", tinyConfig)
+	status, out, stderr := runCLI(t, "", "train", "--config", cfg, "--out", run, "--seed", "3")
+	if status != 0 {
+		t.Fatalf("train: status %d, stderr %q", status, stderr)
+	}
+	if !strings.Contains(out, "step 250/250") || !strings.Contains(out, "test exact match:") {
+		t.Errorf("train output lacks progress or the test figure:\n%s", out)
+	}
+	// Arguments: one line each.
+	status, out, stderr = runCLI(t, "", "translate", "--checkpoint", run, "a b c", "d e")
+	if status != 0 {
+		t.Fatalf("translate: status %d, stderr %q", status, stderr)
+	}
+	if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); len(lines) != 2 {
+		t.Errorf("2 inputs gave %d lines: %q", len(lines), out)
+	}
+	// Standard input, including an empty line and unknown characters.
+	status, out, stderr = runCLI(t, "b a\n\nzz ☃\nc d e\n", "translate", "--checkpoint", run)
+	if status != 0 {
+		t.Fatalf("translate stdin: status %d, stderr %q", status, stderr)
+	}
+	if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); len(lines) != 4 || lines[1] != "" {
+		t.Errorf("4 input lines gave %q", out)
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for _, c := range []string{"train", "translate", "generate"} {
+		status, out, _ := runCLI(t, "", c, "--help")
+		if status != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("%s --help: status %d, output %q", c, status, out)
+		}
+	}
+}
+
+func TestGenerateNumbers(t *testing.T) {
+	dir := t.TempDir()
+	status, out, stderr := runCLI(t, "", "generate", "numbers", "--out", dir, "--train-size", "50")
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, stderr)
+	}
+	if !strings.Contains(out, "wrote 50 train, 1000 valid, 1000 test pairs") {
+		t.Errorf("output %q", out)
+	}
+	en, _ := os.ReadFile(filepath.Join(dir, "test.en"))
+	de, _ := os.ReadFile(filepath.Join(dir, "test.de"))
+	if strings.Count(string(en), "\n") != 1000 || strings.Count(string(de), "\n") != 1000 {
+		t.Error("test files do not hold 1000 lines each")
+	}
+}
