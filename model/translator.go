@@ -53,12 +53,15 @@ func (t *Translator) compile(key string, build func(b *graph.Builder) (*Inputs, 
 	return c.(*forward), nil
 }
 
+// run executes the graph and returns a copy of its output; the graph's
+// activations are released.
 func (f *forward) run() (*tensor.Dense, error) {
+	defer graph.Release(f.b.G, f.vm)
 	f.vm.Reset()
 	if err := f.vm.RunAll(); err != nil {
 		return nil, err
 	}
-	return f.out.Value().(*tensor.Dense), nil
+	return f.out.Value().(*tensor.Dense).Clone().(*tensor.Dense), nil
 }
 
 // EncodeBatch runs the encoder on src [batch·srcLen] and returns a copy of
@@ -74,16 +77,11 @@ func (t *Translator) EncodeBatch(src []int, batch, srcLen int) (*tensor.Dense, e
 	if err := f.in.Bind(src, nil); err != nil {
 		return nil, err
 	}
-	out, err := f.run()
-	if err != nil {
-		return nil, err
-	}
-	return out.Clone().(*tensor.Dense), nil
+	return f.run()
 }
 
 // DecodeBatch runs the decoder on target prefixes tgt [batch·tgtLen] over
-// memory and returns the scores [batch·tgtLen, vocab]. The result is only
-// valid until the next call.
+// memory and returns the scores [batch·tgtLen, vocab].
 func (t *Translator) DecodeBatch(memory *tensor.Dense, src, tgt []int, batch, srcLen, tgtLen int) (*tensor.Dense, error) {
 	f, err := t.compile(fmt.Sprintf("dec/b%d/s%d/t%d", batch, srcLen, tgtLen), func(b *graph.Builder) (*Inputs, *G.Node) {
 		in := t.Model.NewDecoderInputs(b, batch, srcLen, tgtLen)
@@ -114,11 +112,7 @@ func (t *Translator) Logits(src, tgt []int, batch, srcLen, tgtLen int) (*tensor.
 	if err := f.in.Bind(src, tgt); err != nil {
 		return nil, err
 	}
-	out, err := f.run()
-	if err != nil {
-		return nil, err
-	}
-	return out.Clone().(*tensor.Dense), nil
+	return f.run()
 }
 
 // Close releases every compiled graph.

@@ -195,6 +195,7 @@ func (t *Trainer) TrainStep(batch *data.Batch) (StepResult, error) {
 	if err := t.opt.Update(params, grads, lr); err != nil {
 		return StepResult{}, err
 	}
+	graph.Release(s.b.G, s.vm)
 	t.state.Step++
 	return StepResult{Loss: loss, Tokens: n, GradNorm: norm, LR: lr}, nil
 }

@@ -117,3 +117,32 @@ func TestLoadCheckpointErrors(t *testing.T) {
 		t.Error("unknown weights name accepted")
 	}
 }
+
+// After a step a cached training graph holds no activations: only inputs
+// and parameters keep values, so many cached shapes cost little memory.
+func TestTrainStepReleasesActivations(t *testing.T) {
+	c := overfitConfig(t.TempDir())
+	tr, err := NewTrainer(c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	batches, err := data.MakeBatches(tr.trainEx, data.BatchOptions{MaxTokens: 64, BucketWidth: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.TrainStep(batches[0]); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := tr.stepGraphFor(batches[0])
+	held := 0
+	for _, n := range s.b.G.AllNodes() {
+		if n.Value() != nil && !n.IsVar() && !n.IsScalar() {
+			held++
+			t.Logf("%s holds %v", n.Name(), n.Shape())
+		}
+	}
+	if held > 0 {
+		t.Errorf("%d computed nodes still hold values after the step", held)
+	}
+}
