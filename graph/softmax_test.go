@@ -81,3 +81,31 @@ func TestGorgoniaSoftMaxDefect(t *testing.T) {
 		t.Skipf("gorgonia's SoftMax now handles the row (got %v)", got[3:])
 	}
 }
+
+func TestGELUGradAndValues(t *testing.T) {
+	b := NewBuilder(NewStore(tensor.Float64, 1), false)
+	x := RandomInput(b, "x", 4, 3, 7)
+	y := GELU(x)
+	res, err := GradCheckOutput(b, y, G.Nodes{x}, GradCheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].MaxRelErr > 1e-7 {
+		t.Errorf("GELU gradient: max relative error %g", res[0].MaxRelErr)
+	}
+	// Reference values of x·Φ(x), in a fresh graph.
+	b = NewBuilder(NewStore(tensor.Float64, 1), false)
+	x = RandomInput(b, "x", 4, 3, 7)
+	y = GELU(x)
+	vm := G.NewTapeMachine(b.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range x.Value().Data().([]float64) {
+		want := v * 0.5 * math.Erfc(-v/math.Sqrt2)
+		if got := y.Value().Data().([]float64)[i]; math.Abs(got-want) > 1e-15 {
+			t.Fatalf("GELU(%g) = %g, want %g", v, got, want)
+		}
+	}
+}

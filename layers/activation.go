@@ -10,10 +10,11 @@ import (
 )
 
 // Activation names accepted by Activate and by configs.
-var Activations = []string{"relu", "gelu_tanh"}
+var Activations = []string{"relu", "gelu", "gelu_tanh"}
 
-// Activate applies the named activation: "relu", or "gelu_tanh", the tanh
-// approximation of GELU,
+// Activate applies the named activation: "relu"; "gelu", the exact
+// x·Φ(x) (PyTorch's default GELU, see graph.GELU); or "gelu_tanh", its tanh
+// approximation,
 //
 //	GELU(x) ≈ ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 //
@@ -23,6 +24,8 @@ func Activate(b *graph.Builder, name string, x *G.Node) *G.Node {
 	switch name {
 	case "relu":
 		return G.Must(G.Rectify(x))
+	case "gelu":
+		return graph.GELU(x)
 	case "gelu_tanh":
 		inner := G.Must(G.Add(x, G.Must(G.Mul(G.Must(G.Cube(x)), b.Const(0.044715)))))
 		t := G.Must(G.Tanh(G.Must(G.Mul(inner, b.Const(math.Sqrt(2/math.Pi))))))

@@ -17,7 +17,7 @@ type Config struct {
 	FFDim            int     `yaml:"ff_dim"`
 	Dropout          float64 `yaml:"dropout"`
 	AttentionDropout float64 `yaml:"attention_dropout"`
-	Activation       string  `yaml:"activation"`     // relu | gelu_tanh
+	Activation       string  `yaml:"activation"`     // relu | gelu (exact) | gelu_tanh
 	NormFirst        bool    `yaml:"norm_first"`     // pre-LN instead of post-LN
 	FinalNorm        bool    `yaml:"final_norm"`     // layer norm after each stack
 	LayerNormEps     float64 `yaml:"layer_norm_eps"` // ε of every layer norm

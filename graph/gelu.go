@@ -1,0 +1,112 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// GELU is the exact Gaussian error linear unit (Hendrycks & Gimpel, 2016),
+//
+//	GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2))
+//
+// with gradient Φ(x) + x·φ(x), as PyTorch's F.gelu with its default
+// approximate="none". Gorgonia has no erf, so this is an op of its own.
+func GELU(x *G.Node) *G.Node { return G.Must(G.ApplyOp(geluOp{}, x)) }
+
+type geluOp struct{}
+
+func (geluOp) Arity() int { return 1 }
+func (geluOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+func (geluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (geluOp) ReturnsPtr() bool        { return false }
+func (geluOp) CallsExtern() bool       { return false }
+func (geluOp) OverwritesInput() int    { return -1 }
+func (op geluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op geluOp) Hashcode() uint32      { return hashOf(op) }
+func (geluOp) String() string          { return "GELU" }
+
+func (op geluOp) Do(in ...G.Value) (G.Value, error) {
+	return mapDense(op, in, func(x, _ float64) float64 { return x * normCDF(x) })
+}
+
+func (geluOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (geluOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(geluGradOp{}, inputs[0], grad)
+	return G.Nodes{dx}, err
+}
+
+// geluGradOp maps (x, dy) to dy·(Φ(x) + x·φ(x)).
+type geluGradOp struct{}
+
+func (geluGradOp) Arity() int { return 2 }
+func (geluGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+func (geluGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (geluGradOp) ReturnsPtr() bool        { return false }
+func (geluGradOp) CallsExtern() bool       { return false }
+func (geluGradOp) OverwritesInput() int    { return -1 }
+func (op geluGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op geluGradOp) Hashcode() uint32      { return hashOf(op) }
+func (geluGradOp) String() string          { return "GELUGrad" }
+
+func (op geluGradOp) Do(in ...G.Value) (G.Value, error) {
+	return mapDense(op, in, func(x, dy float64) float64 {
+		return dy * (normCDF(x) + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi))
+	})
+}
+
+func normCDF(x float64) float64 { return 0.5 * (1 + math.Erf(x/math.Sqrt2)) }
+
+// mapDense applies f element-wise to one or two same-shape dense inputs
+// (the second argument of f is 0 for a unary op).
+func mapDense(op fmt.Stringer, in []G.Value, f func(a, b float64) float64) (G.Value, error) {
+	x, ok := in[0].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%v: want a dense tensor, got %T", op, in[0])
+	}
+	var y *tensor.Dense
+	if len(in) > 1 {
+		if y, ok = in[1].(*tensor.Dense); !ok {
+			return nil, fmt.Errorf("%v: want a dense tensor, got %T", op, in[1])
+		}
+	}
+	out := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	switch d := x.Data().(type) {
+	case []float32:
+		o := out.Data().([]float32)
+		for i, v := range d {
+			b := 0.0
+			if y != nil {
+				b = float64(y.Data().([]float32)[i])
+			}
+			o[i] = float32(f(float64(v), b))
+		}
+	case []float64:
+		o := out.Data().([]float64)
+		for i, v := range d {
+			b := 0.0
+			if y != nil {
+				b = y.Data().([]float64)[i]
+			}
+			o[i] = f(v, b)
+		}
+	default:
+		return nil, fmt.Errorf("%v: unsupported dtype %v", op, x.Dtype())
+	}
+	return out, nil
+}
