@@ -71,6 +71,9 @@ func TestBadInputs(t *testing.T) {
 		{"bad batch size", []string{"translate", "-k", dir, "--batch-size", "0", "x"}, "--batch-size must be positive, got 0"},
 		{"generate unknown task", []string{"generate", "sums", "--out", dir}, `unknown generated task "sums"`},
 		{"generate without out", []string{"generate", "numbers"}, "--out is required"},
+		{"export without flags", []string{"export"}, "--checkpoint and --out are required"},
+		{"import missing weights", []string{"import", "--weights", filepath.Join(dir, "none.safetensors"), "--like", dir, "--out", dir}, "checkpoint " + dir + ": open "},
+		{"gradcheck bad tol", []string{"gradcheck", "--tol", "0"}, "--tol must be positive, got 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -114,6 +117,32 @@ func TestTrainThenTranslate(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); len(lines) != 4 || lines[1] != "" {
 		t.Errorf("4 input lines gave %q", out)
+	}
+
+	// Export to a PyTorch state dict and import it back: same translations.
+	st := filepath.Join(dir, "model.safetensors")
+	if status, _, stderr = runCLI(t, "", "export", "--checkpoint", run, "--out", st); status != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	back := filepath.Join(dir, "imported")
+	if status, _, stderr = runCLI(t, "", "import", "--weights", st, "--like", run, "--out", back); status != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	_, want, _ := runCLI(t, "b a\nc d e\n", "translate", "--checkpoint", run)
+	_, got, _ := runCLI(t, "b a\nc d e\n", "translate", "--checkpoint", back)
+	if got != want || want == "" {
+		t.Errorf("imported checkpoint translates %q, original %q", got, want)
+	}
+}
+
+func TestGradcheckCommand(t *testing.T) {
+	status, out, stderr := runCLI(t, "", "gradcheck", "--layer", "layer_norm")
+	if status != 0 || !strings.Contains(out, "PASS layer_norm") || !strings.Contains(out, "1 passed, 0 failed") {
+		t.Errorf("status %d, output %q, stderr %q", status, out, stderr)
+	}
+	status, _, stderr = runCLI(t, "", "gradcheck", "--layer", "nope")
+	if status != 1 || !strings.Contains(stderr, `unknown layer "nope"`) {
+		t.Errorf("unknown layer: status %d, stderr %q", status, stderr)
 	}
 }
 

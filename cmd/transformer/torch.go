@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gotransformer/transformer/train"
+)
+
+func exportCmd() *cobra.Command {
+	var ckpt, out, weights string
+	cmd := &cobra.Command{
+		Use:   "export --checkpoint DIR --out FILE.safetensors",
+		Short: "Write a checkpoint as a PyTorch state dict (safetensors)",
+		Long: `Write the checkpoint's weights under the names and shapes of the PyTorch
+module documented in docs/pytorch.md (nn.Transformer plus src_embed, tgt_embed
+and output_projection), so that load_state_dict(strict=True) succeeds. The
+file's metadata "seq2seq_args" holds the module's constructor arguments.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ckpt == "" || out == "" {
+				return fmt.Errorf("--checkpoint and --out are required")
+			}
+			c, err := train.LoadCheckpoint(ckpt, weights)
+			if err != nil {
+				return err
+			}
+			if err := train.ExportTorch(c, out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d parameters)\n", out, c.Model.Store.NumElements())
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "safetensors file to write")
+	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to export: best or last")
+	return cmd
+}
+
+func importCmd() *cobra.Command {
+	var weights, like, out string
+	cmd := &cobra.Command{
+		Use:   "import --weights FILE.safetensors --like RUN_DIR --out DIR",
+		Short: "Turn a PyTorch state dict (safetensors) into a checkpoint",
+		Long: `Read a state dict of the PyTorch module documented in docs/pytorch.md and
+write a run directory that translate can use. The model config and the
+tokenizers are taken from RUN_DIR; the PyTorch module must have been built
+with the same sizes (see the export command's "seq2seq_args").`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if weights == "" || like == "" || out == "" {
+				return fmt.Errorf("--weights, --like and --out are required")
+			}
+			if err := train.ImportTorch(weights, like, out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote checkpoint %s\n", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&weights, "weights", "w", "", "safetensors state dict saved from PyTorch")
+	cmd.Flags().StringVar(&like, "like", "", "run directory providing config and tokenizers")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "run directory to write")
+	return cmd
+}

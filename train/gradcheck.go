@@ -1,0 +1,190 @@
+package train
+
+import (
+	"fmt"
+	"sort"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/layers"
+	"github.com/gotransformer/transformer/model"
+)
+
+// GradCase builds one gradient-check graph: out is probed with a random
+// weighting, and gradients are checked with respect to wrt and every
+// parameter of b.
+type GradCase func(b *graph.Builder) (out *G.Node, wrt G.Nodes)
+
+// GradCases returns the built-in layers' gradient checks by name, small
+// enough to perturb every element.
+func GradCases() map[string]GradCase {
+	const d, h, f = 8, 2, 12
+	pad := []bool{false, false, true, false, false, false}
+	mask := func(b *graph.Builder, name string, sq, sk int, causal bool) *G.Node {
+		m := b.Input(name, 2, 1, sq, sk)
+		graph.FillAttentionMask(m.Value().(*tensor.Dense), pad[:2*sk], causal)
+		return m
+	}
+	in := func(b *graph.Builder, name string, seed int64, rows int) *G.Node {
+		return graph.RandomInput(b, name, seed, rows, d)
+	}
+	c := model.DefaultConfig()
+	c.DModel, c.Heads, c.FFDim, c.Dropout = d, h, f, 0
+	cases := map[string]GradCase{
+		"attention": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			q := graph.RandomInput(b, "q", 1, 2, h, 3, 4)
+			k := graph.RandomInput(b, "k", 2, 2, h, 3, 4)
+			v := graph.RandomInput(b, "v", 3, 2, h, 3, 4)
+			m := mask(b, "mask", 3, 3, true)
+			ctx, _ := layers.ScaledDotProductAttention(b, q, k, v, m, 0)
+			return ctx, G.Nodes{q, k, v}
+		},
+		"multihead_self": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 6)
+			m := mask(b, "mask", 3, 3, true)
+			out, _ := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h}.Forward(b, x, x, 2, 3, 3, m)
+			return out, G.Nodes{x}
+		},
+		"multihead_cross": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x, mem := in(b, "x", 1, 4), in(b, "mem", 2, 6)
+			m := mask(b, "mask", 2, 3, false)
+			out, _ := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h}.Forward(b, x, mem, 2, 2, 3, m)
+			return out, G.Nodes{x, mem}
+		},
+		"layer_norm": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 5)
+			return layers.LayerNorm{Name: "ln", Dim: d, Eps: 1e-5}.Forward(b, x), G.Nodes{x}
+		},
+		"embedding": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			ids := b.IntInput("ids", 5)
+			copy(ids.Value().Data().([]int), []int{1, 3, 3, 0, 6})
+			return layers.Embedding{Name: "emb", Vocab: 7, DModel: d}.Forward(b, ids), nil
+		},
+		"tied_projection": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 3)
+			return layers.Embedding{Name: "emb", Vocab: 7, DModel: d}.Project(b, x), G.Nodes{x}
+		},
+		"learned_positions": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 6)
+			return layers.LearnedPositions{Name: "pos", DModel: d, Max: 5}.Encode(b, x, 2, 3), G.Nodes{x}
+		},
+		"sinusoidal_positions": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 6)
+			return layers.Sinusoidal{Name: "pos", DModel: d}.Encode(b, x, 2, 3), G.Nodes{x}
+		},
+		"softmax": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 4)
+			return graph.SoftMax(x), G.Nodes{x}
+		},
+		"log_softmax": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 4)
+			return graph.LogSoftMax(x), G.Nodes{x}
+		},
+		"dropout": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 4)
+			b.Train = true
+			y := b.Dropout(x, 0.3)
+			b.Train = false
+			graph.FillDropout(b.DropoutMasks(), randSource(2))
+			return y, G.Nodes{x}
+		},
+		"label_smoothed_loss": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			logits := graph.RandomInput(b, "logits", 1, 4, 6)
+			loss, target := LabelSmoothedCE(b, logits)
+			FillTargets(target.Value().(*tensor.Dense), []int{4, 5, data.PadID, 2}, 0.1)
+			return loss, G.Nodes{logits}
+		},
+	}
+	for _, act := range layers.Activations {
+		act := act
+		cases["feedforward_"+act] = func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 5)
+			return layers.FeedForward{Name: "ff", DModel: d, Hidden: f, Activation: act}.Forward(b, x), G.Nodes{x}
+		}
+	}
+	for _, pre := range []bool{false, true} {
+		cc := c
+		cc.NormFirst = pre
+		suffix := map[bool]string{false: "_post_ln", true: "_pre_ln"}[pre]
+		cc.EncoderLayers, cc.DecoderLayers = 1, 1
+		cases["encoder_layer"+suffix] = func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 6)
+			m := mask(b, "mask", 3, 3, false)
+			return model.NewEncoder("enc", cc).Layers[0].Forward(b, x, 2, 3, m), G.Nodes{x}
+		}
+		cases["decoder_layer"+suffix] = func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x, mem := in(b, "x", 1, 6), in(b, "mem", 2, 6)
+			self := mask(b, "self", 3, 3, true)
+			cross := mask(b, "cross", 3, 3, false)
+			return model.NewDecoder("dec", cc).Layers[0].Forward(b, x, mem, 2, 3, 3, self, cross), G.Nodes{x, mem}
+		}
+	}
+	return cases
+}
+
+// GradCaseNames lists GradCases' names in order.
+func GradCaseNames() []string {
+	var names []string
+	for n := range GradCases() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// GradCheckCase runs the named built-in check in float64.
+func GradCheckCase(name string, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
+	f, ok := GradCases()[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown layer %q (want one of %v)", name, GradCaseNames())
+	}
+	s := graph.NewStore(tensor.Float64, 1)
+	s.WeightInit = graph.Normal(0.5)
+	b := graph.NewBuilder(s, false)
+	var out *G.Node
+	var wrt G.Nodes
+	if err := graph.Build(func() { out, wrt = f(b) }); err != nil {
+		return nil, err
+	}
+	if out.IsScalar() {
+		return graph.GradCheck(out, append(wrt, b.Params()...), opt)
+	}
+	return graph.GradCheckOutput(b, out, wrt, opt)
+}
+
+// GradCheckModel checks the whole model of c (dropout off, float64,
+// vocabularies of srcVocab and tgtVocab tokens) through the label-smoothed
+// loss on a random padded batch of two sentences.
+func GradCheckModel(c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
+	c.SrcVocab, c.TgtVocab = srcVocab, tgtVocab
+	if c.ShareEmbeddings {
+		c.SrcVocab = tgtVocab
+	}
+	c.Dropout, c.AttentionDropout = 0, 0
+	m, err := model.New(c, tensor.Float64, 1)
+	if err != nil {
+		return nil, err
+	}
+	rng := randSource(opt.Seed)
+	word := func(n int) int { return 4 + rng.Intn(n-4) }
+	src := []int{word(c.SrcVocab), word(c.SrcVocab), word(c.SrcVocab), data.EosID, word(c.SrcVocab), data.EosID, 0, 0}
+	tgt := []int{data.BosID, word(c.TgtVocab), word(c.TgtVocab), data.EosID, data.BosID, word(c.TgtVocab), data.EosID, 0}
+	b := graph.NewBuilder(m.Store, false)
+	var loss *G.Node
+	err = graph.Build(func() {
+		in := m.NewInputs(b, 2, 4, 3)
+		if err := in.Bind(src, []int{tgt[0], tgt[1], tgt[2], tgt[4], tgt[5], tgt[6]}); err != nil {
+			panic(err)
+		}
+		var target *G.Node
+		loss, target = LabelSmoothedCE(b, m.Forward(b, in))
+		FillTargets(target.Value().(*tensor.Dense), []int{tgt[1], tgt[2], tgt[3], tgt[5], tgt[6], tgt[7]}, 0.1)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return graph.GradCheck(loss, b.Params(), opt)
+}
