@@ -28,12 +28,12 @@ func (geluOp) Type() hm.Type {
 func (geluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (geluOp) ReturnsPtr() bool        { return false }
-func (geluOp) CallsExtern() bool       { return false }
-func (geluOp) OverwritesInput() int    { return -1 }
+func (geluOp) ReturnsPtr() bool         { return false }
+func (geluOp) CallsExtern() bool        { return false }
+func (geluOp) OverwritesInput() int     { return -1 }
 func (op geluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op geluOp) Hashcode() uint32      { return hashOf(op) }
-func (geluOp) String() string          { return "GELU" }
+func (geluOp) String() string           { return "GELU" }
 
 func (op geluOp) Do(in ...G.Value) (G.Value, error) {
 	return mapDense(op, in, func(x, _ float64) float64 { return x * normCDF(x) })
@@ -57,12 +57,12 @@ func (geluGradOp) Type() hm.Type {
 func (geluGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (geluGradOp) ReturnsPtr() bool        { return false }
-func (geluGradOp) CallsExtern() bool       { return false }
-func (geluGradOp) OverwritesInput() int    { return -1 }
+func (geluGradOp) ReturnsPtr() bool         { return false }
+func (geluGradOp) CallsExtern() bool        { return false }
+func (geluGradOp) OverwritesInput() int     { return -1 }
 func (op geluGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op geluGradOp) Hashcode() uint32      { return hashOf(op) }
-func (geluGradOp) String() string          { return "GELUGrad" }
+func (geluGradOp) String() string           { return "GELUGrad" }
 
 func (op geluGradOp) Do(in ...G.Value) (G.Value, error) {
 	return mapDense(op, in, func(x, dy float64) float64 {

@@ -316,7 +316,6 @@ func TestGoldenTransformer(t *testing.T) {
 	}
 }
 
-
 // Negative control: with tanh-approximated GELU instead of PyTorch's exact
 // GELU the output must miss the fixture, so the comparison can fail.
 func TestGoldenDetectsApproximateGELU(t *testing.T) {
