@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"math/rand"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -118,7 +117,7 @@ func (b *Builder) DropoutMasks() []DropoutMask { return b.masks }
 
 // FillDropout draws fresh masks: each element is 0 with probability P and
 // 1/(1-P) otherwise.
-func FillDropout(masks []DropoutMask, rng *rand.Rand) {
+func FillDropout(masks []DropoutMask, rng *RNG) {
 	for _, m := range masks {
 		keep := 1 / (1 - m.P)
 		switch d := m.Node.Value().Data().(type) {

@@ -273,7 +273,7 @@ func TestDropoutMaskScalesAndTrainsCorrectly(t *testing.T) {
 	if len(masks) != 1 {
 		t.Fatalf("%d masks", len(masks))
 	}
-	graph.FillDropout(masks, randSource(3))
+	graph.FillDropout(masks, graph.NewRNG(3))
 	m := G.NewTapeMachine(b.G)
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
@@ -306,6 +306,6 @@ func TestDropoutGrad(t *testing.T) {
 	b := graph.NewBuilder(s, true)
 	x := graph.RandomInput(b, "x", 1, 4, 5)
 	y := b.Dropout(x, 0.3)
-	graph.FillDropout(b.DropoutMasks(), randSource(4))
+	graph.FillDropout(b.DropoutMasks(), graph.NewRNG(4))
 	checkGrads(t, b, y, x)
 }

@@ -26,16 +26,25 @@ func NewAdam(beta1, beta2, eps float64) *Adam {
 	return &Adam{Beta1: beta1, Beta2: beta2, Eps: eps, M: map[string]*tensor.Dense{}, V: map[string]*tensor.Dense{}}
 }
 
+// Param is a named tensor: a parameter or its gradient.
+type Param struct {
+	Name   string
+	Tensor *tensor.Dense
+}
+
 // Update applies one step with learning rate lr to params, given their
-// gradients, both keyed by name.
-func (a *Adam) Update(params, grads map[string]*tensor.Dense, lr float64) error {
+// gradients in the same order.
+func (a *Adam) Update(params, grads []Param, lr float64) error {
+	if len(params) != len(grads) {
+		return fmt.Errorf("adam: %d parameters but %d gradients", len(params), len(grads))
+	}
 	a.Step++
 	c1 := 1 - math.Pow(a.Beta1, float64(a.Step))
 	c2 := 1 - math.Pow(a.Beta2, float64(a.Step))
-	for name, p := range params {
-		g, ok := grads[name]
-		if !ok {
-			return fmt.Errorf("adam: no gradient for %s", name)
+	for i, pp := range params {
+		name, p, g := pp.Name, pp.Tensor, grads[i].Tensor
+		if grads[i].Name != name {
+			return fmt.Errorf("adam: gradient %d is for %s, not %s", i, grads[i].Name, name)
 		}
 		m, v := a.M[name], a.V[name]
 		if m == nil {

@@ -1,11 +1,15 @@
 package train
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"gorgonia.org/tensor"
 
@@ -13,48 +17,286 @@ import (
 	"github.com/gotransformer/transformer/model"
 )
 
-// Files of a run directory.
+// A run directory:
+//
+//	config.yaml, src_tokenizer.json, tgt_tokenizer.json, train.log
+//	checkpoints/step-0000500/{model.safetensors, optimizer.safetensors, state.json}
+//	latest   names the newest complete checkpoint ("checkpoints/step-0000500")
+//	best     names the checkpoint with the best validation metric
+//
+// A checkpoint is written into a temporary directory, every file synced,
+// then renamed into place; only then is the pointer replaced (atomically),
+// so a pointer never names an incomplete checkpoint. state.json holds the
+// SHA-256 of the other two files.
 const (
 	ConfigFile       = "config.yaml"           // the resolved config
 	SrcTokenizerFile = "src_tokenizer.json"    // source BPE
 	TgtTokenizerFile = "tgt_tokenizer.json"    // target BPE
-	LastWeightsFile  = "model.safetensors"     // weights at the last save
-	OptimizerFile    = "optimizer.safetensors" // Adam moments at the last save
-	StateFile        = "state.json"            // training state at the last save
-	BestWeightsFile  = "best.safetensors"      // weights of the best validation
-	BestStateFile    = "best.json"             // metrics of the best validation
 	LogFile          = "train.log"             // the log
+	CheckpointsDir   = "checkpoints"           // one directory per saved step
+	LatestFile       = "latest"                // pointer to the newest checkpoint
+	BestFile         = "best"                  // pointer to the best checkpoint
+	WeightsFile      = "model.safetensors"     // weights, in a checkpoint
+	OptimizerFile    = "optimizer.safetensors" // Adam moments, in a checkpoint
+	StateFile        = "state.json"            // training state, in a checkpoint
 )
 
-// State is the training state saved with a checkpoint.
+// State is the training state saved with a checkpoint: with the weights and
+// the optimizer moments it is everything a resumed run needs to continue
+// exactly where the saved one was.
 type State struct {
-	Step      int                `json:"step"`
-	Epoch     int                `json:"epoch"`
-	AdamStep  int                `json:"adam_step"`
-	Seed      int64              `json:"seed"`
-	Metric    string             `json:"best_metric"`
+	Step  int `json:"step"`
+	Epoch int `json:"epoch"` // epochs started
+	Pos   int `json:"pos"`   // batches of the current epoch already trained on
+	// DropoutRNG is the dropout generator's state.
+	DropoutRNG uint64 `json:"dropout_rng"`
+	AdamStep   int    `json:"adam_step"`
+	Seed       int64  `json:"seed"`
+	Metric     string `json:"best_metric"`
+	// BestValue is the best validation value of Metric, signed so that
+	// higher is better; BestStep is 0 before the first validation.
 	BestValue float64            `json:"best_value"`
 	BestStep  int                `json:"best_step"`
 	Valid     map[string]float64 `json:"valid,omitempty"`
+	Skipped   int                `json:"skipped_batches,omitempty"`
+	// Files maps the checkpoint's other files to their SHA-256.
+	Files map[string]string `json:"files"`
 }
 
-// Checkpoint is a loaded run: config, tokenizers and model.
+// Checkpoint is a loaded run: config, tokenizers, model, and the state of
+// the checkpoint its weights came from.
 type Checkpoint struct {
 	Dir            string
 	Config         *Config
 	SrcTok, TgtTok *data.BPE
 	Model          *model.Transformer
-	// Weights is the file the weights came from.
-	Weights string
+	State          State
+	// Path is the checkpoint directory the weights came from.
+	Path string
+}
+
+// writeFile is replaced in tests to simulate a full disk.
+var writeFile = writeSynced
+
+// writeSynced writes data to path and syncs it.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+func sha(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// saveCheckpoint writes weights, optimizer and state as checkpoint
+// step-N of run, then points latest at it.
+func saveCheckpoint(run string, m *model.Transformer, opt *Adam, st State) (string, error) {
+	weights, err := model.EncodeSafetensors(storeTensors(m), map[string]string{"format": "gotransformer", "step": fmt.Sprint(st.Step)})
+	if err != nil {
+		return "", err
+	}
+	moments, err := encodeOptimizer(opt)
+	if err != nil {
+		return "", err
+	}
+	st.AdamStep = opt.Step
+	st.Files = map[string]string{WeightsFile: sha(weights), OptimizerFile: sha(moments)}
+	state, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	parent := filepath.Join(run, CheckpointsDir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(parent, ".tmp-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{WeightsFile, weights}, {OptimizerFile, moments}, {StateFile, append(state, '\n')}} {
+		if err := writeFile(filepath.Join(tmp, f.name), f.data); err != nil {
+			return "", fmt.Errorf("saving checkpoint at step %d: %w (the previous checkpoint is kept)", st.Step, err)
+		}
+	}
+	syncDir(tmp)
+	rel := filepath.Join(CheckpointsDir, fmt.Sprintf("step-%07d", st.Step))
+	final := filepath.Join(run, rel)
+	if err := os.RemoveAll(final); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return "", err
+	}
+	syncDir(parent)
+	if err := setPointer(run, LatestFile, rel); err != nil {
+		return "", err
+	}
+	return rel, nil
+}
+
+func setPointer(run, name, rel string) error {
+	if err := model.WriteFileAtomic(filepath.Join(run, name), []byte(rel+"\n")); err != nil {
+		return fmt.Errorf("saving %s pointer: %w", name, err)
+	}
+	return nil
+}
+
+func readPointer(run, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(run, name))
+	if err != nil {
+		return "", err
+	}
+	rel := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(rel, CheckpointsDir+string(filepath.Separator)) || strings.Contains(rel, "..") {
+		return "", fmt.Errorf("%s: does not name a checkpoint (%q)", filepath.Join(run, name), rel)
+	}
+	return rel, nil
+}
+
+// pruneCheckpoints keeps the newest keep checkpoints and the best one.
+func pruneCheckpoints(run string, keep int) {
+	entries, err := os.ReadDir(filepath.Join(run, CheckpointsDir))
+	if err != nil {
+		return
+	}
+	var steps []string
+	for _, e := range entries {
+		switch {
+		case e.IsDir() && strings.HasPrefix(e.Name(), "step-"):
+			steps = append(steps, e.Name())
+		case strings.HasPrefix(e.Name(), ".tmp-"):
+			// Left by a save that was killed midway.
+			os.RemoveAll(filepath.Join(run, CheckpointsDir, e.Name()))
+		}
+	}
+	sort.Strings(steps)
+	protect := map[string]bool{}
+	for _, p := range []string{LatestFile, BestFile} {
+		if rel, err := readPointer(run, p); err == nil {
+			protect[filepath.Base(rel)] = true
+		}
+	}
+	for i := 0; i < len(steps)-keep; i++ {
+		if !protect[steps[i]] {
+			os.RemoveAll(filepath.Join(run, CheckpointsDir, steps[i]))
+		}
+	}
+}
+
+func storeTensors(m *model.Transformer) map[string]*tensor.Dense {
+	vals := map[string]*tensor.Dense{}
+	for _, n := range m.Store.Names() {
+		vals[n] = m.Store.Get(n)
+	}
+	return vals
+}
+
+// encodeOptimizer serialises Adam's moments as "m.<param>" and "v.<param>".
+func encodeOptimizer(a *Adam) ([]byte, error) {
+	vals := map[string]*tensor.Dense{}
+	for n, t := range a.M {
+		vals["m."+n] = t
+	}
+	for n, t := range a.V {
+		vals["v."+n] = t
+	}
+	return model.EncodeSafetensors(vals, map[string]string{"format": "adam", "step": fmt.Sprint(a.Step)})
+}
+
+// readCheckpointFile reads one file of checkpoint dir and checks its
+// SHA-256 against the state.
+func readCheckpointFile(dir string, st State, name string) ([]byte, error) {
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if want, ok := st.Files[name]; !ok || sha(b) != want {
+		return nil, fmt.Errorf("%s: checksum mismatch: the file is corrupted or incomplete", path)
+	}
+	return b, nil
+}
+
+func readState(dir string) (State, error) {
+	var st State
+	path := filepath.Join(dir, StateFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("%s: not a training state: %w", path, err)
+	}
+	return st, nil
 }
 
 // LoadCheckpoint loads a run directory written by training. which is
-// "best" (the default; falls back to the last weights when no validation
-// has run) or "last".
+// "best" (the default; the latest checkpoint when no validation has run
+// yet) or "last".
 func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("checkpoint %s: not a directory", dir)
 	}
+	pointer := LatestFile
+	switch which {
+	case "", "best":
+		if _, err := os.Stat(filepath.Join(dir, BestFile)); err == nil {
+			pointer = BestFile
+		}
+	case "last":
+	default:
+		return nil, fmt.Errorf("unknown weights %q (want best or last)", which)
+	}
+	ck, err := loadRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := readPointer(dir, pointer)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("checkpoint %s: no saved weights yet (no %s file)", dir, pointer)
+		}
+		return nil, err
+	}
+	ck.Path = filepath.Join(dir, rel)
+	if ck.State, err = readState(ck.Path); err != nil {
+		return nil, err
+	}
+	weights, err := readCheckpointFile(ck.Path, ck.State, WeightsFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadWeights(ck.Model, filepath.Join(ck.Path, WeightsFile), weights); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
+
+// loadRun reads a run's config and tokenizers and builds its model.
+func loadRun(dir string) (*Checkpoint, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
@@ -73,22 +315,41 @@ func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	var weights string
-	switch which {
-	case "", "best":
-		weights = filepath.Join(dir, BestWeightsFile)
-		if _, err := os.Stat(weights); errors.Is(err, os.ErrNotExist) {
-			weights = filepath.Join(dir, LastWeightsFile)
+	return &Checkpoint{Dir: dir, Config: cfg, SrcTok: src, TgtTok: tgt, Model: m}, nil
+}
+
+func loadWeights(m *model.Transformer, path string, b []byte) error {
+	vals, _, err := model.DecodeSafetensors(b)
+	if err != nil {
+		return fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
+	}
+	if err := m.Store.Load(vals); err != nil {
+		return fmt.Errorf("%s: %w (was it written for another config?)", path, err)
+	}
+	return nil
+}
+
+// loadOptimizer restores Adam's moments for the model's parameters.
+func loadOptimizer(a *Adam, m *model.Transformer, path string, b []byte, step int) error {
+	vals, _, err := model.DecodeSafetensors(b)
+	if err != nil {
+		return fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
+	}
+	for _, n := range m.Store.Names() {
+		p := m.Store.Get(n)
+		for _, k := range []string{"m.", "v."} {
+			t, ok := vals[k+n]
+			if !ok {
+				return fmt.Errorf("%s: missing tensor %q", path, k+n)
+			}
+			if !t.Shape().Eq(p.Shape()) || t.Dtype() != p.Dtype() {
+				return fmt.Errorf("%s: tensor %q is %v %v, want %v %v", path, k+n, t.Dtype(), t.Shape(), p.Dtype(), p.Shape())
+			}
 		}
-	case "last":
-		weights = filepath.Join(dir, LastWeightsFile)
-	default:
-		return nil, fmt.Errorf("unknown weights %q (want best or last)", which)
+		a.M[n], a.V[n] = vals["m."+n], vals["v."+n]
 	}
-	if err := model.LoadWeights(weights, m.Store); err != nil {
-		return nil, err
-	}
-	return &Checkpoint{Dir: dir, Config: cfg, SrcTok: src, TgtTok: tgt, Model: m, Weights: weights}, nil
+	a.Step = step
+	return nil
 }
 
 func dtypeOf(name string) tensor.Dtype {
@@ -96,29 +357,4 @@ func dtypeOf(name string) tensor.Dtype {
 		return tensor.Float64
 	}
 	return tensor.Float32
-}
-
-// writeJSON writes v as indented JSON, atomically.
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return model.WriteFileAtomic(path, append(b, '\n'))
-}
-
-// saveOptimizer writes Adam's moments as "m.<param>" and "v.<param>".
-func saveOptimizer(path string, a *Adam) error {
-	vals := map[string]*tensor.Dense{}
-	for n, t := range a.M {
-		vals["m."+n] = t
-	}
-	for n, t := range a.V {
-		vals["v."+n] = t
-	}
-	b, err := model.EncodeSafetensors(vals, map[string]string{"format": "adam", "step": fmt.Sprint(a.Step)})
-	if err != nil {
-		return err
-	}
-	return model.WriteFileAtomic(path, b)
 }

@@ -87,6 +87,14 @@ type Options struct {
 	BestMetric     string `yaml:"best_metric"` // exact_match | token_accuracy | loss | perplexity
 	LogEvery       int    `yaml:"log_every"`
 	OutDir         string `yaml:"out_dir"`
+	// SaveEvery saves a checkpoint every so many steps besides those of
+	// validation (0: only at validation); KeepCheckpoints is how many of the
+	// newest checkpoints stay on disk (the best one always stays).
+	SaveEvery       int `yaml:"save_every"`
+	KeepCheckpoints int `yaml:"keep_checkpoints"`
+	// OnNonFinite says what a NaN or infinite loss or gradient does:
+	// "stop" the run (the last checkpoint stays intact) or "skip" the batch.
+	OnNonFinite string `yaml:"on_nonfinite"`
 }
 
 // DecodingConfig is the decoding section, used for validation, test and
@@ -111,7 +119,8 @@ func DefaultConfig() Config {
 		Model: model.DefaultConfig(),
 		Training: Options{Seed: 1, Dtype: "float32", Steps: 2000, BatchTokens: 2048, BucketWidth: 4,
 			LearningRate: 1, Schedule: "noam", Warmup: 400, Beta1: 0.9, Beta2: 0.98, Eps: 1e-9, ClipNorm: 1,
-			LabelSmoothing: 0.1, ValidEvery: 500, BestMetric: "exact_match", LogEvery: 50, OutDir: "checkpoints/run"},
+			LabelSmoothing: 0.1, ValidEvery: 500, BestMetric: "exact_match", LogEvery: 50, OutDir: "checkpoints/run",
+			KeepCheckpoints: 2, OnNonFinite: "stop"},
 		Decoding: DecodingConfig{BatchSize: 100, MaxLenA: 2, MaxLenB: 10, MaxLen: 128},
 	}
 }
@@ -288,6 +297,12 @@ func (c *Config) Validate() error {
 		return c.fieldError("training.log_every", "must be positive, got %d", t.LogEvery)
 	case t.OutDir == "":
 		return c.fieldError("training.out_dir", "must name a directory")
+	case t.SaveEvery < 0:
+		return c.fieldError("training.save_every", "must not be negative, got %d", t.SaveEvery)
+	case t.KeepCheckpoints < 1:
+		return c.fieldError("training.keep_checkpoints", "must be at least 1, got %d", t.KeepCheckpoints)
+	case t.OnNonFinite != "stop" && t.OnNonFinite != "skip":
+		return c.fieldError("training.on_nonfinite", "want stop or skip, got %q", t.OnNonFinite)
 	}
 	if _, err := NewSchedule(t.Schedule, t.LearningRate, t.Warmup, c.Model.DModel); err != nil {
 		return c.fieldError("training.schedule", "%v", err)

@@ -88,7 +88,7 @@ func GradCases() map[string]GradCase {
 			b.Train = true
 			y := b.Dropout(x, 0.3)
 			b.Train = false
-			graph.FillDropout(b.DropoutMasks(), randSource(2))
+			graph.FillDropout(b.DropoutMasks(), graph.NewRNG(2))
 			return y, G.Nodes{x}
 		},
 		"label_smoothed_loss": func(b *graph.Builder) (*G.Node, G.Nodes) {

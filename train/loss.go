@@ -118,10 +118,11 @@ func (s TokenStats) Accuracy() float64 { return float64(s.Correct) / float64(max
 
 // ClipGlobalNorm scales grads so that their joint L2 norm is at most
 // maxNorm, and returns the norm before clipping (maxNorm ≤ 0: no clipping).
-func ClipGlobalNorm(grads map[string]*tensor.Dense, maxNorm float64) float64 {
+// The sum runs in the order of grads, so the result is reproducible.
+func ClipGlobalNorm(grads []Param, maxNorm float64) float64 {
 	var ss float64
 	for _, g := range grads {
-		for _, x := range graph.Float64s(g) {
+		for _, x := range graph.Float64s(g.Tensor) {
 			ss += x * x
 		}
 	}
@@ -131,7 +132,7 @@ func ClipGlobalNorm(grads map[string]*tensor.Dense, maxNorm float64) float64 {
 	}
 	s := maxNorm / norm
 	for _, g := range grads {
-		switch d := g.Data().(type) {
+		switch d := g.Tensor.Data().(type) {
 		case []float32:
 			for i := range d {
 				d[i] *= float32(s)

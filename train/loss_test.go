@@ -88,7 +88,7 @@ func TestLabelSmoothedCEValueAndPadding(t *testing.T) {
 func TestClipGlobalNorm(t *testing.T) {
 	a := graph.FromFloat64s(tensor.Float64, []float64{3, 0}, 2)
 	b := graph.FromFloat64s(tensor.Float32, []float64{4}, 1)
-	grads := map[string]*tensor.Dense{"a": a, "b": b}
+	grads := []Param{{"a", a}, {"b", b}}
 	if n := ClipGlobalNorm(grads, 1); n != 5 {
 		t.Fatalf("norm %g, want 5", n)
 	}
@@ -127,7 +127,7 @@ func TestAdamFirstStep(t *testing.T) {
 	p := graph.FromFloat64s(tensor.Float64, []float64{1, 1, 1}, 3)
 	g := graph.FromFloat64s(tensor.Float64, []float64{0.5, -2, 1e-3}, 3)
 	a := NewAdam(0.9, 0.98, 1e-9)
-	if err := a.Update(map[string]*tensor.Dense{"p": p}, map[string]*tensor.Dense{"p": g}, 0.1); err != nil {
+	if err := a.Update([]Param{{"p", p}}, []Param{{"p", g}}, 0.1); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []float64{0.9, 1.1, 0.9} {

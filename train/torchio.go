@@ -56,7 +56,7 @@ func ExportTorch(ck *Checkpoint, path string) error {
 // tokenizers come from the run directory like, whose vocabularies the
 // PyTorch module must have been built with.
 func ImportTorch(weights, like, outDir string) error {
-	ck, err := LoadCheckpoint(like, "last")
+	ck, err := loadRun(like)
 	if err != nil {
 		return err
 	}
@@ -83,6 +83,6 @@ func ImportTorch(weights, like, outDir string) error {
 			return err
 		}
 	}
-	return model.SaveWeights(filepath.Join(outDir, LastWeightsFile), ck.Model.Store,
-		map[string]string{"format": "gotransformer", "imported_from": filepath.Base(weights)})
+	_, err = saveCheckpoint(outDir, ck.Model, NewAdam(0.9, 0.98, 1e-9), State{Seed: ck.Config.Training.Seed})
+	return err
 }

@@ -2,10 +2,10 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,21 +31,30 @@ type Trainer struct {
 	Log            *Logger
 	Dir            string
 
-	trainEx, validEx []data.Example
-	opt              *Adam
-	sched            Schedule
-	graphs           *graph.Cache
-	translator       *model.Translator
-	dropoutRNG       *rand.Rand
-	state            State
-	logFile          *os.File
+	trainEx    []data.Example
+	opt        *Adam
+	sched      Schedule
+	graphs     *graph.Cache
+	translator *model.Translator
+	dropoutRNG *graph.RNG
+	batches    []*data.Batch // the current epoch's batches
+	state      State
+	logFile    *os.File
 }
 
-// NewTrainer prepares a run: it loads or generates the corpus, learns the
-// tokenizers, builds the model and creates the run directory with the
+// NewTrainer prepares a new run: it loads or generates the corpus, learns
+// the tokenizers, builds the model and creates the run directory with the
 // resolved config and the tokenizers. Log lines go to out and to
 // train.log in the run directory.
-func NewTrainer(c *Config, out io.Writer) (*Trainer, error) {
+func NewTrainer(c *Config, out io.Writer) (*Trainer, error) { return newTrainer(c, out, false) }
+
+// ResumeTrainer continues the run in dir from its latest checkpoint:
+// weights, optimizer moments, step, data position and random state are
+// restored, so that the run goes on exactly as if it had not stopped. c is
+// the run's config (from dir's config.yaml, possibly with more steps).
+func ResumeTrainer(c *Config, out io.Writer) (*Trainer, error) { return newTrainer(c, out, true) }
+
+func newTrainer(c *Config, out io.Writer, resume bool) (*Trainer, error) {
 	t := &Trainer{Config: c, Dir: c.Training.OutDir}
 	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("training.out_dir: %w", err)
@@ -61,7 +70,15 @@ func NewTrainer(c *Config, out io.Writer) (*Trainer, error) {
 		return nil, err
 	}
 	t.Log.Printf("data: %d train, %d valid, %d test pairs", len(t.Corpus.Train), len(t.Corpus.Valid), len(t.Corpus.Test))
-	t.SrcTok, t.TgtTok = LearnTokenizers(c, t.Corpus.Train)
+	if resume {
+		ck, err := loadRun(t.Dir)
+		if err != nil {
+			return nil, err
+		}
+		t.SrcTok, t.TgtTok = ck.SrcTok, ck.TgtTok
+	} else {
+		t.SrcTok, t.TgtTok = LearnTokenizers(c, t.Corpus.Train)
+	}
 	t.Log.Printf("tokenizers: source %d tokens (%d merges), target %d tokens (%d merges)",
 		t.SrcTok.Size(), len(t.SrcTok.Merges), t.TgtTok.Size(), len(t.TgtTok.Merges))
 	var dropped int
@@ -72,7 +89,6 @@ func NewTrainer(c *Config, out io.Writer) (*Trainer, error) {
 	if len(t.trainEx) == 0 {
 		return nil, fmt.Errorf("%s: no training pair is left after filtering", c.Path)
 	}
-	t.validEx, _ = data.Encode(t.Corpus.Valid, t.SrcTok, t.TgtTok, 0)
 
 	mc := c.Model
 	mc.SrcVocab, mc.TgtVocab = t.SrcTok.Size(), t.TgtTok.Size()
@@ -89,8 +105,13 @@ func NewTrainer(c *Config, out io.Writer) (*Trainer, error) {
 	t.sched, _ = NewSchedule(tc.Schedule, tc.LearningRate, tc.Warmup, mc.DModel)
 	t.graphs = graph.NewCache(48)
 	t.translator = model.NewTranslator(t.Model, 64)
-	t.dropoutRNG = rand.New(rand.NewSource(tc.Seed))
-	t.state = State{Seed: tc.Seed, Metric: tc.BestMetric, BestValue: math.Inf(-1)}
+	t.dropoutRNG = graph.NewRNG(tc.Seed)
+	t.state = State{Seed: tc.Seed, Metric: tc.BestMetric}
+	if resume {
+		if err := t.restore(); err != nil {
+			return nil, err
+		}
+	}
 
 	resolved, err := c.Marshal()
 	if err != nil {
@@ -99,13 +120,52 @@ func NewTrainer(c *Config, out io.Writer) (*Trainer, error) {
 	if err := model.WriteFileAtomic(filepath.Join(t.Dir, ConfigFile), resolved); err != nil {
 		return nil, err
 	}
-	if err := t.SrcTok.Save(filepath.Join(t.Dir, SrcTokenizerFile)); err != nil {
-		return nil, err
-	}
-	if err := t.TgtTok.Save(filepath.Join(t.Dir, TgtTokenizerFile)); err != nil {
-		return nil, err
+	if !resume {
+		if err := t.SrcTok.Save(filepath.Join(t.Dir, SrcTokenizerFile)); err != nil {
+			return nil, err
+		}
+		if err := t.TgtTok.Save(filepath.Join(t.Dir, TgtTokenizerFile)); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
+}
+
+// restore loads the latest checkpoint of the run directory.
+func (t *Trainer) restore() error {
+	rel, err := readPointer(t.Dir, LatestFile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cannot resume %s: it has no checkpoint yet", t.Dir)
+		}
+		return err
+	}
+	dir := filepath.Join(t.Dir, rel)
+	st, err := readState(dir)
+	if err != nil {
+		return err
+	}
+	weights, err := readCheckpointFile(dir, st, WeightsFile)
+	if err != nil {
+		return err
+	}
+	moments, err := readCheckpointFile(dir, st, OptimizerFile)
+	if err != nil {
+		return err
+	}
+	if err := loadWeights(t.Model, filepath.Join(dir, WeightsFile), weights); err != nil {
+		return err
+	}
+	if err := loadOptimizer(t.opt, t.Model, filepath.Join(dir, OptimizerFile), moments, st.AdamStep); err != nil {
+		return err
+	}
+	if st.Metric != t.Config.Training.BestMetric {
+		st.Metric, st.BestStep, st.BestValue = t.Config.Training.BestMetric, 0, 0
+	}
+	t.state = st
+	t.dropoutRNG.State = st.DropoutRNG
+	t.Log.Printf("resumed from %s: step %d, epoch %d, batch %d", dir, st.Step, st.Epoch, st.Pos)
+	return nil
 }
 
 // Close releases compiled graphs and the log file.
@@ -155,6 +215,7 @@ type StepResult struct {
 	Tokens   int
 	GradNorm float64
 	LR       float64
+	Skipped  bool // the batch was not finite and on_nonfinite is skip
 }
 
 // TrainStep runs forward and backward on batch and updates the weights.
@@ -176,28 +237,42 @@ func (t *Trainer) TrainStep(batch *data.Batch) (StepResult, error) {
 	if err := s.vm.RunAll(); err != nil {
 		return StepResult{}, err
 	}
+	defer graph.Release(s.b.G, s.vm)
 	loss := scalar(s.loss)
-	params := map[string]*tensor.Dense{}
-	grads := map[string]*tensor.Dense{}
+	var params, grads []Param
 	for _, p := range s.b.Params() {
 		g, err := p.Grad()
 		if err != nil {
 			return StepResult{}, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
 		}
-		params[p.Name()] = p.Value().(*tensor.Dense)
-		grads[p.Name()] = g.(*tensor.Dense)
+		params = append(params, Param{p.Name(), p.Value().(*tensor.Dense)})
+		grads = append(grads, Param{p.Name(), g.(*tensor.Dense)})
 	}
 	norm := ClipGlobalNorm(grads, t.Config.Training.ClipNorm)
+	t.state.Step++
 	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return StepResult{}, fmt.Errorf("step %d: loss or gradient is not finite (loss %v, gradient norm %v)", t.state.Step+1, loss, norm)
+		if t.Config.Training.OnNonFinite != "skip" {
+			return StepResult{}, &NonFiniteError{Step: t.state.Step, Loss: loss, Norm: norm}
+		}
+		t.state.Skipped++
+		t.Log.Printf("step %d: skipped a batch whose loss or gradient is not finite (loss %v, gradient norm %v)", t.state.Step, loss, norm)
+		return StepResult{Loss: loss, Tokens: n, GradNorm: norm, Skipped: true}, nil
 	}
 	lr := t.sched.Rate(t.opt.Step + 1)
 	if err := t.opt.Update(params, grads, lr); err != nil {
 		return StepResult{}, err
 	}
-	graph.Release(s.b.G, s.vm)
-	t.state.Step++
 	return StepResult{Loss: loss, Tokens: n, GradNorm: norm, LR: lr}, nil
+}
+
+// NonFiniteError stops a run whose loss or gradient became NaN or infinite.
+type NonFiniteError struct {
+	Step       int
+	Loss, Norm float64
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("step %d: loss or gradient is not finite (loss %v, gradient norm %v); the last checkpoint is intact (set training.on_nonfinite: skip to skip such batches)", e.Step, e.Loss, e.Norm)
 }
 
 func scalar(n *G.Node) float64 {
@@ -215,74 +290,108 @@ type Result struct {
 	Steps    int
 	Duration time.Duration
 	Best     State
-	// Test metrics of the best checkpoint (empty without a test set).
+	// Interrupted is set when the context ended the run early; a checkpoint
+	// was saved and the run can be resumed.
+	Interrupted bool
+	// Test metrics of the best checkpoint (empty without a test set, or when
+	// interrupted).
 	Test map[string]float64
 }
 
-// Run trains until training.steps, training.max_time or ctx ends, then
-// validates, saves, and evaluates the best checkpoint on the test set.
-func (t *Trainer) Run(ctx context.Context) (*Result, error) {
+// nextBatch returns the next training batch, starting a new epoch (with
+// its own shuffle, from the seed and the epoch number) when one ends.
+func (t *Trainer) nextBatch() (*data.Batch, error) {
 	tc := t.Config.Training
-	start := time.Now()
-	t.Log.Printf("training for %d steps (max time %v), %d training pairs, batches of ≤%d tokens, run directory %s",
-		tc.Steps, tc.MaxTime, len(t.trainEx), tc.BatchTokens, t.Dir)
-	var batches []*data.Batch
-	pos := 0
-	var lossSum float64
-	var tokSum, logSteps int
-	lastLog := time.Now()
-	stopReason := "reached training.steps"
-	for t.state.Step < tc.Steps {
-		if ctx.Err() != nil {
-			stopReason = "interrupted"
-			break
-		}
-		if tc.MaxTime > 0 && time.Since(start) > tc.MaxTime {
-			stopReason = fmt.Sprintf("reached training.max_time (%v)", tc.MaxTime)
-			break
-		}
-		if pos >= len(batches) {
-			var err error
-			batches, err = data.MakeBatches(t.trainEx, data.BatchOptions{MaxTokens: tc.BatchTokens,
-				BucketWidth: tc.BucketWidth, Shuffle: true, Seed: tc.Seed + int64(t.state.Epoch)})
-			if err != nil {
-				return nil, err
-			}
+	for t.batches == nil || t.state.Pos >= len(t.batches) {
+		if t.batches != nil || t.state.Epoch == 0 {
 			t.state.Epoch++
-			pos = 0
+			t.state.Pos = 0
 		}
-		r, err := t.TrainStep(batches[pos])
+		var err error
+		t.batches, err = data.MakeBatches(t.trainEx, data.BatchOptions{MaxTokens: tc.BatchTokens,
+			BucketWidth: tc.BucketWidth, Shuffle: true, Seed: tc.Seed + int64(t.state.Epoch) - 1})
 		if err != nil {
 			return nil, err
 		}
-		pos++
+	}
+	b := t.batches[t.state.Pos]
+	t.state.Pos++
+	return b, nil
+}
+
+// Run trains until training.steps, training.max_time or ctx ends, then
+// validates, saves, and evaluates the best checkpoint on the test set. When
+// ctx ends first, it saves a checkpoint and returns with Interrupted set.
+func (t *Trainer) Run(ctx context.Context) (*Result, error) {
+	tc := t.Config.Training
+	start := time.Now()
+	startStep := t.state.Step
+	t.Log.Printf("training for %d steps (max time %v), %d training pairs, batches of ≤%d tokens, run directory %s",
+		tc.Steps, tc.MaxTime, len(t.trainEx), tc.BatchTokens, t.Dir)
+	var lossSum float64
+	var tokSum, logSteps int
+	lastLog := time.Now()
+	stop := "reached training.steps"
+	saved := -1
+	for t.state.Step < tc.Steps {
+		if ctx.Err() != nil {
+			t.Log.Printf("interrupted at step %d: saving a checkpoint", t.state.Step)
+			if _, err := t.save(); err != nil {
+				return nil, err
+			}
+			t.Log.Printf("resume with: transformer train --resume %s", t.Dir)
+			return &Result{Steps: t.state.Step, Duration: time.Since(start), Best: t.state, Interrupted: true}, nil
+		}
+		if tc.MaxTime > 0 && time.Since(start) > tc.MaxTime {
+			stop = fmt.Sprintf("reached training.max_time (%v)", tc.MaxTime)
+			break
+		}
+		batch, err := t.nextBatch()
+		if err != nil {
+			return nil, err
+		}
+		r, err := t.TrainStep(batch)
+		if err != nil {
+			return nil, err
+		}
 		lossSum += r.Loss
 		tokSum += r.Tokens
 		logSteps++
-		if t.state.Step%tc.LogEvery == 0 || t.state.Step == 1 {
+		if t.state.Step%tc.LogEvery == 0 || t.state.Step == startStep+1 {
 			el := time.Since(lastLog).Seconds()
-			eta := time.Duration(float64(time.Since(start)) / float64(t.state.Step) * float64(tc.Steps-t.state.Step))
+			done := t.state.Step - startStep
+			eta := time.Duration(float64(time.Since(start)) / float64(done) * float64(tc.Steps-t.state.Step))
 			t.Log.Printf("step %d/%d | epoch %d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tgt tok/s | eta %s",
 				t.state.Step, tc.Steps, t.state.Epoch, lossSum/float64(logSteps), r.LR, r.GradNorm, float64(tokSum)/el, fmtDuration(eta))
 			lossSum, tokSum, logSteps, lastLog = 0, 0, 0, time.Now()
 		}
-		if t.state.Step%tc.ValidEvery == 0 {
+		switch {
+		case t.state.Step%tc.ValidEvery == 0:
 			if err := t.validateAndSave(); err != nil {
 				return nil, err
 			}
+			saved = t.state.Step
 			lastLog = time.Now()
+		case tc.SaveEvery > 0 && t.state.Step%tc.SaveEvery == 0:
+			if _, err := t.save(); err != nil {
+				return nil, err
+			}
+			saved = t.state.Step
 		}
 	}
-	t.Log.Printf("stopped after %d steps: %s", t.state.Step, stopReason)
-	if t.state.Step%tc.ValidEvery != 0 || t.state.Step == 0 {
+	t.Log.Printf("stopped at step %d: %s", t.state.Step, stop)
+	if saved != t.state.Step {
 		if err := t.validateAndSave(); err != nil {
 			return nil, err
 		}
 	}
 	res := &Result{Steps: t.state.Step, Duration: time.Since(start), Best: t.state}
 	if len(t.Corpus.Test) > 0 {
-		best := filepath.Join(t.Dir, BestWeightsFile)
-		if err := model.LoadWeights(best, t.Model.Store); err != nil {
+		ck, err := LoadCheckpoint(t.Dir, "best")
+		if err != nil {
+			return nil, err
+		}
+		if err := t.Model.Store.Load(storeTensors(ck.Model)); err != nil {
 			return nil, err
 		}
 		m, err := t.Evaluate(t.Corpus.Test, 0)
@@ -291,12 +400,23 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 		}
 		res.Test = m
 		t.Log.Printf("test (best checkpoint, step %d): exact match %.2f%% (%d/%d) | token accuracy %.2f%% | perplexity %.3f",
-			t.state.BestStep, 100*m["exact_match"], int(m["exact"]), int(m["sentences"]), 100*m["token_accuracy"], m["perplexity"])
+			ck.State.Step, 100*m["exact_match"], int(m["exact"]), int(m["sentences"]), 100*m["token_accuracy"], m["perplexity"])
 	}
 	return res, nil
 }
 
-// validateAndSave validates, saves the last checkpoint, and the best one if
+// save writes a checkpoint of the current step and prunes old ones.
+func (t *Trainer) save() (string, error) {
+	t.state.DropoutRNG = t.dropoutRNG.State
+	rel, err := saveCheckpoint(t.Dir, t.Model, t.opt, t.state)
+	if err != nil {
+		return "", err
+	}
+	pruneCheckpoints(t.Dir, t.Config.Training.KeepCheckpoints)
+	return rel, nil
+}
+
+// validateAndSave validates, saves a checkpoint, and points best at it if
 // the chosen metric improved.
 func (t *Trainer) validateAndSave() error {
 	tc := t.Config.Training
@@ -306,9 +426,8 @@ func (t *Trainer) validateAndSave() error {
 		return err
 	}
 	t.state.Valid = m
-	t.state.AdamStep = t.opt.Step
 	value := m[tc.BestMetric] * metricDirection[tc.BestMetric]
-	improved := value > t.state.BestValue
+	improved := t.state.BestStep == 0 || value > t.state.BestValue
 	mark := ""
 	if improved {
 		t.state.BestValue, t.state.BestStep = value, t.state.Step
@@ -317,21 +436,15 @@ func (t *Trainer) validateAndSave() error {
 	t.Log.Printf("valid step %d: loss %.4f | perplexity %.3f | token accuracy %.2f%% | exact match %.2f%% (%d/%d) | %.1fs%s",
 		t.state.Step, m["loss"], m["perplexity"], 100*m["token_accuracy"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]),
 		time.Since(start).Seconds(), mark)
-	meta := map[string]string{"step": fmt.Sprint(t.state.Step), "format": "gotransformer"}
-	if err := model.SaveWeights(filepath.Join(t.Dir, LastWeightsFile), t.Model.Store, meta); err != nil {
-		return err
-	}
-	if err := saveOptimizer(filepath.Join(t.Dir, OptimizerFile), t.opt); err != nil {
-		return err
-	}
-	if err := writeJSON(filepath.Join(t.Dir, StateFile), t.state); err != nil {
+	rel, err := t.save()
+	if err != nil {
 		return err
 	}
 	if improved {
-		if err := model.SaveWeights(filepath.Join(t.Dir, BestWeightsFile), t.Model.Store, meta); err != nil {
+		if err := setPointer(t.Dir, BestFile, rel); err != nil {
 			return err
 		}
-		return writeJSON(filepath.Join(t.Dir, BestStateFile), t.state)
+		pruneCheckpoints(t.Dir, tc.KeepCheckpoints)
 	}
 	return nil
 }

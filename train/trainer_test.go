@@ -84,10 +84,14 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	if len(got) != len(srcs) || got[len(srcs)-3] != "" {
 		t.Errorf("empty input gave %q; every input needs one output", got[len(srcs)-3])
 	}
-	for _, f := range []string{ConfigFile, SrcTokenizerFile, TgtTokenizerFile, LastWeightsFile, BestWeightsFile, OptimizerFile, StateFile, BestStateFile, LogFile} {
+	for _, f := range []string{ConfigFile, SrcTokenizerFile, TgtTokenizerFile, LogFile, LatestFile, BestFile,
+		"checkpoints/step-0000300/" + WeightsFile, "checkpoints/step-0000300/" + OptimizerFile, "checkpoints/step-0000300/" + StateFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("run directory lacks %s", f)
 		}
+	}
+	if ck.State.Step != ck.State.BestStep {
+		t.Errorf("best pointer names step %d, best step is %d", ck.State.Step, ck.State.BestStep)
 	}
 }
 
@@ -106,11 +110,11 @@ func TestLoadCheckpointErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.Close()
-	// Truncate the weights: the error names the file.
-	w := filepath.Join(dir, BestWeightsFile)
+	// Truncate the weights: the checksum catches it and the error names the file.
+	w := filepath.Join(dir, "checkpoints/step-0000001", WeightsFile)
 	b, _ := os.ReadFile(w)
 	os.WriteFile(w, b[:len(b)/2], 0o644)
-	if _, err := LoadCheckpoint(dir, "best"); err == nil || !strings.Contains(err.Error(), w) {
+	if _, err := LoadCheckpoint(dir, "best"); err == nil || !strings.Contains(err.Error(), w+": checksum mismatch") {
 		t.Errorf("truncated weights: %v", err)
 	}
 	if _, err := LoadCheckpoint(dir, "newest"); err == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -13,24 +14,38 @@ import (
 )
 
 func trainCmd() *cobra.Command {
-	var cfgPath, out string
+	var cfgPath, out, resume string
 	var seed int64
 	var steps int
 	cmd := &cobra.Command{
-		Use:   "train --config FILE",
+		Use:   "train --config FILE | --resume RUN_DIR",
 		Short: "Train a model from a YAML config",
 		Long: `Train a model from a YAML config (sections data, model, training, decoding).
 The run directory (training.out_dir, or --out) receives the resolved config,
 the tokenizers, the last and best weights, the optimizer state and train.log.
-At the end the best checkpoint is evaluated on the test split, if there is one.`,
+At the end the best checkpoint is evaluated on the test split, if there is one.
+
+SIGINT or SIGTERM saves a checkpoint and exits; --resume RUN_DIR continues
+from the latest checkpoint with the run's own config (--steps may extend it),
+exactly as if the run had not stopped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cfgPath == "" {
-				return fmt.Errorf("--config is required")
+			if (cfgPath == "") == (resume == "") {
+				return fmt.Errorf("give either --config or --resume")
 			}
-			c, err := train.LoadConfig(cfgPath)
+			path := cfgPath
+			if resume != "" {
+				if cmd.Flags().Changed("out") || cmd.Flags().Changed("seed") {
+					return fmt.Errorf("--resume continues a run as it was: --out and --seed cannot change it")
+				}
+				path = filepath.Join(resume, train.ConfigFile)
+			}
+			c, err := train.LoadConfig(path)
 			if err != nil {
 				return err
+			}
+			if resume != "" {
+				c.Training.OutDir = resume
 			}
 			if cmd.Flags().Changed("out") {
 				c.Training.OutDir = out
@@ -47,7 +62,11 @@ At the end the best checkpoint is evaluated on the test split, if there is one.`
 			if err := c.Validate(); err != nil {
 				return err
 			}
-			t, err := train.NewTrainer(c, cmd.OutOrStdout())
+			newTrainer := train.NewTrainer
+			if resume != "" {
+				newTrainer = train.ResumeTrainer
+			}
+			t, err := newTrainer(c, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
@@ -59,6 +78,10 @@ At the end the best checkpoint is evaluated on the test split, if there is one.`
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if res.Interrupted {
+				fmt.Fprintf(out, "interrupted at step %d; checkpoint saved; resume with: transformer train --resume %s\n", res.Steps, c.Training.OutDir)
+				return nil
+			}
 			fmt.Fprintf(out, "done: %d steps in %s; best validation %s %.4g at step %d; run directory %s\n",
 				res.Steps, res.Duration.Round(1e9), res.Best.Metric, res.Best.BestValue*sign(res.Best.Metric), res.Best.BestStep, c.Training.OutDir)
 			if res.Test != nil {
@@ -69,6 +92,7 @@ At the end the best checkpoint is evaluated on the test split, if there is one.`
 	}
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "YAML config file")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "run directory (overrides training.out_dir)")
+	cmd.Flags().StringVar(&resume, "resume", "", "continue the run in this directory from its latest checkpoint")
 	cmd.Flags().Int64Var(&seed, "seed", 0, "random seed (overrides training.seed)")
 	cmd.Flags().IntVar(&steps, "steps", 0, "optimizer steps (overrides training.steps)")
 	return cmd
