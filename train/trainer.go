@@ -332,7 +332,7 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	var tokSum, logSteps int
 	lastLog := time.Now()
 	stop := "reached training.steps"
-	saved := -1
+	validated := -1
 	for t.state.Step < tc.Steps {
 		if ctx.Err() != nil {
 			t.Log.Printf("interrupted at step %d: saving a checkpoint", t.state.Step)
@@ -370,17 +370,16 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 			if err := t.validateAndSave(); err != nil {
 				return nil, err
 			}
-			saved = t.state.Step
+			validated = t.state.Step
 			lastLog = time.Now()
 		case tc.SaveEvery > 0 && t.state.Step%tc.SaveEvery == 0:
 			if _, err := t.save(); err != nil {
 				return nil, err
 			}
-			saved = t.state.Step
 		}
 	}
 	t.Log.Printf("stopped at step %d: %s", t.state.Step, stop)
-	if saved != t.state.Step {
+	if validated != t.state.Step {
 		if err := t.validateAndSave(); err != nil {
 			return nil, err
 		}
