@@ -142,12 +142,23 @@ func (t *BPE) index() {
 // Size is the vocabulary size.
 func (t *BPE) Size() int { return len(t.Vocab) }
 
+// maxChunk bounds the characters merged together: longer words are
+// encoded in chunks of this many characters, which keeps encoding linear in
+// the length of pathological input (merging is quadratic in a chunk's
+// length) and decoding exact.
+const maxChunk = 64
+
 // Encode splits text into token ids (without BosID or EosID). Characters
 // never seen in training become UnkID.
 func (t *BPE) Encode(text string) []int {
 	var out []int
 	for _, w := range strings.Fields(text) {
-		out = append(out, t.encodeWord(WordMark+w)...)
+		r := []rune(WordMark + w)
+		for len(r) > maxChunk {
+			out = append(out, t.encodeWord(string(r[:maxChunk]))...)
+			r = r[maxChunk:]
+		}
+		out = append(out, t.encodeWord(string(r))...)
 	}
 	return out
 }

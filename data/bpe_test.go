@@ -87,3 +87,15 @@ func TestCharacterTokenizerWithoutMerges(t *testing.T) {
 		t.Errorf("tokens %q", got)
 	}
 }
+
+func TestBPELongWordsRoundTripInLinearTime(t *testing.T) {
+	tok := LearnBPE(numberTexts(300, true), 80)
+	long := strings.Repeat(GermanNumber(777777), 2000) // 120,000 characters, one word
+	ids := tok.Encode(long + " " + long)
+	if got := tok.Decode(ids); got != long+" "+long {
+		t.Fatal("long words do not round-trip")
+	}
+	if len(ids) >= 2*len([]rune(long)) {
+		t.Errorf("no merging inside chunks: %d tokens", len(ids))
+	}
+}

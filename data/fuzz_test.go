@@ -1,0 +1,36 @@
+package data
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzBPE: encoding never panics, ids are in range, and text made of known
+// characters decodes back to itself (with whitespace normalised).
+func FuzzBPE(f *testing.F) {
+	tok := LearnBPE(append(numberTexts(300, true), numberTexts(300, false)...), 80)
+	f.Add("vierhunderteinundzwanzig")
+	f.Add("four hundred twenty-one")
+	f.Add("  zwei   drei ")
+	f.Add("ünknown ☃ \xff\xfe")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		ids := tok.Encode(s)
+		known := utf8.ValidString(s) && !strings.Contains(s, WordMark)
+		for _, id := range ids {
+			if id < 0 || id >= tok.Size() {
+				t.Fatalf("id %d out of range", id)
+			}
+			if id == UnkID {
+				known = false
+			}
+		}
+		got := tok.Decode(ids)
+		if known && got != strings.Join(strings.Fields(s), " ") {
+			t.Fatalf("round trip %q → %q", s, got)
+		}
+		// Learning from arbitrary text never panics either.
+		LearnBPE([]string{s, got}, 5)
+	})
+}
