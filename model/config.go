@@ -52,46 +52,42 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 // Validate checks sizes, probabilities and names. The error is a
 // *FieldError naming the offending key.
 func (c Config) Validate() error {
-	bad := func(f, format string, a ...any) error { return &FieldError{f, fmt.Sprintf(format, a...)} }
+	if p := c.Problems(); len(p) > 0 {
+		return p[0]
+	}
+	return nil
+}
+
+// Problems returns every validation failure, each a *FieldError.
+func (c Config) Problems() []error {
+	var out []error
+	bad := func(cond bool, f, format string, a ...any) {
+		if cond {
+			out = append(out, &FieldError{f, fmt.Sprintf(format, a...)})
+		}
+	}
 	for _, p := range []struct {
 		name string
 		v    int
 	}{{"d_model", c.DModel}, {"heads", c.Heads}, {"encoder_layers", c.EncoderLayers}, {"decoder_layers", c.DecoderLayers}, {"ff_dim", c.FFDim}} {
-		if p.v <= 0 {
-			return bad(p.name, "must be positive, got %d", p.v)
-		}
+		bad(p.v <= 0, p.name, "must be positive, got %d", p.v)
 	}
-	if c.DModel%c.Heads != 0 {
-		return bad("d_model", "%d is not divisible by heads (%d)", c.DModel, c.Heads)
-	}
-	if c.DModel%2 != 0 && c.Positions == "sinusoidal" {
-		return bad("d_model", "must be even for sinusoidal positions, got %d", c.DModel)
-	}
-	for _, p := range []struct {
-		name string
-		v    float64
-	}{{"dropout", c.Dropout}, {"attention_dropout", c.AttentionDropout}} {
-		if p.v < 0 || p.v >= 1 {
-			return bad(p.name, "must be in [0, 1), got %g", p.v)
-		}
-	}
-	if c.LayerNormEps <= 0 {
-		return bad("layer_norm_eps", "must be positive, got %g", c.LayerNormEps)
-	}
+	bad(c.Heads > 0 && c.DModel%c.Heads != 0, "d_model", "%d is not divisible by heads (%d)", c.DModel, c.Heads)
+	bad(c.DModel%2 != 0 && c.Positions == "sinusoidal", "d_model", "must be even for sinusoidal positions, got %d", c.DModel)
+	bad(c.Dropout < 0 || c.Dropout >= 1, "dropout", "must be in [0, 1), got %g", c.Dropout)
+	bad(c.AttentionDropout < 0 || c.AttentionDropout >= 1, "attention_dropout", "must be in [0, 1), got %g", c.AttentionDropout)
+	bad(c.LayerNormEps <= 0, "layer_norm_eps", "must be positive, got %g", c.LayerNormEps)
 	if err := layers.CheckActivation(c.Activation); err != nil {
-		return bad("activation", "%v", err)
+		bad(true, "activation", "%v", err)
 	}
 	if _, err := layers.NewPositions(c.Positions, "", c.DModel, c.MaxPositions); err != nil {
-		return bad("positions", "%v", err)
+		bad(true, "positions", "%v", err)
 	}
-	if c.Positions == "learned" && c.MaxPositions <= 0 {
-		return bad("max_positions", "must be positive for learned positions, got %d", c.MaxPositions)
-	}
+	bad(c.Positions == "learned" && c.MaxPositions <= 0, "max_positions", "must be positive for learned positions, got %d", c.MaxPositions)
 	if _, err := graph.InitByName(c.Init); err != nil {
-		return bad("init", "%v", err)
+		bad(true, "init", "%v", err)
 	}
-	if c.ShareEmbeddings && c.SrcVocab != 0 && c.SrcVocab != c.TgtVocab {
-		return bad("share_embeddings", "needs one joint vocabulary, got %d source and %d target tokens", c.SrcVocab, c.TgtVocab)
-	}
-	return nil
+	bad(c.ShareEmbeddings && c.SrcVocab != 0 && c.SrcVocab != c.TgtVocab, "share_embeddings",
+		"needs one joint vocabulary, got %d source and %d target tokens", c.SrcVocab, c.TgtVocab)
+	return out
 }

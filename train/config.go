@@ -145,7 +145,8 @@ func (e *ConfigError) Error() string {
 		b.WriteString(e.Field + ": ")
 	}
 	b.WriteString(e.Msg)
-	return b.String()
+	// Values quoted from the file may hold line breaks: keep one line.
+	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(b.String())
 }
 
 // LoadConfig reads and validates a config file. Unknown keys, values of the
@@ -165,7 +166,7 @@ func ParseConfig(path string, raw []byte) (*Config, error) {
 	c.Path = path
 	var root yaml.Node
 	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, yamlError(path, err)
+		return nil, yamlError(path, err, 0)
 	}
 	if len(root.Content) == 0 {
 		return nil, &ConfigError{Path: path, Msg: "empty config"}
@@ -174,9 +175,25 @@ func ParseConfig(path string, raw []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
-		return nil, yamlError(path, err)
+		return nil, yamlError(path, err, 0)
 	}
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// parseNoValidate decodes a config that has no YAML problems, without
+// validating its values.
+func parseNoValidate(path string, raw []byte) (*Config, error) {
+	c := DefaultConfig()
+	c.Path = path
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil || len(root.Content) == 0 {
+		return nil, err
+	}
+	c.root = &root
+	if err := yaml.Unmarshal(raw, &c); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -185,7 +202,7 @@ func ParseConfig(path string, raw []byte) (*Config, error) {
 var (
 	reLine    = regexp.MustCompile(`^line (\d+): (.*)$`)
 	reUnknown = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-	reType    = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+	reType    = regexp.MustCompile("(?s)^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
 )
 
 var sectionOfType = map[string]string{
@@ -194,12 +211,33 @@ var sectionOfType = map[string]string{
 	"data.Generated": "data.generate",
 }
 
-// yamlError turns a yaml.v3 error into a one-line *ConfigError.
-func yamlError(path string, err error) error {
+// YAMLProblems returns every problem yaml.v3 reports in a config file
+// (unknown keys and wrong types), each as a one-line *ConfigError.
+func YAMLProblems(path string, raw []byte) []error {
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	err := dec.Decode(&c)
+	if err == nil {
+		return nil
+	}
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return []error{yamlError(path, err, 0)}
+	}
+	out := make([]error, len(te.Errors))
+	for i := range te.Errors {
+		out[i] = yamlError(path, err, i)
+	}
+	return out
+}
+
+// yamlError turns problem i of a yaml.v3 error into a one-line *ConfigError.
+func yamlError(path string, err error, i int) error {
 	msg := err.Error()
 	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
+	if errors.As(err, &te) && len(te.Errors) > i {
+		msg = te.Errors[i]
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	ce := &ConfigError{Path: path, Msg: msg}
@@ -214,7 +252,14 @@ func yamlError(path string, err error) error {
 		}
 		ce.Msg = fmt.Sprintf("unknown key %q in %s", m[1], where)
 	} else if m := reType.FindStringSubmatch(ce.Msg); m != nil {
-		ce.Msg = fmt.Sprintf("wrong type: %q is a %s, want %s", m[2], m[1], m[3])
+		want := m[3]
+		if where, ok := sectionOfType[want]; ok {
+			want = "a mapping"
+			if where == "" {
+				want = "a mapping with sections data, model, training, decoding"
+			}
+		}
+		ce.Msg = fmt.Sprintf("wrong type: %q is a %s, want %s", m[2], m[1], want)
 	}
 	return ce
 }
@@ -253,114 +298,93 @@ func (c *Config) fieldError(field, format string, a ...any) error {
 
 // Validate checks every value; the error names the first bad key.
 func (c *Config) Validate() error {
-	if err := c.Model.Validate(); err != nil {
-		var fe *model.FieldError
-		if errors.As(err, &fe) {
-			return c.fieldError("model."+fe.Field, "%s", fe.Msg)
-		}
-		return c.fieldError("model", "%v", err)
-	}
-	if err := c.validateData(); err != nil {
-		return err
-	}
-	t := c.Training
-	switch {
-	case t.Dtype != "float32" && t.Dtype != "float64":
-		return c.fieldError("training.dtype", "want float32 or float64, got %q", t.Dtype)
-	case t.Steps <= 0:
-		return c.fieldError("training.steps", "must be positive, got %d", t.Steps)
-	case t.MaxTime < 0:
-		return c.fieldError("training.max_time", "must not be negative, got %v", t.MaxTime)
-	case t.BatchTokens <= 0:
-		return c.fieldError("training.batch_tokens", "must be positive, got %d", t.BatchTokens)
-	case t.BucketWidth <= 0:
-		return c.fieldError("training.bucket_width", "must be positive, got %d", t.BucketWidth)
-	case t.LearningRate <= 0:
-		return c.fieldError("training.learning_rate", "must be positive, got %g", t.LearningRate)
-	case t.Warmup < 0:
-		return c.fieldError("training.warmup", "must not be negative, got %d", t.Warmup)
-	case t.Beta1 < 0 || t.Beta1 >= 1:
-		return c.fieldError("training.beta1", "must be in [0, 1), got %g", t.Beta1)
-	case t.Beta2 < 0 || t.Beta2 >= 1:
-		return c.fieldError("training.beta2", "must be in [0, 1), got %g", t.Beta2)
-	case t.Eps <= 0:
-		return c.fieldError("training.eps", "must be positive, got %g", t.Eps)
-	case t.ClipNorm < 0:
-		return c.fieldError("training.clip_norm", "must not be negative, got %g", t.ClipNorm)
-	case t.LabelSmoothing < 0 || t.LabelSmoothing >= 1:
-		return c.fieldError("training.label_smoothing", "must be in [0, 1), got %g", t.LabelSmoothing)
-	case t.ValidEvery <= 0:
-		return c.fieldError("training.valid_every", "must be positive, got %d", t.ValidEvery)
-	case t.ValidSentences < 0:
-		return c.fieldError("training.valid_sentences", "must not be negative, got %d", t.ValidSentences)
-	case t.LogEvery <= 0:
-		return c.fieldError("training.log_every", "must be positive, got %d", t.LogEvery)
-	case t.OutDir == "":
-		return c.fieldError("training.out_dir", "must name a directory")
-	case t.SaveEvery < 0:
-		return c.fieldError("training.save_every", "must not be negative, got %d", t.SaveEvery)
-	case t.KeepCheckpoints < 1:
-		return c.fieldError("training.keep_checkpoints", "must be at least 1, got %d", t.KeepCheckpoints)
-	case t.OnNonFinite != "stop" && t.OnNonFinite != "skip":
-		return c.fieldError("training.on_nonfinite", "want stop or skip, got %q", t.OnNonFinite)
-	}
-	if _, err := NewSchedule(t.Schedule, t.LearningRate, t.Warmup, c.Model.DModel); err != nil {
-		return c.fieldError("training.schedule", "%v", err)
-	}
-	if _, ok := metricDirection[t.BestMetric]; !ok {
-		return c.fieldError("training.best_metric", "unknown metric %q (want exact_match, token_accuracy, loss or perplexity)", t.BestMetric)
-	}
-	d := c.Decoding
-	switch {
-	case d.BatchSize <= 0:
-		return c.fieldError("decoding.batch_size", "must be positive, got %d", d.BatchSize)
-	case d.MaxLenA < 0 || d.MaxLenB < 0 || d.MaxLenA == 0 && d.MaxLenB == 0:
-		return c.fieldError("decoding.max_len_a", "max_len_a and max_len_b must not be negative, nor both 0")
-	case d.MaxLen <= 0:
-		return c.fieldError("decoding.max_len", "must be positive, got %d", d.MaxLen)
+	if p := c.Problems(); len(p) > 0 {
+		return p[0]
 	}
 	return nil
 }
 
-func (c *Config) validateData() error {
+// Problems checks every value and returns one *ConfigError per problem,
+// in file order of the sections.
+func (c *Config) Problems() []error {
+	var out []error
+	bad := func(cond bool, field, format string, a ...any) {
+		if cond {
+			out = append(out, c.fieldError(field, format, a...))
+		}
+	}
+	for _, err := range c.Model.Problems() {
+		var fe *model.FieldError
+		if errors.As(err, &fe) {
+			out = append(out, c.fieldError("model."+fe.Field, "%s", fe.Msg))
+		} else {
+			out = append(out, c.fieldError("model", "%v", err))
+		}
+	}
+	out = append(out, c.dataProblems()...)
+	t := c.Training
+	bad(t.Dtype != "float32" && t.Dtype != "float64", "training.dtype", "want float32 or float64, got %q", t.Dtype)
+	bad(t.Steps <= 0, "training.steps", "must be positive, got %d", t.Steps)
+	bad(t.MaxTime < 0, "training.max_time", "must not be negative, got %v", t.MaxTime)
+	bad(t.BatchTokens <= 0, "training.batch_tokens", "must be positive, got %d", t.BatchTokens)
+	bad(t.BucketWidth <= 0, "training.bucket_width", "must be positive, got %d", t.BucketWidth)
+	bad(t.LearningRate <= 0, "training.learning_rate", "must be positive, got %g", t.LearningRate)
+	bad(t.Warmup < 0, "training.warmup", "must not be negative, got %d", t.Warmup)
+	bad(t.Beta1 < 0 || t.Beta1 >= 1, "training.beta1", "must be in [0, 1), got %g", t.Beta1)
+	bad(t.Beta2 < 0 || t.Beta2 >= 1, "training.beta2", "must be in [0, 1), got %g", t.Beta2)
+	bad(t.Eps <= 0, "training.eps", "must be positive, got %g", t.Eps)
+	bad(t.ClipNorm < 0, "training.clip_norm", "must not be negative, got %g", t.ClipNorm)
+	bad(t.LabelSmoothing < 0 || t.LabelSmoothing >= 1, "training.label_smoothing", "must be in [0, 1), got %g", t.LabelSmoothing)
+	bad(t.ValidEvery <= 0, "training.valid_every", "must be positive, got %d", t.ValidEvery)
+	bad(t.ValidSentences < 0, "training.valid_sentences", "must not be negative, got %d", t.ValidSentences)
+	bad(t.LogEvery <= 0, "training.log_every", "must be positive, got %d", t.LogEvery)
+	bad(t.OutDir == "", "training.out_dir", "must name a directory")
+	bad(t.SaveEvery < 0, "training.save_every", "must not be negative, got %d", t.SaveEvery)
+	bad(t.KeepCheckpoints < 1, "training.keep_checkpoints", "must be at least 1, got %d", t.KeepCheckpoints)
+	bad(t.OnNonFinite != "stop" && t.OnNonFinite != "skip", "training.on_nonfinite", "want stop or skip, got %q", t.OnNonFinite)
+	if _, err := NewSchedule(t.Schedule, t.LearningRate, t.Warmup, c.Model.DModel); err != nil {
+		out = append(out, c.fieldError("training.schedule", "%v", err))
+	}
+	_, ok := metricDirection[t.BestMetric]
+	bad(!ok, "training.best_metric", "unknown metric %q (want exact_match, token_accuracy, loss or perplexity)", t.BestMetric)
+	d := c.Decoding
+	bad(d.BatchSize <= 0, "decoding.batch_size", "must be positive, got %d", d.BatchSize)
+	bad(d.MaxLenA < 0 || d.MaxLenB < 0 || d.MaxLenA == 0 && d.MaxLenB == 0, "decoding.max_len_a", "max_len_a and max_len_b must not be negative, nor both 0")
+	bad(d.MaxLen <= 0, "decoding.max_len", "must be positive, got %d", d.MaxLen)
+	return out
+}
+
+func (c *Config) dataProblems() []error {
+	var out []error
+	bad := func(cond bool, field, format string, a ...any) {
+		if cond {
+			out = append(out, c.fieldError(field, format, a...))
+		}
+	}
 	d := c.Data
 	for _, tk := range []struct {
 		name string
 		t    TokenizerConfig
 	}{{"data.src_tokenizer", d.SrcTokenizer}, {"data.tgt_tokenizer", d.TgtTokenizer}} {
-		if tk.t.Merges < 0 {
-			return c.fieldError(tk.name+".merges", "must not be negative, got %d", tk.t.Merges)
-		}
-		if tk.t.Sample < 0 {
-			return c.fieldError(tk.name+".sample", "must not be negative, got %d", tk.t.Sample)
-		}
+		bad(tk.t.Merges < 0, tk.name+".merges", "must not be negative, got %d", tk.t.Merges)
+		bad(tk.t.Sample < 0, tk.name+".sample", "must not be negative, got %d", tk.t.Sample)
 	}
-	if d.MaxLen <= 0 {
-		return c.fieldError("data.max_len", "must be positive, got %d", d.MaxLen)
-	}
+	bad(d.MaxLen <= 0, "data.max_len", "must be positive, got %d", d.MaxLen)
 	if g := d.Generate; g != nil {
-		if d.Train.Src != "" || d.Train.Tgt != "" {
-			return c.fieldError("data.train", "give either data.generate or data files, not both")
-		}
-		switch {
-		case g.TrainSize <= 0:
-			return c.fieldError("data.generate.train_size", "must be positive, got %d", g.TrainSize)
-		case g.ValidSize <= 0:
-			return c.fieldError("data.generate.valid_size", "must be positive, got %d", g.ValidSize)
-		case g.TestSize < 0:
-			return c.fieldError("data.generate.test_size", "must not be negative, got %d", g.TestSize)
-		}
+		bad(d.Train.Src != "" || d.Train.Tgt != "", "data.train", "give either data.generate or data files, not both")
+		bad(g.TrainSize <= 0, "data.generate.train_size", "must be positive, got %d", g.TrainSize)
+		bad(g.ValidSize <= 0, "data.generate.valid_size", "must be positive, got %d", g.ValidSize)
+		bad(g.TestSize < 0, "data.generate.test_size", "must not be negative, got %d", g.TestSize)
 		if err := g.Validate(); err != nil {
-			return c.fieldError("data.generate.task", "%v", err)
+			out = append(out, c.fieldError("data.generate.task", "%v", err))
 		}
-		return nil
+		return out
 	}
 	if d.Train.Src == "" || d.Train.Tgt == "" {
-		return c.fieldError("data", "give data.generate, or data.train.src and data.train.tgt")
+		return append(out, c.fieldError("data", "give data.generate, or data.train.src and data.train.tgt"))
 	}
-	if d.Valid.Src == "" || d.Valid.Tgt == "" {
-		return c.fieldError("data.valid", "needs src and tgt files")
-	}
+	bad(d.Valid.Src == "" || d.Valid.Tgt == "", "data.valid", "needs src and tgt files")
+	bad((d.Test.Src == "") != (d.Test.Tgt == ""), "data.test", "needs both src and tgt files, or neither")
 	for _, f := range []struct{ key, path string }{
 		{"data.train.src", d.Train.Src}, {"data.train.tgt", d.Train.Tgt},
 		{"data.valid.src", d.Valid.Src}, {"data.valid.tgt", d.Valid.Tgt},
@@ -369,14 +393,10 @@ func (c *Config) validateData() error {
 		if f.path == "" {
 			continue
 		}
-		if st, err := os.Stat(f.path); err != nil || st.IsDir() {
-			return c.fieldError(f.key, "file %s does not exist", f.path)
-		}
+		st, err := os.Stat(f.path)
+		bad(err != nil || st.IsDir(), f.key, "file %s does not exist", f.path)
 	}
-	if (d.Test.Src == "") != (d.Test.Tgt == "") {
-		return c.fieldError("data.test", "needs both src and tgt files, or neither")
-	}
-	return nil
+	return out
 }
 
 // Marshal renders the resolved config as YAML (every key, defaults included).

@@ -470,7 +470,7 @@ func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]floa
 	if maxSentences <= 0 || maxSentences > len(pairs) {
 		maxSentences = len(pairs)
 	}
-	hyps, err := Translate(t.translator, t.SrcTok, t.TgtTok, data.Sources(pairs[:maxSentences]), t.Config.Decoding.Options())
+	hyps, err := Translate(t.translator, t.SrcTok, t.TgtTok, data.Sources(pairs[:maxSentences]), t.Config.Decoding.Options(), 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -488,10 +488,21 @@ func normalizeSpaces(s string) string { return strings.Join(strings.Fields(s), "
 
 // Translate tokenizes sentences, decodes them greedily and detokenizes the
 // results, one output per input (an empty input gives an empty output).
-func Translate(tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.DecodeOptions) ([]string, error) {
+// Sources longer than maxSrc tokens (0: no limit), or than the model's
+// positions, are cut to fit; warn, if not nil, is told which.
+func Translate(tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.DecodeOptions, maxSrc int, warn func(i int, msg string)) ([]string, error) {
+	if pm := tr.Model.SrcPos.MaxLen(); pm > 0 && (maxSrc <= 0 || maxSrc > pm-1) {
+		maxSrc = pm - 1 // one position for </s>
+	}
 	ids := make([][]int, len(sentences))
 	for i, s := range sentences {
 		ids[i] = src.Encode(s)
+		if maxSrc > 0 && len(ids[i]) > maxSrc {
+			if warn != nil {
+				warn(i, fmt.Sprintf("input of %d tokens truncated to %d", len(ids[i]), maxSrc))
+			}
+			ids[i] = ids[i][:maxSrc]
+		}
 	}
 	out, err := tr.Greedy(ids, opt)
 	if err != nil {

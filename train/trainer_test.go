@@ -61,7 +61,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	// all splits, and compare with a fresh load from disk.
 	srcs := append(data.Sources(tr.Corpus.Train), data.Sources(tr.Corpus.Valid)...)
 	srcs = append(srcs, "", "a b c d e f", "zz")
-	want, err := Translate(tr.translator, tr.SrcTok, tr.TgtTok, srcs, c.Decoding.Options())
+	want, err := Translate(tr.translator, tr.SrcTok, tr.TgtTok, srcs, c.Decoding.Options(), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Translate(model.NewTranslator(ck.Model, 0), ck.SrcTok, ck.TgtTok, srcs, ck.Config.Decoding.Options())
+	got, err := Translate(model.NewTranslator(ck.Model, 0), ck.SrcTok, ck.TgtTok, srcs, ck.Config.Decoding.Options(), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

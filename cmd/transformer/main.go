@@ -46,7 +46,7 @@ translates with the trained models.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(trainCmd(), translateCmd(), generateCmd(), exportCmd(), importCmd(), gradcheckCmd())
+	root.AddCommand(trainCmd(), translateCmd(), generateCmd(), exportCmd(), importCmd(), gradcheckCmd(), validateCmd())
 	return root
 }
 

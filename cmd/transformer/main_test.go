@@ -49,6 +49,30 @@ func TestBadInputs(t *testing.T) {
 	src := writeFile(t, dir, "a.en", "one\ntwo\n")
 	tgt := writeFile(t, dir, "a.de", "eins\n")
 	cfg := func(name, text string) string { return writeFile(t, dir, name, text) }
+	// A one-step run to damage in several ways.
+	run := filepath.Join(dir, "run")
+	if status, _, stderr := runCLI(t, "", "train", "-c", good, "--out", run, "--steps", "1"); status != 0 {
+		t.Fatal(stderr)
+	}
+	damaged := func(name string, damage func(run string)) string {
+		d := filepath.Join(dir, name)
+		if status, _, stderr := runCLI(t, "", "train", "-c", good, "--out", d, "--steps", "1"); status != 0 {
+			t.Fatal(stderr)
+		}
+		damage(d)
+		return d
+	}
+	truncated := damaged("truncated", func(d string) {
+		w := filepath.Join(d, "checkpoints", "step-0000001", "model.safetensors")
+		b, _ := os.ReadFile(w)
+		os.WriteFile(w, b[:100], 0o644)
+	})
+	badPointer := damaged("pointer", func(d string) { os.WriteFile(filepath.Join(d, "latest"), []byte("nowhere\n"), 0o644) })
+	otherConfig := damaged("other", func(d string) {
+		b, _ := os.ReadFile(filepath.Join(d, "config.yaml"))
+		os.WriteFile(filepath.Join(d, "config.yaml"), []byte(strings.Replace(string(b), "d_model: 32", "d_model: 16", 1)), 0o644)
+	})
+	empty := writeFile(t, dir, "empty.en", "")
 	cases := []struct {
 		name string
 		args []string
@@ -76,6 +100,18 @@ func TestBadInputs(t *testing.T) {
 		{"export without flags", []string{"export"}, "--checkpoint and --out are required"},
 		{"import missing weights", []string{"import", "--weights", filepath.Join(dir, "none.safetensors"), "--like", dir, "--out", dir}, "checkpoint " + dir + ": open "},
 		{"gradcheck bad tol", []string{"gradcheck", "--tol", "0"}, "--tol must be positive, got 0"},
+		{"truncated weights", []string{"translate", "-k", truncated, "a b"}, filepath.Join(truncated, "checkpoints/step-0000001/model.safetensors") + ": checksum mismatch"},
+		{"bad latest pointer", []string{"translate", "-k", badPointer, "--weights", "last", "a b"}, filepath.Join(badPointer, "latest") + `: does not name a checkpoint ("nowhere")`},
+		{"unknown weights", []string{"translate", "-k", run, "--weights", "newest", "a"}, `unknown weights "newest" (want best or last)`},
+		{"resume with another config", []string{"train", "--resume", otherConfig}, filepath.Join(otherConfig, "checkpoints/step-0000001/model.safetensors") + `: tensor "src_embed.weight" has shape (10, 32), the model expects (10, 16)`},
+		{"resume changes seed", []string{"train", "--resume", run, "--seed", "4"}, "--resume continues a run as it was"},
+		{"empty corpus", []string{"train", "-c", cfg("e.yaml", "data:\n  train: {src: "+empty+", tgt: "+empty+"}\n  valid: {src: "+src+", tgt: "+src+"}\ntraining: {out_dir: "+filepath.Join(dir, "run-e")+"}\n")}, empty + ": training corpus is empty"},
+		{"data path is a directory", []string{"train", "-c", cfg("d.yaml", "data:\n  train: {src: "+dir+", tgt: "+src+"}\n  valid: {src: "+src+", tgt: "+src+"}\n")}, filepath.Join(dir, "d.yaml") + ":2: data.train.src: file " + dir + " does not exist"},
+		{"validate finds problems", []string{"validate", "-c", cfg("v.yaml", strings.Replace(tinyConfig, "heads: 4", "heads: 5, attention_dropout: 3", 1))}, filepath.Join(dir, "v.yaml") + ": 2 problems, 0 warnings"},
+		{"negative max input", []string{"translate", "-k", run, "--max-input-tokens", "-1", "a"}, "--max-input-tokens must not be negative, got -1"},
+	}
+	if len(cases) < 25 {
+		t.Fatalf("only %d bad inputs", len(cases))
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -119,6 +155,17 @@ func TestTrainThenTranslate(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n"); len(lines) != 4 || lines[1] != "" {
 		t.Errorf("4 input lines gave %q", out)
+	}
+
+	// A very long line is truncated with a warning; invalid UTF-8 still
+	// gives one line out per line in.
+	long := strings.Repeat("a b ", 300)
+	status, out, stderr = runCLI(t, long+"\n\xff\xfe a\n", "translate", "--checkpoint", run, "--max-input-tokens", "50")
+	if status != 0 || strings.Count(out, "\n") != 2 {
+		t.Fatalf("long and invalid lines: status %d, output %q, stderr %q", status, out, stderr)
+	}
+	if !strings.Contains(stderr, "warning: line 1: input of 1200 tokens truncated to 50") {
+		t.Errorf("no truncation warning: %q", stderr)
 	}
 
 	// Export to a PyTorch state dict and import it back: same translations.

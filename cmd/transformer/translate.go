@@ -14,19 +14,24 @@ import (
 
 func translateCmd() *cobra.Command {
 	var ckpt, weights string
-	var batch int
+	var batch, maxLen int
 	cmd := &cobra.Command{
 		Use:   "translate --checkpoint DIR [TEXT...]",
 		Short: "Translate sentences with a trained model (greedy decoding)",
 		Long: `Translate each TEXT argument, or each line of standard input when no TEXT is
-given, printing one output line per input line. Sentences are decoded greedily
-in batches.`,
+given, printing one output line per input line, always: an empty line gives an
+empty line, unknown characters become <unk>, invalid UTF-8 is read as U+FFFD,
+and inputs longer than --max-input-tokens are truncated with a warning on
+stderr. Sentences are decoded greedily in batches.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ckpt == "" {
 				return fmt.Errorf("--checkpoint is required")
 			}
 			if batch <= 0 {
 				return fmt.Errorf("--batch-size must be positive, got %d", batch)
+			}
+			if maxLen < 0 {
+				return fmt.Errorf("--max-input-tokens must not be negative, got %d", maxLen)
 			}
 			c, err := train.LoadCheckpoint(ckpt, weights)
 			if err != nil {
@@ -42,7 +47,10 @@ in batches.`,
 			opt.BatchSize = batch
 			tr := model.NewTranslator(c.Model, 0)
 			defer tr.Close()
-			out, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines, opt)
+			warn := func(i int, msg string) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: line %d: %s\n", i+1, msg)
+			}
+			out, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines, opt, maxLen, warn)
 			if err != nil {
 				return err
 			}
@@ -57,6 +65,7 @@ in batches.`,
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
 	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
 	cmd.Flags().IntVar(&batch, "batch-size", 64, "sentences decoded together")
+	cmd.Flags().IntVar(&maxLen, "max-input-tokens", 256, "longer inputs are truncated, with a warning (0: no limit)")
 	return cmd
 }
 

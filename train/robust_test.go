@@ -1,0 +1,260 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/model"
+)
+
+// A full disk while saving gives a clear error, and the previous
+// checkpoint stays the latest one, complete and loadable.
+func TestFullDiskKeepsPreviousCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	c := resumeConfig(dir, 10)
+	c.Training.SaveEvery = 5
+	writes := 0
+	writeFile = func(path string, data []byte) error {
+		writes++
+		if writes > 3 { // the first checkpoint's three files succeed
+			return fmt.Errorf("writing %s: %w", path, syscall.ENOSPC)
+		}
+		return writeSynced(path, data)
+	}
+	defer func() { writeFile = writeSynced }()
+	tr, err := NewTrainer(c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	_, err = tr.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), "previous checkpoint is kept") {
+		t.Fatalf("error %v", err)
+	}
+	writeFile = writeSynced
+	ck, err := LoadCheckpoint(dir, "last")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.State.Step != 5 {
+		t.Errorf("latest checkpoint at step %d, want 5", ck.State.Step)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, CheckpointsDir, ".tmp-*")); len(tmp) > 0 {
+		t.Errorf("temporary files left: %v", tmp)
+	}
+}
+
+func nanParam(tr *Trainer) (restore func()) {
+	p := tr.Model.Store.Get("output_projection.bias")
+	if p == nil {
+		p = tr.Model.Store.Get(tr.Model.Store.Names()[0])
+	}
+	d := p.Data().([]float32)
+	old := d[0]
+	d[0] = float32(math.NaN())
+	return func() { d[0] = old }
+}
+
+// NaN in the loss stops the run with a clear error and leaves the last
+// checkpoint intact; with on_nonfinite: skip the batch is skipped instead.
+func TestNonFiniteLoss(t *testing.T) {
+	dir := t.TempDir()
+	c := resumeConfig(dir, 5)
+	tr, err := NewTrainer(c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	c = resumeConfig(dir, 10)
+	tr, err = ResumeTrainer(c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nanParam(tr)
+	_, err = tr.Run(context.Background())
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) || nf.Step != 6 || !strings.Contains(err.Error(), "the last checkpoint is intact") {
+		t.Fatalf("error %v", err)
+	}
+	tr.Close()
+	ck, err := LoadCheckpoint(dir, "last")
+	if err != nil || ck.State.Step != 5 {
+		t.Fatalf("last checkpoint: %v, step %d", err, ck.State.Step)
+	}
+	for _, n := range ck.Model.Store.Names() {
+		for _, v := range graph.Float64s(ck.Model.Store.Get(n)) {
+			if math.IsNaN(v) {
+				t.Fatalf("checkpoint holds NaN in %s", n)
+			}
+		}
+	}
+
+	// Skip: the bad batch changes nothing, training goes on.
+	c = resumeConfig(dir, 10)
+	c.Training.OnNonFinite = "skip"
+	tr, err = ResumeTrainer(c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	restore := nanParam(tr)
+	before := graph.Float64s(tr.Model.Store.Get("encoder.layers.0.linear1.weight"))
+	before = append([]float64(nil), before...)
+	b, _ := tr.nextBatch()
+	r, err := tr.TrainStep(b)
+	if err != nil || !r.Skipped || tr.state.Skipped != 1 {
+		t.Fatalf("skip: %+v, %v", r, err)
+	}
+	after := graph.Float64s(tr.Model.Store.Get("encoder.layers.0.linear1.weight"))
+	for i := range before {
+		if before[i] != after[i] {
+			t.Fatal("a skipped batch changed the weights")
+		}
+	}
+	restore()
+	if r, err := tr.TrainStep(b); err != nil || r.Skipped {
+		t.Fatalf("step after skip: %+v, %v", r, err)
+	}
+}
+
+// rewrite replaces a checkpoint file and records its checksum, so that the
+// loader reaches the content checks.
+func rewrite(t *testing.T, ckDir, name string, data []byte) {
+	t.Helper()
+	st, err := readState(ckDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(ckDir, name), data, 0o644)
+	st.Files[name] = sha(data)
+	b, _ := json.Marshal(st)
+	os.WriteFile(filepath.Join(ckDir, StateFile), b, 0o644)
+}
+
+// Each damaged checkpoint gives a one-line error naming the problem.
+func TestBadCheckpoints(t *testing.T) {
+	src := t.TempDir()
+	tr, err := NewTrainer(resumeConfig(src, 3), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	other := t.TempDir()
+	oc := resumeConfig(other, 1)
+	oc.Model.DModel, oc.Model.FFDim = 16, 32
+	tr, err = NewTrainer(oc, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	otherWeights, _ := os.ReadFile(filepath.Join(other, CheckpointsDir, "step-0000001", WeightsFile))
+
+	weights := func(edit func(map[string]*tensor.Dense)) func(t *testing.T, ck string) {
+		return func(t *testing.T, ck string) {
+			raw, _ := os.ReadFile(filepath.Join(ck, WeightsFile))
+			vals, _, err := model.DecodeSafetensors(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			edit(vals)
+			b, err := model.EncodeSafetensors(vals, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rewrite(t, ck, WeightsFile, b)
+		}
+	}
+	cases := []struct {
+		name string
+		damage func(t *testing.T, ck string)
+		want   string
+	}{
+		{"truncated", func(t *testing.T, ck string) {
+			b, _ := os.ReadFile(filepath.Join(ck, WeightsFile))
+			os.WriteFile(filepath.Join(ck, WeightsFile), b[:len(b)/3], 0o644)
+		}, "checksum mismatch: the file is corrupted or incomplete"},
+		{"flipped byte", func(t *testing.T, ck string) {
+			b, _ := os.ReadFile(filepath.Join(ck, WeightsFile))
+			b[len(b)-5] ^= 0xff
+			os.WriteFile(filepath.Join(ck, WeightsFile), b, 0o644)
+		}, "checksum mismatch"},
+		{"not safetensors", func(t *testing.T, ck string) { rewrite(t, ck, WeightsFile, []byte("hello")) }, "not a valid safetensors file"},
+		{"wrong shape", weights(func(v map[string]*tensor.Dense) {
+			v["encoder.layers.0.linear1.weight"] = graph.Zeroed(tensor.Float32, 3, 3)
+		}), `tensor "encoder.layers.0.linear1.weight" has shape (3, 3)`},
+		{"missing tensor", weights(func(v map[string]*tensor.Dense) { delete(v, "decoder.norm.bias") }), `missing tensor "decoder.norm.bias"`},
+		{"extra tensor", weights(func(v map[string]*tensor.Dense) { v["mystery"] = graph.Zeroed(tensor.Float32, 2) }), `unexpected tensor "mystery"`},
+		{"wrong dtype", func(t *testing.T, ck string) {
+			h := `{"a":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}`
+			b := append([]byte{byte(len(h)), 0, 0, 0, 0, 0, 0, 0}, append([]byte(h), 0, 0)...)
+			rewrite(t, ck, WeightsFile, b)
+		}, "only F32 and F64 are supported"},
+		{"another config", func(t *testing.T, ck string) { rewrite(t, ck, WeightsFile, otherWeights) }, "(was it written for another config?)"},
+		{"garbage state", func(t *testing.T, ck string) {
+			os.WriteFile(filepath.Join(ck, StateFile), []byte("{"), 0o644)
+		}, "not a training state"},
+		{"no state", func(t *testing.T, ck string) { os.Remove(filepath.Join(ck, StateFile)) }, "no such file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run := filepath.Join(t.TempDir(), "run")
+			copyDir(t, src, run)
+			rel, _ := readPointer(run, LatestFile)
+			c.damage(t, filepath.Join(run, rel))
+			_, err := LoadCheckpoint(run, "last")
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %v, want one line containing %q", err, c.want)
+			}
+		})
+	}
+	t.Run("pointer outside", func(t *testing.T) {
+		run := filepath.Join(t.TempDir(), "run")
+		copyDir(t, src, run)
+		os.WriteFile(filepath.Join(run, LatestFile), []byte("../../etc\n"), 0o644)
+		if _, err := LoadCheckpoint(run, "last"); err == nil || !strings.Contains(err.Error(), "does not name a checkpoint") {
+			t.Errorf("error %v", err)
+		}
+	})
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.Walk(from, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,97 @@
+package train
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"unicode/utf8"
+)
+
+// Issue is one finding of ValidateConfigFile: a problem (training would
+// fail or be wrong) or a warning.
+type Issue struct {
+	Err     error
+	Warning bool
+}
+
+// ValidateConfigFile checks a config file and the data files it names
+// without training: unknown keys, wrong types, invalid values, missing
+// files, misaligned corpora and invalid UTF-8 are problems; empty lines are
+// warnings (such pairs are dropped). Every finding names the file and line.
+func ValidateConfigFile(path string) ([]Issue, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []Issue
+	if yp := YAMLProblems(path, raw); len(yp) > 0 {
+		for _, e := range yp {
+			out = append(out, Issue{Err: e})
+		}
+		return out, nil
+	}
+	c, err := parseNoValidate(path, raw)
+	if err != nil {
+		return []Issue{{Err: yamlError(path, err, 0)}}, nil
+	}
+	if c == nil {
+		return []Issue{{Err: &ConfigError{Path: path, Msg: "empty config"}}}, nil
+	}
+	for _, e := range c.Problems() {
+		out = append(out, Issue{Err: e})
+	}
+	d := c.Data
+	if d.Generate == nil {
+		for _, pair := range []Files{d.Train, d.Valid, d.Test} {
+			out = append(out, checkParallel(pair)...)
+		}
+	}
+	return out, nil
+}
+
+// checkParallel reports unreadable or misaligned files, invalid UTF-8 and
+// empty lines.
+func checkParallel(f Files) []Issue {
+	if f.Src == "" || f.Tgt == "" {
+		return nil
+	}
+	var out []Issue
+	counts := [2]int{}
+	for i, path := range []string{f.Src, f.Tgt} {
+		file, err := os.Open(path)
+		if err != nil {
+			return out // a missing file is reported by Problems
+		}
+		sc := bufio.NewScanner(file)
+		sc.Buffer(make([]byte, 1<<20), 1<<26)
+		for sc.Scan() {
+			counts[i]++
+			line := sc.Bytes()
+			switch {
+			case !utf8.Valid(line):
+				out = append(out, Issue{Err: fmt.Errorf("%s:%d: invalid UTF-8", path, counts[i])})
+			case len(bytesTrim(line)) == 0:
+				out = append(out, Issue{Err: fmt.Errorf("%s:%d: empty line (the pair is dropped)", path, counts[i]), Warning: true})
+			}
+		}
+		if err := sc.Err(); err != nil {
+			out = append(out, Issue{Err: fmt.Errorf("%s:%d: %v", path, counts[i]+1, err)})
+		}
+		file.Close()
+	}
+	if counts[0] != counts[1] {
+		out = append(out, Issue{Err: fmt.Errorf("misaligned corpus: %s has %d lines but %s has %d", f.Src, counts[0], f.Tgt, counts[1])})
+	}
+	return out
+}
+
+func bytesTrim(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	for j > i && (b[j-1] == ' ' || b[j-1] == '\t' || b[j-1] == '\r') {
+		j--
+	}
+	return b[i:j]
+}
