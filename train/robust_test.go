@@ -186,7 +186,7 @@ func TestBadCheckpoints(t *testing.T) {
 		}
 	}
 	cases := []struct {
-		name string
+		name   string
 		damage func(t *testing.T, ck string)
 		want   string
 	}{
