@@ -76,24 +76,7 @@ type Checkpoint struct {
 }
 
 // writeFile is replaced in tests to simulate a full disk.
-var writeFile = writeSynced
-
-// writeSynced writes data to path and syncs it.
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return f.Close()
-}
+var writeFile = model.WriteFileSynced
 
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {

@@ -31,9 +31,9 @@ func TestFullDiskKeepsPreviousCheckpoint(t *testing.T) {
 		if writes > 3 { // the first checkpoint's three files succeed
 			return fmt.Errorf("writing %s: %w", path, syscall.ENOSPC)
 		}
-		return writeSynced(path, data)
+		return model.WriteFileSynced(path, data)
 	}
-	defer func() { writeFile = writeSynced }()
+	defer func() { writeFile = model.WriteFileSynced }()
 	tr, err := NewTrainer(c, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func TestFullDiskKeepsPreviousCheckpoint(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), "previous checkpoint is kept") {
 		t.Fatalf("error %v", err)
 	}
-	writeFile = writeSynced
+	writeFile = model.WriteFileSynced
 	ck, err := LoadCheckpoint(dir, "last")
 	if err != nil {
 		t.Fatal(err)
@@ -71,17 +71,9 @@ func nanParam(tr *Trainer) (restore func()) {
 // checkpoint intact; with on_nonfinite: skip the batch is skipped instead.
 func TestNonFiniteLoss(t *testing.T) {
 	dir := t.TempDir()
-	c := resumeConfig(dir, 5)
-	tr, err := NewTrainer(c, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	tr.Close()
-	c = resumeConfig(dir, 10)
-	tr, err = ResumeTrainer(c, io.Discard)
+	trainFor(t, resumeConfig(dir, 5), false, context.Background())
+	c := resumeConfig(dir, 10)
+	tr, err := ResumeTrainer(c, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,25 +141,11 @@ func rewrite(t *testing.T, ckDir, name string, data []byte) {
 // Each damaged checkpoint gives a one-line error naming the problem.
 func TestBadCheckpoints(t *testing.T) {
 	src := t.TempDir()
-	tr, err := NewTrainer(resumeConfig(src, 3), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	tr.Close()
+	trainFor(t, resumeConfig(src, 3), false, context.Background())
 	other := t.TempDir()
 	oc := resumeConfig(other, 1)
 	oc.Model.DModel, oc.Model.FFDim = 16, 32
-	tr, err = NewTrainer(oc, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	tr.Close()
+	trainFor(t, oc, false, context.Background())
 	otherWeights, _ := os.ReadFile(filepath.Join(other, CheckpointsDir, "step-0000001", WeightsFile))
 
 	weights := func(edit func(map[string]*tensor.Dense)) func(t *testing.T, ck string) {

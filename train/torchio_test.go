@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,14 +20,7 @@ func exported(t *testing.T) (run, st string, sd map[string]*tensor.Dense) {
 	c := overfitConfig(run)
 	c.Model.TieOutput = true
 	c.Training.Steps = 1
-	tr, err := NewTrainer(c, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	tr.Close()
+	trainFor(t, c, false, context.Background())
 	ck, err := LoadCheckpoint(run, "best")
 	if err != nil {
 		t.Fatal(err)

@@ -102,14 +102,7 @@ func TestLoadCheckpointErrors(t *testing.T) {
 	dir := t.TempDir()
 	c := overfitConfig(dir)
 	c.Training.Steps = 1
-	tr, err := NewTrainer(c, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	tr.Close()
+	trainFor(t, c, false, context.Background())
 	// Truncate the weights: the checksum catches it and the error names the file.
 	w := filepath.Join(dir, "checkpoints/step-0000001", WeightsFile)
 	b, _ := os.ReadFile(w)
