@@ -2,6 +2,7 @@ package data
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -107,5 +108,35 @@ func TestGenerateReverse(t *testing.T) {
 	}
 	if _, _, _, err := Generate(Generated{Task: "nope"}); err == nil {
 		t.Error("unknown task accepted")
+	}
+}
+
+func TestNumberTrainingSampleCoversSmallNumbers(t *testing.T) {
+	tr, va, te, err := Generate(Generated{Task: "numbers", TrainSize: 20000, ValidSize: 1000, TestSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr) != 20000 {
+		t.Fatalf("%d training pairs", len(tr))
+	}
+	held := map[string]bool{}
+	for _, p := range append(va, te...) {
+		held[p.Src] = true
+	}
+	small := 0
+	for _, p := range tr {
+		if held[p.Src] {
+			t.Fatalf("training pair %q is in valid or test", p.Src)
+		}
+		if !strings.Contains(p.Src, "thousand") {
+			small++
+		}
+	}
+	if frac := float64(small) / 20000; frac < 0.09 || frac > 0.12 {
+		t.Errorf("%.3f of the training numbers are below 1,000, want about 0.1", frac)
+	}
+	again, _, _, _ := Generate(Generated{Task: "numbers", TrainSize: 20000, ValidSize: 1000, TestSize: 1000})
+	if !reflect.DeepEqual(tr, again) {
+		t.Error("sampling is not deterministic")
 	}
 }

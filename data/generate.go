@@ -46,8 +46,12 @@ func NumberSplit(validSize, testSize int) (train, valid, test []int) {
 type Generated struct {
 	// Task is "numbers" (English number words to German ones), "copy" or
 	// "reverse" (sequences of letters).
-	Task      string `yaml:"task"`
-	TrainSize int    `yaml:"train_size"` // pairs drawn for training (numbers: ≤ 998,000 with default splits)
+	Task string `yaml:"task"`
+	// TrainSize is the number of training pairs. For numbers they are drawn
+	// from the training split: 10% from its numbers below 1,000, 10% from
+	// those in 1,000..9,999, the rest uniformly (uniform sampling alone
+	// would show the model almost no small numbers: 0.1% are below 1,000).
+	TrainSize int `yaml:"train_size"`
 	ValidSize int    `yaml:"valid_size"`
 	TestSize  int    `yaml:"test_size"`
 	// MinLen, MaxLen and Alphabet shape the copy and reverse tasks.
@@ -85,15 +89,45 @@ func Generate(g Generated) (train, valid, test []Pair, err error) {
 	switch g.Task {
 	case "numbers":
 		tr, va, te := NumberSplit(g.ValidSize, g.TestSize)
-		if g.TrainSize > 0 && g.TrainSize < len(tr) {
-			tr = tr[:g.TrainSize]
-		}
-		return numberPairs(tr), numberPairs(va), numberPairs(te), nil
+		return numberPairs(sampleNumbers(tr, g.TrainSize)), numberPairs(va), numberPairs(te), nil
 	default:
 		rng := splitmix64(g.Seed)
 		gen := func(n int) []Pair { return symbolPairs(&rng, g, n) }
 		return gen(g.TrainSize), gen(g.ValidSize), gen(g.TestSize), nil
 	}
+}
+
+// sampleNumbers draws n training numbers from split (already a random
+// permutation): one in ten from the numbers below 1,000, one in ten from
+// 1,000..9,999, the others uniformly (each at most once).
+func sampleNumbers(split []int, n int) []int {
+	var small, mid []int
+	for _, x := range split {
+		switch {
+		case x < 1000:
+			small = append(small, x)
+		case x < 10000:
+			mid = append(mid, x)
+		}
+	}
+	rng := splitmix64(numberSplitSeed + 1)
+	out := make([]int, 0, n)
+	next := 0
+	for len(out) < n {
+		switch r := rng.intn(10); {
+		case r == 0 && len(small) > 0:
+			out = append(out, small[rng.intn(len(small))])
+		case r == 1 && len(mid) > 0:
+			out = append(out, mid[rng.intn(len(mid))])
+		default:
+			if next >= len(split) {
+				return out
+			}
+			out = append(out, split[next])
+			next++
+		}
+	}
+	return out
 }
 
 func numberPairs(ns []int) []Pair {
