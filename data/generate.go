@@ -52,8 +52,8 @@ type Generated struct {
 	// those in 1,000..9,999, the rest uniformly (uniform sampling alone
 	// would show the model almost no small numbers: 0.1% are below 1,000).
 	TrainSize int `yaml:"train_size"`
-	ValidSize int    `yaml:"valid_size"`
-	TestSize  int    `yaml:"test_size"`
+	ValidSize int `yaml:"valid_size"`
+	TestSize  int `yaml:"test_size"`
 	// MinLen, MaxLen and Alphabet shape the copy and reverse tasks.
 	MinLen   int   `yaml:"min_len"`
 	MaxLen   int   `yaml:"max_len"`
