@@ -111,7 +111,7 @@ func TestGenerateReverse(t *testing.T) {
 	}
 }
 
-func TestNumberTrainingSampleCoversSmallNumbers(t *testing.T) {
+func TestNumberTrainingSampleCoversShortAndRoundNumbers(t *testing.T) {
 	tr, va, te, err := Generate(Generated{Task: "numbers", TrainSize: 20000, ValidSize: 1000, TestSize: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestNumberTrainingSampleCoversSmallNumbers(t *testing.T) {
 	for _, p := range append(va, te...) {
 		held[p.Src] = true
 	}
-	small := 0
+	small, round := 0, 0
 	for _, p := range tr {
 		if held[p.Src] {
 			t.Fatalf("training pair %q is in valid or test", p.Src)
@@ -131,9 +131,15 @@ func TestNumberTrainingSampleCoversSmallNumbers(t *testing.T) {
 		if !strings.Contains(p.Src, "thousand") {
 			small++
 		}
+		if strings.HasSuffix(p.Src, "thousand") {
+			round++
+		}
 	}
-	if frac := float64(small) / 20000; frac < 0.09 || frac > 0.12 {
-		t.Errorf("%.3f of the training numbers are below 1,000, want about 0.1", frac)
+	if frac := float64(small) / 20000; frac < 0.12 || frac > 0.18 {
+		t.Errorf("%.3f of the training numbers are below 1,000, want about 0.15", frac)
+	}
+	if frac := float64(round) / 20000; frac < 0.12 || frac > 0.18 {
+		t.Errorf("%.3f of the training numbers are whole thousands, want about 0.15", frac)
 	}
 	again, _, _, _ := Generate(Generated{Task: "numbers", TrainSize: 20000, ValidSize: 1000, TestSize: 1000})
 	if !reflect.DeepEqual(tr, again) {

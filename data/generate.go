@@ -48,9 +48,8 @@ type Generated struct {
 	// "reverse" (sequences of letters).
 	Task string `yaml:"task"`
 	// TrainSize is the number of training pairs. For numbers they are drawn
-	// from the training split: 10% from its numbers below 1,000, 10% from
-	// those in 1,000..9,999, the rest uniformly (uniform sampling alone
-	// would show the model almost no small numbers: 0.1% are below 1,000).
+	// from the training split by structure, so that short and round numbers
+	// are seen often (see sampleNumbers).
 	TrainSize int `yaml:"train_size"`
 	ValidSize int `yaml:"valid_size"`
 	TestSize  int `yaml:"test_size"`
@@ -97,35 +96,38 @@ func Generate(g Generated) (train, valid, test []Pair, err error) {
 	}
 }
 
-// sampleNumbers draws n training numbers from split (already a random
-// permutation): one in ten from the numbers below 1,000, one in ten from
-// 1,000..9,999, the others uniformly (each at most once).
+// sampleNumbers draws n training numbers (with replacement) from split by
+// structure rather than uniformly: the thousands group and the remainder
+// are drawn independently, each 0 with probability 0.15, in 1..9 with 0.10,
+// in 10..99 with 0.15 and in 100..999 with 0.60. Uniform draws would almost
+// never show the model a short or round number (0.1% of 0..999,999 are
+// below 1,000, and as few are whole thousands); numbers outside split are
+// redrawn, and zero is thinned out.
 func sampleNumbers(split []int, n int) []int {
-	var small, mid []int
+	inSplit := make([]bool, MaxNumber+1)
 	for _, x := range split {
-		switch {
-		case x < 1000:
-			small = append(small, x)
-		case x < 10000:
-			mid = append(mid, x)
-		}
+		inSplit[x] = true
 	}
 	rng := splitmix64(numberSplitSeed + 1)
-	out := make([]int, 0, n)
-	next := 0
-	for len(out) < n {
-		switch r := rng.intn(10); {
-		case r == 0 && len(small) > 0:
-			out = append(out, small[rng.intn(len(small))])
-		case r == 1 && len(mid) > 0:
-			out = append(out, mid[rng.intn(len(mid))])
+	group := func() int {
+		switch r := rng.intn(100); {
+		case r < 15:
+			return 0
+		case r < 25:
+			return 1 + rng.intn(9)
+		case r < 40:
+			return 10 + rng.intn(90)
 		default:
-			if next >= len(split) {
-				return out
-			}
-			out = append(out, split[next])
-			next++
+			return 100 + rng.intn(900)
 		}
+	}
+	out := make([]int, 0, n)
+	for len(out) < n {
+		x := group()*1000 + group()
+		if !inSplit[x] || (x == 0 && rng.intn(50) != 0) {
+			continue
+		}
+		out = append(out, x)
 	}
 	return out
 }
