@@ -11,7 +11,6 @@ import (
 	"github.com/nlpodyssey/safetensors"
 	"gorgonia.org/tensor"
 
-	"github.com/gotransformer/transformer/graph"
 )
 
 // EncodeSafetensors serialises named float32/float64 tensors in the
@@ -91,37 +90,6 @@ func DecodeSafetensors(b []byte) (map[string]*tensor.Dense, map[string]string, e
 		}
 	}
 	return out, md.Metadata(), nil
-}
-
-// SaveWeights writes the store's parameters to path as safetensors,
-// atomically.
-func SaveWeights(path string, s *graph.Store, meta map[string]string) error {
-	vals := map[string]*tensor.Dense{}
-	for _, n := range s.Names() {
-		vals[n] = s.Get(n)
-	}
-	b, err := EncodeSafetensors(vals, meta)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return WriteFileAtomic(path, b)
-}
-
-// LoadWeights reads a safetensors file into the store; every parameter must
-// be present with its shape. Errors name the file and the tensor.
-func LoadWeights(path string, s *graph.Store) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	vals, _, err := DecodeSafetensors(b)
-	if err != nil {
-		return fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
-	}
-	if err := s.Load(vals); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }
 
 // WriteFileAtomic writes data to a temporary file beside path, syncs it and
