@@ -10,7 +10,6 @@ import (
 
 	"github.com/nlpodyssey/safetensors"
 	"gorgonia.org/tensor"
-
 )
 
 // EncodeSafetensors serialises named float32/float64 tensors in the
