@@ -1,7 +1,6 @@
 package train
 
 import (
-	"io"
 	"testing"
 
 	"github.com/gotransformer/transformer/data"
@@ -18,7 +17,7 @@ func BenchmarkTrainStepNumbers(b *testing.B) {
 	}
 	c.Data.Generate.TrainSize = 5000
 	c.Training.OutDir = b.TempDir()
-	t, err := NewTrainer(c, io.Discard)
+	t, err := NewTrainer(c, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,27 +4,43 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/gotransformer/transformer/progress"
 )
 
-// Logger writes timestamped plain lines to every writer it holds (stdout
-// and the run's train.log).
+// Logger writes each message twice: as a timestamped plain line to the
+// run's train.log, and as an event to the display (a terminal bar, plain
+// lines, JSON lines, or nothing).
 type Logger struct {
-	out   []io.Writer
+	file  io.Writer
+	disp  *progress.Display
 	start time.Time
 }
 
-// NewLogger logs to the given writers.
-func NewLogger(w ...io.Writer) *Logger { return &Logger{out: w, start: time.Now()} }
-
-// Printf writes one line.
-func (l *Logger) Printf(format string, a ...any) {
-	line := fmt.Sprintf("[%s] %s\n", fmtDuration(time.Since(l.start)), fmt.Sprintf(format, a...))
-	for _, w := range l.out {
-		io.WriteString(w, line)
+// NewLogger logs to disp (nil: nowhere) and to file (nil: nowhere).
+func NewLogger(disp *progress.Display, file io.Writer) *Logger {
+	if disp == nil {
+		disp = progress.New(io.Discard, progress.Quiet)
 	}
+	if file == nil {
+		file = io.Discard
+	}
+	return &Logger{file: file, disp: disp, start: time.Now()}
 }
 
-func fmtDuration(d time.Duration) string {
-	s := int(d.Seconds())
-	return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60)
+// Printf logs one plain message.
+func (l *Logger) Printf(format string, a ...any) { l.Event("log", fmt.Sprintf(format, a...)) }
+
+// Event logs text under an event name, with fields for JSON output.
+func (l *Logger) Event(event, text string, fields ...progress.Field) {
+	line := fmt.Sprintf("[%s] %s", progress.Clock(time.Since(l.start)), text)
+	io.WriteString(l.file, line+"\n")
+	if l.disp.Mode() == progress.JSON {
+		l.disp.Message(event, text, fields...)
+		return
+	}
+	l.disp.Message(event, line)
 }
+
+// Display is where the logger shows messages.
+func (l *Logger) Display() *progress.Display { return l.disp }

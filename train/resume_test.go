@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"io"
 	"testing"
 
 	"github.com/gotransformer/transformer/graph"
@@ -26,7 +25,7 @@ func trainFor(t *testing.T, c *Config, resume bool, ctx context.Context) *Traine
 	if resume {
 		newT = ResumeTrainer
 	}
-	tr, err := newT(c, io.Discard)
+	tr, err := newT(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

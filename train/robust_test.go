@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -34,7 +33,7 @@ func TestFullDiskKeepsPreviousCheckpoint(t *testing.T) {
 		return model.WriteFileSynced(path, data)
 	}
 	defer func() { writeFile = model.WriteFileSynced }()
-	tr, err := NewTrainer(c, io.Discard)
+	tr, err := NewTrainer(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +72,7 @@ func TestNonFiniteLoss(t *testing.T) {
 	dir := t.TempDir()
 	trainFor(t, resumeConfig(dir, 5), false, context.Background())
 	c := resumeConfig(dir, 10)
-	tr, err := ResumeTrainer(c, io.Discard)
+	tr, err := ResumeTrainer(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func TestNonFiniteLoss(t *testing.T) {
 	// Skip: the bad batch changes nothing, training goes on.
 	c = resumeConfig(dir, 10)
 	c.Training.OnNonFinite = "skip"
-	tr, err = ResumeTrainer(c, io.Discard)
+	tr, err = ResumeTrainer(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/progress"
 )
 
 // metricDirection is +1 for metrics where higher is better, −1 otherwise.
@@ -44,17 +44,20 @@ type Trainer struct {
 
 // NewTrainer prepares a new run: it loads or generates the corpus, learns
 // the tokenizers, builds the model and creates the run directory with the
-// resolved config and the tokenizers. Log lines go to out and to
-// train.log in the run directory.
-func NewTrainer(c *Config, out io.Writer) (*Trainer, error) { return newTrainer(c, out, false) }
+// resolved config and the tokenizers. Messages and progress go to disp
+// (nil: nowhere) and, as plain lines, to train.log in the run directory;
+// figures go to metrics.jsonl.
+func NewTrainer(c *Config, disp *progress.Display) (*Trainer, error) { return newTrainer(c, disp, false) }
 
 // ResumeTrainer continues the run in dir from its latest checkpoint:
 // weights, optimizer moments, step, data position and random state are
 // restored, so that the run goes on exactly as if it had not stopped. c is
 // the run's config (from dir's config.yaml, possibly with more steps).
-func ResumeTrainer(c *Config, out io.Writer) (*Trainer, error) { return newTrainer(c, out, true) }
+func ResumeTrainer(c *Config, disp *progress.Display) (*Trainer, error) {
+	return newTrainer(c, disp, true)
+}
 
-func newTrainer(c *Config, out io.Writer, resume bool) (*Trainer, error) {
+func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error) {
 	t := &Trainer{Config: c, Dir: c.Training.OutDir}
 	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("training.out_dir: %w", err)
@@ -64,7 +67,7 @@ func newTrainer(c *Config, out io.Writer, resume bool) (*Trainer, error) {
 		return nil, err
 	}
 	t.logFile = f
-	t.Log = NewLogger(out, f)
+	t.Log = NewLogger(disp, f)
 
 	if t.Corpus, err = LoadCorpus(c); err != nil {
 		return nil, err
@@ -333,6 +336,11 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	lastLog := time.Now()
 	stop := "reached training.steps"
 	validated := -1
+	var bar *progress.Task
+	if t.Log.Display().Mode() == progress.Bar {
+		bar = t.Log.Display().Start("train", tc.Steps-startStep, "steps")
+		defer bar.Finish()
+	}
 	for t.state.Step < tc.Steps {
 		if ctx.Err() != nil {
 			t.Log.Printf("interrupted at step %d: saving a checkpoint", t.state.Step)
@@ -357,12 +365,17 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 		lossSum += r.Loss
 		tokSum += r.Tokens
 		logSteps++
+		if bar != nil {
+			bar.Update(t.state.Step-startStep, progress.F("step", t.state.Step), progress.F("epoch", t.state.Epoch),
+				progress.F("loss", r.Loss), progress.F("lr", r.LR))
+		}
 		if t.state.Step%tc.LogEvery == 0 || t.state.Step == startStep+1 {
 			el := time.Since(lastLog).Seconds()
 			done := t.state.Step - startStep
 			eta := time.Duration(float64(time.Since(start)) / float64(done) * float64(tc.Steps-t.state.Step))
-			t.Log.Printf("step %d/%d | epoch %d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tgt tok/s | eta %s",
-				t.state.Step, tc.Steps, t.state.Epoch, lossSum/float64(logSteps), r.LR, r.GradNorm, float64(tokSum)/el, fmtDuration(eta))
+			if err := t.logTrain(lossSum/float64(logSteps), r, float64(tokSum)/el, eta); err != nil {
+				return nil, err
+			}
 			lossSum, tokSum, logSteps, lastLog = 0, 0, 0, time.Now()
 		}
 		switch {
@@ -404,6 +417,26 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
+// logTrain logs a training interval and records it in metrics.jsonl.
+func (t *Trainer) logTrain(loss float64, r StepResult, tokPerSec float64, eta time.Duration) error {
+	tc := t.Config.Training
+	text := fmt.Sprintf("step %d/%d | epoch %d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tgt tok/s | eta %s",
+		t.state.Step, tc.Steps, t.state.Epoch, loss, r.LR, r.GradNorm, tokPerSec, progress.Clock(eta))
+	t.Log.Event("train", text, progress.F("step", t.state.Step), progress.F("steps", tc.Steps), progress.F("epoch", t.state.Epoch),
+		progress.F("loss", loss), progress.F("lr", r.LR), progress.F("grad_norm", r.GradNorm),
+		progress.F("tgt_tokens_per_s", tokPerSec), progress.F("eta_s", eta.Seconds()))
+	return t.record("train", map[string]float64{"loss": loss, "lr": r.LR, "grad_norm": r.GradNorm, "tgt_tokens_per_s": tokPerSec})
+}
+
+// record appends figures to metrics.jsonl.
+func (t *Trainer) record(kind string, values map[string]float64) error {
+	err := appendRecord(t.Dir, Record{Kind: kind, Step: t.state.Step, Epoch: t.state.Epoch, Time: time.Now(), Values: values})
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", MetricsFile, err)
+	}
+	return nil
+}
+
 // save writes a checkpoint of the current step and prunes old ones.
 func (t *Trainer) save() (string, error) {
 	t.state.DropoutRNG = t.dropoutRNG.State
@@ -432,9 +465,20 @@ func (t *Trainer) validateAndSave() error {
 		t.state.BestValue, t.state.BestStep = value, t.state.Step
 		mark = " (best)"
 	}
-	t.Log.Printf("valid step %d: loss %.4f | perplexity %.3f | token accuracy %.2f%% | exact match %.2f%% (%d/%d) | %.1fs%s",
+	text := fmt.Sprintf("valid step %d: loss %.4f | perplexity %.3f | token accuracy %.2f%% | exact match %.2f%% (%d/%d) | %.1fs%s",
 		t.state.Step, m["loss"], m["perplexity"], 100*m["token_accuracy"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]),
 		time.Since(start).Seconds(), mark)
+	fields := []progress.Field{progress.F("step", t.state.Step)}
+	for _, k := range sortedKeys(m) {
+		fields = append(fields, progress.F(k, m[k]))
+	}
+	t.Log.Event("valid", text, append(fields, progress.F("best", improved))...)
+	if err := t.record("valid", m); err != nil {
+		return err
+	}
+	if err := t.plotCurves(); err != nil {
+		return err
+	}
 	rel, err := t.save()
 	if err != nil {
 		return err

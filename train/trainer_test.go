@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -37,7 +36,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTrainer(c, io.Discard)
+	tr, err := NewTrainer(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +118,7 @@ func TestLoadCheckpointErrors(t *testing.T) {
 // and parameters keep values, so many cached shapes cost little memory.
 func TestTrainStepReleasesActivations(t *testing.T) {
 	c := overfitConfig(t.TempDir())
-	tr, err := NewTrainer(c, io.Discard)
+	tr, err := NewTrainer(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gotransformer/transformer/progress"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -46,6 +48,8 @@ translates with the trained models.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().Bool("quiet", false, "print no progress or log lines, only results and errors")
+	root.PersistentFlags().String("log-format", "text", "text (a progress bar on a terminal, plain lines otherwise) or json (one object per line)")
 	root.AddCommand(trainCmd(), translateCmd(), generateCmd(), exportCmd(), importCmd(), gradcheckCmd(), validateCmd())
 	return root
 }
@@ -53,4 +57,15 @@ translates with the trained models.
 // oneLine keeps an error on one line, whatever wrapped it.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
+}
+
+// display makes the progress display for w from --quiet and --log-format.
+func display(cmd *cobra.Command, w io.Writer) (*progress.Display, error) {
+	quiet, _ := cmd.Flags().GetBool("quiet")
+	format, _ := cmd.Flags().GetString("log-format")
+	mode, err := progress.ModeFor(w, format, quiet)
+	if err != nil {
+		return nil, err
+	}
+	return progress.New(w, mode), nil
 }

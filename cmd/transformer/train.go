@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -66,7 +67,11 @@ exactly as if the run had not stopped.`,
 			if resume != "" {
 				newTrainer = train.ResumeTrainer
 			}
-			t, err := newTrainer(c, cmd.OutOrStdout())
+			disp, err := display(cmd, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			t, err := newTrainer(c, disp)
 			if err != nil {
 				return err
 			}
@@ -77,16 +82,7 @@ exactly as if the run had not stopped.`,
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if res.Interrupted {
-				fmt.Fprintf(out, "interrupted at step %d; checkpoint saved; resume with: transformer train --resume %s\n", res.Steps, c.Training.OutDir)
-				return nil
-			}
-			fmt.Fprintf(out, "done: %d steps in %s; best validation %s %.4g at step %d; run directory %s\n",
-				res.Steps, res.Duration.Round(1e9), res.Best.Metric, res.Best.BestValue*sign(res.Best.Metric), res.Best.BestStep, c.Training.OutDir)
-			if res.Test != nil {
-				fmt.Fprintf(out, "test exact match: %.2f%% (%d/%d)\n", 100*res.Test["exact_match"], int(res.Test["exact"]), int(res.Test["sentences"]))
-			}
+			report(cmd, disp, res, c.Training.OutDir)
 			return nil
 		},
 	}
@@ -103,4 +99,32 @@ func sign(metric string) float64 {
 		return -1
 	}
 	return 1
+}
+
+// report prints the outcome of a run: plain lines, or one JSON object with
+// --log-format json. --quiet keeps it: it is the result, not progress.
+func report(cmd *cobra.Command, disp *progress.Display, res *train.Result, dir string) {
+	if disp.Mode() == progress.JSON {
+		f := []progress.Field{progress.F("steps", res.Steps), progress.F("seconds", res.Duration.Seconds()),
+			progress.F("interrupted", res.Interrupted), progress.F("run_dir", dir),
+			progress.F("best_metric", res.Best.Metric), progress.F("best_value", res.Best.BestValue*sign(res.Best.Metric)),
+			progress.F("best_step", res.Best.BestStep)}
+		for _, k := range []string{"exact_match", "token_accuracy", "perplexity", "loss"} {
+			if v, ok := res.Test[k]; ok {
+				f = append(f, progress.F("test_"+k, v))
+			}
+		}
+		disp.Message("result", "", f...)
+		return
+	}
+	out := cmd.OutOrStdout()
+	if res.Interrupted {
+		fmt.Fprintf(out, "interrupted at step %d; checkpoint saved; resume with: transformer train --resume %s\n", res.Steps, dir)
+		return
+	}
+	fmt.Fprintf(out, "done: %d steps in %s; best validation %s %.4g at step %d; run directory %s\n",
+		res.Steps, res.Duration.Round(1e9), res.Best.Metric, res.Best.BestValue*sign(res.Best.Metric), res.Best.BestStep, dir)
+	if res.Test != nil {
+		fmt.Fprintf(out, "test exact match: %.2f%% (%d/%d)\n", 100*res.Test["exact_match"], int(res.Test["exact"]), int(res.Test["sentences"]))
+	}
 }

@@ -1,0 +1,194 @@
+package train
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"path/filepath"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	_ "gonum.org/v1/plot/vg/vgimg" // PNG
+	_ "gonum.org/v1/plot/vg/vgsvg" // SVG
+
+	"github.com/gotransformer/transformer/model"
+)
+
+// CurvesFile is the base name of a run's learning-curve pictures:
+// curves.png and curves.svg, redrawn at each validation.
+const CurvesFile = "curves"
+
+// Curves is one run's metrics, labelled for a legend.
+type Curves struct {
+	Name    string
+	Records []Record
+}
+
+// panel is one chart of the learning-curve grid.
+type panel struct {
+	title, kind, key, yLabel string
+}
+
+var panels = []panel{
+	{"training loss", "train", "loss", "loss"},
+	{"validation loss", "valid", "loss", "loss"},
+	{"validation metric", "valid", "", ""}, // the key is chosen from the data
+	{"learning rate", "train", "lr", "learning rate"},
+}
+
+// validMetric picks the headline validation metric present in the runs:
+// bleu, then exact_match, then token_accuracy.
+func validMetric(runs []Curves) string {
+	for _, k := range []string{"bleu", "exact_match", "token_accuracy"} {
+		for _, r := range runs {
+			for _, rec := range r.Records {
+				if _, ok := rec.Values[k]; ok && rec.Kind == "valid" {
+					return k
+				}
+			}
+		}
+	}
+	return "token_accuracy"
+}
+
+// palette is colour-blind safe (Okabe–Ito).
+var palette = []color.Color{
+	color.RGBA{0, 114, 178, 255}, color.RGBA{213, 94, 0, 255}, color.RGBA{0, 158, 115, 255},
+	color.RGBA{204, 121, 167, 255}, color.RGBA{230, 159, 0, 255}, color.RGBA{86, 180, 233, 255},
+	color.RGBA{0, 0, 0, 255}, color.RGBA{240, 228, 66, 255},
+}
+
+// DrawCurves draws the runs' learning curves as a 2×2 grid (training
+// loss, validation loss, the headline validation metric, learning rate)
+// against the optimizer step, one line per run, and encodes it in format
+// "png" or "svg".
+func DrawCurves(runs []Curves, format string) ([]byte, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("no runs to plot")
+	}
+	metric := validMetric(runs)
+	plots := make([][]*plot.Plot, 2)
+	for i, pn := range panels {
+		if pn.key == "" {
+			pn.key, pn.title, pn.yLabel = metric, "validation "+metricTitle(metric), metricTitle(metric)
+		}
+		p := plot.New()
+		p.Title.Text = pn.title
+		p.X.Label.Text = "step"
+		p.Y.Label.Text = pn.yLabel
+		p.Add(plotter.NewGrid())
+		for j, run := range runs {
+			pts := series(run.Records, pn.kind, pn.key)
+			if len(pts) == 0 {
+				continue
+			}
+			l, err := plotter.NewLine(pts)
+			if err != nil {
+				return nil, err
+			}
+			l.Color = palette[j%len(palette)]
+			l.Width = vg.Points(1.5)
+			p.Add(l)
+			if pn.kind == "valid" {
+				s, err := plotter.NewScatter(pts)
+				if err != nil {
+					return nil, err
+				}
+				s.Color, s.Shape, s.Radius = l.Color, draw.CircleGlyph{}, vg.Points(2)
+				p.Add(s)
+			}
+			if len(runs) > 1 || i == 0 {
+				p.Legend.Add(run.Name, l)
+			}
+		}
+		p.Legend.Top = true
+		plots[i/2] = append(plots[i/2], p)
+	}
+	const w, h = 10 * vg.Inch, 7 * vg.Inch
+	c, err := draw.NewFormattedCanvas(w, h, format)
+	if err != nil {
+		return nil, err
+	}
+	dc := draw.New(c)
+	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 8, PadY: vg.Millimeter * 8,
+		PadTop: vg.Millimeter * 4, PadBottom: vg.Millimeter * 4, PadLeft: vg.Millimeter * 4, PadRight: vg.Millimeter * 4}
+	canvases := plot.Align(plots, tiles, dc)
+	for i := range plots {
+		for j := range plots[i] {
+			plots[i][j].Draw(canvases[i][j])
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func metricTitle(k string) string {
+	switch k {
+	case "bleu":
+		return "BLEU"
+	case "exact_match":
+		return "exact match"
+	}
+	return "token accuracy"
+}
+
+// series is the (step, value) points of one kind and key, finite only.
+func series(recs []Record, kind, key string) plotter.XYs {
+	var pts plotter.XYs
+	for _, r := range recs {
+		v, ok := r.Values[key]
+		if r.Kind == kind && ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			pts = append(pts, plotter.XY{X: float64(r.Step), Y: v})
+		}
+	}
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
+	return pts
+}
+
+// PlotRuns reads the metrics of each run directory and writes the
+// overlaid learning curves to base.png and base.svg; runs are labelled by
+// their directory names.
+func PlotRuns(dirs []string, base string) error {
+	var runs []Curves
+	for _, d := range dirs {
+		recs, err := ReadMetrics(d)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d, err)
+		}
+		runs = append(runs, Curves{Name: filepath.Base(filepath.Clean(d)), Records: recs})
+	}
+	return writeCurves(runs, base)
+}
+
+func writeCurves(runs []Curves, base string) error {
+	for _, format := range []string{"png", "svg"} {
+		b, err := DrawCurves(runs, format)
+		if err != nil {
+			return err
+		}
+		if err := model.WriteFileAtomic(base+"."+format, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plotCurves redraws the run's own curves.png and curves.svg.
+func (t *Trainer) plotCurves() error {
+	recs, err := ReadMetrics(t.Dir)
+	if err != nil {
+		return err
+	}
+	run := Curves{Name: filepath.Base(filepath.Clean(t.Dir)), Records: recs}
+	if err := writeCurves([]Curves{run}, filepath.Join(t.Dir, CurvesFile)); err != nil {
+		return fmt.Errorf("drawing learning curves: %w", err)
+	}
+	return nil
+}
