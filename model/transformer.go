@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -176,6 +177,43 @@ func (m *Transformer) ParamCounts() map[string]int {
 		}
 		out[top] += n
 		out["total"] += n
+	}
+	return out
+}
+
+// ModuleSize is the parameter count of one module, such as
+// "encoder.layers.0.self_attn", at Depth (0 for top-level modules, 1 for
+// their parts, and so on).
+type ModuleSize struct {
+	Name   string
+	Depth  int
+	Params int
+}
+
+// ModuleSizes returns the parameter count of every module and submodule,
+// in the order their first parameter was created, each module before its
+// submodules. Parameter tensors themselves (…weight, …bias) are not listed.
+func (m *Transformer) ModuleSizes() []ModuleSize {
+	index := map[string]int{}
+	var out []ModuleSize
+	for _, name := range m.Store.Names() {
+		n := m.Store.Get(name).Shape().TotalSize()
+		parts := strings.Split(name, ".")
+		depth := 0
+		for d := 1; d < len(parts); d++ {
+			mod := strings.Join(parts[:d], ".")
+			if parts[d-1] == "layers" { // "encoder.layers" alone says nothing
+				continue
+			}
+			i, ok := index[mod]
+			if !ok {
+				i = len(out)
+				index[mod] = i
+				out = append(out, ModuleSize{Name: mod, Depth: depth})
+			}
+			out[i].Params += n
+			depth++
+		}
 	}
 	return out
 }

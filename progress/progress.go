@@ -42,10 +42,10 @@ func (m Mode) String() string {
 	return [...]string{"lines", "bar", "json", "quiet"}[m]
 }
 
-// IsTerminal reports whether w is a terminal.
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// IsTerminal reports whether f (a reader or a writer) is a terminal.
+func IsTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // ModeFor chooses the mode for w from the --log-format and --quiet flags:

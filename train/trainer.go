@@ -47,7 +47,9 @@ type Trainer struct {
 // resolved config and the tokenizers. Messages and progress go to disp
 // (nil: nowhere) and, as plain lines, to train.log in the run directory;
 // figures go to metrics.jsonl.
-func NewTrainer(c *Config, disp *progress.Display) (*Trainer, error) { return newTrainer(c, disp, false) }
+func NewTrainer(c *Config, disp *progress.Display) (*Trainer, error) {
+	return newTrainer(c, disp, false)
+}
 
 // ResumeTrainer continues the run in dir from its latest checkpoint:
 // weights, optimizer moments, step, data position and random state are

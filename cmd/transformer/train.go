@@ -31,6 +31,10 @@ from the latest checkpoint with the run's own config (--steps may extend it),
 exactly as if the run had not stopped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			disp, err := display(cmd, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
 			if (cfgPath == "") == (resume == "") {
 				return fmt.Errorf("give either --config or --resume")
 			}
@@ -66,10 +70,6 @@ exactly as if the run had not stopped.`,
 			newTrainer := train.NewTrainer
 			if resume != "" {
 				newTrainer = train.ResumeTrainer
-			}
-			disp, err := display(cmd, cmd.OutOrStdout())
-			if err != nil {
-				return err
 			}
 			t, err := newTrainer(c, disp)
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -22,7 +23,11 @@ func translateCmd() *cobra.Command {
 given, printing one output line per input line, always: an empty line gives an
 empty line, unknown characters become <unk>, invalid UTF-8 is read as U+FFFD,
 and inputs longer than --max-input-tokens are truncated with a warning on
-stderr. Sentences are decoded greedily in batches.`,
+stderr. Sentences are decoded greedily in batches.
+
+When standard input is a terminal and no TEXT is given, translate prompts
+for one sentence at a time (end with Ctrl-D or an empty line). Translating
+a file shows progress on stderr.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ckpt == "" {
 				return fmt.Errorf("--checkpoint is required")
@@ -37,12 +42,6 @@ stderr. Sentences are decoded greedily in batches.`,
 			if err != nil {
 				return err
 			}
-			lines := args
-			if len(lines) == 0 {
-				if lines, err = readLines(cmd.InOrStdin()); err != nil {
-					return err
-				}
-			}
 			opt := c.Config.Decoding.Options()
 			opt.BatchSize = batch
 			tr := model.NewTranslator(c.Model, 0)
@@ -50,14 +49,46 @@ stderr. Sentences are decoded greedily in batches.`,
 			warn := func(i int, msg string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: line %d: %s\n", i+1, msg)
 			}
-			out, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines, opt, maxLen, warn)
+			one := func(s string) (string, error) {
+				out, err := train.Translate(tr, c.SrcTok, c.TgtTok, []string{s}, opt, maxLen, func(_ int, msg string) { warn(0, msg) })
+				if err != nil {
+					return "", err
+				}
+				return out[0], nil
+			}
+			if len(args) == 0 && progress.IsTerminal(cmd.InOrStdin()) {
+				return interactive(cmd.InOrStdin(), cmd.OutOrStdout(), one)
+			}
+			lines := args
+			if len(lines) == 0 {
+				if lines, err = readLines(cmd.InOrStdin()); err != nil {
+					return err
+				}
+			}
+			disp, err := display(cmd, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
-			for _, o := range out {
-				fmt.Fprintln(w, o)
+			// Chunks of several batches keep length sorting effective and
+			// let progress be shown.
+			chunk := 8 * batch
+			task := disp.Start("translate", len(lines), "sentences")
+			for start := 0; start < len(lines); start += chunk {
+				end := min(start+chunk, len(lines))
+				out, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines[start:end], opt, maxLen,
+					func(i int, msg string) { warn(start+i, msg) })
+				if err != nil {
+					return err
+				}
+				for _, o := range out {
+					fmt.Fprintln(w, o)
+				}
+				task.Update(end)
+			}
+			if len(lines) > chunk {
+				task.Finish()
 			}
 			return nil
 		},
@@ -78,4 +109,28 @@ func readLines(r io.Reader) ([]string, error) {
 		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))
 	}
 	return lines, sc.Err()
+}
+
+// interactive prompts for sentences on a terminal and prints each
+// translation, until end of input or an empty line.
+func interactive(in io.Reader, out io.Writer, translate func(string) (string, error)) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	fmt.Fprintln(out, "Type a sentence and press Enter; an empty line or Ctrl-D ends.")
+	for {
+		fmt.Fprint(out, "> ")
+		if !sc.Scan() {
+			fmt.Fprintln(out)
+			return sc.Err()
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			return nil
+		}
+		t, err := translate(line)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, t)
+	}
 }

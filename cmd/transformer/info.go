@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gotransformer/transformer/train"
+)
+
+func infoCmd() *cobra.Command {
+	var ckpt, weights string
+	var depth int
+	cmd := &cobra.Command{
+		Use:   "info --checkpoint DIR",
+		Short: "Describe a trained model: config, parameters per module, vocabularies, training state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ckpt == "" {
+				return fmt.Errorf("--checkpoint is required")
+			}
+			if depth < 0 {
+				return fmt.Errorf("--depth must not be negative, got %d", depth)
+			}
+			ck, err := train.LoadCheckpoint(ckpt, weights)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			mc := ck.Model.Config
+			rel, _ := filepath.Rel(ck.Dir, ck.Path)
+			fmt.Fprintf(w, "run:          %s\n", ck.Dir)
+			fmt.Fprintf(w, "weights:      %s (%s)\n", rel, weights)
+			fmt.Fprintf(w, "model:        d_model %d, %d heads, ff_dim %d, %d encoder + %d decoder layers, %s, %s norm, %s positions, dropout %g\n",
+				mc.DModel, mc.Heads, mc.FFDim, mc.EncoderLayers, mc.DecoderLayers, mc.Activation,
+				map[bool]string{true: "pre", false: "post"}[mc.NormFirst], mc.Positions, mc.Dropout)
+			fmt.Fprintf(w, "embeddings:   shared %v, tied output %v, dtype %s\n", mc.ShareEmbeddings, mc.TieOutput, ck.Model.Store.Dtype())
+			fmt.Fprintf(w, "vocabularies: source %d tokens (%d merges), target %d tokens (%d merges)\n",
+				ck.SrcTok.Size(), len(ck.SrcTok.Merges), ck.TgtTok.Size(), len(ck.TgtTok.Merges))
+			st := ck.State
+			fmt.Fprintf(w, "training:     step %d of %d, epoch %d, optimizer step %d, seed %d", st.Step, ck.Config.Training.Steps, st.Epoch, st.AdamStep, st.Seed)
+			if st.Skipped > 0 {
+				fmt.Fprintf(w, ", %d batches skipped", st.Skipped)
+			}
+			fmt.Fprintln(w)
+			if st.BestStep > 0 {
+				fmt.Fprintf(w, "best:         %s %.4g at step %d\n", st.Metric, st.BestValue*sign(st.Metric), st.BestStep)
+			}
+			if len(st.Valid) > 0 {
+				keys := make([]string, 0, len(st.Valid))
+				for k := range st.Valid {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				var parts []string
+				for _, k := range keys {
+					parts = append(parts, fmt.Sprintf("%s %.4g", k, st.Valid[k]))
+				}
+				fmt.Fprintf(w, "validation:   %s (at step %d)\n", strings.Join(parts, ", "), st.Step)
+			}
+			counts := ck.Model.ParamCounts()
+			fmt.Fprintf(w, "parameters:   %d\n", counts["total"])
+			for _, m := range ck.Model.ModuleSizes() {
+				if m.Depth <= depth {
+					fmt.Fprintf(w, "  %-44s %10d  %5.1f%%\n", strings.Repeat("  ", m.Depth)+m.Name, m.Params, 100*float64(m.Params)/float64(counts["total"]))
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
+	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
+	cmd.Flags().IntVar(&depth, "depth", 2, "list modules down to this depth (0: top-level only)")
+	return cmd
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// trainTiny trains the tiny config with extra flags and returns the run
+// directory and the command's stdout.
+func trainTiny(t *testing.T, flags ...string) (dir, out string) {
+	t.Helper()
+	tmp := t.TempDir()
+	dir = filepath.Join(tmp, "run")
+	cfg := writeFile(t, tmp, "tiny.yaml", strings.Replace(tinyConfig, "steps: 250", "steps: 60", 1))
+	cfg = writeFile(t, tmp, "tiny.yaml", strings.NewReplacer("valid_every: 125", "valid_every: 30", "log_every: 125", "log_every: 20").Replace(mustRead(t, cfg)))
+	status, out, stderr := runCLI(t, "", append([]string{"train", "--config", cfg, "--out", dir}, flags...)...)
+	if status != 0 {
+		t.Fatalf("train %v: status %d, stderr %q", flags, status, stderr)
+	}
+	return dir, out
+}
+
+func mustRead(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestTrainOutputModes(t *testing.T) {
+	_, text := trainTiny(t)
+	if strings.ContainsAny(text, "\r\x1b") {
+		t.Errorf("escape codes in output that is not a terminal:\n%q", text)
+	}
+	for _, want := range []string{"step 20/60", "valid step 30:", "done: 60 steps"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text output lacks %q:\n%s", want, text)
+		}
+	}
+
+	_, quiet := trainTiny(t, "--quiet")
+	if lines := strings.Split(strings.TrimSpace(quiet), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "done: 60 steps") {
+		t.Errorf("--quiet printed more than the result:\n%s", quiet)
+	}
+
+	dir, js := trainTiny(t, "--log-format", "json")
+	events := map[string]int{}
+	var last map[string]any
+	for i, line := range strings.Split(strings.TrimSpace(js), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %v: %q", i+1, err, line)
+		}
+		events[m["event"].(string)]++
+		last = m
+	}
+	if events["train"] != 4 || events["valid"] != 2 || events["result"] != 1 || events["log"] == 0 {
+		t.Errorf("events %v, want 4 train (steps 1, 20, 40, 60), 2 valid, 1 result and some log", events)
+	}
+	if last["event"] != "result" || last["steps"] != 60.0 || last["run_dir"] != dir {
+		t.Errorf("last line %v", last)
+	}
+	// The run directory keeps plain lines whatever the display.
+	if log := mustRead(t, filepath.Join(dir, "train.log")); !strings.Contains(log, "] step 20/60") || strings.Contains(log, "{") {
+		t.Errorf("train.log is not plain lines:\n%s", log)
+	}
+	if status, _, stderr := runCLI(t, "", "train", "--config", "x.yaml", "--log-format", "xml"); status != 1 || !strings.Contains(stderr, `--log-format must be text or json, got "xml"`) {
+		t.Errorf("bad --log-format: %d %q", status, stderr)
+	}
+}
+
+func TestInspectCommands(t *testing.T) {
+	dir, _ := trainTiny(t)
+	for _, f := range []string{"metrics.jsonl", "curves.png", "curves.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("run directory lacks %s", f)
+		}
+	}
+
+	status, out, stderr := runCLI(t, "", "info", "--checkpoint", dir)
+	if status != 0 {
+		t.Fatalf("info: %d %q", status, stderr)
+	}
+	for _, want := range []string{"d_model 32, 4 heads", "vocabularies: source 10 tokens (0 merges)", " of 60, epoch ",
+		"best:         loss", "parameters:   ", "\n  encoder ", "\n    encoder.layers.0 ", "\n      encoder.layers.0.self_attn "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("info lacks %q:\n%s", want, out)
+		}
+	}
+
+	att := filepath.Join(t.TempDir(), "att")
+	status, out, stderr = runCLI(t, "", "attention", "--checkpoint", dir, "--out", att, "a b c")
+	if status != 0 {
+		t.Fatalf("attention: %d %q", status, stderr)
+	}
+	for _, f := range []string{"encoder-layer0.png", "decoder-layer0.png", "cross-layer0.png", "index.html"} {
+		if !strings.Contains(out, filepath.Join(att, f)) {
+			t.Errorf("attention did not write %s:\n%s", f, out)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(att, "cross-layer0.png"))
+	if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+		t.Errorf("cross-layer0.png: %v", err)
+	}
+	html := mustRead(t, filepath.Join(att, "index.html"))
+	for _, bad := range []string{"http://", "https://", "<script src", "<link"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("the page needs the network: it contains %q", bad)
+		}
+	}
+	status, out, _ = runCLI(t, "", "attention", "--checkpoint", dir, "--out", att, "--kind", "cross", "--layer", "0", "--head", "3", "--format", "svg", "a b")
+	if status != 0 || !strings.Contains(out, "cross-layer0-head3.svg") || strings.Contains(out, "encoder-") {
+		t.Errorf("one head as SVG: %d %q", status, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--head", "4"}, "--head 4: the model has 4 heads (0–3)"},
+		{[]string{"--layer", "1"}, "--layer 1: the encoder stack has 1 layers (0–0)"},
+		{[]string{"--kind", "sideways"}, `--kind must be all, encoder, decoder or cross, got "sideways"`},
+		{[]string{"--format", "gif"}, `--format must be png or svg, got "gif"`},
+	} {
+		args := append([]string{"attention", "--checkpoint", dir, "--out", att, "a b"}, c.args...)
+		if status, _, stderr := runCLI(t, "", args...); status != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: status %d, stderr %q, want %q", c.args, status, stderr, c.want)
+		}
+	}
+
+	base := filepath.Join(t.TempDir(), "both")
+	status, out, stderr = runCLI(t, "", "plot", dir, dir, "--out", base)
+	if status != 0 || !strings.Contains(out, "wrote "+base+".png") {
+		t.Errorf("plot: %d %q %q", status, out, stderr)
+	}
+	if status, _, stderr = runCLI(t, "", "plot", t.TempDir()); status != 1 || !strings.Contains(stderr, "metrics.jsonl") {
+		t.Errorf("plot of a directory without metrics: %d %q", status, stderr)
+	}
+}
+
+func TestInteractive(t *testing.T) {
+	var out bytes.Buffer
+	err := interactive(strings.NewReader("one\n  two  \n\nthree\n"), &out, func(s string) (string, error) { return strings.ToUpper(s), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Type a sentence and press Enter; an empty line or Ctrl-D ends.\n> ONE\n> TWO\n> "
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
