@@ -36,7 +36,11 @@ type BPE struct {
 // the most frequent adjacent pair of symbols (ties broken by the pair's
 // text, so learning is deterministic). The vocabulary holds the special
 // tokens, every character seen, then one token per merge.
-func LearnBPE(texts []string, merges int) *BPE {
+func LearnBPE(texts []string, merges int) *BPE { return LearnBPEReport(texts, merges, nil) }
+
+// LearnBPEReport is LearnBPE that calls report, if not nil, with the number
+// of merges learned so far after each one, for progress displays.
+func LearnBPEReport(texts []string, merges int, report func(done int)) *BPE {
 	// Distinct words with their counts, as symbol-id sequences.
 	sym := map[string]int{}
 	var names []string
@@ -117,6 +121,9 @@ func LearnBPE(texts []string, merges int) *BPE {
 				}
 			}
 			words[i] = out
+		}
+		if report != nil {
+			report(len(t.Merges))
 		}
 	}
 	t.index()

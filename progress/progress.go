@@ -167,6 +167,8 @@ type Task struct {
 	start      time.Time
 	lastDraw   time.Time
 	lastLine   time.Time
+	lines      int    // periodic lines written
+	outer      string // the bar of the task this one runs inside, if any
 	finished   bool
 }
 
@@ -174,8 +176,10 @@ type Task struct {
 // name labels it ("train", "translate"); unit names what is counted
 // ("steps", "sentences").
 func (d *Display) Start(name string, total int, unit string) *Task {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	now := d.now()
-	return &Task{d: d, name: name, unit: unit, total: total, start: now, lastLine: now}
+	return &Task{d: d, name: name, unit: unit, total: total, start: now, lastLine: now, outer: d.bar}
 }
 
 // Update records that done units are finished, with the fields to show.
@@ -200,6 +204,7 @@ func (t *Task) Update(done int, fields ...Field) {
 			return
 		}
 		t.lastLine = now
+		t.lines++
 		t.line(now, fields)
 	}
 }
@@ -315,8 +320,10 @@ func (t *Task) eta(now time.Time) (time.Duration, bool) {
 	return time.Duration(float64(el) / float64(t.done) * float64(t.total-t.done)), true
 }
 
-// Finish ends the task: a bar is completed and left on its own line, and
-// Lines and JSON modes write a final line.
+// Finish ends the task: a bar is completed and left on its own line (or,
+// for a task started while another's bar was shown, that bar comes back), and
+// Lines and JSON modes write a final line if the task was long enough to
+// have written a periodic one (short tasks stay out of logs).
 func (t *Task) Finish(fields ...Field) {
 	d := t.d
 	d.mu.Lock()
@@ -328,10 +335,17 @@ func (t *Task) Finish(fields ...Field) {
 	now := d.now()
 	switch d.mode {
 	case Bar:
+		if t.outer != "" {
+			d.bar = t.outer
+			io.WriteString(d.w, "\r"+d.bar+"\x1b[K")
+			return
+		}
 		io.WriteString(d.w, "\r"+t.barLine(now, fields)+"\x1b[K\n")
 		d.bar = ""
 	case Lines, JSON:
-		t.line(now, fields)
+		if t.lines > 0 {
+			t.line(now, fields)
+		}
 	}
 }
 

@@ -57,6 +57,19 @@ func TestLinesModeWritesNoEscapes(t *testing.T) {
 	}
 }
 
+func TestShortTaskStaysOutOfLogs(t *testing.T) {
+	d, buf, now := fakeClock(Lines)
+	task := d.Start("valid", 10, "batches")
+	for i := 1; i <= 10; i++ {
+		*now = now.Add(500 * time.Millisecond)
+		task.Update(i)
+	}
+	task.Finish()
+	if buf.Len() != 0 {
+		t.Errorf("a 5 s task wrote %q", buf.String())
+	}
+}
+
 func TestBarModeRedrawsInPlace(t *testing.T) {
 	d, buf, now := fakeClock(Bar)
 	runTask(d, now)
@@ -80,6 +93,23 @@ func TestBarModeRedrawsInPlace(t *testing.T) {
 		if len([]rune(seg)) >= d.Width {
 			t.Errorf("line wider than %d: %q", d.Width, seg)
 		}
+	}
+}
+
+func TestNestedTaskRestoresOuterBar(t *testing.T) {
+	d, buf, now := fakeClock(Bar)
+	outer := d.Start("train", 10, "steps")
+	*now = now.Add(time.Second)
+	outer.Update(5)
+	inner := d.Start("evaluate", 3, "batches")
+	for i := 1; i <= 3; i++ {
+		*now = now.Add(time.Second)
+		inner.Update(i)
+	}
+	buf.Reset()
+	inner.Finish()
+	if got := buf.String(); !strings.HasPrefix(got, "\rtrain [") || !strings.Contains(got, "5/10 steps") || strings.Contains(got, "\n") {
+		t.Errorf("after the inner task: %q, want the outer bar back on the same line", got)
 	}
 }
 

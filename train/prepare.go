@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/progress"
 )
 
 // Corpus holds the sentence pairs of a run.
@@ -56,9 +57,17 @@ func sample(texts []string, n int) []string {
 }
 
 // LearnTokenizers learns the source and target BPE tokenizers from the
-// training pairs.
-func LearnTokenizers(c *Config, train []data.Pair) (src, tgt *data.BPE) {
-	src = data.LearnBPE(sample(data.Sources(train), c.Data.SrcTokenizer.Sample), c.Data.SrcTokenizer.Merges)
-	tgt = data.LearnBPE(sample(data.Targets(train), c.Data.TgtTokenizer.Sample), c.Data.TgtTokenizer.Merges)
+// training pairs, showing progress on disp (nil: nowhere).
+func LearnTokenizers(c *Config, train []data.Pair, disp *progress.Display) (src, tgt *data.BPE) {
+	learn := func(name string, texts []string, merges int) *data.BPE {
+		if disp == nil {
+			return data.LearnBPE(texts, merges)
+		}
+		task := disp.Start(name+" tokenizer", merges, "merges")
+		defer task.Finish()
+		return data.LearnBPEReport(texts, merges, func(done int) { task.Update(done) })
+	}
+	src = learn("source", sample(data.Sources(train), c.Data.SrcTokenizer.Sample), c.Data.SrcTokenizer.Merges)
+	tgt = learn("target", sample(data.Targets(train), c.Data.TgtTokenizer.Sample), c.Data.TgtTokenizer.Merges)
 	return src, tgt
 }

@@ -82,7 +82,7 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 		}
 		t.SrcTok, t.TgtTok = ck.SrcTok, ck.TgtTok
 	} else {
-		t.SrcTok, t.TgtTok = LearnTokenizers(c, t.Corpus.Train)
+		t.SrcTok, t.TgtTok = LearnTokenizers(c, t.Corpus.Train, t.Log.Display())
 	}
 	t.Log.Printf("tokenizers: source %d tokens (%d merges), target %d tokens (%d merges)",
 		t.SrcTok.Size(), len(t.SrcTok.Merges), t.TgtTok.Size(), len(t.TgtTok.Merges))
@@ -506,19 +506,30 @@ func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]floa
 	}
 	var st TokenStats
 	v := t.Model.Config.TgtVocab
-	for _, b := range batches {
+	if maxSentences <= 0 || maxSentences > len(pairs) {
+		maxSentences = len(pairs)
+	}
+	// Progress counts scored batches, then decoded sentences in chunks.
+	const chunk = 256
+	task := t.Log.Display().Start("evaluate", len(batches)+maxSentences, "items")
+	defer task.Finish()
+	for i, b := range batches {
 		logits, err := t.translator.Logits(b.Src, b.DecoderInput(), b.Size, b.SrcLen, b.TgtLen)
 		if err != nil {
 			return nil, err
 		}
 		st.Add(graph.Float64s(logits), b.DecoderOutput(), v, t.Config.Training.LabelSmoothing)
+		task.Update(i + 1)
 	}
-	if maxSentences <= 0 || maxSentences > len(pairs) {
-		maxSentences = len(pairs)
-	}
-	hyps, err := Translate(t.translator, t.SrcTok, t.TgtTok, data.Sources(pairs[:maxSentences]), t.Config.Decoding.Options(), 0, nil)
-	if err != nil {
-		return nil, err
+	var hyps []string
+	for start := 0; start < maxSentences; start += chunk {
+		end := min(start+chunk, maxSentences)
+		h, err := Translate(t.translator, t.SrcTok, t.TgtTok, data.Sources(pairs[start:end]), t.Config.Decoding.Options(), 0, nil)
+		if err != nil {
+			return nil, err
+		}
+		hyps = append(hyps, h...)
+		task.Update(len(batches) + end)
 	}
 	exact := 0
 	for i, h := range hyps {
