@@ -93,7 +93,8 @@ func DecodeSafetensors(b []byte) (map[string]*tensor.Dense, map[string]string, e
 
 // WriteFileAtomic writes data to a temporary file beside path, syncs it and
 // renames it over path, so that path always holds either the old or the
-// new content in full.
+// new content in full. The file gets mode 0644, like the files around it
+// (a temporary file starts as 0600).
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -102,6 +103,10 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
 	if err := writeSync(f, path, data); err != nil {
 		return err
 	}

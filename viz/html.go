@@ -47,6 +47,8 @@ func (v View) check() error {
 // HTML renders a self-contained page (no network access: styles, script
 // and data are inline) to explore every layer and head of every view: a
 // single head with labelled cells, or all heads of a layer side by side.
+// The address fragment (#view=2&layer=1&head=all) selects what is shown
+// first, so that a view can be linked to.
 func HTML(p Page) ([]byte, error) {
 	if len(p.Views) == 0 {
 		return nil, fmt.Errorf("no attention views for the page")
@@ -167,8 +169,16 @@ function draw() {
   else maps.appendChild(table(v, v.weights[l][+h], v.name + " layer " + l + " head " + h, false));
 }
 fill($("view"), views.map((v, i) => [String(i), v.name]));
-["view", "layer", "head"].forEach(id => $(id).addEventListener("change", draw));
+// The address may choose what to show first: index.html#view=2&layer=1&head=all
+const want = new URLSearchParams(location.hash.slice(1));
+if (want.has("view")) $("view").value = want.get("view");
 draw();
+["layer", "head"].forEach(id => { if (want.has(id)) { $(id).value = want.get(id); } });
+draw();
+["view", "layer", "head"].forEach(id => $(id).addEventListener("change", () => {
+  draw();
+  location.hash = "view=" + $("view").value + "&layer=" + $("layer").value + "&head=" + $("head").value;
+}));
 </script>
 </body>
 </html>
