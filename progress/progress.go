@@ -164,10 +164,12 @@ type Task struct {
 	name, unit string
 	total      int
 	done       int
+	first      int // done when the task started (a resumed run)
 	start      time.Time
 	lastDraw   time.Time
 	lastLine   time.Time
 	lines      int    // periodic lines written
+	lineDone   int    // done at the last periodic line
 	outer      string // the bar of the task this one runs inside, if any
 	finished   bool
 }
@@ -176,10 +178,17 @@ type Task struct {
 // name labels it ("train", "translate"); unit names what is counted
 // ("steps", "sentences").
 func (d *Display) Start(name string, total int, unit string) *Task {
+	return d.StartFrom(name, 0, total, unit)
+}
+
+// StartFrom begins a task of which done units were finished before, such
+// as a resumed training run: the count starts there and the ETA is
+// extrapolated from the units done since.
+func (d *Display) StartFrom(name string, done, total int, unit string) *Task {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
-	return &Task{d: d, name: name, unit: unit, total: total, start: now, lastLine: now, outer: d.bar}
+	return &Task{d: d, name: name, unit: unit, total: total, done: done, first: done, start: now, lastLine: now, outer: d.bar}
 }
 
 // Update records that done units are finished, with the fields to show.
@@ -205,6 +214,7 @@ func (t *Task) Update(done int, fields ...Field) {
 		}
 		t.lastLine = now
 		t.lines++
+		t.lineDone = done
 		t.line(now, fields)
 	}
 }
@@ -313,11 +323,11 @@ func truncate(s string, n int) string {
 
 // eta extrapolates the time left from the rate so far.
 func (t *Task) eta(now time.Time) (time.Duration, bool) {
-	if t.total <= 0 || t.done <= 0 || t.done >= t.total {
+	if t.total <= 0 || t.done <= t.first || t.done >= t.total {
 		return 0, false
 	}
 	el := now.Sub(t.start)
-	return time.Duration(float64(el) / float64(t.done) * float64(t.total-t.done)), true
+	return time.Duration(float64(el) / float64(t.done-t.first) * float64(t.total-t.done)), true
 }
 
 // Finish ends the task: a bar is completed and left on its own line (or,
@@ -343,7 +353,7 @@ func (t *Task) Finish(fields ...Field) {
 		io.WriteString(d.w, "\r"+t.barLine(now, fields)+"\x1b[K\n")
 		d.bar = ""
 	case Lines, JSON:
-		if t.lines > 0 {
+		if t.lines > 0 && (t.lineDone != t.done || len(fields) > 0) {
 			t.line(now, fields)
 		}
 	}

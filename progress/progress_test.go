@@ -70,6 +70,17 @@ func TestShortTaskStaysOutOfLogs(t *testing.T) {
 	}
 }
 
+func TestFinishDoesNotRepeatTheLastLine(t *testing.T) {
+	d, buf, now := fakeClock(Lines)
+	task := d.Start("evaluate", 2, "batches")
+	*now = now.Add(11 * time.Second)
+	task.Update(2)
+	task.Finish()
+	if got := buf.String(); got != "evaluate 2/2 batches (100%)\n" {
+		t.Errorf("got %q", got)
+	}
+}
+
 func TestBarModeRedrawsInPlace(t *testing.T) {
 	d, buf, now := fakeClock(Bar)
 	runTask(d, now)
@@ -110,6 +121,17 @@ func TestNestedTaskRestoresOuterBar(t *testing.T) {
 	inner.Finish()
 	if got := buf.String(); !strings.HasPrefix(got, "\rtrain [") || !strings.Contains(got, "5/10 steps") || strings.Contains(got, "\n") {
 		t.Errorf("after the inner task: %q, want the outer bar back on the same line", got)
+	}
+}
+
+func TestStartFromResumedCount(t *testing.T) {
+	d, buf, now := fakeClock(Lines)
+	task := d.StartFrom("train", 600, 1000, "steps")
+	*now = now.Add(10 * time.Second)
+	task.Update(700)
+	// 100 steps in 10 s: 300 left take 30 s.
+	if got := buf.String(); got != "train 700/1000 steps (70%) | eta 00:00:30\n" {
+		t.Errorf("got %q", got)
 	}
 }
 

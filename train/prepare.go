@@ -60,7 +60,7 @@ func sample(texts []string, n int) []string {
 // training pairs, showing progress on disp (nil: nowhere).
 func LearnTokenizers(c *Config, train []data.Pair, disp *progress.Display) (src, tgt *data.BPE) {
 	learn := func(name string, texts []string, merges int) *data.BPE {
-		if disp == nil {
+		if disp == nil || merges == 0 {
 			return data.LearnBPE(texts, merges)
 		}
 		task := disp.Start(name+" tokenizer", merges, "merges")

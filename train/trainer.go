@@ -339,8 +339,9 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	stop := "reached training.steps"
 	validated := -1
 	var bar *progress.Task
+	var barFields []progress.Field
 	if t.Log.Display().Mode() == progress.Bar {
-		bar = t.Log.Display().Start("train", tc.Steps-startStep, "steps")
+		bar = t.Log.Display().StartFrom("train", startStep, tc.Steps, "steps")
 		defer bar.Finish()
 	}
 	for t.state.Step < tc.Steps {
@@ -368,8 +369,8 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 		tokSum += r.Tokens
 		logSteps++
 		if bar != nil {
-			bar.Update(t.state.Step-startStep, progress.F("step", t.state.Step), progress.F("epoch", t.state.Epoch),
-				progress.F("loss", r.Loss), progress.F("lr", r.LR))
+			barFields = []progress.Field{progress.F("epoch", t.state.Epoch), progress.F("loss", r.Loss), progress.F("lr", r.LR)}
+			bar.Update(t.state.Step, barFields...)
 		}
 		if t.state.Step%tc.LogEvery == 0 || t.state.Step == startStep+1 {
 			el := time.Since(lastLog).Seconds()
@@ -392,6 +393,9 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 				return nil, err
 			}
 		}
+	}
+	if bar != nil {
+		bar.Finish(barFields...)
 	}
 	t.Log.Printf("stopped at step %d: %s", t.state.Step, stop)
 	if validated != t.state.Step {

@@ -1,0 +1,67 @@
+package progress
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY opens a pseudo-terminal pair: what is written to the returned
+// terminal can be read from master.
+func openPTY(t *testing.T) (master, tty *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlock pty: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("pty number: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open pty: %v", err)
+	}
+	t.Cleanup(func() { s.Close(); m.Close() })
+	return m, s
+}
+
+// On a real terminal the text format gives a bar, which redraws in place
+// and is cut to the terminal width.
+func TestTerminalGetsBar(t *testing.T) {
+	master, tty := openPTY(t)
+	if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 60}); err != nil {
+		t.Fatal(err)
+	}
+	mode, err := ModeFor(tty, "text", false)
+	if err != nil || mode != Bar {
+		t.Fatalf("terminal: mode %v, %v; want bar", mode, err)
+	}
+	if m, _ := ModeFor(tty, "text", true); m != Quiet {
+		t.Errorf("--quiet on a terminal: %v", m)
+	}
+	d := New(tty, mode)
+	task := d.Start("train", 10, "steps")
+	task.Update(10, F("loss", 1.5))
+	task.Finish()
+	buf := make([]byte, 4096)
+	n, err := master.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(buf[:n])
+	if !strings.Contains(out, "\rtrain [========================] 100% 10/10 steps | loss 1…\x1b[K") {
+		t.Errorf("terminal got %q", out)
+	}
+	for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if w := len([]rune(strings.ReplaceAll(line, "\x1b[K", ""))); w >= 60 {
+			t.Errorf("line of %d columns on a 60-column terminal: %q", w, line)
+		}
+	}
+}
