@@ -101,7 +101,7 @@ func DrawCurves(runs []Curves, format string) ([]byte, error) {
 				s.Color, s.Shape, s.Radius = l.Color, draw.CircleGlyph{}, vg.Points(2)
 				p.Add(s)
 			}
-			if len(runs) > 1 || i == 0 {
+			if i == 0 { // one legend, where the loss has fallen away from the corner
 				p.Legend.Add(run.Name, l)
 			}
 		}
