@@ -39,10 +39,18 @@ def run(path, args):
     client = NotebookClient(nb, timeout=args.timeout, kernel_name=kernel,
                             resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
     problems = []
+    # The kernel inherits stderr and logs every cell there (GoNB's glog
+    # lines); keep that in a file and show its end only on failure.
+    log = tempfile.NamedTemporaryFile(prefix="kernel-", suffix=".log", delete=False)
+    saved = os.dup(2)
+    os.dup2(log.fileno(), 2)
     try:
         client.execute()
     except CellExecutionError as e:
         problems.append("cell error:\n" + str(e)[-3000:])
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
     for i, name, text in texts(nb):
         if name == "stderr" and BAD.search(text):
             problems.append(f"cell {i} failed:\n{text[-3000:]}")
@@ -55,6 +63,10 @@ def run(path, args):
     nbformat.write(nb, out)
     for p in problems:
         print(f"FAIL {path}: {p}", file=sys.stderr)
+    if problems:
+        with open(log.name, errors="replace") as f:
+            tail = f.read()[-4000:]
+        print(f"kernel log ({log.name}), last lines:\n{tail}", file=sys.stderr)
     if not problems:
         images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
         print(f"OK   {path}: {len(nb.cells)} cells, {images} images; executed copy {out}")

@@ -1,0 +1,153 @@
+package data
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ChrFOptions select the variant of chrF. The zero value is sacreBLEU 2.x's
+// default chrF2: character 1- to 6-grams without spaces, β = 2,
+// effective-order averaging, case-sensitive.
+type ChrFOptions struct {
+	CharOrder int     // default 6
+	Beta      float64 // default 2
+	// Whitespace keeps spaces inside character n-grams.
+	Whitespace bool
+	Lowercase  bool
+	// EpsSmoothing averages per-order F-scores with ε for empty orders (as
+	// chrF++.py, NLTK and Moses do) instead of averaging precision and
+	// recall over the orders that have n-grams (sacreBLEU's default).
+	EpsSmoothing bool
+}
+
+func (o ChrFOptions) withDefaults() ChrFOptions {
+	if o.CharOrder <= 0 {
+		o.CharOrder = 6
+	}
+	if o.Beta <= 0 {
+		o.Beta = 2
+	}
+	return o
+}
+
+// ChrFScore is a corpus chrF score on sacreBLEU's 0–100 scale.
+type ChrFScore struct {
+	Score     float64
+	Beta      float64
+	Signature string
+}
+
+// String formats the score as sacreBLEU does: "chrF2 = 64.13".
+func (s ChrFScore) String() string { return fmt.Sprintf("chrF%g = %.2f", s.Beta, s.Score) }
+
+// CorpusChrF scores hypotheses against one or more reference sets
+// (refs[k][i] is the k-th reference of hypothesis i): per sentence the
+// reference with the best F-score counts, and the statistics are summed
+// over the corpus before the score is computed.
+func CorpusChrF(hyps []string, refs [][]string, opt ChrFOptions) (ChrFScore, error) {
+	opt = opt.withDefaults()
+	if err := checkRefs(len(hyps), refs); err != nil {
+		return ChrFScore{}, err
+	}
+	total := make([]int, 3*opt.CharOrder)
+	for i, h := range hyps {
+		hg := charNgrams(h, opt)
+		var best []int
+		bestF := -1.0
+		for _, set := range refs {
+			st := matchStats(hg, charNgrams(set[i], opt))
+			if f := chrfFromStats(st, opt); f > bestF {
+				best, bestF = st, f
+			}
+		}
+		for k, v := range best {
+			total[k] += v
+		}
+	}
+	sig := fmt.Sprintf("nrefs:%d|case:%s|eff:%s|nc:%d|nw:0|space:%s|version:transformer-go", len(refs),
+		map[bool]string{false: "mixed", true: "lc"}[opt.Lowercase], map[bool]string{false: "yes", true: "no"}[opt.EpsSmoothing],
+		opt.CharOrder, map[bool]string{false: "no", true: "yes"}[opt.Whitespace])
+	return ChrFScore{Score: chrfFromStats(total, opt), Beta: opt.Beta, Signature: sig}, nil
+}
+
+// charNgrams counts the character 1- to CharOrder-grams of s.
+func charNgrams(s string, opt ChrFOptions) []map[string]int {
+	if opt.Lowercase {
+		s = strings.ToLower(s)
+	}
+	if !opt.Whitespace {
+		s = strings.Join(strings.Fields(s), "")
+	}
+	r := []rune(s)
+	out := make([]map[string]int, opt.CharOrder)
+	for n := 1; n <= opt.CharOrder; n++ {
+		m := map[string]int{}
+		for i := 0; i+n <= len(r); i++ {
+			m[string(r[i:i+n])]++
+		}
+		out[n-1] = m
+	}
+	return out
+}
+
+// matchStats returns [hyp, ref, match] counts per order. Hypothesis
+// n-grams do not count for an order in which the reference has none.
+func matchStats(hyp, ref []map[string]int) []int {
+	st := make([]int, 0, 3*len(hyp))
+	for n := range hyp {
+		var h, r, m int
+		for g, c := range hyp[n] {
+			h += c
+			m += min(c, ref[n][g])
+		}
+		for _, c := range ref[n] {
+			r += c
+		}
+		if len(ref[n]) == 0 {
+			h = 0
+		}
+		st = append(st, h, r, m)
+	}
+	return st
+}
+
+// chrfFromStats is sacreBLEU's _compute_f_score.
+func chrfFromStats(st []int, opt ChrFOptions) float64 {
+	const eps = 1e-16
+	factor := opt.Beta * opt.Beta
+	var score, avgP, avgR float64
+	eff := 0
+	orders := len(st) / 3
+	for i := 0; i < orders; i++ {
+		h, r, m := float64(st[3*i]), float64(st[3*i+1]), float64(st[3*i+2])
+		p, rc := eps, eps
+		if h > 0 {
+			p = m / h
+		}
+		if r > 0 {
+			rc = m / r
+		}
+		if d := factor*p + rc; d > 0 {
+			score += (1 + factor) * p * rc / d
+		} else {
+			score += eps
+		}
+		if h > 0 && r > 0 {
+			avgP += p
+			avgR += rc
+			eff++
+		}
+	}
+	if opt.EpsSmoothing {
+		return 100 * score / float64(orders)
+	}
+	if eff == 0 {
+		return 0
+	}
+	avgP /= float64(eff)
+	avgR /= float64(eff)
+	if avgP+avgR == 0 {
+		return 0
+	}
+	return 100 * (1 + factor) * avgP * avgR / (factor*avgP + avgR)
+}
