@@ -154,3 +154,50 @@ func TestInteractive(t *testing.T) {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
 }
+
+func TestScoreAndEval(t *testing.T) {
+	dir := t.TempDir()
+	hyp := writeFile(t, dir, "hyp.txt", "The dog bit the man.\nIt wasn't surprising.\nThe man had just bitten him.\n")
+	ref1 := writeFile(t, dir, "ref1.txt", "The dog bit the man.\nIt was not unexpected.\nThe man bit him first.\n")
+	ref2 := writeFile(t, dir, "ref2.txt", "The dog had bit the man.\nNo one was surprised.\nThe man had bitten the dog.\n")
+	status, out, stderr := runCLI(t, "", "score", "--hyp", hyp, "--ref", ref1, "--ref", ref2)
+	if status != 0 {
+		t.Fatalf("score: %d %q", status, stderr)
+	}
+	// sacreBLEU's README example: BLEU 48.53.
+	if !strings.HasPrefix(out, "BLEU = 48.53 ") || !strings.Contains(out, "nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp") || !strings.Contains(out, "chrF2 = ") {
+		t.Errorf("score printed:\n%s", out)
+	}
+	short := writeFile(t, dir, "short.txt", "one line\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"score", "--hyp", hyp}, "--ref is required"},
+		{[]string{"score", "--ref", ref1}, "--hyp is required"},
+		{[]string{"score", "--hyp", hyp, "--ref", short}, short + " has 1 lines but " + hyp + " has 3: the files are not aligned"},
+		{[]string{"score", "--hyp", hyp, "--ref", ref1, "--tokenize", "intl"}, `--tokenize: BLEU tokenizer "intl": want 13a or none`},
+		{[]string{"score", "--hyp", filepath.Join(dir, "nope"), "--ref", ref1}, "nope: no such file"},
+		{[]string{"eval", "--src", hyp, "--ref", ref1}, "--checkpoint and --src are required"},
+	} {
+		if status, _, stderr := runCLI(t, "", c.args...); status != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: status %d, stderr %q, want %q", c.args, status, stderr, c.want)
+		}
+	}
+
+	run, _ := trainTiny(t)
+	src := writeFile(t, dir, "src.txt", "a b c\nd e\nb\n")
+	ref := writeFile(t, dir, "ref.txt", "c b a\ne d\nb\n")
+	outFile := filepath.Join(dir, "out.txt")
+	status, out, stderr = runCLI(t, "", "eval", "--checkpoint", run, "--src", src, "--ref", ref, "--out", outFile, "--log-format", "json")
+	if status != 0 {
+		t.Fatalf("eval: %d %q", status, stderr)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil || m["event"] != "score" || m["sentences"] != 3.0 {
+		t.Errorf("eval JSON %q: %v", out, err)
+	}
+	if lines := strings.Split(strings.TrimSpace(mustRead(t, outFile)), "\n"); len(lines) != 3 {
+		t.Errorf("--out has %d lines", len(lines))
+	}
+}

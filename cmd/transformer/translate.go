@@ -69,26 +69,14 @@ a file shows progress on stderr.`,
 			if err != nil {
 				return err
 			}
+			out, err := translateAll(tr, c, lines, opt, maxLen, disp, warn)
+			if err != nil {
+				return err
+			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
-			// Chunks of several batches keep length sorting effective and
-			// let progress be shown.
-			chunk := 8 * batch
-			task := disp.Start("translate", len(lines), "sentences")
-			for start := 0; start < len(lines); start += chunk {
-				end := min(start+chunk, len(lines))
-				out, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines[start:end], opt, maxLen,
-					func(i int, msg string) { warn(start+i, msg) })
-				if err != nil {
-					return err
-				}
-				for _, o := range out {
-					fmt.Fprintln(w, o)
-				}
-				task.Update(end)
-			}
-			if len(lines) > chunk {
-				task.Finish()
+			for _, o := range out {
+				fmt.Fprintln(w, o)
 			}
 			return nil
 		},
@@ -133,4 +121,25 @@ func interactive(in io.Reader, out io.Writer, translate func(string) (string, er
 		}
 		fmt.Fprintln(out, t)
 	}
+}
+
+// translateAll translates lines in chunks of several batches, which keeps
+// length sorting effective and lets progress be shown on disp.
+func translateAll(tr *model.Translator, c *train.Checkpoint, lines []string, opt model.DecodeOptions, maxLen int,
+	disp *progress.Display, warn func(i int, msg string)) ([]string, error) {
+	chunk := 8 * opt.BatchSize
+	task := disp.Start("translate", len(lines), "sentences")
+	defer task.Finish()
+	out := make([]string, 0, len(lines))
+	for start := 0; start < len(lines); start += chunk {
+		end := min(start+chunk, len(lines))
+		o, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines[start:end], opt, maxLen,
+			func(i int, msg string) { warn(start+i, msg) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o...)
+		task.Update(end)
+	}
+	return out, nil
 }

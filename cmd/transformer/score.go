@@ -1,0 +1,187 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/progress"
+	"github.com/gotransformer/transformer/train"
+)
+
+// metricFlags are the options of score and eval.
+type metricFlags struct {
+	refs      []string
+	tokenize  string
+	lowercase bool
+}
+
+func (m *metricFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVarP(&m.refs, "ref", "r", nil, "reference file, one line per hypothesis (repeat for several references)")
+	cmd.Flags().StringVar(&m.tokenize, "tokenize", "13a", "BLEU tokenizer: 13a (sacreBLEU's default) or none")
+	cmd.Flags().BoolVar(&m.lowercase, "lowercase", false, "case-insensitive BLEU and chrF")
+}
+
+// readRefs reads every reference file and checks that each has n lines.
+func (m *metricFlags) readRefs(n int, what string) ([][]string, error) {
+	if len(m.refs) == 0 {
+		return nil, fmt.Errorf("--ref is required")
+	}
+	var refs [][]string
+	for _, path := range m.refs {
+		lines, err := readFileLines(path)
+		if err != nil {
+			return nil, err
+		}
+		if len(lines) != n {
+			return nil, fmt.Errorf("%s has %d lines but %s has %d: the files are not aligned", path, len(lines), what, n)
+		}
+		refs = append(refs, lines)
+	}
+	return refs, nil
+}
+
+// report scores hyps and prints BLEU and chrF with their signatures, or
+// one JSON object.
+func (m *metricFlags) report(cmd *cobra.Command, hyps []string, refs [][]string, extra ...progress.Field) error {
+	bleu, err := data.CorpusBLEU(hyps, refs, data.BLEUOptions{Tokenize: m.tokenize, Lowercase: m.lowercase})
+	if err != nil {
+		return fmt.Errorf("--tokenize: %w", err)
+	}
+	chrf, err := data.CorpusChrF(hyps, refs, data.ChrFOptions{Lowercase: m.lowercase})
+	if err != nil {
+		return err
+	}
+	if format, _ := cmd.Flags().GetString("log-format"); format == "json" {
+		f := append(extra, progress.F("bleu", bleu.Score), progress.F("bleu_signature", bleu.Signature),
+			progress.F("bleu_precisions", bleu.Precisions), progress.F("bp", bleu.BP), progress.F("hyp_len", bleu.HypLen),
+			progress.F("ref_len", bleu.RefLen), progress.F("chrf", chrf.Score), progress.F("chrf_signature", chrf.Signature),
+			progress.F("sentences", len(hyps)))
+		progress.New(cmd.OutOrStdout(), progress.JSON).Message("score", "", f...)
+		return nil
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "%s\n  signature: %s\n", bleu, bleu.Signature)
+	fmt.Fprintf(w, "%s\n  signature: %s\n", chrf, chrf.Signature)
+	return nil
+}
+
+func readFileLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	lines, err := readLines(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return lines, nil
+}
+
+func scoreCmd() *cobra.Command {
+	var hypPath string
+	var m metricFlags
+	cmd := &cobra.Command{
+		Use:   "score --hyp FILE --ref FILE [--ref FILE...]",
+		Short: "Corpus BLEU and chrF of detokenized hypotheses, as sacreBLEU computes them",
+		Long: `Score a file of detokenized hypotheses against one or more reference files
+with corpus BLEU (sacreBLEU's defaults: 13a tokenization, case-sensitive,
+exp smoothing) and chrF2 (character 6-grams, β = 2), printed with
+sacreBLEU-style signatures.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if hypPath == "" {
+				return fmt.Errorf("--hyp is required")
+			}
+			hyps, err := readFileLines(hypPath)
+			if err != nil {
+				return err
+			}
+			refs, err := m.readRefs(len(hyps), hypPath)
+			if err != nil {
+				return err
+			}
+			return m.report(cmd, hyps, refs)
+		},
+	}
+	cmd.Flags().StringVar(&hypPath, "hyp", "", "hypotheses, one detokenized sentence per line")
+	m.add(cmd)
+	return cmd
+}
+
+func evalCmd() *cobra.Command {
+	var ckpt, weights, srcPath, outPath string
+	var batch int
+	var m metricFlags
+	cmd := &cobra.Command{
+		Use:   "eval --checkpoint DIR --src FILE --ref FILE",
+		Short: "Translate a test set and score it with BLEU and chrF",
+		Long: `Translate each line of --src with the checkpoint (greedy decoding, batched),
+optionally write the translations to --out, and score them against --ref
+as 'transformer score' does.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ckpt == "" || srcPath == "" {
+				return fmt.Errorf("--checkpoint and --src are required")
+			}
+			if batch <= 0 {
+				return fmt.Errorf("--batch-size must be positive, got %d", batch)
+			}
+			srcs, err := readFileLines(srcPath)
+			if err != nil {
+				return err
+			}
+			refs, err := m.readRefs(len(srcs), srcPath)
+			if err != nil {
+				return err
+			}
+			c, err := train.LoadCheckpoint(ckpt, weights)
+			if err != nil {
+				return err
+			}
+			disp, err := display(cmd, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			opt := c.Config.Decoding.Options()
+			opt.BatchSize = batch
+			tr := model.NewTranslator(c.Model, 0)
+			defer tr.Close()
+			hyps, err := translateAll(tr, c, srcs, opt, 0, disp, func(i int, msg string) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: %s:%d: %s\n", srcPath, i+1, msg)
+			})
+			if err != nil {
+				return err
+			}
+			if outPath != "" {
+				if err := model.WriteFileAtomic(outPath, []byte(joinLines(hyps))); err != nil {
+					return err
+				}
+			}
+			return m.report(cmd, hyps, refs, progress.F("checkpoint", c.Path), progress.F("decoding", "greedy"))
+		},
+	}
+	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
+	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
+	cmd.Flags().StringVar(&srcPath, "src", "", "source sentences, one per line")
+	cmd.Flags().StringVarP(&outPath, "out", "o", "", "also write the translations here")
+	cmd.Flags().IntVar(&batch, "batch-size", 64, "sentences decoded together")
+	m.add(cmd)
+	return cmd
+}
+
+func joinLines(lines []string) string {
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	b := make([]byte, 0, n)
+	for _, l := range lines {
+		b = append(append(b, l...), '\n')
+	}
+	return string(b)
+}
