@@ -144,10 +144,12 @@ func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, erro
 	return out, nil
 }
 
+// argmax returns the most probable token, never PadID or BosID, which a
+// decoder must not produce.
 func argmax(v []float64) int {
-	best := 0
+	best := -1
 	for i, x := range v {
-		if x > v[best] {
+		if i != data.PadID && i != data.BosID && (best < 0 || x > v[best]) {
 			best = i
 		}
 	}

@@ -104,11 +104,21 @@ type DecodingConfig struct {
 	MaxLenA   float64 `yaml:"max_len_a"`
 	MaxLenB   int     `yaml:"max_len_b"`
 	MaxLen    int     `yaml:"max_len"`
+	// Beam is the beam size of translate and eval (1: greedy); validation
+	// during training decodes greedily.
+	Beam int `yaml:"beam"`
+	// LengthPenalty is GNMT's α for beam search.
+	LengthPenalty float64 `yaml:"length_penalty"`
 }
 
 // Options converts the section to model.DecodeOptions.
 func (d DecodingConfig) Options() model.DecodeOptions {
 	return model.DecodeOptions{BatchSize: d.BatchSize, MaxLenA: d.MaxLenA, MaxLenB: d.MaxLenB, MaxLen: d.MaxLen}
+}
+
+// BeamOptions converts the section to model.BeamOptions.
+func (d DecodingConfig) BeamOptions() model.BeamOptions {
+	return model.BeamOptions{DecodeOptions: d.Options(), Beam: d.Beam, Alpha: d.LengthPenalty, NBest: 1}
 }
 
 // DefaultConfig holds the value of every key a config file leaves out.
@@ -121,7 +131,7 @@ func DefaultConfig() Config {
 			LearningRate: 1, Schedule: "noam", Warmup: 400, Beta1: 0.9, Beta2: 0.98, Eps: 1e-9, ClipNorm: 1,
 			LabelSmoothing: 0.1, ValidEvery: 500, BestMetric: "exact_match", LogEvery: 50, OutDir: "checkpoints/run",
 			KeepCheckpoints: 2, OnNonFinite: "stop"},
-		Decoding: DecodingConfig{BatchSize: 100, MaxLenA: 2, MaxLenB: 10, MaxLen: 128},
+		Decoding: DecodingConfig{BatchSize: 100, MaxLenA: 2, MaxLenB: 10, MaxLen: 128, Beam: 1, LengthPenalty: 0.6},
 	}
 }
 
@@ -351,6 +361,8 @@ func (c *Config) Problems() []error {
 	bad(d.BatchSize <= 0, "decoding.batch_size", "must be positive, got %d", d.BatchSize)
 	bad(d.MaxLenA < 0 || d.MaxLenB < 0 || d.MaxLenA == 0 && d.MaxLenB == 0, "decoding.max_len_a", "max_len_a and max_len_b must not be negative, nor both 0")
 	bad(d.MaxLen <= 0, "decoding.max_len", "must be positive, got %d", d.MaxLen)
+	bad(d.Beam <= 0, "decoding.beam", "must be positive (1: greedy), got %d", d.Beam)
+	bad(d.LengthPenalty < 0, "decoding.length_penalty", "must not be negative, got %g", d.LengthPenalty)
 	return out
 }
 

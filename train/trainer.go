@@ -547,33 +547,3 @@ func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]floa
 
 func normalizeSpaces(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// Translate tokenizes sentences, decodes them greedily and detokenizes the
-// results, one output per input (an empty input gives an empty output).
-// Sources longer than maxSrc tokens (0: no limit), or than the model's
-// positions, are cut to fit; warn, if not nil, is told which.
-func Translate(tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.DecodeOptions, maxSrc int, warn func(i int, msg string)) ([]string, error) {
-	if pm := tr.Model.SrcPos.MaxLen(); pm > 0 && (maxSrc <= 0 || maxSrc > pm-1) {
-		maxSrc = pm - 1 // one position for </s>
-	}
-	ids := make([][]int, len(sentences))
-	for i, s := range sentences {
-		ids[i] = src.Encode(s)
-		if maxSrc > 0 && len(ids[i]) > maxSrc {
-			if warn != nil {
-				warn(i, fmt.Sprintf("input of %d tokens truncated to %d", len(ids[i]), maxSrc))
-			}
-			ids[i] = ids[i][:maxSrc]
-		}
-	}
-	out, err := tr.Greedy(ids, opt)
-	if err != nil {
-		return nil, err
-	}
-	res := make([]string, len(out))
-	for i, o := range out {
-		if len(ids[i]) > 0 {
-			res[i] = tgt.Decode(o)
-		}
-	}
-	return res, nil
-}

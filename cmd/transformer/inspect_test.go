@@ -201,3 +201,40 @@ func TestScoreAndEval(t *testing.T) {
 		t.Errorf("--out has %d lines", len(lines))
 	}
 }
+
+func TestTranslateBeam(t *testing.T) {
+	run, _ := trainTiny(t)
+	status, out, stderr := runCLI(t, "a b c\n\nd e\n", "translate", "--checkpoint", run, "--beam", "3", "--nbest", "2")
+	if status != 0 {
+		t.Fatalf("beam: %d %q", status, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 5 { // 2 + the empty line's 1 + 2
+		t.Fatalf("n-best output %q", out)
+	}
+	for i, prefix := range []string{"0 ||| ", "0 ||| ", "1 |||  ||| ", "2 ||| ", "2 ||| "} {
+		if !strings.HasPrefix(lines[i], prefix) || strings.Count(lines[i], " ||| ") != 2 {
+			t.Errorf("line %d %q, want prefix %q", i, lines[i], prefix)
+		}
+	}
+	// Beam 1 is greedy decoding.
+	_, greedy, _ := runCLI(t, "a b c\nd e\n", "translate", "--checkpoint", run)
+	_, beam1, _ := runCLI(t, "a b c\nd e\n", "translate", "--checkpoint", run, "--beam", "1")
+	if greedy != beam1 {
+		t.Errorf("--beam 1 gave %q, greedy %q", beam1, greedy)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--beam", "0"}, "--beam must be positive (1: greedy), got 0"},
+		{[]string{"--beam", "2", "--nbest", "3"}, "--nbest 3 needs a beam of at least 3 (--beam)"},
+		{[]string{"--length-penalty", "-1"}, "--length-penalty must not be negative, got -1"},
+		{[]string{"--nbest", "0"}, "--nbest must be positive, got 0"},
+	} {
+		args := append([]string{"translate", "--checkpoint", run, "a"}, c.args...)
+		if status, _, stderr := runCLI(t, "", args...); status != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: status %d, stderr %q, want %q", c.args, status, stderr, c.want)
+		}
+	}
+}

@@ -115,12 +115,12 @@ sacreBLEU-style signatures.`,
 
 func evalCmd() *cobra.Command {
 	var ckpt, weights, srcPath, outPath string
-	var batch int
+	var dec decodeFlags
 	var m metricFlags
 	cmd := &cobra.Command{
 		Use:   "eval --checkpoint DIR --src FILE --ref FILE",
 		Short: "Translate a test set and score it with BLEU and chrF",
-		Long: `Translate each line of --src with the checkpoint (greedy decoding, batched),
+		Long: `Translate each line of --src with the checkpoint (greedy, or --beam N),
 optionally write the translations to --out, and score them against --ref
 as 'transformer score' does.`,
 		Args: cobra.NoArgs,
@@ -128,8 +128,8 @@ as 'transformer score' does.`,
 			if ckpt == "" || srcPath == "" {
 				return fmt.Errorf("--checkpoint and --src are required")
 			}
-			if batch <= 0 {
-				return fmt.Errorf("--batch-size must be positive, got %d", batch)
+			if err := dec.check(cmd); err != nil {
+				return err
 			}
 			srcs, err := readFileLines(srcPath)
 			if err != nil {
@@ -147,29 +147,36 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
-			opt := c.Config.Decoding.Options()
-			opt.BatchSize = batch
+			opt := dec.options(cmd, c)
 			tr := model.NewTranslator(c.Model, 0)
 			defer tr.Close()
-			hyps, err := translateAll(tr, c, srcs, opt, 0, disp, func(i int, msg string) {
+			out, err := translateAll(tr, c, srcs, opt, 0, disp, func(i int, msg string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: %s:%d: %s\n", srcPath, i+1, msg)
 			})
 			if err != nil {
 				return err
+			}
+			hyps := make([]string, len(out))
+			for i, o := range out {
+				hyps[i] = o[0].Text
+			}
+			decoding := "greedy"
+			if opt.Beam > 1 {
+				decoding = fmt.Sprintf("beam %d, length penalty %g", opt.Beam, opt.Alpha)
 			}
 			if outPath != "" {
 				if err := model.WriteFileAtomic(outPath, []byte(joinLines(hyps))); err != nil {
 					return err
 				}
 			}
-			return m.report(cmd, hyps, refs, progress.F("checkpoint", c.Path), progress.F("decoding", "greedy"))
+			return m.report(cmd, hyps, refs, progress.F("checkpoint", c.Path), progress.F("decoding", decoding))
 		},
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
 	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
 	cmd.Flags().StringVar(&srcPath, "src", "", "source sentences, one per line")
 	cmd.Flags().StringVarP(&outPath, "out", "o", "", "also write the translations here")
-	cmd.Flags().IntVar(&batch, "batch-size", 64, "sentences decoded together")
+	dec.add(cmd)
 	m.add(cmd)
 	return cmd
 }

@@ -13,17 +13,60 @@ import (
 	"github.com/gotransformer/transformer/train"
 )
 
+// decodeFlags are the decoding options of translate and eval.
+type decodeFlags struct {
+	batch, beam int
+	alpha       float64
+}
+
+func (d *decodeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&d.batch, "batch-size", 64, "sentences decoded together (beam search: sentences × beam rows)")
+	cmd.Flags().IntVar(&d.beam, "beam", 0, "beam size; 1 decodes greedily (default: the config's decoding.beam)")
+	cmd.Flags().Float64Var(&d.alpha, "length-penalty", -1, "GNMT length penalty α for beam search (default: the config's decoding.length_penalty)")
+}
+
+// check rejects bad flag values before anything is loaded.
+func (d *decodeFlags) check(cmd *cobra.Command) error {
+	switch {
+	case d.batch <= 0:
+		return fmt.Errorf("--batch-size must be positive, got %d", d.batch)
+	case cmd.Flags().Changed("beam") && d.beam <= 0:
+		return fmt.Errorf("--beam must be positive (1: greedy), got %d", d.beam)
+	case cmd.Flags().Changed("length-penalty") && d.alpha < 0:
+		return fmt.Errorf("--length-penalty must not be negative, got %g", d.alpha)
+	}
+	return nil
+}
+
+// options applies the flags to the checkpoint's decoding section.
+func (d *decodeFlags) options(cmd *cobra.Command, c *train.Checkpoint) model.BeamOptions {
+	opt := c.Config.Decoding.BeamOptions()
+	opt.BatchSize = d.batch
+	if cmd.Flags().Changed("beam") {
+		opt.Beam = d.beam
+	}
+	if cmd.Flags().Changed("length-penalty") {
+		opt.Alpha = d.alpha
+	}
+	return opt
+}
+
 func translateCmd() *cobra.Command {
 	var ckpt, weights string
-	var batch, maxLen int
+	var maxLen, nbest int
+	var dec decodeFlags
 	cmd := &cobra.Command{
 		Use:   "translate --checkpoint DIR [TEXT...]",
-		Short: "Translate sentences with a trained model (greedy decoding)",
+		Short: "Translate sentences with a trained model (greedy or beam search)",
 		Long: `Translate each TEXT argument, or each line of standard input when no TEXT is
 given, printing one output line per input line, always: an empty line gives an
 empty line, unknown characters become <unk>, invalid UTF-8 is read as U+FFFD,
 and inputs longer than --max-input-tokens are truncated with a warning on
-stderr. Sentences are decoded greedily in batches.
+stderr. Sentences are decoded in batches, greedily or with --beam N.
+
+--nbest N (with a beam of at least N) prints N lines per input in Moses
+format: "INDEX ||| TRANSLATION ||| SCORE", INDEX counting from 0 and SCORE
+the log-probability divided by the length penalty.
 
 When standard input is a terminal and no TEXT is given, translate prompts
 for one sentence at a time (end with Ctrl-D or an empty line). Translating
@@ -32,31 +75,37 @@ a file shows progress on stderr.`,
 			if ckpt == "" {
 				return fmt.Errorf("--checkpoint is required")
 			}
-			if batch <= 0 {
-				return fmt.Errorf("--batch-size must be positive, got %d", batch)
-			}
 			if maxLen < 0 {
 				return fmt.Errorf("--max-input-tokens must not be negative, got %d", maxLen)
+			}
+			if nbest <= 0 {
+				return fmt.Errorf("--nbest must be positive, got %d", nbest)
+			}
+			if err := dec.check(cmd); err != nil {
+				return err
 			}
 			c, err := train.LoadCheckpoint(ckpt, weights)
 			if err != nil {
 				return err
 			}
-			opt := c.Config.Decoding.Options()
-			opt.BatchSize = batch
+			opt := dec.options(cmd, c)
+			if nbest > max(opt.Beam, 1) {
+				return fmt.Errorf("--nbest %d needs a beam of at least %d (--beam)", nbest, nbest)
+			}
+			opt.NBest = nbest
 			tr := model.NewTranslator(c.Model, 0)
 			defer tr.Close()
 			warn := func(i int, msg string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: line %d: %s\n", i+1, msg)
 			}
-			one := func(s string) (string, error) {
-				out, err := train.Translate(tr, c.SrcTok, c.TgtTok, []string{s}, opt, maxLen, func(_ int, msg string) { warn(0, msg) })
-				if err != nil {
-					return "", err
-				}
-				return out[0], nil
-			}
 			if len(args) == 0 && progress.IsTerminal(cmd.InOrStdin()) {
+				one := func(s string) (string, error) {
+					out, err := decodeLines(tr, c, []string{s}, opt, maxLen, func(_ int, msg string) { warn(0, msg) })
+					if err != nil {
+						return "", err
+					}
+					return out[0][0].Text, nil
+				}
 				return interactive(cmd.InOrStdin(), cmd.OutOrStdout(), one)
 			}
 			lines := args
@@ -75,28 +124,61 @@ a file shows progress on stderr.`,
 			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
-			for _, o := range out {
-				fmt.Fprintln(w, o)
+			for i, hyps := range out {
+				if nbest == 1 {
+					fmt.Fprintln(w, hyps[0].Text)
+					continue
+				}
+				for _, h := range hyps {
+					fmt.Fprintf(w, "%d ||| %s ||| %.6f\n", i, h.Text, h.Score)
+				}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
 	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
-	cmd.Flags().IntVar(&batch, "batch-size", 64, "sentences decoded together")
 	cmd.Flags().IntVar(&maxLen, "max-input-tokens", 256, "longer inputs are truncated, with a warning (0: no limit)")
+	cmd.Flags().IntVar(&nbest, "nbest", 1, "translations per input (needs --beam ≥ N)")
+	dec.add(cmd)
 	return cmd
 }
 
-// readLines reads every line of r, without line endings.
-func readLines(r io.Reader) ([]string, error) {
-	var lines []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for sc.Scan() {
-		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))
+// decodeLines translates lines greedily (opt.Beam ≤ 1, one translation
+// each, without scores) or by beam search.
+func decodeLines(tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int, warn func(i int, msg string)) ([][]train.Translation, error) {
+	if opt.Beam > 1 {
+		return train.TranslateBeam(tr, c.SrcTok, c.TgtTok, lines, opt, maxLen, warn)
 	}
-	return lines, sc.Err()
+	out, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines, opt.DecodeOptions, maxLen, warn)
+	if err != nil {
+		return nil, err
+	}
+	res := make([][]train.Translation, len(out))
+	for i, o := range out {
+		res[i] = []train.Translation{{Text: o}}
+	}
+	return res, nil
+}
+
+// translateAll translates lines in chunks of several batches, which keeps
+// length sorting effective and lets progress be shown on disp.
+func translateAll(tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
+	disp *progress.Display, warn func(i int, msg string)) ([][]train.Translation, error) {
+	chunk := 8 * opt.BatchSize
+	task := disp.Start("translate", len(lines), "sentences")
+	defer task.Finish()
+	out := make([][]train.Translation, 0, len(lines))
+	for start := 0; start < len(lines); start += chunk {
+		end := min(start+chunk, len(lines))
+		o, err := decodeLines(tr, c, lines[start:end], opt, maxLen, func(i int, msg string) { warn(start+i, msg) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o...)
+		task.Update(end)
+	}
+	return out, nil
 }
 
 // interactive prompts for sentences on a terminal and prints each
@@ -123,23 +205,13 @@ func interactive(in io.Reader, out io.Writer, translate func(string) (string, er
 	}
 }
 
-// translateAll translates lines in chunks of several batches, which keeps
-// length sorting effective and lets progress be shown on disp.
-func translateAll(tr *model.Translator, c *train.Checkpoint, lines []string, opt model.DecodeOptions, maxLen int,
-	disp *progress.Display, warn func(i int, msg string)) ([]string, error) {
-	chunk := 8 * opt.BatchSize
-	task := disp.Start("translate", len(lines), "sentences")
-	defer task.Finish()
-	out := make([]string, 0, len(lines))
-	for start := 0; start < len(lines); start += chunk {
-		end := min(start+chunk, len(lines))
-		o, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines[start:end], opt, maxLen,
-			func(i int, msg string) { warn(start+i, msg) })
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o...)
-		task.Update(end)
+// readLines reads every line of r, without line endings.
+func readLines(r io.Reader) ([]string, error) {
+	var lines []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))
 	}
-	return out, nil
+	return lines, sc.Err()
 }

@@ -1,0 +1,154 @@
+package model
+
+import (
+	"math"
+	"reflect"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+)
+
+func beamModel(t *testing.T) *Translator {
+	t.Helper()
+	c := tinyConfig(true)
+	c.EncoderLayers, c.DecoderLayers = 2, 2
+	m, err := New(c, tensor.Float64, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Larger weights make the output distribution peaked and varied.
+	for _, name := range m.Store.Names() {
+		v := graph.Float64s(m.Store.Get(name))
+		for i := range v {
+			v[i] *= 3
+		}
+	}
+	tr := NewTranslator(m, 0)
+	t.Cleanup(tr.Close)
+	return tr
+}
+
+var beamSrcs = [][]int{{4, 5, 6}, {6}, {5, 5, 4, 6, 4}, {4, 6}, {}}
+
+func TestBeamOneIsGreedy(t *testing.T) {
+	tr := beamModel(t)
+	opt := DecodeOptions{BatchSize: 3, MaxLenA: 1, MaxLenB: 3}
+	want, err := tr.Greedy(beamSrcs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tr.Beam(beamSrcs, BeamOptions{DecodeOptions: opt, Beam: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if len(got[i]) != 1 || !reflect.DeepEqual(nonNil(got[i][0].Tokens), nonNil(want[i])) {
+			t.Errorf("sentence %d: beam 1 %v, greedy %v", i, got[i], want[i])
+		}
+	}
+}
+
+func nonNil(s []int) []int {
+	if s == nil {
+		return []int{}
+	}
+	return s
+}
+
+// seqLogProb scores a whole output teacher-forced: the sum of the
+// log-probabilities of its tokens, and of </s> if ended.
+func seqLogProb(t *testing.T, tr *Translator, src, out []int, ended bool) float64 {
+	s := append(append([]int(nil), src...), data.EosID)
+	in := append([]int{data.BosID}, out...)
+	next := append(append([]int(nil), out...), data.EosID)
+	if !ended {
+		in, next = in[:len(out)], out
+	}
+	logits, err := tr.Logits(s, in, 1, len(s), len(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := tr.Model.Config.TgtVocab
+	scores := graph.Float64s(logits)
+	lp := make([]float64, v)
+	sum := 0.0
+	for i, tok := range next {
+		logSoftmax(scores[i*v:(i+1)*v], lp)
+		sum += lp[tok]
+	}
+	return sum
+}
+
+// With a beam wider than the search space, beam search is exhaustive: its
+// best output is the best of all outputs, scored independently.
+func TestBeamWideIsExhaustive(t *testing.T) {
+	tr := beamModel(t)
+	const limit = 3 // ⌈1e-9·(|x|+1)⌉ + 2 tokens
+	allowed := []int{1, 3, 4, 5, 6, 7, 8} // every token but <pad> and <s>
+	for _, alpha := range []float64{0, 0.6} {
+		for _, src := range beamSrcs[:4] {
+			bestScore, bestLP := math.Inf(-1), 0.0
+			var best []int
+			var walk func(prefix []int)
+			walk = func(prefix []int) {
+				for _, tok := range allowed {
+					var out []int
+					ended := tok == data.EosID
+					switch {
+					case ended:
+						out = prefix
+					case len(prefix)+1 == limit:
+						out = append(append([]int(nil), prefix...), tok)
+					default:
+						walk(append(append([]int(nil), prefix...), tok))
+						continue
+					}
+					n := len(out)
+					if ended {
+						n++
+					}
+					lp := seqLogProb(t, tr, src, out, ended)
+					if s := lp / lengthPenalty(n, alpha); s > bestScore {
+						bestScore, bestLP, best = s, lp, out
+					}
+				}
+			}
+			walk(nil)
+			got, err := tr.Beam([][]int{src}, BeamOptions{DecodeOptions: DecodeOptions{MaxLenA: 1e-9, MaxLenB: limit - 1}, Beam: 400, Alpha: alpha, NBest: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := got[0][0]
+			if !reflect.DeepEqual(nonNil(h.Tokens), nonNil(best)) || math.Abs(h.Score-bestScore) > 1e-9 || math.Abs(h.LogProb-bestLP) > 1e-9 {
+				t.Errorf("alpha %g, source %v: beam %v (%.6f), exhaustive %v (%.6f)", alpha, src, h.Tokens, h.Score, best, bestScore)
+			}
+			if len(got[0]) != 3 || got[0][1].Score > h.Score || got[0][2].Score > got[0][1].Score {
+				t.Errorf("n-best not sorted: %+v", got[0])
+			}
+		}
+	}
+}
+
+func TestBeamOptions(t *testing.T) {
+	tr := beamModel(t)
+	if _, err := tr.Beam(beamSrcs, BeamOptions{Beam: 2, NBest: 3}); err == nil {
+		t.Error("no error for n-best above the beam size")
+	}
+	// Batching does not change the results.
+	a, err := tr.Beam(beamSrcs, BeamOptions{DecodeOptions: DecodeOptions{BatchSize: 4}, Beam: 4, Alpha: 0.6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tr.Beam(beamSrcs, BeamOptions{DecodeOptions: DecodeOptions{BatchSize: 100}, Beam: 4, Alpha: 0.6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if !reflect.DeepEqual(nonNil(a[i][0].Tokens), nonNil(b[i][0].Tokens)) || math.Abs(a[i][0].Score-b[i][0].Score) > 1e-9 {
+			t.Errorf("sentence %d: %v with batch 1 sentence, %v with all", i, a[i][0], b[i][0])
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/model"
+)
+
+// Translation is one output of beam search, detokenized.
+type Translation struct {
+	Text    string
+	Score   float64 // log-probability divided by the length penalty
+	LogProb float64
+}
+
+// encodeSources tokenizes sentences, cutting sources longer than maxSrc
+// tokens (0: no limit), or than the model's positions, with a warning.
+func encodeSources(tr *model.Translator, src *data.BPE, sentences []string, maxSrc int, warn func(i int, msg string)) [][]int {
+	if pm := tr.Model.SrcPos.MaxLen(); pm > 0 && (maxSrc <= 0 || maxSrc > pm-1) {
+		maxSrc = pm - 1 // one position for </s>
+	}
+	ids := make([][]int, len(sentences))
+	for i, s := range sentences {
+		ids[i] = src.Encode(s)
+		if maxSrc > 0 && len(ids[i]) > maxSrc {
+			if warn != nil {
+				warn(i, fmt.Sprintf("input of %d tokens truncated to %d", len(ids[i]), maxSrc))
+			}
+			ids[i] = ids[i][:maxSrc]
+		}
+	}
+	return ids
+}
+
+// Translate tokenizes sentences, decodes them greedily and detokenizes the
+// results, one output per input (an empty input gives an empty output).
+// Sources longer than maxSrc tokens (0: no limit), or than the model's
+// positions, are cut to fit; warn, if not nil, is told which.
+func Translate(tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.DecodeOptions, maxSrc int, warn func(i int, msg string)) ([]string, error) {
+	ids := encodeSources(tr, src, sentences, maxSrc, warn)
+	out, err := tr.Greedy(ids, opt)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]string, len(out))
+	for i, o := range out {
+		if len(ids[i]) > 0 {
+			res[i] = tgt.Decode(o)
+		}
+	}
+	return res, nil
+}
+
+// TranslateBeam is Translate with beam search: for each sentence, its
+// opt.NBest translations, best first (an empty input gives one empty
+// translation).
+func TranslateBeam(tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.BeamOptions, maxSrc int, warn func(i int, msg string)) ([][]Translation, error) {
+	ids := encodeSources(tr, src, sentences, maxSrc, warn)
+	out, err := tr.Beam(ids, opt)
+	if err != nil {
+		return nil, err
+	}
+	res := make([][]Translation, len(out))
+	for i, hyps := range out {
+		if len(ids[i]) == 0 {
+			res[i] = []Translation{{}}
+			continue
+		}
+		for _, h := range hyps {
+			res[i] = append(res[i], Translation{Text: tgt.Decode(h.Tokens), Score: h.Score, LogProb: h.LogProb})
+		}
+	}
+	return res, nil
+}
