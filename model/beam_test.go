@@ -86,7 +86,7 @@ func seqLogProb(t *testing.T, tr *Translator, src, out []int, ended bool) float6
 // best output is the best of all outputs, scored independently.
 func TestBeamWideIsExhaustive(t *testing.T) {
 	tr := beamModel(t)
-	const limit = 3 // ⌈1e-9·(|x|+1)⌉ + 2 tokens
+	const limit = 3                       // ⌈1e-9·(|x|+1)⌉ + 2 tokens
 	allowed := []int{1, 3, 4, 5, 6, 7, 8} // every token but <pad> and <s>
 	for _, alpha := range []float64{0, 0.6} {
 		for _, src := range beamSrcs[:4] {

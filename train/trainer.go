@@ -546,4 +546,3 @@ func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]floa
 }
 
 func normalizeSpaces(s string) string { return strings.Join(strings.Fields(s), " ") }
-
