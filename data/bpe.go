@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 )
 
@@ -26,108 +25,14 @@ var SpecialTokens = []string{"<pad>", "<unk>", "<s>", "</s>"}
 type BPE struct {
 	Merges [][2]string `json:"merges"`
 	Vocab  []string    `json:"vocab"` // id → token; SpecialTokens first
+	// Clean is applied to every text before it is encoded (see Clean): the
+	// tokenizer carries its normalization, so translating a sentence
+	// cleans it as the training corpus was.
+	Clean CleanOptions `json:"clean"`
 
 	ids   map[string]int
 	ranks map[[2]string]int
 	cache map[string][]int
-}
-
-// LearnBPE learns up to merges merge rules from texts: it repeatedly joins
-// the most frequent adjacent pair of symbols (ties broken by the pair's
-// text, so learning is deterministic). The vocabulary holds the special
-// tokens, every character seen, then one token per merge.
-func LearnBPE(texts []string, merges int) *BPE { return LearnBPEReport(texts, merges, nil) }
-
-// LearnBPEReport is LearnBPE that calls report, if not nil, with the number
-// of merges learned so far after each one, for progress displays.
-func LearnBPEReport(texts []string, merges int, report func(done int)) *BPE {
-	// Distinct words with their counts, as symbol-id sequences.
-	sym := map[string]int{}
-	var names []string
-	intern := func(s string) int {
-		if id, ok := sym[s]; ok {
-			return id
-		}
-		sym[s] = len(names)
-		names = append(names, s)
-		return sym[s]
-	}
-	counts := map[string]int{}
-	for _, t := range texts {
-		for _, w := range strings.Fields(t) {
-			counts[WordMark+w]++
-		}
-	}
-	keys := make([]string, 0, len(counts))
-	for w := range counts {
-		keys = append(keys, w)
-	}
-	sort.Strings(keys)
-	chars := map[string]bool{}
-	words := make([][]int, len(keys))
-	freq := make([]int, len(keys))
-	for _, w := range keys {
-		for _, r := range w {
-			chars[string(r)] = true
-		}
-	}
-	charList := make([]string, 0, len(chars))
-	for c := range chars {
-		charList = append(charList, c)
-	}
-	sort.Strings(charList)
-	for _, c := range charList {
-		intern(c)
-	}
-	for i, w := range keys {
-		for _, r := range w {
-			words[i] = append(words[i], sym[string(r)])
-		}
-		freq[i] = counts[w]
-	}
-	t := &BPE{Vocab: append(append([]string(nil), SpecialTokens...), charList...)}
-	for len(t.Merges) < merges {
-		pairs := map[uint64]int{}
-		for i, w := range words {
-			for j := 0; j+1 < len(w); j++ {
-				pairs[uint64(w[j])<<32|uint64(w[j+1])] += freq[i]
-			}
-		}
-		var best uint64
-		bestN := 0
-		for p, n := range pairs {
-			if n > bestN || (n == bestN && pairText(names, p) < pairText(names, best)) {
-				best, bestN = p, n
-			}
-		}
-		if bestN < 2 {
-			break
-		}
-		a, b := int(best>>32), int(best&0xffffffff)
-		joined := names[a] + names[b]
-		if _, seen := sym[joined]; !seen {
-			t.Vocab = append(t.Vocab, joined)
-		}
-		m := intern(joined)
-		t.Merges = append(t.Merges, [2]string{names[a], names[b]})
-		for i, w := range words {
-			out := w[:0]
-			for j := 0; j < len(w); j++ {
-				if j+1 < len(w) && w[j] == a && w[j+1] == b {
-					out = append(out, m)
-					j++
-				} else {
-					out = append(out, w[j])
-				}
-			}
-			words[i] = out
-		}
-		if report != nil {
-			report(len(t.Merges))
-		}
-	}
-	t.index()
-	return t
 }
 
 func pairText(names []string, p uint64) string {
@@ -159,7 +64,7 @@ const maxChunk = 64
 // never seen in training become UnkID.
 func (t *BPE) Encode(text string) []int {
 	var out []int
-	for _, w := range strings.Fields(text) {
+	for _, w := range strings.Fields(Clean(text, t.Clean)) {
 		r := []rune(WordMark + w)
 		for len(r) > maxChunk {
 			out = append(out, t.encodeWord(string(r[:maxChunk]))...)
