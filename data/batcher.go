@@ -108,3 +108,17 @@ func pack(ex []Example, size, srcLen, tgtLen int) *Batch {
 	}
 	return b
 }
+
+// FilterRatio drops examples whose longer side has more than ratio times
+// the tokens of the shorter side, a common sign of a misaligned pair.
+func FilterRatio(ex []Example, ratio float64) (kept []Example, dropped int) {
+	for _, e := range ex {
+		a, b := float64(len(e.Src)), float64(len(e.Tgt))
+		if max(a, b) > ratio*min(a, b) {
+			dropped++
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept, dropped
+}

@@ -78,3 +78,26 @@ func Targets(pairs []Pair) []string {
 	}
 	return out
 }
+
+// ReadTSV reads a tab-separated parallel corpus: each line is
+// "source<TAB>target". A line without exactly one tab is an error naming
+// the file and line.
+func ReadTSV(path string) ([]Pair, error) {
+	lines, err := ReadLines(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Pair, 0, len(lines))
+	for i, l := range lines {
+		if l == "" {
+			out = append(out, Pair{})
+			continue
+		}
+		src, tgt, ok := strings.Cut(l, "\t")
+		if !ok || strings.Contains(tgt, "\t") {
+			return nil, fmt.Errorf("%s:%d: want one tab between source and target, found %d", path, i+1, strings.Count(l, "\t"))
+		}
+		out = append(out, Pair{strings.TrimSpace(src), strings.TrimSpace(tgt)})
+	}
+	return out, nil
+}

@@ -58,7 +58,15 @@ type State struct {
 	BestValue float64            `json:"best_value"`
 	BestStep  int                `json:"best_step"`
 	Valid     map[string]float64 `json:"valid,omitempty"`
-	Skipped   int                `json:"skipped_batches,omitempty"`
+	// ValidStep is the step Valid was measured at (checkpoints saved between
+	// validations carry the previous figures).
+	ValidStep int `json:"valid_step,omitempty"`
+	// Stale counts validations since the best one (for training.patience).
+	Stale int `json:"stale,omitempty"`
+	// AveragedFrom lists the checkpoints whose weights were averaged into
+	// this one (transformer average).
+	AveragedFrom []string `json:"averaged_from,omitempty"`
+	Skipped      int      `json:"skipped_batches,omitempty"`
 	// Files maps the checkpoint's other files to their SHA-256.
 	Files map[string]string `json:"files"`
 }
@@ -160,7 +168,7 @@ func readPointer(run, name string) (string, error) {
 }
 
 // pruneCheckpoints keeps the newest keep checkpoints and the best one.
-func pruneCheckpoints(run string, keep int) {
+func pruneCheckpoints(run string, keep, keepBest int, metric string) {
 	entries, err := os.ReadDir(filepath.Join(run, CheckpointsDir))
 	if err != nil {
 		return
@@ -180,6 +188,13 @@ func pruneCheckpoints(run string, keep int) {
 	for _, p := range []string{LatestFile, BestFile} {
 		if rel, err := readPointer(run, p); err == nil {
 			protect[filepath.Base(rel)] = true
+		}
+	}
+	if keepBest > 1 {
+		if cks, err := listCheckpoints(run); err == nil {
+			for _, c := range bestCheckpoints(cks, metric, keepBest) {
+				protect[filepath.Base(c.rel)] = true
+			}
 		}
 	}
 	for i := 0; i < len(steps)-keep; i++ {

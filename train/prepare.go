@@ -24,22 +24,22 @@ func LoadCorpus(c *Config) (*Corpus, error) {
 	}
 	var out Corpus
 	var err error
-	if out.Train, err = data.ReadParallel(d.Train.Src, d.Train.Tgt); err != nil {
+	if out.Train, err = d.read(d.Train); err != nil {
 		return nil, err
 	}
-	if out.Valid, err = data.ReadParallel(d.Valid.Src, d.Valid.Tgt); err != nil {
+	if out.Valid, err = d.read(d.Valid); err != nil {
 		return nil, err
 	}
-	if d.Test.Src != "" {
-		if out.Test, err = data.ReadParallel(d.Test.Src, d.Test.Tgt); err != nil {
+	if !d.Test.empty() {
+		if out.Test, err = d.read(d.Test); err != nil {
 			return nil, err
 		}
 	}
 	if len(out.Train) == 0 {
-		return nil, fmt.Errorf("%s: training corpus is empty", d.Train.Src)
+		return nil, fmt.Errorf("%s: training corpus is empty", d.File(d.Train.Src+d.Train.TSV))
 	}
 	if len(out.Valid) == 0 {
-		return nil, fmt.Errorf("%s: validation corpus is empty", d.Valid.Src)
+		return nil, fmt.Errorf("%s: validation corpus is empty", d.File(d.Valid.Src+d.Valid.TSV))
 	}
 	return &out, nil
 }
@@ -67,7 +67,15 @@ func LearnTokenizers(c *Config, train []data.Pair, disp *progress.Display) (src,
 		defer task.Finish()
 		return data.LearnBPEReport(texts, merges, func(done int) { task.Update(done) })
 	}
-	src = learn("source", sample(data.Sources(train), c.Data.SrcTokenizer.Sample), c.Data.SrcTokenizer.Merges)
-	tgt = learn("target", sample(data.Targets(train), c.Data.TgtTokenizer.Sample), c.Data.TgtTokenizer.Merges)
+	clean := func(texts []string) []string {
+		out := make([]string, len(texts))
+		for i, t := range texts {
+			out[i] = data.Clean(t, c.Data.Clean)
+		}
+		return out
+	}
+	src = learn("source", clean(sample(data.Sources(train), c.Data.SrcTokenizer.Sample)), c.Data.SrcTokenizer.Merges)
+	tgt = learn("target", clean(sample(data.Targets(train), c.Data.TgtTokenizer.Sample)), c.Data.TgtTokenizer.Merges)
+	src.Clean, tgt.Clean = c.Data.Clean, c.Data.Clean
 	return src, tgt
 }

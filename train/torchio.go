@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/gotransformer/transformer/model"
 )
@@ -71,18 +70,5 @@ func ImportTorch(weights, like, outDir string) error {
 	if err := ck.Model.LoadTorchState(sd); err != nil {
 		return fmt.Errorf("%s: %w", weights, err)
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return err
-	}
-	for _, f := range []string{ConfigFile, SrcTokenizerFile, TgtTokenizerFile} {
-		b, err := os.ReadFile(filepath.Join(like, f))
-		if err != nil {
-			return err
-		}
-		if err := model.WriteFileAtomic(filepath.Join(outDir, f), b); err != nil {
-			return err
-		}
-	}
-	_, err = saveCheckpoint(outDir, ck.Model, NewAdam(0.9, 0.98, 1e-9), State{Seed: ck.Config.Training.Seed})
-	return err
+	return writeRunLike(ck.Model, like, outDir, State{Seed: ck.Config.Training.Seed})
 }

@@ -20,7 +20,7 @@ import (
 )
 
 // metricDirection is +1 for metrics where higher is better, −1 otherwise.
-var metricDirection = map[string]float64{"exact_match": 1, "token_accuracy": 1, "loss": -1, "perplexity": -1}
+var metricDirection = map[string]float64{"bleu": 1, "chrf": 1, "exact_match": 1, "token_accuracy": 1, "loss": -1, "perplexity": -1}
 
 // Trainer runs one training run of a Config.
 type Trainer struct {
@@ -90,6 +90,12 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 	t.trainEx, dropped = data.Encode(t.Corpus.Train, t.SrcTok, t.TgtTok, c.Data.MaxLen)
 	if dropped > 0 {
 		t.Log.Printf("dropped %d training pairs that are empty or longer than data.max_len=%d tokens", dropped, c.Data.MaxLen)
+	}
+	if c.Data.MaxRatio > 0 {
+		t.trainEx, dropped = data.FilterRatio(t.trainEx, c.Data.MaxRatio)
+		if dropped > 0 {
+			t.Log.Printf("dropped %d training pairs whose lengths differ by more than data.max_ratio=%g", dropped, c.Data.MaxRatio)
+		}
 	}
 	if len(t.trainEx) == 0 {
 		return nil, fmt.Errorf("%s: no training pair is left after filtering", c.Path)
@@ -344,6 +350,7 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 		bar = t.Log.Display().StartFrom("train", startStep, tc.Steps, "steps")
 		defer bar.Finish()
 	}
+loop:
 	for t.state.Step < tc.Steps {
 		if ctx.Err() != nil {
 			t.Log.Printf("interrupted at step %d: saving a checkpoint", t.state.Step)
@@ -383,11 +390,16 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 		}
 		switch {
 		case t.state.Step%tc.ValidEvery == 0:
-			if err := t.validateAndSave(); err != nil {
+			out, err := t.validateAndSave()
+			if err != nil {
 				return nil, err
 			}
 			validated = t.state.Step
 			lastLog = time.Now()
+			if out {
+				stop = fmt.Sprintf("no better %s in %d validations (training.patience)", tc.BestMetric, tc.Patience)
+				break loop
+			}
 		case tc.SaveEvery > 0 && t.state.Step%tc.SaveEvery == 0:
 			if _, err := t.save(); err != nil {
 				return nil, err
@@ -399,7 +411,7 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	}
 	t.Log.Printf("stopped at step %d: %s", t.state.Step, stop)
 	if validated != t.state.Step {
-		if err := t.validateAndSave(); err != nil {
+		if _, err := t.validateAndSave(); err != nil {
 			return nil, err
 		}
 	}
@@ -450,29 +462,32 @@ func (t *Trainer) save() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	pruneCheckpoints(t.Dir, t.Config.Training.KeepCheckpoints)
+	pruneCheckpoints(t.Dir, t.Config.Training.KeepCheckpoints, t.Config.Training.KeepBest, t.Config.Training.BestMetric)
 	return rel, nil
 }
 
 // validateAndSave validates, saves a checkpoint, and points best at it if
-// the chosen metric improved.
-func (t *Trainer) validateAndSave() error {
+// the chosen metric improved. It reports when training.patience
+// validations have passed without improvement.
+func (t *Trainer) validateAndSave() (patienceOut bool, err error) {
 	tc := t.Config.Training
 	start := time.Now()
 	m, err := t.Evaluate(t.Corpus.Valid, tc.ValidSentences)
 	if err != nil {
-		return err
+		return false, err
 	}
-	t.state.Valid = m
+	t.state.Valid, t.state.ValidStep = m, t.state.Step
 	value := m[tc.BestMetric] * metricDirection[tc.BestMetric]
 	improved := t.state.BestStep == 0 || value > t.state.BestValue
 	mark := ""
 	if improved {
-		t.state.BestValue, t.state.BestStep = value, t.state.Step
+		t.state.BestValue, t.state.BestStep, t.state.Stale = value, t.state.Step, 0
 		mark = " (best)"
+	} else {
+		t.state.Stale++
 	}
-	text := fmt.Sprintf("valid step %d: loss %.4f | perplexity %.3f | token accuracy %.2f%% | exact match %.2f%% (%d/%d) | %.1fs%s",
-		t.state.Step, m["loss"], m["perplexity"], 100*m["token_accuracy"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]),
+	text := fmt.Sprintf("valid step %d: loss %.4f | perplexity %.3f | token accuracy %.2f%% | BLEU %.2f | chrF %.2f | exact match %.2f%% (%d/%d) | %.1fs%s",
+		t.state.Step, m["loss"], m["perplexity"], 100*m["token_accuracy"], m["bleu"], m["chrf"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]),
 		time.Since(start).Seconds(), mark)
 	fields := []progress.Field{progress.F("step", t.state.Step)}
 	for _, k := range sortedKeys(m) {
@@ -480,28 +495,29 @@ func (t *Trainer) validateAndSave() error {
 	}
 	t.Log.Event("valid", text, append(fields, progress.F("best", improved))...)
 	if err := t.record("valid", m); err != nil {
-		return err
+		return false, err
 	}
 	if err := t.plotCurves(); err != nil {
-		return err
+		return false, err
 	}
 	rel, err := t.save()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if improved {
 		if err := setPointer(t.Dir, BestFile, rel); err != nil {
-			return err
+			return false, err
 		}
-		pruneCheckpoints(t.Dir, tc.KeepCheckpoints)
+		pruneCheckpoints(t.Dir, tc.KeepCheckpoints, tc.KeepBest, tc.BestMetric)
 	}
-	return nil
+	return tc.Patience > 0 && t.state.Stale >= tc.Patience, nil
 }
 
 // Evaluate scores the current weights on pairs: teacher-forced loss,
 // perplexity and token accuracy on all of them, and greedy exact match on
-// the first maxSentences (0: all). Keys: loss, perplexity,
-// token_accuracy, exact_match, exact, sentences.
+// the first maxSentences (0: all), with corpus BLEU and chrF of those
+// translations against the raw references. Keys: loss, perplexity,
+// token_accuracy, bleu, chrf, exact_match, exact, sentences.
 func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]float64, error) {
 	ex, _ := data.Encode(pairs, t.SrcTok, t.TgtTok, 0)
 	batches, err := data.MakeBatches(ex, data.BatchOptions{MaxTokens: t.Config.Training.BatchTokens, BucketWidth: t.Config.Training.BucketWidth})
@@ -536,12 +552,23 @@ func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]floa
 		task.Update(len(batches) + end)
 	}
 	exact := 0
+	refs := make([]string, len(hyps))
 	for i, h := range hyps {
+		refs[i] = pairs[i].Tgt
 		if h == normalizeSpaces(pairs[i].Tgt) {
 			exact++
 		}
 	}
+	bleu, err := data.CorpusBLEU(hyps, [][]string{refs}, data.BLEUOptions{})
+	if err != nil {
+		return nil, err
+	}
+	chrf, err := data.CorpusChrF(hyps, [][]string{refs}, data.ChrFOptions{})
+	if err != nil {
+		return nil, err
+	}
 	return map[string]float64{"loss": st.Loss(), "perplexity": st.Perplexity(), "token_accuracy": st.Accuracy(),
+		"bleu": bleu.Score, "chrf": chrf.Score,
 		"exact_match": float64(exact) / float64(max(maxSentences, 1)), "exact": float64(exact), "sentences": float64(maxSentences)}, nil
 }
 

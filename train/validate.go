@@ -1,6 +1,8 @@
 package train
 
 import (
+	"github.com/gotransformer/transformer/data"
+
 	"bufio"
 	"fmt"
 	"os"
@@ -43,7 +45,13 @@ func ValidateConfigFile(path string) ([]Issue, error) {
 	d := c.Data
 	if d.Generate == nil {
 		for _, pair := range []Files{d.Train, d.Valid, d.Test} {
-			out = append(out, checkParallel(pair)...)
+			if pair.TSV != "" {
+				if _, err := data.ReadTSV(d.File(pair.TSV)); err != nil {
+					out = append(out, Issue{Err: err})
+				}
+				continue
+			}
+			out = append(out, checkParallel(Files{Src: d.File(pair.Src), Tgt: d.File(pair.Tgt)})...)
 		}
 	}
 	return out, nil

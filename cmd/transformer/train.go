@@ -15,7 +15,7 @@ import (
 )
 
 func trainCmd() *cobra.Command {
-	var cfgPath, out, resume string
+	var cfgPath, out, resume, dataDir string
 	var seed int64
 	var steps int
 	cmd := &cobra.Command{
@@ -58,6 +58,9 @@ exactly as if the run had not stopped.`,
 			if cmd.Flags().Changed("seed") {
 				c.Training.Seed = seed
 			}
+			if cmd.Flags().Changed("data-dir") {
+				c.Data.Dir = dataDir
+			}
 			if cmd.Flags().Changed("steps") {
 				if steps <= 0 {
 					return fmt.Errorf("--steps must be positive, got %d", steps)
@@ -89,6 +92,7 @@ exactly as if the run had not stopped.`,
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "YAML config file")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "run directory (overrides training.out_dir)")
 	cmd.Flags().StringVar(&resume, "resume", "", "continue the run in this directory from its latest checkpoint")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "folder of the config's relative data files (overrides data.dir)")
 	cmd.Flags().Int64Var(&seed, "seed", 0, "random seed (overrides training.seed)")
 	cmd.Flags().IntVar(&steps, "steps", 0, "optimizer steps (overrides training.steps)")
 	return cmd
