@@ -7,8 +7,8 @@ package graph
 // number of threads.
 
 import (
-	G "gorgonia.org/gorgonia"
 	"gonum.org/v1/netlib/blas/netlib"
+	G "gorgonia.org/gorgonia"
 )
 
 func init() {

@@ -5,8 +5,8 @@ package graph
 import (
 	"testing"
 
-	G "gorgonia.org/gorgonia"
 	"gonum.org/v1/netlib/blas/netlib"
+	G "gorgonia.org/gorgonia"
 )
 
 // The openblas build really multiplies with OpenBLAS.
