@@ -21,6 +21,9 @@ type DecodeOptions struct {
 	// LenStep rounds decoder and source lengths up to a multiple of it, so
 	// that few graph shapes are compiled (default 8).
 	LenStep int
+	// NoCache recomputes every earlier position at each step instead of
+	// keeping their keys and values (slower; the outputs are the same).
+	NoCache bool
 }
 
 func (o DecodeOptions) withDefaults() DecodeOptions {
@@ -70,22 +73,22 @@ func (t *Translator) Greedy(srcs [][]int, opt DecodeOptions) ([][]int, error) {
 	return out, nil
 }
 
-func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, error) {
-	n := len(srcs)
+// batchSources lays out a batch of sources as rows of srcLen ids (each
+// ending with EosID, then padding) and gives each row's output limit.
+func (t *Translator) batchSources(srcs [][]int, opt DecodeOptions) (src []int, srcLen int, limit []int, maxOut int, err error) {
 	longest := 0
 	for _, s := range srcs {
 		longest = max(longest, len(s)+1) // + EosID
 	}
-	srcLen := roundUp(longest, opt.LenStep)
+	srcLen = roundUp(longest, opt.LenStep)
 	if pm := t.Model.SrcPos.MaxLen(); pm > 0 && srcLen > pm {
 		if longest > pm {
-			return nil, fmt.Errorf("source of %d tokens exceeds the model's %d positions", longest, pm)
+			return nil, 0, nil, 0, fmt.Errorf("source of %d tokens exceeds the model's %d positions", longest, pm)
 		}
 		srcLen = pm
 	}
-	src := make([]int, n*srcLen)
-	limit := make([]int, n)
-	maxOut := 0
+	src = make([]int, len(srcs)*srcLen)
+	limit = make([]int, len(srcs))
 	for i, s := range srcs {
 		copy(src[i*srcLen:], s)
 		src[i*srcLen+len(s)] = data.EosID
@@ -94,6 +97,53 @@ func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, erro
 			limit[i] = min(limit[i], pm-1)
 		}
 		maxOut = max(maxOut, limit[i])
+	}
+	return src, srcLen, limit, maxOut, nil
+}
+
+// greedyCached decodes a batch incrementally, with the key/value cache.
+func (t *Translator) greedyCached(srcs [][]int, opt DecodeOptions) ([][]int, error) {
+	n := len(srcs)
+	src, srcLen, limit, maxOut, err := t.batchSources(srcs, opt)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]int, n)
+	done := make([]bool, n)
+	left := n
+	vocab := t.Model.Config.TgtVocab
+	tokens := make([]int, n)
+	err = t.incremental(src, n, srcLen, maxOut, func(step int, scores []float64) ([]int, bool) {
+		for i := 0; i < n; i++ {
+			if done[i] {
+				tokens[i] = data.PadID
+				continue
+			}
+			best := argmax(scores[i*vocab : (i+1)*vocab])
+			tokens[i] = best
+			if best == data.EosID || step+1 >= limit[i] {
+				if best != data.EosID {
+					out[i] = append(out[i], best)
+				}
+				done[i] = true
+				left--
+				continue
+			}
+			out[i] = append(out[i], best)
+		}
+		return tokens, left > 0
+	})
+	return out, err
+}
+
+func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, error) {
+	if !opt.NoCache {
+		return t.greedyCached(srcs, opt)
+	}
+	n := len(srcs)
+	src, srcLen, limit, maxOut, err := t.batchSources(srcs, opt)
+	if err != nil {
+		return nil, err
 	}
 	memory, err := t.EncodeBatch(src, n, srcLen)
 	if err != nil {

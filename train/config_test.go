@@ -7,13 +7,23 @@ import (
 	"testing"
 )
 
+// Every shipped config loads and validates, run from the repository root
+// as the README's commands are. Configs for real corpora read ../shared/data:
+// without it only their missing files may be reported.
 func TestShippedConfigsLoad(t *testing.T) {
-	paths, _ := filepath.Glob("../configs/*.yaml")
-	if len(paths) < 2 {
+	t.Chdir("..")
+	paths, _ := filepath.Glob("configs/*.yaml")
+	if len(paths) < 6 {
 		t.Fatalf("found %d configs", len(paths))
 	}
+	_, statErr := os.Stat("../shared/data")
 	for _, p := range paths {
-		if _, err := LoadConfig(p); err != nil {
+		_, err := LoadConfig(p)
+		switch {
+		case err == nil:
+		case statErr != nil && strings.Contains(err.Error(), "does not exist"):
+			t.Logf("%s: ../shared/data is absent, so its data files cannot be checked: %v", p, err)
+		default:
 			t.Errorf("%s: %v", p, err)
 		}
 	}

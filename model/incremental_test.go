@@ -1,0 +1,107 @@
+package model
+
+import (
+	"math"
+	"reflect"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/graph"
+)
+
+func cacheModels(t *testing.T) map[string]*Translator {
+	out := map[string]*Translator{}
+	for _, v := range []struct {
+		name                     string
+		normFirst, learned, tied bool
+	}{{"post-LN sinusoidal untied", false, false, false}, {"pre-LN learned tied", true, true, true}} {
+		c := tinyConfig(v.normFirst)
+		c.EncoderLayers, c.DecoderLayers = 2, 3
+		c.FinalNorm = v.normFirst
+		c.TieOutput = v.tied
+		if v.learned {
+			c.Positions, c.MaxPositions = "learned", 40
+		}
+		m, err := New(c, tensor.Float64, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range m.Store.Names() {
+			w := graph.Float64s(m.Store.Get(name))
+			for i := range w {
+				w[i] *= 2.5 // peaked, varied outputs
+			}
+		}
+		tr := NewTranslator(m, 0)
+		t.Cleanup(tr.Close)
+		out[v.name] = tr
+	}
+	return out
+}
+
+// Every step's scores equal those of the full teacher-forced model at that
+// position (float64, to rounding).
+func TestIncrementalMatchesFullDecoder(t *testing.T) {
+	for name, tr := range cacheModels(t) {
+		srcs := [][]int{{4, 5, 6, 3, 0, 0, 0, 0}, {6, 4, 5, 5, 4, 6, 4, 3}} // two rows of srcLen 8
+		forced := [][]int{{2, 7, 8, 4, 5, 6, 7, 8, 4, 5, 6}, {2, 5, 5, 5, 7, 7, 8, 4, 4, 6, 6}}
+		src := append(append([]int(nil), srcs[0]...), srcs[1]...)
+		steps := len(forced[0])
+		tgt := append(append([]int(nil), forced[0]...), forced[1]...)
+		full, err := tr.Logits(src, tgt, 2, 8, steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := graph.Float64s(full)
+		v := tr.Model.Config.TgtVocab
+		worst := 0.0
+		err = tr.incremental(src, 2, 8, steps, func(step int, scores []float64) ([]int, bool) {
+			for r := 0; r < 2; r++ {
+				for j := 0; j < v; j++ {
+					w := want[(r*steps+step)*v+j]
+					worst = max(worst, math.Abs(scores[r*v+j]-w)/max(1, math.Abs(w)))
+				}
+			}
+			if step+1 < steps {
+				return []int{forced[0][step+1], forced[1][step+1]}, true
+			}
+			return nil, false
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if worst > 1e-10 {
+			t.Errorf("%s: incremental scores differ from the full decoder by %.3g", name, worst)
+		}
+	}
+}
+
+// Greedy decoding with the cache gives the same outputs as without.
+func TestGreedyCacheSameOutputs(t *testing.T) {
+	srcs := [][]int{{4, 5, 6}, {6}, {5, 5, 4, 6, 4, 4, 5, 6, 6, 5, 4}, {4, 6}, {}, {7, 8, 4}}
+	long := 0
+	for name, tr := range cacheModels(t) {
+		for _, batch := range []int{1, 4, 64} {
+			opt := DecodeOptions{BatchSize: batch, MaxLenA: 2, MaxLenB: 5}
+			got, err := tr.Greedy(srcs, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.NoCache = true
+			want, err := tr.Greedy(srcs, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, batch %d: with cache %v, without %v", name, batch, got, want)
+			}
+			for _, o := range got {
+				long = max(long, len(o))
+			}
+		}
+	}
+	if long < 9 {
+		t.Errorf("outputs too short (%d tokens) to cross a growth of the cache", long)
+	}
+}
