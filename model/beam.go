@@ -83,6 +83,7 @@ func (t *Translator) Beam(srcs [][]int, opt BeamOptions) ([][]Hypothesis, error)
 // beam is the search state of one sentence.
 type beam struct {
 	live     []Hypothesis // at most Beam, best first
+	parents  []int        // for each live hypothesis, its parent's index in the previous live list
 	finished []Hypothesis
 	limit    int
 	done     bool
@@ -90,102 +91,83 @@ type beam struct {
 
 func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, error) {
 	n, k := len(srcs), opt.Beam
-	longest := 0
-	for _, s := range srcs {
-		longest = max(longest, len(s)+1)
-	}
-	srcLen := roundUp(longest, opt.LenStep)
-	if pm := t.Model.SrcPos.MaxLen(); pm > 0 && srcLen > pm {
-		if longest > pm {
-			return nil, fmt.Errorf("source of %d tokens exceeds the model's %d positions", longest, pm)
-		}
-		srcLen = pm
-	}
-	// Sources are repeated for each of a sentence's k rows, so that the
-	// encoder output lines up with the decoder rows.
-	src := make([]int, n*k*srcLen)
-	beams := make([]*beam, n)
-	maxOut := 0
-	for i, s := range srcs {
-		for r := 0; r < k; r++ {
-			row := src[(i*k+r)*srcLen:]
-			copy(row, s)
-			row[len(s)] = data.EosID
-		}
-		limit := min(opt.MaxLen, int(math.Ceil(opt.MaxLenA*float64(len(s)+1)))+opt.MaxLenB)
-		if pm := t.Model.TgtPos.MaxLen(); pm > 0 {
-			limit = min(limit, pm-1)
-		}
-		beams[i] = &beam{live: []Hypothesis{{}}, limit: limit}
-		maxOut = max(maxOut, limit)
-	}
-	memory, err := t.EncodeBatch(src, n*k, srcLen)
+	one, srcLen, limit, maxOut, err := t.batchSources(srcs, opt.DecodeOptions)
 	if err != nil {
 		return nil, err
 	}
+	// Each sentence takes k rows, its source repeated, so that the encoder
+	// output lines up with the decoder rows.
+	src := make([]int, n*k*srcLen)
+	beams := make([]*beam, n)
+	for i := range srcs {
+		for r := 0; r < k; r++ {
+			copy(src[(i*k+r)*srcLen:], one[i*srcLen:(i+1)*srcLen])
+		}
+		beams[i] = &beam{live: []Hypothesis{{}}, parents: []int{0}, limit: limit[i]}
+	}
 	vocab := t.Model.Config.TgtVocab
-	logp := make([]float64, vocab)
-	for step := 0; step < maxOut; step++ {
+	// rowScores gives the scores of live hypothesis r of sentence i.
+	step := func(step int, rowScores func(i, r int) []float64) bool {
 		left := false
-		for _, b := range beams {
+		for i, b := range beams {
+			if !b.done {
+				b.expand(step, k, opt.Alpha, func(r int) []float64 { return rowScores(i, r) })
+			}
 			left = left || !b.done
 		}
-		if !left {
-			break
-		}
-		tgtLen := roundUp(step+1, opt.LenStep)
-		if pm := t.Model.TgtPos.MaxLen(); pm > 0 {
-			tgtLen = min(tgtLen, pm)
-		}
-		tgt := make([]int, n*k*tgtLen)
-		for i, b := range beams {
-			for r, h := range b.live {
-				row := tgt[(i*k+r)*tgtLen:]
-				row[0] = data.BosID
-				copy(row[1:], h.Tokens)
-			}
-		}
-		logits, err := t.DecodeBatch(memory, src, tgt, n*k, srcLen, tgtLen)
+		return left
+	}
+	if opt.NoCache {
+		memory, err := t.EncodeBatch(src, n*k, srcLen)
 		if err != nil {
 			return nil, err
 		}
-		scores := graph.Float64s(logits)
-		for i, b := range beams {
-			if b.done {
-				continue
+		for s := 0; s < maxOut; s++ {
+			tgtLen := roundUp(s+1, opt.LenStep)
+			if pm := t.Model.TgtPos.MaxLen(); pm > 0 {
+				tgtLen = min(tgtLen, pm)
 			}
-			// Each live hypothesis offers its 2k best continuations; the
-			// best of those are kept, ties going to the earlier row and token
-			// so that search is deterministic.
-			var cands []candidate
-			for r, h := range b.live {
-				off := ((i*k+r)*tgtLen + step) * vocab
-				logSoftmax(scores[off:off+vocab], logp)
-				cands = appendTop(cands, logp, r, h.LogProb, 2*k)
-			}
-			sort.SliceStable(cands, func(a, c int) bool { return cands[a].logp > cands[c].logp })
-			var live []Hypothesis
-			for _, c := range cands {
-				prev := b.live[c.row].Tokens
-				toks := append(append(make([]int, 0, len(prev)+1), prev...), c.tok)
-				switch {
-				case c.tok == data.EosID:
-					b.finished = append(b.finished, Hypothesis{Tokens: prev, LogProb: c.logp,
-						Score: c.logp / lengthPenalty(len(prev)+1, opt.Alpha)})
-				case step+1 >= b.limit: // out of room: finish without </s>
-					b.finished = append(b.finished, Hypothesis{Tokens: toks, LogProb: c.logp,
-						Score: c.logp / lengthPenalty(len(toks), opt.Alpha)})
-				default:
-					live = append(live, Hypothesis{Tokens: toks, LogProb: c.logp})
-				}
-				if len(live) == k || len(b.finished) >= k {
-					break
+			tgt := make([]int, n*k*tgtLen)
+			for i, b := range beams {
+				for r, h := range b.live {
+					row := tgt[(i*k+r)*tgtLen:]
+					row[0] = data.BosID
+					copy(row[1:], h.Tokens)
 				}
 			}
-			b.live = live
-			if len(b.finished) >= k || len(live) == 0 {
-				b.done = true
+			logits, err := t.DecodeBatch(memory, src, tgt, n*k, srcLen, tgtLen)
+			if err != nil {
+				return nil, err
 			}
+			scores := graph.Float64s(logits)
+			if !step(s, func(i, r int) []float64 {
+				off := ((i*k+r)*tgtLen + s) * vocab
+				return scores[off : off+vocab]
+			}) {
+				break
+			}
+		}
+	} else {
+		// Row i·k+r of the cache holds live hypothesis r of sentence i; after
+		// each step the rows are reordered to follow the new hypotheses'
+		// parents.
+		tokens, parents := make([]int, n*k), make([]int, n*k)
+		err := t.incrementalReorder(src, n*k, srcLen, maxOut, func(s int, scores []float64) ([]int, []int, bool) {
+			more := step(s, func(i, r int) []float64 { return scores[(i*k+r)*vocab : (i*k+r+1)*vocab] })
+			for i, b := range beams {
+				for r := 0; r < k; r++ {
+					row := i*k + r
+					tokens[row], parents[row] = data.PadID, row
+					if r < len(b.live) && !b.done {
+						h := b.live[r]
+						tokens[row], parents[row] = h.Tokens[len(h.Tokens)-1], i*k+b.parents[r]
+					}
+				}
+			}
+			return tokens, parents, more
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	res := make([][]Hypothesis, n)
@@ -200,6 +182,49 @@ func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, e
 		res[i] = all[:min(opt.NBest, len(all))]
 	}
 	return res, nil
+}
+
+// expand advances the beam by one step: each live hypothesis offers its 2k
+// best continuations (scores gives live hypothesis r's scores), and the
+// best k of those stay live, ties going to the earlier hypothesis and
+// token so that search is deterministic. Hypotheses that produce EosID or
+// reach the length limit are finished.
+func (b *beam) expand(step, k int, alpha float64, scores func(r int) []float64) {
+	var cands []candidate
+	var logp []float64
+	for r, h := range b.live {
+		row := scores(r)
+		if logp == nil {
+			logp = make([]float64, len(row))
+		}
+		logSoftmax(row, logp)
+		cands = appendTop(cands, logp, r, h.LogProb, 2*k)
+	}
+	sort.SliceStable(cands, func(a, c int) bool { return cands[a].logp > cands[c].logp })
+	var live []Hypothesis
+	var parents []int
+	for _, c := range cands {
+		prev := b.live[c.row].Tokens
+		toks := append(append(make([]int, 0, len(prev)+1), prev...), c.tok)
+		switch {
+		case c.tok == data.EosID:
+			b.finished = append(b.finished, Hypothesis{Tokens: prev, LogProb: c.logp,
+				Score: c.logp / lengthPenalty(len(prev)+1, alpha)})
+		case step+1 >= b.limit: // out of room: finish without </s>
+			b.finished = append(b.finished, Hypothesis{Tokens: toks, LogProb: c.logp,
+				Score: c.logp / lengthPenalty(len(toks), alpha)})
+		default:
+			live = append(live, Hypothesis{Tokens: toks, LogProb: c.logp})
+			parents = append(parents, c.row)
+		}
+		if len(live) == k || len(b.finished) >= k {
+			break
+		}
+	}
+	b.live, b.parents = live, parents
+	if len(b.finished) >= k || len(live) == 0 {
+		b.done = true
+	}
 }
 
 // candidate is one continuation: token tok after live hypothesis row.

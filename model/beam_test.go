@@ -152,3 +152,32 @@ func TestBeamOptions(t *testing.T) {
 		}
 	}
 }
+
+// Beam search with the key/value cache finds the same hypotheses, with the
+// same scores, as beam search that recomputes every prefix.
+func TestBeamCacheSameResults(t *testing.T) {
+	srcs := [][]int{{4, 5, 6}, {6}, {5, 5, 4, 6, 4, 4, 5, 6, 6, 5, 4}, {4, 6}, {}, {7, 8, 4}}
+	for name, tr := range cacheModels(t) {
+		opt := BeamOptions{DecodeOptions: DecodeOptions{BatchSize: 12, MaxLenA: 2, MaxLenB: 5}, Beam: 4, Alpha: 0.6, NBest: 4}
+		got, err := tr.Beam(srcs, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.NoCache = true
+		want, err := tr.Beam(srcs, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if len(got[i]) != len(want[i]) {
+				t.Fatalf("%s, sentence %d: %d hypotheses with cache, %d without", name, i, len(got[i]), len(want[i]))
+			}
+			for j := range want[i] {
+				g, w := got[i][j], want[i][j]
+				if !reflect.DeepEqual(nonNil(g.Tokens), nonNil(w.Tokens)) || math.Abs(g.Score-w.Score) > 1e-9 {
+					t.Errorf("%s, sentence %d, hypothesis %d: with cache %v (%.9f), without %v (%.9f)", name, i, j, g.Tokens, g.Score, w.Tokens, w.Score)
+				}
+			}
+		}
+	}
+}

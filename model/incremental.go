@@ -183,6 +183,23 @@ func (c *kvCache) put(i, pos int, k, v []float64) {
 	}
 }
 
+// reorder makes row r hold what row parents[r] held.
+func (c *kvCache) reorder(parents []int) {
+	span := c.heads * c.capacity * c.dh
+	for l := range c.k {
+		for _, kv := range []*[]float64{&c.k[l], &c.v[l]} {
+			if *kv == nil {
+				continue
+			}
+			old, out := *kv, make([]float64, len(*kv))
+			for r, p := range parents {
+				copy(out[r*span:(r+1)*span], old[p*span:(p+1)*span])
+			}
+			*kv = out
+		}
+	}
+}
+
 func (c *kvCache) regrow(old []float64, capacity int) []float64 {
 	out := make([]float64, c.rows*c.heads*capacity*c.dh)
 	if old != nil {
@@ -199,6 +216,17 @@ func (c *kvCache) regrow(old []float64, capacity int) []float64 {
 // whether decoding goes on. src holds rows·srcLen ids (each source ending
 // with EosID, then padding).
 func (t *Translator) incremental(src []int, rows, srcLen, steps int, next func(step int, scores []float64) (tokens []int, more bool)) error {
+	return t.incrementalReorder(src, rows, srcLen, steps, func(step int, scores []float64) ([]int, []int, bool) {
+		tokens, more := next(step, scores)
+		return tokens, nil, more
+	})
+}
+
+// incrementalReorder is incremental for search over several hypotheses per
+// sentence: next also returns, for each row, the row whose cached keys and
+// values it continues (nil: each its own), as beam search does when a
+// hypothesis extends another row's prefix.
+func (t *Translator) incrementalReorder(src []int, rows, srcLen, steps int, next func(step int, scores []float64) (tokens, parents []int, more bool)) error {
 	m := t.Model
 	mc := m.Config
 	dt := m.Store.Dtype()
@@ -276,9 +304,13 @@ func (t *Translator) incremental(src []int, rows, srcLen, steps int, next func(s
 		}
 		graph.Release(g.b.G, g.vm)
 		var more bool
-		tok, more = next(step, scores)
+		var parents []int
+		tok, parents, more = next(step, scores)
 		if !more {
 			return nil
+		}
+		if parents != nil {
+			cache.reorder(parents)
 		}
 	}
 	return nil
