@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Measure this project (pure Go and OpenBLAS builds) and the PyTorch
+# reference side by side, on the same machine in the same run, for the
+# reference's tiny and small shapes: training throughput and greedy decoding.
+# Prints every JSON line; summarize them with tools/bench/table.py.
+#
+# Needs: python3-torch and libopenblas0-openmp (the reference), libopenblas-dev
+# (our OpenBLAS build). Usage: tools/bench/compare.sh [PRESET...] > results.jsonl
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REF=${REF:-../shared/reference/ref_transformer.py}
+PRESETS=${*:-tiny small}
+go build -o /tmp/transformer-pure ./cmd/transformer
+CGO_ENABLED=1 CGO_LDFLAGS=-lopenblas go build -tags openblas -o /tmp/transformer-openblas ./cmd/transformer
+export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2 GOMAXPROCS=2
+ref() {
+	LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 "$REF" --threads 2 "$@" | tail -1
+}
+declare -A SHAPE=(
+	[tiny]="--d-model 128 --heads 4 --layers 2 --ff 512 --vocab 8000 --batch 64 --src-len 24 --tgt-len 24 --dropout 0.1"
+	[small]="--d-model 256 --heads 4 --layers 3 --ff 1024 --vocab 10000 --batch 64 --src-len 24 --tgt-len 24 --dropout 0.1"
+)
+for p in $PRESETS; do
+	/tmp/transformer-pure bench --name "$p" ${SHAPE[$p]} --steps 13 | tail -1
+	/tmp/transformer-openblas bench --name "$p" ${SHAPE[$p]} --steps 13 | tail -1
+	ref --name "$p" ${SHAPE[$p]} --steps 13
+	/tmp/transformer-pure bench --name "$p" ${SHAPE[$p]} --decode | tail -1
+	/tmp/transformer-openblas bench --name "$p" ${SHAPE[$p]} --decode | tail -1
+	ref --name "$p" ${SHAPE[$p]} --decode
+done

@@ -1,0 +1,39 @@
+#!/usr/bin/python3
+"""Turn the JSON lines of tools/bench/compare.sh into Markdown tables with
+ratios to PyTorch. Usage: /usr/bin/python3 tools/bench/table.py results.jsonl"""
+import json, sys
+
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+
+def who(r):
+    if r.get("impl") == "gotransformer":
+        return "ours, " + ("OpenBLAS" if r["blas"] == "openblas" else "pure Go")
+    return "PyTorch " + r.get("torch_version", "")
+
+def name(r):
+    return r.get("name") or r.get("config", {}).get("name", "")
+
+print("| shape | implementation | s/step (median) | target positions/s | ratio to PyTorch | GFLOP/s | peak RSS MB | RSS ratio |")
+print("|---|---|---|---|---|---|---|---|")
+for preset in dict.fromkeys(name(r) for r in rows):
+    train = [r for r in rows if name(r) == preset and ("train" in r or "sec_per_step_median" in r)]
+    ref = next((r for r in train if "train" in r), None)
+    for r in train:
+        t = r.get("train", r)
+        ratio = t["tgt_positions_per_s"] / ref["train"]["tgt_positions_per_s"] if ref else float("nan")
+        rss = r["peak_rss_mb"] / ref["peak_rss_mb"] if ref else float("nan")
+        print(f"| {preset} | {who(r)} | {t['sec_per_step_median']:.3f} | {t['tgt_positions_per_s']:.0f} | {ratio:.2f}× | "
+              f"{t['achieved_gflops']:.1f} | {r['peak_rss_mb']:.0f} | {rss:.2f}× |")
+print()
+print("| shape | implementation | greedy, KV cache (sentences/s) | ratio to PyTorch | greedy, recompute (sentences/s) | outputs identical |")
+print("|---|---|---|---|---|---|")
+for preset in dict.fromkeys(name(r) for r in rows):
+    dec = [r for r in rows if name(r) == preset and ("decode" in r or "decode_kvcache_sent_per_s" in r)]
+    ref = next((r for r in dec if "decode" in r), None)
+    for r in dec:
+        if "decode" in r:
+            kv, rc, same = r["decode"]["kvcache"]["sentences_per_s"], r["decode"]["recompute"]["sentences_per_s"], r["decode"]["outputs_identical"]
+        else:
+            kv, rc, same = r["decode_kvcache_sent_per_s"], r["decode_recompute_sent_per_s"], r["decode_outputs_identical"]
+        ratio = kv / ref["decode"]["kvcache"]["sentences_per_s"] if ref else float("nan")
+        print(f"| {preset} | {who(r)} | {kv:.1f} | {ratio:.2f}× | {rc:.1f} | {same} |")

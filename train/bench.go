@@ -1,0 +1,267 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/model"
+)
+
+// BenchOptions describe a speed measurement on random tokens, with the
+// flags and defaults of the PyTorch reference (../shared/reference/
+// ref_transformer.py), so that both can run the same shapes.
+type BenchOptions struct {
+	Name                         string
+	DModel, Heads, Layers, FF    int
+	Vocab, Batch, SrcLen, TgtLen int
+	Dropout, LabelSmoothing      float64
+	Steps, Warmup                int // training steps in all, and those not timed
+	Seed                         uint64
+	FixedLen                     bool // every sentence full length (else uniform in [len/2, len])
+	// Decode measures greedy decoding instead of training: DecodeBatch
+	// random sources of DecodeSrcLen tokens, exactly DecodeLen steps.
+	Decode                               bool
+	DecodeBatch, DecodeSrcLen, DecodeLen int
+	DecodeReps, DecodeWarmup             int
+}
+
+// BenchPresets are the reference configurations ("tiny", "small", "base").
+var BenchPresets = map[string]BenchOptions{
+	"tiny":  {DModel: 128, Heads: 4, Layers: 2, FF: 512, Vocab: 8000, Batch: 64, SrcLen: 24, TgtLen: 24},
+	"small": {DModel: 256, Heads: 4, Layers: 3, FF: 1024, Vocab: 10000, Batch: 64, SrcLen: 24, TgtLen: 24},
+	"base":  {DModel: 512, Heads: 8, Layers: 6, FF: 2048, Vocab: 16000, Batch: 32, SrcLen: 32, TgtLen: 32},
+}
+
+// DefaultBenchOptions are the reference's defaults (its tiny shape).
+func DefaultBenchOptions() BenchOptions {
+	o := BenchPresets["tiny"]
+	o.Dropout, o.LabelSmoothing = 0.1, 0.1
+	o.Steps, o.Warmup, o.Seed = 20, 3, 1234
+	o.DecodeBatch, o.DecodeSrcLen, o.DecodeLen, o.DecodeReps, o.DecodeWarmup = 32, 32, 32, 3, 1
+	return o
+}
+
+// benchModel is the reference's architecture: post-LN, no final norms,
+// sinusoidal positions, separate source and target embeddings, the target
+// embedding tied to the output projection.
+func (o BenchOptions) benchModel() model.Config {
+	c := model.DefaultConfig()
+	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = o.DModel, o.Heads, o.FF, o.Layers, o.Layers
+	c.Dropout, c.AttentionDropout, c.NormFirst, c.FinalNorm = o.Dropout, o.Dropout, false, false
+	c.Positions, c.TieOutput, c.SrcVocab, c.TgtVocab = "sinusoidal", true, o.Vocab, o.Vocab
+	return c
+}
+
+// FlopsPerStep is the reference's count of matrix-multiply FLOPs of one
+// training step (forward and backward; padding included).
+func (o BenchOptions) FlopsPerStep() float64 {
+	L, d, f, V, B, s, t := float64(o.Layers), float64(o.DModel), float64(o.FF), float64(o.Vocab), float64(o.Batch), float64(o.SrcLen), float64(o.TgtLen)
+	S, T := B*s, B*t
+	matmul := 2 * (S*(L*(4*d*d+2*d*f)+L*2*d*d) + T*(L*(6*d*d+2*d*f)+d*V))
+	attn := B * L * (4*s*s*d + 4*t*t*d + 4*t*s*d)
+	return 3 * (matmul + attn)
+}
+
+// BenchResult is one measurement, printed as one JSON object.
+type BenchResult struct {
+	Name   string `json:"name,omitempty"`
+	Impl   string `json:"impl"`
+	BLAS   string `json:"blas"`
+	Config struct {
+		DModel int `json:"d_model"`
+		Heads  int `json:"heads"`
+		Layers int `json:"layers"`
+		FF     int `json:"ff"`
+		Vocab  int `json:"vocab"`
+		Batch  int `json:"batch"`
+		SrcLen int `json:"src_len"`
+		TgtLen int `json:"tgt_len"`
+	} `json:"config"`
+	Threads                 int     `json:"threads"`
+	Parameters              int     `json:"parameters"`
+	SecPerStepMedian        float64 `json:"sec_per_step_median,omitempty"`
+	SecPerStepMin           float64 `json:"sec_per_step_min,omitempty"`
+	TimedSteps              int     `json:"timed_steps,omitempty"`
+	TgtPositionsPerS        float64 `json:"tgt_positions_per_s,omitempty"`
+	SrcTgtPositionsPerS     float64 `json:"src_tgt_positions_per_s,omitempty"`
+	TgtNonpadTokensPerS     float64 `json:"tgt_nonpad_tokens_per_s,omitempty"`
+	TrainGFlopPerStep       float64 `json:"train_gflop_per_step,omitempty"`
+	AchievedGFlops          float64 `json:"achieved_gflops,omitempty"`
+	LossFirst               float64 `json:"loss_first,omitempty"`
+	LossLast                float64 `json:"loss_last,omitempty"`
+	DecodeKVCacheSentPerS   float64 `json:"decode_kvcache_sent_per_s,omitempty"`
+	DecodeRecomputeSentPerS float64 `json:"decode_recompute_sent_per_s,omitempty"`
+	DecodeSame              *bool   `json:"decode_outputs_identical,omitempty"`
+	PeakRSSMB               float64 `json:"peak_rss_mb"`
+}
+
+// randomSentences draws n rows of length ≤ maxLen in the reference's way:
+// tokens uniform in [4, vocab), lengths uniform in [maxLen/2, maxLen] (or
+// maxLen), the last one EosID.
+func randomSentences(rng *rand.Rand, n, maxLen, vocab int, fixed bool) [][]int {
+	out := make([][]int, n)
+	for i := range out {
+		l := maxLen
+		if !fixed {
+			lo := max(1, maxLen/2)
+			l = lo + rng.IntN(maxLen-lo+1)
+		}
+		s := make([]int, l)
+		for j := range s {
+			s[j] = 4 + rng.IntN(vocab-4)
+		}
+		s[l-1] = data.EosID
+		out[i] = s
+	}
+	return out
+}
+
+// benchBatch makes a training batch of fixed shape from random sentences.
+func benchBatch(rng *rand.Rand, o BenchOptions) *data.Batch {
+	srcs := randomSentences(rng, o.Batch, o.SrcLen, o.Vocab, o.FixedLen)
+	tgts := randomSentences(rng, o.Batch, o.TgtLen, o.Vocab, o.FixedLen)
+	b := &data.Batch{Size: o.Batch, SrcLen: o.SrcLen, TgtLen: o.TgtLen,
+		Src: make([]int, o.Batch*o.SrcLen), Tgt: make([]int, o.Batch*(o.TgtLen+1))}
+	for i := range srcs {
+		copy(b.Src[i*o.SrcLen:], srcs[i])
+		row := b.Tgt[i*(o.TgtLen+1):]
+		row[0] = data.BosID
+		copy(row[1:], tgts[i]) // ends with EosID
+	}
+	return b
+}
+
+// Bench trains (or decodes with) a model of the options' shape on random
+// tokens and reports throughput, achieved GFLOP/s and peak memory. progress,
+// if not nil, hears about each step.
+func Bench(o BenchOptions, progress func(step int, seconds, loss float64)) (*BenchResult, error) {
+	if o.Layers <= 0 || o.DModel <= 0 || o.Heads <= 0 || o.DModel%o.Heads != 0 || o.Vocab <= 4 || o.Batch <= 0 || o.SrcLen <= 1 || o.TgtLen <= 1 {
+		return nil, fmt.Errorf("bench: bad shape %+v", o)
+	}
+	c := DefaultConfig()
+	c.Model = o.benchModel()
+	c.Training.LabelSmoothing = o.LabelSmoothing
+	c.Training.Schedule, c.Training.LearningRate, c.Training.Warmup = "constant", 1e-4, 1
+	c.Training.ClipNorm = 0
+	m, err := model.New(c.Model, dtypeOf("float32"), int64(o.Seed))
+	if err != nil {
+		return nil, err
+	}
+	res := &BenchResult{Name: o.Name, Impl: "gotransformer", BLAS: graph.BLAS, Threads: runtime.GOMAXPROCS(0),
+		Parameters: m.ParamCounts()["total"]}
+	res.Config.DModel, res.Config.Heads, res.Config.Layers, res.Config.FF = o.DModel, o.Heads, o.Layers, o.FF
+	res.Config.Vocab, res.Config.Batch, res.Config.SrcLen, res.Config.TgtLen = o.Vocab, o.Batch, o.SrcLen, o.TgtLen
+	rng := rand.New(rand.NewPCG(o.Seed, 1))
+	if o.Decode {
+		if err := benchDecode(o, m, rng, res); err != nil {
+			return nil, err
+		}
+	} else {
+		t := newStepTrainer(&c, m)
+		defer t.Close()
+		var times []float64
+		var nonpad int
+		for step := 0; step < o.Steps; step++ {
+			b := benchBatch(rng, o)
+			start := time.Now()
+			r, err := t.TrainStep(b)
+			if err != nil {
+				return nil, err
+			}
+			sec := time.Since(start).Seconds()
+			if step == 0 {
+				res.LossFirst = r.Loss
+			}
+			res.LossLast = r.Loss
+			if step >= o.Warmup {
+				times = append(times, sec)
+				nonpad += r.Tokens
+			}
+			if progress != nil {
+				progress(step, sec, r.Loss)
+			}
+		}
+		if len(times) == 0 {
+			return nil, fmt.Errorf("bench: no timed steps (steps %d, warm-up %d)", o.Steps, o.Warmup)
+		}
+		sort.Float64s(times)
+		med := times[len(times)/2]
+		if len(times)%2 == 0 {
+			med = (times[len(times)/2-1] + times[len(times)/2]) / 2
+		}
+		res.SecPerStepMedian, res.SecPerStepMin, res.TimedSteps = med, times[0], len(times)
+		res.TgtPositionsPerS = float64(o.Batch*o.TgtLen) / med
+		res.SrcTgtPositionsPerS = float64(o.Batch*(o.SrcLen+o.TgtLen)) / med
+		res.TgtNonpadTokensPerS = float64(nonpad) / float64(len(times)) / med
+		res.TrainGFlopPerStep = o.FlopsPerStep() / 1e9
+		res.AchievedGFlops = o.FlopsPerStep() / med / 1e9
+	}
+	res.PeakRSSMB = peakRSSMB()
+	return res, nil
+}
+
+func benchDecode(o BenchOptions, m *model.Transformer, rng *rand.Rand, res *BenchResult) error {
+	srcs := randomSentences(rng, o.DecodeBatch, o.DecodeSrcLen, o.Vocab, true)
+	for i := range srcs {
+		srcs[i] = srcs[i][:len(srcs[i])-1] // Greedy appends EosID itself
+	}
+	// Exactly DecodeLen steps: a limit of 0·len + DecodeLen.
+	opt := model.DecodeOptions{BatchSize: o.DecodeBatch, MaxLenA: 1e-9, MaxLenB: o.DecodeLen - 1, MaxLen: o.DecodeLen}
+	var outs [2][][]int
+	for v, noCache := range []bool{false, true} {
+		tr := model.NewTranslator(m, 0)
+		opt.NoCache = noCache
+		var secs []float64
+		for rep := 0; rep < o.DecodeWarmup+o.DecodeReps; rep++ {
+			start := time.Now()
+			out, err := tr.Greedy(srcs, opt)
+			if err != nil {
+				tr.Close()
+				return err
+			}
+			if rep >= o.DecodeWarmup {
+				secs = append(secs, time.Since(start).Seconds())
+			}
+			outs[v] = out
+		}
+		tr.Close()
+		sort.Float64s(secs)
+		rate := float64(len(srcs)) / secs[len(secs)/2]
+		if noCache {
+			res.DecodeRecomputeSentPerS = rate
+		} else {
+			res.DecodeKVCacheSentPerS = rate
+		}
+	}
+	same := fmt.Sprint(outs[0]) == fmt.Sprint(outs[1])
+	res.DecodeSame = &same
+	return nil
+}
+
+// newStepTrainer is a Trainer with no corpus or run directory, for
+// TrainStep on batches made elsewhere.
+func newStepTrainer(c *Config, m *model.Transformer) *Trainer {
+	tc := c.Training
+	t := &Trainer{Config: c, Model: m, Log: NewLogger(nil, nil)}
+	t.opt = NewAdam(tc.Beta1, tc.Beta2, tc.Eps)
+	t.sched, _ = NewSchedule(tc.Schedule, tc.LearningRate, tc.Warmup, m.Config.DModel)
+	t.graphs = graph.NewCache(8)
+	t.translator = model.NewTranslator(m, 1)
+	t.dropoutRNG = graph.NewRNG(tc.Seed)
+	return t
+}
+
+// peakRSSMB is the process's peak resident set size in MB.
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
+}

@@ -1,0 +1,45 @@
+package train
+
+import (
+	"math"
+	"testing"
+)
+
+// Bench runs the reference's loop on a very small shape and reports
+// sensible figures (this is not a timing test: only shapes and counts are
+// checked).
+func TestBenchSmallShape(t *testing.T) {
+	o := DefaultBenchOptions()
+	o.DModel, o.Heads, o.Layers, o.FF, o.Vocab, o.Batch, o.SrcLen, o.TgtLen = 16, 2, 1, 32, 40, 4, 6, 5
+	o.Steps, o.Warmup = 4, 1
+	var steps int
+	res, err := Bench(o, func(int, float64, float64) { steps++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps != 4 || res.TimedSteps != 3 || res.SecPerStepMedian <= 0 || res.TgtPositionsPerS <= 0 || res.PeakRSSMB <= 0 {
+		t.Errorf("result %+v after %d steps", res, steps)
+	}
+	if want := o.FlopsPerStep() / 1e9; math.Abs(res.TrainGFlopPerStep-want) > 1e-12 || want <= 0 {
+		t.Errorf("GFLOP per step %g, want %g", res.TrainGFlopPerStep, want)
+	}
+	if res.LossFirst < 3 || res.LossFirst > 5 { // about ln(40) = 3.7 at the start
+		t.Errorf("first loss %g", res.LossFirst)
+	}
+	o.Decode, o.DecodeBatch, o.DecodeSrcLen, o.DecodeLen, o.DecodeReps = true, 3, 5, 6, 1
+	res, err = Bench(o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DecodeKVCacheSentPerS <= 0 || res.DecodeRecomputeSentPerS <= 0 || res.DecodeSame == nil || !*res.DecodeSame {
+		t.Errorf("decode result %+v", res)
+	}
+}
+
+// The FLOP count is the reference's formula: for its tiny shape it prints
+// train_gflop_per_step 18.233.
+func TestBenchFlops(t *testing.T) {
+	if got := BenchPresets["tiny"].FlopsPerStep() / 1e9; math.Abs(got-18.232639488) > 1e-9 {
+		t.Errorf("tiny: %.9f GFLOP per step", got)
+	}
+}
