@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -101,5 +102,27 @@ func TestPatienceStopsTraining(t *testing.T) {
 	}
 	if !bleu {
 		t.Error("validation records lack BLEU")
+	}
+}
+
+func TestJointTokenizer(t *testing.T) {
+	c := resumeConfig(t.TempDir(), 5)
+	c.Data.JointTokenizer = true
+	c.Data.SrcTokenizer.Merges = 10
+	c.Model.ShareEmbeddings = true
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tr := trainFor(t, c, false, context.Background())
+	defer tr.Close()
+	if tr.SrcTok != tr.TgtTok || tr.Model.Store.Get("shared_embed.weight") == nil {
+		t.Fatalf("joint tokenizer not shared: %p %p", tr.SrcTok, tr.TgtTok)
+	}
+	ck, err := LoadCheckpoint(c.Training.OutDir, "last")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ck.SrcTok.Vocab, ck.TgtTok.Vocab) || len(ck.SrcTok.Merges) == 0 {
+		t.Errorf("saved tokenizers differ or have %d merges", len(ck.SrcTok.Merges))
 	}
 }

@@ -44,6 +44,9 @@ type DataConfig struct {
 	Clean        data.CleanOptions `yaml:"clean"`
 	SrcTokenizer TokenizerConfig   `yaml:"src_tokenizer"`
 	TgtTokenizer TokenizerConfig   `yaml:"tgt_tokenizer"`
+	// JointTokenizer learns one BPE from both sides (src_tokenizer's
+	// settings) and uses it for both; pair it with model.share_embeddings.
+	JointTokenizer bool `yaml:"joint_tokenizer"`
 	// MaxLen drops training pairs longer than this many tokens on either side.
 	MaxLen int `yaml:"max_len"`
 	// MaxRatio drops training pairs whose longer side has more than

@@ -57,7 +57,8 @@ func sample(texts []string, n int) []string {
 }
 
 // LearnTokenizers learns the source and target BPE tokenizers from the
-// training pairs, showing progress on disp (nil: nowhere).
+// training pairs (one shared tokenizer with data.joint_tokenizer), showing
+// progress on disp (nil: nowhere).
 func LearnTokenizers(c *Config, train []data.Pair, disp *progress.Display) (src, tgt *data.BPE) {
 	learn := func(name string, texts []string, merges int) *data.BPE {
 		if disp == nil || merges == 0 {
@@ -73,6 +74,12 @@ func LearnTokenizers(c *Config, train []data.Pair, disp *progress.Display) (src,
 			out[i] = data.Clean(t, c.Data.Clean)
 		}
 		return out
+	}
+	if c.Data.JointTokenizer {
+		both := append(sample(data.Sources(train), c.Data.SrcTokenizer.Sample), sample(data.Targets(train), c.Data.SrcTokenizer.Sample)...)
+		src = learn("joint", clean(both), c.Data.SrcTokenizer.Merges)
+		src.Clean = c.Data.Clean
+		return src, src
 	}
 	src = learn("source", clean(sample(data.Sources(train), c.Data.SrcTokenizer.Sample)), c.Data.SrcTokenizer.Merges)
 	tgt = learn("target", clean(sample(data.Targets(train), c.Data.TgtTokenizer.Sample)), c.Data.TgtTokenizer.Merges)

@@ -20,7 +20,11 @@ type Issue struct {
 // without training: unknown keys, wrong types, invalid values, missing
 // files, misaligned corpora and invalid UTF-8 are problems; empty lines are
 // warnings (such pairs are dropped). Every finding names the file and line.
-func ValidateConfigFile(path string) ([]Issue, error) {
+func ValidateConfigFile(path string) ([]Issue, error) { return ValidateConfigFileIn(path, "") }
+
+// ValidateConfigFileIn is ValidateConfigFile with data.dir replaced by
+// dataDir when it is not empty (transformer validate --data-dir).
+func ValidateConfigFileIn(path, dataDir string) ([]Issue, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -38,6 +42,9 @@ func ValidateConfigFile(path string) ([]Issue, error) {
 	}
 	if c == nil {
 		return []Issue{{Err: &ConfigError{Path: path, Msg: "empty config"}}}, nil
+	}
+	if dataDir != "" {
+		c.Data.Dir = dataDir
 	}
 	for _, e := range c.Problems() {
 		out = append(out, Issue{Err: e})

@@ -238,3 +238,17 @@ func TestTranslateBeam(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateDataDir(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"train.a", "train.b", "val.a", "val.b"} {
+		writeFile(t, dir, f, "x y\nz\n")
+	}
+	cfg := writeFile(t, t.TempDir(), "files.yaml", "data:\n  dir: /nowhere\n  train: {src: train.a, tgt: train.b}\n  valid: {src: val.a, tgt: val.b}\n")
+	if status, out, stderr := runCLI(t, "", "validate", "--config", cfg); status != 1 || !strings.Contains(out, "file /nowhere/train.a does not exist") {
+		t.Errorf("without --data-dir: %d %q %q", status, out, stderr)
+	}
+	if status, out, stderr := runCLI(t, "", "validate", "--config", cfg, "--data-dir", dir); status != 0 || !strings.Contains(out, "ok") {
+		t.Errorf("with --data-dir: %d %q %q", status, out, stderr)
+	}
+}

@@ -9,7 +9,7 @@ import (
 )
 
 func validateCmd() *cobra.Command {
-	var cfgPath string
+	var cfgPath, dataDir string
 	cmd := &cobra.Command{
 		Use:   "validate --config FILE",
 		Short: "Check a config and its data files without training",
@@ -22,7 +22,7 @@ Exits with status 1 if there is any problem.`,
 			if cfgPath == "" {
 				return fmt.Errorf("--config is required")
 			}
-			issues, err := train.ValidateConfigFile(cfgPath)
+			issues, err := train.ValidateConfigFileIn(cfgPath, dataDir)
 			if err != nil {
 				return err
 			}
@@ -45,6 +45,7 @@ Exits with status 1 if there is any problem.`,
 		},
 	}
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "YAML config file")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "folder of the config's relative data files (overrides data.dir)")
 	return cmd
 }
 
