@@ -429,8 +429,8 @@ loop:
 			return nil, err
 		}
 		res.Test = m
-		t.Log.Printf("test (best checkpoint, step %d): exact match %.2f%% (%d/%d) | token accuracy %.2f%% | perplexity %.3f",
-			ck.State.Step, 100*m["exact_match"], int(m["exact"]), int(m["sentences"]), 100*m["token_accuracy"], m["perplexity"])
+		t.Log.Printf("test (best checkpoint, step %d): BLEU %.2f | chrF %.2f | exact match %.2f%% (%d/%d) | token accuracy %.2f%% | perplexity %.3f (greedy)",
+			ck.State.Step, m["bleu"], m["chrf"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]), 100*m["token_accuracy"], m["perplexity"])
 	}
 	return res, nil
 }

@@ -45,7 +45,7 @@ func TestTrainOutputModes(t *testing.T) {
 	}
 
 	_, quiet := trainTiny(t, "--quiet")
-	if lines := strings.Split(strings.TrimSpace(quiet), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "done: 60 steps") {
+	if lines := strings.Split(strings.TrimSpace(quiet), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "done: 60 steps") || !strings.HasPrefix(lines[2], "test BLEU ") {
 		t.Errorf("--quiet printed more than the result:\n%s", quiet)
 	}
 

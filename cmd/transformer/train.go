@@ -113,7 +113,7 @@ func report(cmd *cobra.Command, disp *progress.Display, res *train.Result, dir s
 			progress.F("interrupted", res.Interrupted), progress.F("run_dir", dir),
 			progress.F("best_metric", res.Best.Metric), progress.F("best_value", res.Best.BestValue*sign(res.Best.Metric)),
 			progress.F("best_step", res.Best.BestStep)}
-		for _, k := range []string{"exact_match", "token_accuracy", "perplexity", "loss"} {
+		for _, k := range []string{"bleu", "chrf", "exact_match", "token_accuracy", "perplexity", "loss"} {
 			if v, ok := res.Test[k]; ok {
 				f = append(f, progress.F("test_"+k, v))
 			}
@@ -130,5 +130,6 @@ func report(cmd *cobra.Command, disp *progress.Display, res *train.Result, dir s
 		res.Steps, res.Duration.Round(1e9), res.Best.Metric, res.Best.BestValue*sign(res.Best.Metric), res.Best.BestStep, dir)
 	if res.Test != nil {
 		fmt.Fprintf(out, "test exact match: %.2f%% (%d/%d)\n", 100*res.Test["exact_match"], int(res.Test["exact"]), int(res.Test["sentences"]))
+		fmt.Fprintf(out, "test BLEU %.2f, chrF %.2f (greedy; transformer eval --beam 5 for beam search)\n", res.Test["bleu"], res.Test["chrf"])
 	}
 }
