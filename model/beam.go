@@ -57,25 +57,19 @@ func (t *Translator) Beam(srcs [][]int, opt BeamOptions) ([][]Hypothesis, error)
 	}
 	// Each sentence takes Beam rows of a decoder batch.
 	per := max(1, opt.BatchSize/opt.Beam)
-	order := make([]int, len(srcs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return len(srcs[order[a]]) < len(srcs[order[b]]) })
 	out := make([][]Hypothesis, len(srcs))
-	for start := 0; start < len(order); start += per {
-		idx := order[start:min(start+per, len(order))]
-		batch := make([][]int, len(idx))
-		for i, j := range idx {
-			batch[i] = srcs[j]
-		}
+	err := inLengthOrder(srcs, per, func(batch [][]int, idx []int) error {
 		res, err := t.beamBatch(batch, opt)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i, j := range idx {
 			out[j] = res[i]
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

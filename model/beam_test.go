@@ -11,24 +11,29 @@ import (
 	"github.com/gotransformer/transformer/graph"
 )
 
-func beamModel(t *testing.T) *Translator {
+// peakedTranslator builds a float64 model of c with every weight scaled by
+// scale, which makes its output distributions peaked and varied.
+func peakedTranslator(t *testing.T, c Config, seed int64, scale float64) *Translator {
 	t.Helper()
-	c := tinyConfig(true)
-	c.EncoderLayers, c.DecoderLayers = 2, 2
-	m, err := New(c, tensor.Float64, 11)
+	m, err := New(c, tensor.Float64, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Larger weights make the output distribution peaked and varied.
 	for _, name := range m.Store.Names() {
-		v := graph.Float64s(m.Store.Get(name))
+		v := graph.Float64s(m.Store.Get(name)) // the backing slice
 		for i := range v {
-			v[i] *= 3
+			v[i] *= scale
 		}
 	}
 	tr := NewTranslator(m, 0)
 	t.Cleanup(tr.Close)
 	return tr
+}
+
+func beamModel(t *testing.T) *Translator {
+	c := tinyConfig(true)
+	c.EncoderLayers, c.DecoderLayers = 2, 2
+	return peakedTranslator(t, c, 11, 3)
 }
 
 var beamSrcs = [][]int{{4, 5, 6}, {6}, {5, 5, 4, 6, 4}, {4, 6}, {}}

@@ -50,27 +50,76 @@ func roundUp(n, step int) int { return (n + step - 1) / step * step }
 // length and decoded in batches; the encoder runs once per batch.
 func (t *Translator) Greedy(srcs [][]int, opt DecodeOptions) ([][]int, error) {
 	opt = opt.withDefaults()
+	out := make([][]int, len(srcs))
+	err := inLengthOrder(srcs, opt.BatchSize, func(batch [][]int, idx []int) error {
+		res, err := t.greedyBatch(batch, opt)
+		if err != nil {
+			return err
+		}
+		for i, j := range idx {
+			out[j] = res[i]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// inLengthOrder calls decode on batches of at most per sources, taken in
+// order of length so that little padding is decoded; idx gives each
+// batch row's position in srcs.
+func inLengthOrder(srcs [][]int, per int, decode func(batch [][]int, idx []int) error) error {
 	order := make([]int, len(srcs))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(srcs[order[a]]) < len(srcs[order[b]]) })
-	out := make([][]int, len(srcs))
-	for start := 0; start < len(order); start += opt.BatchSize {
-		idx := order[start:min(start+opt.BatchSize, len(order))]
+	for start := 0; start < len(order); start += per {
+		idx := order[start:min(start+per, len(order))]
 		batch := make([][]int, len(idx))
 		for i, j := range idx {
 			batch[i] = srcs[j]
 		}
-		res, err := t.greedyBatch(batch, opt)
-		if err != nil {
-			return nil, err
-		}
-		for i, j := range idx {
-			out[j] = res[i]
+		if err := decode(batch, idx); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// greedyRows is the state of greedy decoding of a batch: each row's output
+// so far and whether it has ended.
+type greedyRows struct {
+	out   [][]int
+	done  []bool
+	limit []int
+	left  int
+}
+
+func newGreedyRows(limit []int) *greedyRows {
+	n := len(limit)
+	return &greedyRows{out: make([][]int, n), done: make([]bool, n), limit: limit, left: n}
+}
+
+// take picks the best token of row i at step from its scores and records
+// it; a row ends with EosID (not kept) or at its length limit. It returns
+// the token, or PadID for a row that had already ended.
+func (g *greedyRows) take(i, step int, scores []float64) int {
+	if g.done[i] {
+		return data.PadID
+	}
+	best := argmax(scores)
+	if best == data.EosID || step+1 >= g.limit[i] {
+		g.done[i] = true
+		g.left--
+		if best == data.EosID {
+			return best
+		}
+	}
+	g.out[i] = append(g.out[i], best)
+	return best
 }
 
 // batchSources lays out a batch of sources as rows of srcLen ids (each
@@ -108,32 +157,16 @@ func (t *Translator) greedyCached(srcs [][]int, opt DecodeOptions) ([][]int, err
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]int, n)
-	done := make([]bool, n)
-	left := n
+	g := newGreedyRows(limit)
 	vocab := t.Model.Config.TgtVocab
 	tokens := make([]int, n)
 	err = t.incremental(src, n, srcLen, maxOut, func(step int, scores []float64) ([]int, bool) {
 		for i := 0; i < n; i++ {
-			if done[i] {
-				tokens[i] = data.PadID
-				continue
-			}
-			best := argmax(scores[i*vocab : (i+1)*vocab])
-			tokens[i] = best
-			if best == data.EosID || step+1 >= limit[i] {
-				if best != data.EosID {
-					out[i] = append(out[i], best)
-				}
-				done[i] = true
-				left--
-				continue
-			}
-			out[i] = append(out[i], best)
+			tokens[i] = g.take(i, step, scores[i*vocab:(i+1)*vocab])
 		}
-		return tokens, left > 0
+		return tokens, g.left > 0
 	})
-	return out, err
+	return g.out, err
 }
 
 func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, error) {
@@ -155,11 +188,9 @@ func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, erro
 	for i := 0; i < n; i++ {
 		ys[i*full] = data.BosID
 	}
-	out := make([][]int, n)
-	done := make([]bool, n)
-	left := n
+	g := newGreedyRows(limit)
 	vocab := t.Model.Config.TgtVocab
-	for step := 0; step < maxOut && left > 0; step++ {
+	for step := 0; step < maxOut && g.left > 0; step++ {
 		tgtLen := min(roundUp(step+1, opt.LenStep), full)
 		if pm := t.Model.TgtPos.MaxLen(); pm > 0 {
 			tgtLen = min(tgtLen, pm)
@@ -174,24 +205,11 @@ func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, erro
 		}
 		scores := graph.Float64s(logits)
 		for i := 0; i < n; i++ {
-			if done[i] {
-				continue
-			}
-			row := scores[(i*tgtLen+step)*vocab : (i*tgtLen+step+1)*vocab]
-			best := argmax(row)
-			if best == data.EosID || step+1 >= limit[i] {
-				if best != data.EosID {
-					out[i] = append(out[i], best)
-				}
-				done[i] = true
-				left--
-				continue
-			}
-			out[i] = append(out[i], best)
-			ys[i*full+step+1] = best
+			off := (i*tgtLen + step) * vocab
+			ys[i*full+step+1] = g.take(i, step, scores[off:off+vocab])
 		}
 	}
-	return out, nil
+	return g.out, nil
 }
 
 // argmax returns the most probable token, never PadID or BosID, which a

@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"testing"
 
-	"gorgonia.org/tensor"
-
 	"github.com/gotransformer/transformer/graph"
 )
 
@@ -23,18 +21,7 @@ func cacheModels(t *testing.T) map[string]*Translator {
 		if v.learned {
 			c.Positions, c.MaxPositions = "learned", 40
 		}
-		m, err := New(c, tensor.Float64, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, name := range m.Store.Names() {
-			w := graph.Float64s(m.Store.Get(name))
-			for i := range w {
-				w[i] *= 2.5 // peaked, varied outputs
-			}
-		}
-		tr := NewTranslator(m, 0)
-		t.Cleanup(tr.Close)
+		tr := peakedTranslator(t, c, 5, 2.5)
 		out[v.name] = tr
 	}
 	return out

@@ -247,13 +247,8 @@ func benchDecode(o BenchOptions, m *model.Transformer, rng *rand.Rand, res *Benc
 // newStepTrainer is a Trainer with no corpus or run directory, for
 // TrainStep on batches made elsewhere.
 func newStepTrainer(c *Config, m *model.Transformer) *Trainer {
-	tc := c.Training
 	t := &Trainer{Config: c, Model: m, Log: NewLogger(nil, nil)}
-	t.opt = NewAdam(tc.Beta1, tc.Beta2, tc.Eps)
-	t.sched, _ = NewSchedule(tc.Schedule, tc.LearningRate, tc.Warmup, m.Config.DModel)
-	t.graphs = graph.NewCache(8)
-	t.translator = model.NewTranslator(m, 1)
-	t.dropoutRNG = graph.NewRNG(tc.Seed)
+	t.initStep(8, 1)
 	return t
 }
 

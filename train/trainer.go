@@ -112,11 +112,7 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 		counts["total"], counts["encoder"], counts["decoder"], mc.DModel, mc.Heads, mc.EncoderLayers, mc.DecoderLayers)
 
 	tc := c.Training
-	t.opt = NewAdam(tc.Beta1, tc.Beta2, tc.Eps)
-	t.sched, _ = NewSchedule(tc.Schedule, tc.LearningRate, tc.Warmup, mc.DModel)
-	t.graphs = graph.NewCache(48)
-	t.translator = model.NewTranslator(t.Model, 64)
-	t.dropoutRNG = graph.NewRNG(tc.Seed)
+	t.initStep(48, 64)
 	t.state = State{Seed: tc.Seed, Metric: tc.BestMetric}
 	if resume {
 		if err := t.restore(); err != nil {
@@ -140,6 +136,18 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 		}
 	}
 	return t, nil
+}
+
+// initStep makes what TrainStep needs besides the model: the optimizer,
+// the schedule, the dropout generator, and caches of graphs and
+// translation graphs of the given sizes.
+func (t *Trainer) initStep(graphs, translatorGraphs int) {
+	tc := t.Config.Training
+	t.opt = NewAdam(tc.Beta1, tc.Beta2, tc.Eps)
+	t.sched, _ = NewSchedule(tc.Schedule, tc.LearningRate, tc.Warmup, t.Model.Config.DModel)
+	t.graphs = graph.NewCache(graphs)
+	t.translator = model.NewTranslator(t.Model, translatorGraphs)
+	t.dropoutRNG = graph.NewRNG(tc.Seed)
 }
 
 // restore loads the latest checkpoint of the run directory.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -32,7 +31,7 @@ func (m *metricFlags) readRefs(n int, what string) ([][]string, error) {
 	}
 	var refs [][]string
 	for _, path := range m.refs {
-		lines, err := readFileLines(path)
+		lines, err := data.ReadLines(path)
 		if err != nil {
 			return nil, err
 		}
@@ -69,19 +68,6 @@ func (m *metricFlags) report(cmd *cobra.Command, hyps []string, refs [][]string,
 	return nil
 }
 
-func readFileLines(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	lines, err := readLines(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return lines, nil
-}
-
 func scoreCmd() *cobra.Command {
 	var hypPath string
 	var m metricFlags
@@ -97,7 +83,7 @@ sacreBLEU-style signatures.`,
 			if hypPath == "" {
 				return fmt.Errorf("--hyp is required")
 			}
-			hyps, err := readFileLines(hypPath)
+			hyps, err := data.ReadLines(hypPath)
 			if err != nil {
 				return err
 			}
@@ -131,7 +117,7 @@ as 'transformer score' does.`,
 			if err := dec.check(cmd); err != nil {
 				return err
 			}
-			srcs, err := readFileLines(srcPath)
+			srcs, err := data.ReadLines(srcPath)
 			if err != nil {
 				return err
 			}
