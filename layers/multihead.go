@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/graph"
 )
@@ -41,18 +40,10 @@ func (m MultiHeadAttention) Forward(b *graph.Builder, query, memory *G.Node, bat
 	if err := m.Validate(); err != nil {
 		panic("layers: " + err.Error())
 	}
-	dh := m.DModel / m.Heads
-	split := func(proj string, x *G.Node, s int) *G.Node {
-		y := Linear{Name: m.Name + "." + proj, In: m.DModel, Out: m.DModel}.Forward(b, x)
-		y = G.Must(G.Reshape(y, tensor.Shape{batch, s, m.Heads, dh}))
-		return G.Must(G.Transpose(y, 0, 2, 1, 3)) // [batch, heads, s, dh]
-	}
-	q := split("q_proj", query, sq)
-	k := split("k_proj", memory, sk)
-	v := split("v_proj", memory, sk)
+	q := m.heads(b, "q_proj", query, batch, sq)
+	k := m.heads(b, "k_proj", memory, batch, sk)
+	v := m.heads(b, "v_proj", memory, batch, sk)
 	ctx, weights := ScaledDotProductAttention(b, q, k, v, mask, m.Dropout)
-	ctx = G.Must(G.Transpose(ctx, 0, 2, 1, 3))
-	ctx = G.Must(G.Reshape(ctx, tensor.Shape{batch * sq, m.DModel}))
-	out = Linear{Name: m.Name + ".out_proj", In: m.DModel, Out: m.DModel}.Forward(b, ctx)
+	out = m.merge(b, ctx, batch, sq)
 	return out, weights
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/gotransformer/transformer/graph"
 )
 
-// This file holds the pieces of MultiHeadAttention for incremental
-// decoding: one new position per sequence attends to cached keys and
+// This file holds the pieces of MultiHeadAttention shared with incremental
+// decoding, where one new position per sequence attends to cached keys and
 // values instead of recomputing every earlier position.
 
 // heads projects x [batch·s, DModel] with the named projection and splits
@@ -19,11 +19,11 @@ func (m MultiHeadAttention) heads(b *graph.Builder, proj string, x *G.Node, batc
 	return G.Must(G.Transpose(y, 0, 2, 1, 3))
 }
 
-// merge joins the heads of ctx [batch, Heads, 1, Dh] and applies the output
-// projection, giving [batch, DModel].
-func (m MultiHeadAttention) merge(b *graph.Builder, ctx *G.Node, batch int) *G.Node {
+// merge joins the heads of ctx [batch, Heads, s, Dh] and applies the
+// output projection, giving [batch·s, DModel].
+func (m MultiHeadAttention) merge(b *graph.Builder, ctx *G.Node, batch, s int) *G.Node {
 	ctx = G.Must(G.Transpose(ctx, 0, 2, 1, 3))
-	ctx = G.Must(G.Reshape(ctx, tensor.Shape{batch, m.DModel}))
+	ctx = G.Must(G.Reshape(ctx, tensor.Shape{batch * s, m.DModel}))
 	return Linear{Name: m.Name + ".out_proj", In: m.DModel, Out: m.DModel}.Forward(b, ctx)
 }
 
@@ -46,7 +46,7 @@ func (m MultiHeadAttention) StepSelf(b *graph.Builder, x, cacheK, cacheV, mask *
 	keys := G.Must(G.Concat(2, cacheK, k))
 	vals := G.Must(G.Concat(2, cacheV, v))
 	ctx, _ := ScaledDotProductAttention(b, q, keys, vals, mask, 0)
-	return m.merge(b, ctx, batch), k, v
+	return m.merge(b, ctx, batch, 1), k, v
 }
 
 // StepCross is cross-attention for one new position per sequence: x
@@ -55,5 +55,5 @@ func (m MultiHeadAttention) StepSelf(b *graph.Builder, x, cacheK, cacheV, mask *
 func (m MultiHeadAttention) StepCross(b *graph.Builder, x, memK, memV, mask *G.Node, batch int) *G.Node {
 	q := m.heads(b, "q_proj", x, batch, 1)
 	ctx, _ := ScaledDotProductAttention(b, q, memK, memV, mask, 0)
-	return m.merge(b, ctx, batch)
+	return m.merge(b, ctx, batch, 1)
 }
