@@ -38,7 +38,7 @@ func TestScaledDotProductAttentionGrad(t *testing.T) {
 		v := graph.RandomInput(b, "v", 3, 2, 2, 3, 4)
 		pad := []bool{false, false, true, false, false, false}
 		mask := maskInput(b, "mask", 2, 3, 3, pad, causal)
-		ctx, _ := ScaledDotProductAttention(b, q, k, v, mask, 0)
+		ctx, _ := ScaledDotProductAttention(b, q, k, v, mask, nil, 0)
 		checkGrads(t, b, ctx, q, k, v)
 	}
 }
@@ -51,7 +51,7 @@ func TestAttentionMaskedKeysGetNoWeight(t *testing.T) {
 	// Row 0 sees key 0 only (causal); key 2 is padding; with a second batch
 	// row fully padded below.
 	mask := maskInput(b, "mask", 1, 3, 3, []bool{false, false, true}, true)
-	_, w := ScaledDotProductAttention(b, q, k, v, mask, 0)
+	_, w := ScaledDotProductAttention(b, q, k, v, mask, nil, 0)
 	m := G.NewTapeMachine(b.G)
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
@@ -82,7 +82,7 @@ func TestAttentionFullyMaskedRowIsFinite(t *testing.T) {
 	k := graph.RandomInput(b, "k", 2, 1, 2, 2, 4)
 	v := graph.RandomInput(b, "v", 3, 1, 2, 2, 4)
 	mask := maskInput(b, "mask", 1, 2, 2, []bool{true, true}, false)
-	ctx, w := ScaledDotProductAttention(b, q, k, v, mask, 0)
+	ctx, w := ScaledDotProductAttention(b, q, k, v, mask, nil, 0)
 	cost := graph.Probe(b, ctx, 5)
 	if _, err := G.Grad(cost, q, k, v); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,13 @@ type MultiHeadAttention struct {
 	DModel  int
 	Heads   int
 	Dropout float64 // on the attention weights
+
+	// Spec chooses full, sliding-window or linear self-attention (zero
+	// value: full).
+	Spec AttentionSpec
+	// RelBias, when set, adds a relative-position bias to the scores of
+	// full attention.
+	RelBias *RelativeBias
 }
 
 // Validate checks that the model width splits evenly into heads.
@@ -29,13 +36,20 @@ func (m MultiHeadAttention) Validate() error {
 	if m.Heads <= 0 || m.DModel%m.Heads != 0 {
 		return fmt.Errorf("d_model %d is not divisible by %d heads", m.DModel, m.Heads)
 	}
+	if err := m.Spec.Check(); err != nil {
+		return err
+	}
+	if m.RelBias != nil && !m.Spec.IsFull() {
+		return fmt.Errorf("a relative-position bias needs full attention, not %s", m.Spec.Kind)
+	}
 	return nil
 }
 
 // Forward attends from query [batch·sq, DModel] to memory [batch·sk, DModel]
 // (memory == query for self-attention) under the additive mask
 // [batch, 1, sq, sk] (nil for none). It returns the output
-// [batch·sq, DModel] and the attention weights [batch, Heads, sq, sk].
+// [batch·sq, DModel] and the attention weights [batch, Heads, sq, sk]. It
+// is full attention; Self also handles the other kinds.
 func (m MultiHeadAttention) Forward(b *graph.Builder, query, memory *G.Node, batch, sq, sk int, mask *G.Node) (out, weights *G.Node) {
 	if err := m.Validate(); err != nil {
 		panic("layers: " + err.Error())
@@ -43,7 +57,29 @@ func (m MultiHeadAttention) Forward(b *graph.Builder, query, memory *G.Node, bat
 	q := m.heads(b, "q_proj", query, batch, sq)
 	k := m.heads(b, "k_proj", memory, batch, sk)
 	v := m.heads(b, "v_proj", memory, batch, sk)
-	ctx, weights := ScaledDotProductAttention(b, q, k, v, mask, m.Dropout)
+	var bias *G.Node
+	if m.RelBias != nil {
+		bias = m.RelBias.Forward(b, sq, sk)
+	}
+	ctx, weights := ScaledDotProductAttention(b, q, k, v, mask, bias, m.Dropout)
 	out = m.merge(b, ctx, batch, sq)
 	return out, weights
+}
+
+// Self is self-attention of x [batch·s, DModel] of the kind m.Spec names.
+// Full attention uses the additive mask [batch, 1, s, s] and returns its
+// weights; sliding-window and linear attention use the key padding pad
+// [batch, s] (0 or graph.MaskValue) instead, never form an s×s matrix, and
+// return nil weights.
+func (m MultiHeadAttention) Self(b *graph.Builder, x *G.Node, batch, s int, mask, pad *G.Node) (out, weights *G.Node) {
+	if m.Spec.IsFull() {
+		return m.Forward(b, x, x, batch, s, s, mask)
+	}
+	if err := m.Validate(); err != nil {
+		panic("layers: " + err.Error())
+	}
+	q := m.heads(b, "q_proj", x, batch, s)
+	k := m.heads(b, "k_proj", x, batch, s)
+	v := m.heads(b, "v_proj", x, batch, s)
+	return m.merge(b, m.Spec.sparseSelf(q, k, v, pad), batch, s), nil
 }

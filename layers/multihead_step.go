@@ -45,7 +45,7 @@ func (m MultiHeadAttention) StepSelf(b *graph.Builder, x, cacheK, cacheV, mask *
 	v = m.heads(b, "v_proj", x, batch, 1)
 	keys := G.Must(G.Concat(2, cacheK, k))
 	vals := G.Must(G.Concat(2, cacheV, v))
-	ctx, _ := ScaledDotProductAttention(b, q, keys, vals, mask, 0)
+	ctx, _ := ScaledDotProductAttention(b, q, keys, vals, mask, nil, 0)
 	return m.merge(b, ctx, batch, 1), k, v
 }
 
@@ -54,6 +54,6 @@ func (m MultiHeadAttention) StepSelf(b *graph.Builder, x, cacheK, cacheV, mask *
 // ProjectMemory under mask [batch, 1, 1, s].
 func (m MultiHeadAttention) StepCross(b *graph.Builder, x, memK, memV, mask *G.Node, batch int) *G.Node {
 	q := m.heads(b, "q_proj", x, batch, 1)
-	ctx, _ := ScaledDotProductAttention(b, q, memK, memV, mask, 0)
+	ctx, _ := ScaledDotProductAttention(b, q, memK, memV, mask, nil, 0)
 	return m.merge(b, ctx, batch, 1)
 }

@@ -21,11 +21,15 @@ type PositionalEncoding interface {
 }
 
 // PositionKinds lists the positional encodings a config may name.
-var PositionKinds = []string{"sinusoidal", "learned"}
+// "relative" adds nothing to the embeddings: the stack's self-attention
+// gets a RelativeBias instead.
+var PositionKinds = []string{"sinusoidal", "learned", "relative"}
 
 // NewPositions returns the positional encoding called kind.
 func NewPositions(kind, name string, dModel, maxLen int) (PositionalEncoding, error) {
 	switch kind {
+	case "relative":
+		return NoPositions{}, nil
 	case "sinusoidal":
 		return Sinusoidal{Name: name, DModel: dModel}, nil
 	case "learned":
@@ -101,3 +105,13 @@ func (l LearnedPositions) Encode(b *graph.Builder, x *G.Node, batch, seqLen int)
 	G.Let(ids, tensor.New(tensor.WithShape(len(pos)), tensor.WithBacking(pos)))
 	return G.Must(G.Add(x, G.Must(G.ByIndices(table, ids, 0))))
 }
+
+// NoPositions adds nothing: for stacks whose attention carries positions
+// itself (a relative-position bias).
+type NoPositions struct{}
+
+// Encode returns x unchanged.
+func (NoPositions) Encode(_ *graph.Builder, x *G.Node, _, _ int) *G.Node { return x }
+
+// MaxLen is 0: no limit.
+func (NoPositions) MaxLen() int { return 0 }
