@@ -344,7 +344,7 @@ func (op partOp) Type() hm.Type {
 }
 
 // tensorType is the Gorgonia type of a float tensor with dims dimensions.
-func tensorType(dims int) hm.Type { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
+func tensorType(dims int) hm.Type                                   { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
 func (op partOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
 func (op partOp) ReturnsPtr() bool                                  { return false }
 func (op partOp) CallsExtern() bool                                 { return false }

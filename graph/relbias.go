@@ -62,7 +62,7 @@ func (op relBiasOp) index() []int {
 	return idx
 }
 
-func (op relBiasOp) Arity() int { return 1 }
+func (op relBiasOp) Arity() int    { return 1 }
 func (op relBiasOp) Type() hm.Type { return hm.NewFnType(tensorType(2), tensorType(4)) }
 func (op relBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{1, in[0].(tensor.Shape)[0], op.sq, op.sk}, nil
