@@ -53,3 +53,16 @@ func FillAttentionMask(t *tensor.Dense, keyPad []bool, causal bool) {
 		}
 	}
 }
+
+// KeyPadding builds the additive key padding [batch, s] used by
+// sliding-window and linear attention: MaskValue where keyPad (length
+// batch·s, nil for none) marks padding, 0 elsewhere.
+func KeyPadding(dt tensor.Dtype, batch, s int, keyPad []bool) *tensor.Dense {
+	v := make([]float64, batch*s)
+	for i, p := range keyPad {
+		if p {
+			v[i] = MaskValue
+		}
+	}
+	return FromFloat64s(dt, v, batch, s)
+}

@@ -45,6 +45,9 @@ func (a *AttentionMaps) Matrix(kind string, layer, head int) ([][]float64, error
 	if err != nil {
 		return nil, err
 	}
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("the %s stack has no attention maps: sliding-window and linear attention form no weight matrix", kind)
+	}
 	if layer < 0 || layer >= len(ls) {
 		return nil, fmt.Errorf("layer %d out of range: the %s stack has %d layers", layer, kind, len(ls))
 	}
@@ -65,7 +68,8 @@ func (a *AttentionMaps) Matrix(kind string, layer, head int) ([][]float64, error
 // Attention runs the model teacher-forced on one source sentence src and
 // one decoder input tgt (token ids with their special tokens, for example
 // src+EOS and BOS+output) and returns every attention weight. Dropout is
-// off. The graph is compiled for this shape and not cached.
+// off. The graph is compiled for this shape and not cached. Stacks with
+// sliding-window or linear self-attention have no self-attention maps.
 func (t *Translator) Attention(src, tgt []int) (*AttentionMaps, error) {
 	if len(src) == 0 || len(tgt) == 0 {
 		return nil, fmt.Errorf("attention needs a non-empty source and target")
@@ -101,11 +105,17 @@ func (t *Translator) Attention(src, tgt []int) (*AttentionMaps, error) {
 		roots = append(roots, n)
 	}
 	a := &AttentionMaps{}
+	// Sliding-window and linear self-attention never form their weights:
+	// those maps stay empty.
 	for _, l := range m.Encoder.Layers {
-		add(l.SelfAttn.Name+".weights", &a.Encoder)
+		if l.SelfAttn.Spec.IsFull() {
+			add(l.SelfAttn.Name+".weights", &a.Encoder)
+		}
 	}
 	for _, l := range m.Decoder.Layers {
-		add(l.SelfAttn.Name+".weights", &a.DecoderSelf)
+		if l.SelfAttn.Spec.IsFull() {
+			add(l.SelfAttn.Name+".weights", &a.DecoderSelf)
+		}
 		add(l.CrossAttn.Name+".weights", &a.Cross)
 	}
 	vm := G.NewTapeMachine(b.G.SubgraphRoots(roots...))

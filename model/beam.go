@@ -111,7 +111,7 @@ func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, e
 		}
 		return left
 	}
-	if opt.NoCache {
+	if opt.NoCache || !t.Model.Config.IncrementalDecoding() {
 		memory, err := t.EncodeBatch(src, n*k, srcLen)
 		if err != nil {
 			return nil, err

@@ -21,11 +21,20 @@ type Config struct {
 	NormFirst        bool    `yaml:"norm_first"`     // pre-LN instead of post-LN
 	FinalNorm        bool    `yaml:"final_norm"`     // layer norm after each stack
 	LayerNormEps     float64 `yaml:"layer_norm_eps"` // ε of every layer norm
-	Positions        string  `yaml:"positions"`      // sinusoidal | learned
+	Positions        string  `yaml:"positions"`      // sinusoidal | learned | relative
 	MaxPositions     int     `yaml:"max_positions"`  // table size for learned positions
 	ShareEmbeddings  bool    `yaml:"share_embeddings"`
 	TieOutput        bool    `yaml:"tie_output"` // target embedding doubles as output projection
 	Init             string  `yaml:"init"`       // xavier_uniform | xavier_normal | normal
+
+	// Encoder and Decoder choose each stack's self-attention and, if set,
+	// override Positions for that stack.
+	Encoder StackConfig `yaml:"encoder,omitempty"`
+	Decoder StackConfig `yaml:"decoder,omitempty"`
+	// RelativeBuckets and RelativeMaxDistance size the T5 relative-position
+	// bias of stacks with relative positions.
+	RelativeBuckets     int `yaml:"relative_buckets,omitempty"`
+	RelativeMaxDistance int `yaml:"relative_max_distance,omitempty"`
 
 	// Vocabulary sizes come from the tokenizers, not from YAML.
 	SrcVocab int `yaml:"-"`
@@ -38,6 +47,64 @@ func DefaultConfig() Config {
 	return Config{DModel: 128, Heads: 4, EncoderLayers: 2, DecoderLayers: 2, FFDim: 512,
 		Dropout: 0.1, Activation: "relu", FinalNorm: true, LayerNormEps: 1e-5,
 		Positions: "sinusoidal", MaxPositions: 256, TieOutput: true, Init: "xavier_uniform"}
+}
+
+// StackConfig is the per-stack part of a Config: the kind of
+// self-attention and the positions.
+type StackConfig struct {
+	Attention AttentionConfig `yaml:"attention,omitempty"`
+	Positions string          `yaml:"positions,omitempty"` // "": the model's positions
+}
+
+// AttentionConfig is the YAML form of layers.AttentionSpec:
+//
+//	attention: {kind: sliding_window, window: 64, global: [0]}
+type AttentionConfig struct {
+	Kind   string `yaml:"kind,omitempty"` // full (default) | sliding_window | linear
+	Window int    `yaml:"window,omitempty"`
+	Global []int  `yaml:"global,omitempty,flow"`
+}
+
+// Spec is the attention of a stack; causal for the decoder.
+func (a AttentionConfig) Spec(causal bool) layers.AttentionSpec {
+	return layers.AttentionSpec{Kind: a.Kind, Window: a.Window, Global: a.Global, Causal: causal}
+}
+
+// EncoderPositions is the positional scheme of the encoder stack.
+func (c Config) EncoderPositions() string { return orDefault(c.Encoder.Positions, c.Positions) }
+
+// DecoderPositions is the positional scheme of the decoder stack.
+func (c Config) DecoderPositions() string { return orDefault(c.Decoder.Positions, c.Positions) }
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// relativeBias returns the relative-position bias of the stack called name
+// when its positions are relative, else nil.
+func (c Config) relativeBias(name, positions string, bidirectional bool) *layers.RelativeBias {
+	if positions != "relative" {
+		return nil
+	}
+	return &layers.RelativeBias{Name: name + ".relative_bias", Heads: c.Heads,
+		Buckets: orInt(c.RelativeBuckets, 32), MaxDistance: orInt(c.RelativeMaxDistance, 128), Bidirectional: bidirectional}
+}
+
+func orInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// IncrementalDecoding reports whether the decoder supports cached
+// one-position steps (full self-attention with absolute positions); other
+// decoders recompute every position at each step.
+func (c Config) IncrementalDecoding() bool {
+	return c.Decoder.Attention.Spec(true).IsFull() && c.DecoderPositions() != "relative"
 }
 
 // FieldError is a validation failure of one config field, named by its YAML
@@ -83,7 +150,33 @@ func (c Config) Problems() []error {
 	if _, err := layers.NewPositions(c.Positions, "", c.DModel, c.MaxPositions); err != nil {
 		bad(true, "positions", "%v", err)
 	}
-	bad(c.Positions == "learned" && c.MaxPositions <= 0, "max_positions", "must be positive for learned positions, got %d", c.MaxPositions)
+	learned := c.EncoderPositions() == "learned" || c.DecoderPositions() == "learned"
+	bad(learned && c.MaxPositions <= 0, "max_positions", "must be positive for learned positions, got %d", c.MaxPositions)
+	relative := false
+	for _, st := range []struct {
+		name string
+		s    StackConfig
+	}{{"encoder", c.Encoder}, {"decoder", c.Decoder}} {
+		if st.s.Positions != "" {
+			if _, err := layers.NewPositions(st.s.Positions, "", c.DModel, c.MaxPositions); err != nil {
+				bad(true, st.name+".positions", "%v", err)
+			}
+		}
+		if err := st.s.Attention.Spec(false).Check(); err != nil {
+			bad(true, st.name+".attention", "%v", err)
+			continue
+		}
+		pos := orDefault(st.s.Positions, c.Positions)
+		relative = relative || pos == "relative"
+		bad(pos == "relative" && !st.s.Attention.Spec(false).IsFull(), st.name+".attention",
+			"relative positions add a bias to the full n×n attention scores, so they need kind full, not %s; use sinusoidal or learned positions with %s attention",
+			st.s.Attention.Kind, st.s.Attention.Kind)
+	}
+	if relative {
+		nb, md := orInt(c.RelativeBuckets, 32), orInt(c.RelativeMaxDistance, 128)
+		bad(nb < 4, "relative_buckets", "must be at least 4, got %d", nb)
+		bad(md < nb, "relative_max_distance", "must be at least relative_buckets (%d), got %d", nb, md)
+	}
 	if _, err := graph.InitByName(c.Init); err != nil {
 		bad(true, "init", "%v", err)
 	}

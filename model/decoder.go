@@ -26,8 +26,9 @@ func newDecoderLayer(name string, c Config) DecoderLayer {
 		return layers.LayerNorm{Name: fmt.Sprintf("%s.norm%d", name, i), Dim: c.DModel, Eps: c.LayerNormEps}
 	}
 	return DecoderLayer{
-		Name:      name,
-		SelfAttn:  layers.MultiHeadAttention{Name: name + ".self_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout},
+		Name: name,
+		SelfAttn: layers.MultiHeadAttention{Name: name + ".self_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout,
+			Spec: c.Decoder.Attention.Spec(true), RelBias: c.relativeBias("decoder", c.DecoderPositions(), false)},
 		CrossAttn: layers.MultiHeadAttention{Name: name + ".multihead_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout},
 		FF:        layers.FeedForward{Name: name, DModel: c.DModel, Hidden: c.FFDim, Activation: c.Activation, Dropout: c.Dropout},
 		Norm1:     norm(1), Norm2: norm(2), Norm3: norm(3),
@@ -39,12 +40,16 @@ func newDecoderLayer(name string, c Config) DecoderLayer {
 // Forward maps the target stream x [batch·tgtLen, d] given the memory
 // [batch·srcLen, d]. selfMask [batch, 1, tgtLen, tgtLen] is causal plus
 // target padding; crossMask [batch, 1, tgtLen, srcLen] hides source padding.
-// Attention weights are marked as Name+".self_attn.weights" and
+// Sliding-window and linear self-attention use the target key padding
+// tgtPad [batch, tgtLen] instead of selfMask. Attention weights are marked as
+// Name+".self_attn.weights" (full self-attention only) and
 // Name+".multihead_attn.weights".
-func (l DecoderLayer) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen, srcLen int, selfMask, crossMask *G.Node) *G.Node {
+func (l DecoderLayer) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen, srcLen int, selfMask, tgtPad, crossMask *G.Node) *G.Node {
 	self := func(h *G.Node) *G.Node {
-		out, w := l.SelfAttn.Forward(b, h, h, batch, tgtLen, tgtLen, selfMask)
-		b.Mark(l.SelfAttn.Name+".weights", w)
+		out, w := l.SelfAttn.Self(b, h, batch, tgtLen, selfMask, tgtPad)
+		if w != nil {
+			b.Mark(l.SelfAttn.Name+".weights", w)
+		}
 		return out
 	}
 	cross := func(h *G.Node) *G.Node {
@@ -77,9 +82,9 @@ func NewDecoder(name string, c Config) Decoder {
 }
 
 // Forward runs the stack.
-func (d Decoder) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen, srcLen int, selfMask, crossMask *G.Node) *G.Node {
+func (d Decoder) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen, srcLen int, selfMask, tgtPad, crossMask *G.Node) *G.Node {
 	for _, l := range d.Layers {
-		x = l.Forward(b, x, memory, batch, tgtLen, srcLen, selfMask, crossMask)
+		x = l.Forward(b, x, memory, batch, tgtLen, srcLen, selfMask, tgtPad, crossMask)
 	}
 	if d.Norm != nil {
 		x = d.Norm.Forward(b, x)

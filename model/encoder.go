@@ -25,8 +25,9 @@ type EncoderLayer struct {
 
 func newEncoderLayer(name string, c Config) EncoderLayer {
 	return EncoderLayer{
-		Name:      name,
-		SelfAttn:  layers.MultiHeadAttention{Name: name + ".self_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout},
+		Name: name,
+		SelfAttn: layers.MultiHeadAttention{Name: name + ".self_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout,
+			Spec: c.Encoder.Attention.Spec(false), RelBias: c.relativeBias("encoder", c.EncoderPositions(), true)},
 		FF:        layers.FeedForward{Name: name, DModel: c.DModel, Hidden: c.FFDim, Activation: c.Activation, Dropout: c.Dropout},
 		Norm1:     layers.LayerNorm{Name: name + ".norm1", Dim: c.DModel, Eps: c.LayerNormEps},
 		Norm2:     layers.LayerNorm{Name: name + ".norm2", Dim: c.DModel, Eps: c.LayerNormEps},
@@ -35,13 +36,16 @@ func newEncoderLayer(name string, c Config) EncoderLayer {
 	}
 }
 
-// Forward maps x [batch·seqLen, d] to the same shape; mask is the additive
-// self-attention mask [batch, 1, seqLen, seqLen]. The attention weights are
-// marked as Name+".self_attn.weights".
-func (l EncoderLayer) Forward(b *graph.Builder, x *G.Node, batch, seqLen int, mask *G.Node) *G.Node {
+// Forward maps x [batch·seqLen, d] to the same shape. Full attention uses
+// the additive self-attention mask [batch, 1, seqLen, seqLen] and marks its
+// weights as Name+".self_attn.weights"; sliding-window and linear attention
+// use the key padding pad [batch, seqLen] instead.
+func (l EncoderLayer) Forward(b *graph.Builder, x *G.Node, batch, seqLen int, mask, pad *G.Node) *G.Node {
 	attn := func(h *G.Node) *G.Node {
-		out, w := l.SelfAttn.Forward(b, h, h, batch, seqLen, seqLen, mask)
-		b.Mark(l.SelfAttn.Name+".weights", w)
+		out, w := l.SelfAttn.Self(b, h, batch, seqLen, mask, pad)
+		if w != nil {
+			b.Mark(l.SelfAttn.Name+".weights", w)
+		}
 		return out
 	}
 	ff := func(h *G.Node) *G.Node { return l.FF.Forward(b, h) }
@@ -79,10 +83,11 @@ func NewEncoder(name string, c Config) Encoder {
 	return e
 }
 
-// Forward runs the stack on x [batch·seqLen, d].
-func (e Encoder) Forward(b *graph.Builder, x *G.Node, batch, seqLen int, mask *G.Node) *G.Node {
+// Forward runs the stack on x [batch·seqLen, d] (see EncoderLayer.Forward
+// for mask and pad).
+func (e Encoder) Forward(b *graph.Builder, x *G.Node, batch, seqLen int, mask, pad *G.Node) *G.Node {
 	for _, l := range e.Layers {
-		x = l.Forward(b, x, batch, seqLen, mask)
+		x = l.Forward(b, x, batch, seqLen, mask, pad)
 	}
 	if e.Norm != nil {
 		x = e.Norm.Forward(b, x)

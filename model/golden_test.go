@@ -242,7 +242,7 @@ func TestGoldenEncoderLayer(t *testing.T) {
 			x := f.input(t, b, "x", batch*n, c.DModel)
 			mask := b.Input("mask", batch, 1, n, n)
 			graph.FillAttentionMask(mask.Value().(*tensor.Dense), f.bools(t, "input/key_padding_mask"), false)
-			out := newEncoderLayer("layer", c).Forward(b, x, batch, n, mask)
+			out := newEncoderLayer("layer", c).Forward(b, x, batch, n, mask, nil)
 			if err := ImportTorch(b.Store, f.group(t, "param"), stripPrefix("layer.")); err != nil {
 				t.Fatal(err)
 			}
@@ -264,7 +264,7 @@ func TestGoldenDecoderLayer(t *testing.T) {
 			graph.FillAttentionMask(self.Value().(*tensor.Dense), f.bools(t, "input/tgt_key_padding_mask"), true)
 			cross := b.Input("cross_mask", batch, 1, tl, sl)
 			graph.FillAttentionMask(cross.Value().(*tensor.Dense), f.bools(t, "input/memory_key_padding_mask"), false)
-			out := newDecoderLayer("layer", c).Forward(b, y, mem, batch, tl, sl, self, cross)
+			out := newDecoderLayer("layer", c).Forward(b, y, mem, batch, tl, sl, self, nil, cross)
 			if err := ImportTorch(b.Store, f.group(t, "param"), stripPrefix("layer.")); err != nil {
 				t.Fatal(err)
 			}
@@ -327,7 +327,7 @@ func TestGoldenDetectsApproximateGELU(t *testing.T) {
 	x := f.input(t, b, "x", s[0]*s[1], c.DModel)
 	mask := b.Input("mask", s[0], 1, s[1], s[1])
 	graph.FillAttentionMask(mask.Value().(*tensor.Dense), f.bools(t, "input/key_padding_mask"), false)
-	out := newEncoderLayer("layer", c).Forward(b, x, s[0], s[1], mask)
+	out := newEncoderLayer("layer", c).Forward(b, x, s[0], s[1], mask, nil)
 	if err := ImportTorch(b.Store, f.group(t, "param"), stripPrefix("layer.")); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ type DecodeOptions struct {
 	LenStep int
 	// NoCache recomputes every earlier position at each step instead of
 	// keeping their keys and values (slower; the outputs are the same).
+	// Decoders without Config.IncrementalDecoding always recompute.
 	NoCache bool
 }
 
@@ -170,7 +171,7 @@ func (t *Translator) greedyCached(srcs [][]int, opt DecodeOptions) ([][]int, err
 }
 
 func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, error) {
-	if !opt.NoCache {
+	if !opt.NoCache && t.Model.Config.IncrementalDecoding() {
 		return t.greedyCached(srcs, opt)
 	}
 	n := len(srcs)

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -41,7 +42,7 @@ func TestEncoderLayerGrad(t *testing.T) {
 			l := newEncoderLayer("enc", tinyConfig(normFirst))
 			x := graph.RandomInput(b, "x", 1, 2*3, 8)
 			m := mask(b, "m", 2, 3, 3, []bool{false, false, true, false, false, false}, false)
-			gradtest.Check(t, b, l.Forward(b, x, 2, 3, m), 25, x)
+			gradtest.Check(t, b, l.Forward(b, x, 2, 3, m, nil), 25, x)
 		})
 	}
 }
@@ -55,7 +56,7 @@ func TestDecoderLayerGrad(t *testing.T) {
 			mem := graph.RandomInput(b, "mem", 2, 2*4, 8)
 			self := mask(b, "self", 2, 3, 3, []bool{false, false, false, false, false, true}, true)
 			cross := mask(b, "cross", 2, 3, 4, []bool{false, false, false, false, false, false, true, true}, false)
-			gradtest.Check(t, b, l.Forward(b, x, mem, 2, 3, 4, self, cross), 25, x, mem)
+			gradtest.Check(t, b, l.Forward(b, x, mem, 2, 3, 4, self, nil, cross), 25, x, mem)
 		})
 	}
 }
@@ -132,7 +133,7 @@ func ExampleNewEncoder() {
 	b := graph.NewBuilder(graph.NewStore(tensor.Float32, 1), false)
 	x := graph.RandomInput(b, "x", 1, 3*5, 16) // 3 sequences of 5 vectors
 	mask := b.Input("mask", 3, 1, 5, 5)        // no padding: all zeros
-	h := enc.Forward(b, x, 3, 5, mask)
+	h := enc.Forward(b, x, 3, 5, mask, nil)
 	vm := G.NewTapeMachine(b.G)
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
@@ -140,4 +141,82 @@ func ExampleNewEncoder() {
 	}
 	fmt.Println(h.Shape(), b.Store.Len(), "parameter tensors")
 	// Output: (15, 16) 34 parameter tensors
+}
+
+func TestConfigRejectsBadAttention(t *testing.T) {
+	for _, tc := range []struct {
+		set   func(c *Config)
+		field string
+		want  string
+	}{
+		{func(c *Config) { c.Encoder.Attention.Kind = "sparse" }, "encoder.attention", "unknown attention kind"},
+		{func(c *Config) { c.Decoder.Attention = AttentionConfig{Kind: "sliding_window"} }, "decoder.attention", "positive window"},
+		{func(c *Config) { c.Encoder.Attention = AttentionConfig{Kind: "linear", Global: []int{0}} }, "encoder.attention", "only sliding_window"},
+		{func(c *Config) {
+			c.Positions = "relative"
+			c.Encoder.Attention = AttentionConfig{Kind: "linear"}
+		}, "encoder.attention", "need kind full"},
+		{func(c *Config) {
+			c.Decoder.Positions = "relative"
+			c.Decoder.Attention = AttentionConfig{Kind: "sliding_window", Window: 4}
+		}, "decoder.attention", "need kind full"},
+		{func(c *Config) { c.Encoder.Positions = "rotary" }, "encoder.positions", "unknown positional encoding"},
+		{func(c *Config) { c.Positions, c.RelativeBuckets, c.RelativeMaxDistance = "relative", 32, 8 }, "relative_max_distance", "at least"},
+	} {
+		c := DefaultConfig()
+		tc.set(&c)
+		err := c.Validate()
+		fe, ok := err.(*FieldError)
+		if !ok || fe.Field != tc.field || !strings.Contains(fe.Msg, tc.want) {
+			t.Errorf("error %v, want field %s with %q", err, tc.field, tc.want)
+		}
+	}
+	c := DefaultConfig()
+	c.Encoder = StackConfig{Attention: AttentionConfig{Kind: "sliding_window", Window: 8, Global: []int{0}}}
+	c.Decoder = StackConfig{Attention: AttentionConfig{Kind: "linear"}}
+	c.Positions = "relative"
+	c.Encoder.Positions, c.Decoder.Positions = "sinusoidal", "learned"
+	if err := c.Validate(); err != nil {
+		t.Errorf("valid config rejected: %v", err)
+	}
+	if c.IncrementalDecoding() {
+		t.Error("a linear-attention decoder cannot decode incrementally")
+	}
+}
+
+// A model with sparse and linear attention and relative positions builds,
+// and greedy decoding (which then recomputes each step) matches beam 1.
+func TestAttentionKindsDecode(t *testing.T) {
+	c := DefaultConfig()
+	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 16, 2, 32, 1, 1
+	c.SrcVocab, c.TgtVocab = 20, 20
+	c.Encoder = StackConfig{Attention: AttentionConfig{Kind: "sliding_window", Window: 2, Global: []int{0}}}
+	c.Decoder = StackConfig{Attention: AttentionConfig{Kind: "linear"}}
+	for _, pos := range []string{"sinusoidal", "relative"} {
+		c.Positions = pos
+		if pos == "relative" {
+			c.Encoder = StackConfig{}
+			c.Decoder = StackConfig{Attention: AttentionConfig{Kind: "sliding_window", Window: 3}, Positions: "sinusoidal"}
+		}
+		m, err := New(c, tensor.Float64, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := NewTranslator(m, 8)
+		srcs := [][]int{{5, 6, 7, 8, 9, 10, 11, 3}, {12, 13, 3}}
+		g, err := tr.Greedy(srcs, DecodeOptions{MaxLen: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bm, err := tr.Beam(srcs, BeamOptions{DecodeOptions: DecodeOptions{MaxLen: 6}, Beam: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range g {
+			if fmt.Sprint(g[i]) != fmt.Sprint(bm[i][0].Tokens) {
+				t.Errorf("%s: greedy %v, beam 1 %v", pos, g[i], bm[i][0].Tokens)
+			}
+		}
+		tr.Close()
+	}
 }

@@ -52,8 +52,8 @@ func New(c Config, dt tensor.Dtype, seed int64) (*Transformer, error) {
 	if c.ShareEmbeddings {
 		m.SrcEmbed.Name, m.TgtEmbed.Name = "shared_embed", "shared_embed"
 	}
-	m.SrcPos, _ = layers.NewPositions(c.Positions, "src_pos", c.DModel, c.MaxPositions)
-	m.TgtPos, _ = layers.NewPositions(c.Positions, "tgt_pos", c.DModel, c.MaxPositions)
+	m.SrcPos, _ = layers.NewPositions(c.EncoderPositions(), "src_pos", c.DModel, c.MaxPositions)
+	m.TgtPos, _ = layers.NewPositions(c.DecoderPositions(), "tgt_pos", c.DModel, c.MaxPositions)
 	// Build a one-token graph once so that every parameter exists, in a
 	// fixed order, before training or loading.
 	err := graph.Build(func() {
@@ -66,25 +66,35 @@ func New(c Config, dt tensor.Dtype, seed int64) (*Transformer, error) {
 	return m, nil
 }
 
-// Inputs are the input nodes of one graph shape: token ids and additive
-// attention masks (see graph.AttentionMask). Memory is set only in
+// Inputs are the input nodes of one graph shape: token ids, additive
+// attention masks (see graph.AttentionMask) and key paddings (see
+// graph.KeyPadding). SrcMask and TgtMask exist only for stacks with full
+// self-attention, which alone needs an n×n mask. Memory is set only in
 // decoder-only graphs.
 type Inputs struct {
 	Batch, SrcLen, TgtLen       int
 	Src, Tgt                    *G.Node
 	SrcMask, TgtMask, CrossMask *G.Node
+	SrcPad, TgtPad              *G.Node
 	Memory                      *G.Node
 }
 
 // NewInputs adds the inputs of a batch of the given shape to b.
 func (m *Transformer) NewInputs(b *graph.Builder, batch, srcLen, tgtLen int) *Inputs {
-	return &Inputs{Batch: batch, SrcLen: srcLen, TgtLen: tgtLen,
+	in := &Inputs{Batch: batch, SrcLen: srcLen, TgtLen: tgtLen,
 		Src:       b.IntInput("src", batch*srcLen),
 		Tgt:       b.IntInput("tgt", batch*tgtLen),
-		SrcMask:   b.Input("src_mask", batch, 1, srcLen, srcLen),
-		TgtMask:   b.Input("tgt_mask", batch, 1, tgtLen, tgtLen),
+		SrcPad:    b.Input("src_pad", batch, srcLen),
+		TgtPad:    b.Input("tgt_pad", batch, tgtLen),
 		CrossMask: b.Input("cross_mask", batch, 1, tgtLen, srcLen),
 	}
+	if m.Config.Encoder.Attention.Spec(false).IsFull() {
+		in.SrcMask = b.Input("src_mask", batch, 1, srcLen, srcLen)
+	}
+	if m.Config.Decoder.Attention.Spec(true).IsFull() {
+		in.TgtMask = b.Input("tgt_mask", batch, 1, tgtLen, tgtLen)
+	}
+	return in
 }
 
 // NewDecoderInputs adds the inputs of a decoder-only graph, whose encoder
@@ -100,22 +110,33 @@ func (m *Transformer) NewDecoderInputs(b *graph.Builder, batch, srcLen, tgtLen i
 // derives the masks from padding. Fresh tensors are bound every time
 // because a forward-only machine may overwrite its inputs.
 func (in *Inputs) Bind(src, tgt []int) error {
-	dt := in.SrcMask.Dtype()
+	dt := in.SrcPad.Dtype()
 	srcPad := padFlags(src)
 	if err := G.Let(in.Src, intTensor(src)); err != nil {
 		return err
 	}
-	if err := G.Let(in.SrcMask, graph.AttentionMask(dt, in.Batch, in.SrcLen, in.SrcLen, srcPad, false)); err != nil {
+	if err := G.Let(in.SrcPad, graph.KeyPadding(dt, in.Batch, in.SrcLen, srcPad)); err != nil {
 		return err
+	}
+	if in.SrcMask != nil {
+		if err := G.Let(in.SrcMask, graph.AttentionMask(dt, in.Batch, in.SrcLen, in.SrcLen, srcPad, false)); err != nil {
+			return err
+		}
 	}
 	if tgt == nil {
 		return nil
 	}
+	tgtPad := padFlags(tgt)
 	if err := G.Let(in.Tgt, intTensor(tgt)); err != nil {
 		return err
 	}
-	if err := G.Let(in.TgtMask, graph.AttentionMask(dt, in.Batch, in.TgtLen, in.TgtLen, padFlags(tgt), true)); err != nil {
+	if err := G.Let(in.TgtPad, graph.KeyPadding(dt, in.Batch, in.TgtLen, tgtPad)); err != nil {
 		return err
+	}
+	if in.TgtMask != nil {
+		if err := G.Let(in.TgtMask, graph.AttentionMask(dt, in.Batch, in.TgtLen, in.TgtLen, tgtPad, true)); err != nil {
+			return err
+		}
 	}
 	return G.Let(in.CrossMask, graph.AttentionMask(dt, in.Batch, in.TgtLen, in.SrcLen, srcPad, false))
 }
@@ -137,7 +158,7 @@ func intTensor(ids []int) *tensor.Dense {
 func (m *Transformer) Encode(b *graph.Builder, in *Inputs) *G.Node {
 	x := m.SrcEmbed.Forward(b, in.Src)
 	x = b.Dropout(m.SrcPos.Encode(b, x, in.Batch, in.SrcLen), m.Config.Dropout)
-	return b.Mark("memory", m.Encoder.Forward(b, x, in.Batch, in.SrcLen, in.SrcMask))
+	return b.Mark("memory", m.Encoder.Forward(b, x, in.Batch, in.SrcLen, in.SrcMask, in.SrcPad))
 }
 
 // Decode embeds the decoder input, runs the decoder over memory, and
@@ -146,7 +167,7 @@ func (m *Transformer) Encode(b *graph.Builder, in *Inputs) *G.Node {
 func (m *Transformer) Decode(b *graph.Builder, in *Inputs, memory *G.Node) *G.Node {
 	y := m.TgtEmbed.Forward(b, in.Tgt)
 	y = b.Dropout(m.TgtPos.Encode(b, y, in.Batch, in.TgtLen), m.Config.Dropout)
-	h := m.Decoder.Forward(b, y, memory, in.Batch, in.TgtLen, in.SrcLen, in.TgtMask, in.CrossMask)
+	h := m.Decoder.Forward(b, y, memory, in.Batch, in.TgtLen, in.SrcLen, in.TgtMask, in.TgtPad, in.CrossMask)
 	var logits *G.Node
 	if m.Config.TieOutput {
 		bias := b.Param(m.OutputBias, graph.Zeros, m.Config.TgtVocab)

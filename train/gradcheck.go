@@ -39,7 +39,7 @@ func GradCases() map[string]GradCase {
 			k := graph.RandomInput(b, "k", 2, 2, h, 3, 4)
 			v := graph.RandomInput(b, "v", 3, 2, h, 3, 4)
 			m := mask(b, "mask", 3, 3, true)
-			ctx, _ := layers.ScaledDotProductAttention(b, q, k, v, m, 0)
+			ctx, _ := layers.ScaledDotProductAttention(b, q, k, v, m, nil, 0)
 			return ctx, G.Nodes{q, k, v}
 		},
 		"multihead_self": func(b *graph.Builder) (*G.Node, G.Nodes) {
@@ -98,6 +98,38 @@ func GradCases() map[string]GradCase {
 			return loss, G.Nodes{logits}
 		},
 	}
+	keyPad := func(b *graph.Builder, s int) *G.Node {
+		n := b.Input("pad", 2, s)
+		G.Let(n, graph.KeyPadding(tensor.Float64, 2, s, pad[:2*s]))
+		return n
+	}
+	for name, spec := range map[string]layers.AttentionSpec{
+		"sliding_window_attention":        {Kind: layers.SlidingWindow, Window: 1, Global: []int{0}},
+		"sliding_window_attention_causal": {Kind: layers.SlidingWindow, Window: 1, Global: []int{0}, Causal: true},
+		"linear_attention":                {Kind: layers.LinearKernel},
+		"linear_attention_causal":         {Kind: layers.LinearKernel, Causal: true},
+	} {
+		spec := spec
+		cases[name] = func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 6)
+			out, _ := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h, Spec: spec}.Self(b, x, 2, 3, nil, keyPad(b, 3))
+			return out, G.Nodes{x}
+		}
+	}
+	for name, bi := range map[string]bool{"relative_bias_encoder": true, "relative_bias_decoder": false} {
+		bi := bi
+		cases[name] = func(b *graph.Builder) (*G.Node, G.Nodes) {
+			x := in(b, "x", 1, 6)
+			m := mask(b, "mask", 3, 3, !bi)
+			rel := &layers.RelativeBias{Name: "rel", Heads: h, Buckets: 4, MaxDistance: 4, Bidirectional: bi}
+			out, _ := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h, RelBias: rel}.Self(b, x, 2, 3, m, nil)
+			return out, G.Nodes{x}
+		}
+	}
+	cases["elu_plus_one"] = func(b *graph.Builder) (*G.Node, G.Nodes) {
+		x := in(b, "x", 1, 4)
+		return graph.EluPlusOne(x), G.Nodes{x}
+	}
 	for _, act := range layers.Activations {
 		act := act
 		cases["feedforward_"+act] = func(b *graph.Builder) (*G.Node, G.Nodes) {
@@ -113,13 +145,13 @@ func GradCases() map[string]GradCase {
 		cases["encoder_layer"+suffix] = func(b *graph.Builder) (*G.Node, G.Nodes) {
 			x := in(b, "x", 1, 6)
 			m := mask(b, "mask", 3, 3, false)
-			return model.NewEncoder("enc", cc).Layers[0].Forward(b, x, 2, 3, m), G.Nodes{x}
+			return model.NewEncoder("enc", cc).Layers[0].Forward(b, x, 2, 3, m, nil), G.Nodes{x}
 		}
 		cases["decoder_layer"+suffix] = func(b *graph.Builder) (*G.Node, G.Nodes) {
 			x, mem := in(b, "x", 1, 6), in(b, "mem", 2, 6)
 			self := mask(b, "self", 3, 3, true)
 			cross := mask(b, "cross", 3, 3, false)
-			return model.NewDecoder("dec", cc).Layers[0].Forward(b, x, mem, 2, 3, 3, self, cross), G.Nodes{x, mem}
+			return model.NewDecoder("dec", cc).Layers[0].Forward(b, x, mem, 2, 3, 3, self, nil, cross), G.Nodes{x, mem}
 		}
 	}
 	return cases

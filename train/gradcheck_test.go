@@ -5,6 +5,7 @@ import (
 
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/graph/gradtest"
+	"github.com/gotransformer/transformer/model"
 )
 
 // Every built-in case of `transformer gradcheck` passes.
@@ -41,4 +42,47 @@ func TestGradCheckModel(t *testing.T) {
 			t.Errorf("%s: relative error %.3g", r.Name, r.MaxRelErr)
 		}
 	}
+}
+
+// The whole model passes the gradient check with each attention kind and
+// with relative positions.
+func TestGradCheckModelAttentionKinds(t *testing.T) {
+	for name, set := range map[string]func(c *model.Config){
+		"sliding window encoder and decoder": func(c *model.Config) {
+			c.Encoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 1, Global: []int{0}}
+			c.Decoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 1}
+		},
+		"linear encoder and decoder": func(c *model.Config) {
+			c.Encoder.Attention = model.AttentionConfig{Kind: "linear"}
+			c.Decoder.Attention = model.AttentionConfig{Kind: "linear"}
+		},
+		"relative positions": func(c *model.Config) {
+			c.Positions, c.RelativeBuckets, c.RelativeMaxDistance = "relative", 8, 16
+		},
+	} {
+		c := DefaultConfig().Model
+		c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 12, 1, 1
+		set(&c)
+		res, err := GradCheckModel(c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4, Seed: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, r := range res {
+			if !(r.MaxRelErr <= gradtest.Tol) {
+				t.Errorf("%s: %s: relative error %.3g", name, r.Name, r.MaxRelErr)
+			}
+		}
+		if name == "relative positions" && !checked(res, "encoder.relative_bias.weight") {
+			t.Errorf("relative positions: the bias table was not checked")
+		}
+	}
+}
+
+func checked(res []graph.GradResult, name string) bool {
+	for _, r := range res {
+		if r.Name == name {
+			return true
+		}
+	}
+	return false
 }
