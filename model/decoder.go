@@ -86,8 +86,13 @@ func (d Decoder) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen, src
 	for _, l := range d.Layers {
 		x = l.Forward(b, x, memory, batch, tgtLen, srcLen, selfMask, tgtPad, crossMask)
 	}
+	return d.Finish(b, x)
+}
+
+// Finish applies the stack's final layer norm, if it has one.
+func (d Decoder) Finish(b *graph.Builder, x *G.Node) *G.Node {
 	if d.Norm != nil {
-		x = d.Norm.Forward(b, x)
+		return d.Norm.Forward(b, x)
 	}
 	return x
 }

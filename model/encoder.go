@@ -89,8 +89,14 @@ func (e Encoder) Forward(b *graph.Builder, x *G.Node, batch, seqLen int, mask, p
 	for _, l := range e.Layers {
 		x = l.Forward(b, x, batch, seqLen, mask, pad)
 	}
+	return e.Finish(b, x)
+}
+
+// Finish applies the stack's final layer norm, if it has one, to the last
+// layer's output.
+func (e Encoder) Finish(b *graph.Builder, x *G.Node) *G.Node {
 	if e.Norm != nil {
-		x = e.Norm.Forward(b, x)
+		return e.Norm.Forward(b, x)
 	}
 	return x
 }

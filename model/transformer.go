@@ -156,26 +156,40 @@ func intTensor(ids []int) *tensor.Dense {
 // Encode embeds the source and runs the encoder, giving the memory
 // [Batch·SrcLen, d].
 func (m *Transformer) Encode(b *graph.Builder, in *Inputs) *G.Node {
+	x := m.Encoder.Forward(b, m.EmbedSource(b, in), in.Batch, in.SrcLen, in.SrcMask, in.SrcPad)
+	return b.Mark("memory", x)
+}
+
+// EmbedSource is the encoder's input: source embeddings scaled by √d,
+// positions added, dropout.
+func (m *Transformer) EmbedSource(b *graph.Builder, in *Inputs) *G.Node {
 	x := m.SrcEmbed.Forward(b, in.Src)
-	x = b.Dropout(m.SrcPos.Encode(b, x, in.Batch, in.SrcLen), m.Config.Dropout)
-	return b.Mark("memory", m.Encoder.Forward(b, x, in.Batch, in.SrcLen, in.SrcMask, in.SrcPad))
+	return b.Dropout(m.SrcPos.Encode(b, x, in.Batch, in.SrcLen), m.Config.Dropout)
+}
+
+// EmbedTarget is the decoder's input, as EmbedSource for the target.
+func (m *Transformer) EmbedTarget(b *graph.Builder, in *Inputs) *G.Node {
+	y := m.TgtEmbed.Forward(b, in.Tgt)
+	return b.Dropout(m.TgtPos.Encode(b, y, in.Batch, in.TgtLen), m.Config.Dropout)
 }
 
 // Decode embeds the decoder input, runs the decoder over memory, and
 // projects to target-vocabulary scores [Batch·TgtLen, TgtVocab] (marked
 // "logits").
 func (m *Transformer) Decode(b *graph.Builder, in *Inputs, memory *G.Node) *G.Node {
-	y := m.TgtEmbed.Forward(b, in.Tgt)
-	y = b.Dropout(m.TgtPos.Encode(b, y, in.Batch, in.TgtLen), m.Config.Dropout)
-	h := m.Decoder.Forward(b, y, memory, in.Batch, in.TgtLen, in.SrcLen, in.TgtMask, in.TgtPad, in.CrossMask)
-	var logits *G.Node
+	h := m.Decoder.Forward(b, m.EmbedTarget(b, in), memory, in.Batch, in.TgtLen, in.SrcLen, in.TgtMask, in.TgtPad, in.CrossMask)
+	return b.Mark("logits", m.Project(b, h))
+}
+
+// Project maps decoder states h [N, d] to target-vocabulary scores
+// [N, TgtVocab]: the output projection, or the tied target embedding
+// with its own bias.
+func (m *Transformer) Project(b *graph.Builder, h *G.Node) *G.Node {
 	if m.Config.TieOutput {
 		bias := b.Param(m.OutputBias, graph.Zeros, m.Config.TgtVocab)
-		logits = G.Must(G.BroadcastAdd(m.TgtEmbed.Project(b, h), bias, nil, []byte{0}))
-	} else {
-		logits = m.Output.Forward(b, h)
+		return G.Must(G.BroadcastAdd(m.TgtEmbed.Project(b, h), bias, nil, []byte{0}))
 	}
-	return b.Mark("logits", logits)
+	return m.Output.Forward(b, h)
 }
 
 // Forward is Decode(Encode(...)): teacher-forced scores for a whole batch.

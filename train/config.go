@@ -133,6 +133,10 @@ type Options struct {
 	// OnNonFinite says what a NaN or infinite loss or gradient does:
 	// "stop" the run (the last checkpoint stays intact) or "skip" the batch.
 	OnNonFinite string `yaml:"on_nonfinite"`
+	// CheckpointActivations keeps only each layer's input during the
+	// forward pass and recomputes the layer during backward: less memory
+	// for about one more forward pass, with the same gradients.
+	CheckpointActivations bool `yaml:"checkpoint_activations,omitempty"`
 }
 
 // DecodingConfig is the decoding section, used for validation, test and

@@ -239,33 +239,9 @@ type StepResult struct {
 
 // TrainStep runs forward and backward on batch and updates the weights.
 func (t *Trainer) TrainStep(batch *data.Batch) (StepResult, error) {
-	s, err := t.stepGraphFor(batch)
+	loss, params, grads, n, err := t.gradients(batch)
 	if err != nil {
 		return StepResult{}, err
-	}
-	if err := s.in.Bind(batch.Src, batch.DecoderInput()); err != nil {
-		return StepResult{}, err
-	}
-	target := graph.Zeroed(t.Model.Store.Dtype(), s.target.Shape()...)
-	n := FillTargets(target, batch.DecoderOutput(), t.Config.Training.LabelSmoothing)
-	if err := G.Let(s.target, target); err != nil {
-		return StepResult{}, err
-	}
-	graph.FillDropout(s.b.DropoutMasks(), t.dropoutRNG)
-	s.vm.Reset()
-	if err := s.vm.RunAll(); err != nil {
-		return StepResult{}, err
-	}
-	defer graph.Release(s.b.G, s.vm)
-	loss := scalar(s.loss)
-	var params, grads []Param
-	for _, p := range s.b.Params() {
-		g, err := p.Grad()
-		if err != nil {
-			return StepResult{}, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
-		}
-		params = append(params, Param{p.Name(), p.Value().(*tensor.Dense)})
-		grads = append(grads, Param{p.Name(), g.(*tensor.Dense)})
 	}
 	norm := ClipGlobalNorm(grads, t.Config.Training.ClipNorm)
 	t.state.Step++
@@ -282,6 +258,67 @@ func (t *Trainer) TrainStep(batch *data.Batch) (StepResult, error) {
 		return StepResult{}, err
 	}
 	return StepResult{Loss: loss, Tokens: n, GradNorm: norm, LR: lr}, nil
+}
+
+// gradients runs forward and backward on batch and returns the loss, the
+// parameters and their gradients in the same order, and the number of
+// target tokens. The gradients stay valid until the next step.
+func (t *Trainer) gradients(batch *data.Batch) (loss float64, params, grads []Param, n int, err error) {
+	if t.Config.Training.CheckpointActivations {
+		return t.checkpointedGradients(batch)
+	}
+	s, err := t.stepGraphFor(batch)
+	if err != nil {
+		return 0, nil, nil, 0, err
+	}
+	if err := s.in.Bind(batch.Src, batch.DecoderInput()); err != nil {
+		return 0, nil, nil, 0, err
+	}
+	target := graph.Zeroed(t.Model.Store.Dtype(), s.target.Shape()...)
+	n = FillTargets(target, batch.DecoderOutput(), t.Config.Training.LabelSmoothing)
+	if err := G.Let(s.target, target); err != nil {
+		return 0, nil, nil, 0, err
+	}
+	graph.FillDropout(s.b.DropoutMasks(), t.dropoutRNG)
+	s.vm.Reset()
+	if err := s.vm.RunAll(); err != nil {
+		return 0, nil, nil, 0, err
+	}
+	defer graph.Release(s.b.G, s.vm)
+	loss = scalar(s.loss)
+	for _, p := range s.b.Params() {
+		g, err := p.Grad()
+		if err != nil {
+			return 0, nil, nil, 0, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
+		}
+		params = append(params, Param{p.Name(), p.Value().(*tensor.Dense)})
+		grads = append(grads, Param{p.Name(), g.(*tensor.Dense)})
+	}
+	return loss, params, grads, n, nil
+}
+
+// checkpointedGradients is gradients with gradient checkpointing.
+func (t *Trainer) checkpointedGradients(batch *data.Batch) (loss float64, params, grads []Param, n int, err error) {
+	key := fmt.Sprintf("ckpt/b%d/s%d/t%d", batch.Size, batch.SrcLen, batch.TgtLen)
+	c, err := t.graphs.Get(key, func() (graph.Compiled, error) {
+		return newCheckpointed(t.Model, batch.Size, batch.SrcLen, batch.TgtLen)
+	})
+	if err != nil {
+		return 0, nil, nil, 0, err
+	}
+	loss, byName, n, err := c.(*checkpointed).step(t.Model, batch, t.Config.Training.LabelSmoothing, t.dropoutRNG)
+	if err != nil {
+		return 0, nil, nil, 0, err
+	}
+	for _, name := range t.Model.Store.Names() {
+		g, ok := byName[name]
+		if !ok {
+			return 0, nil, nil, 0, fmt.Errorf("no gradient for %s", name)
+		}
+		params = append(params, Param{name, t.Model.Store.Get(name)})
+		grads = append(grads, Param{name, g})
+	}
+	return loss, params, grads, n, nil
 }
 
 // NonFiniteError stops a run whose loss or gradient became NaN or infinite.
