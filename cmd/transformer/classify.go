@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gotransformer/transformer/progress"
+	"github.com/gotransformer/transformer/train"
+)
+
+func classifyCmd() *cobra.Command {
+	var cfgPath, out string
+	var steps int
+	var ckpt bool
+	cmd := &cobra.Command{
+		Use:   "classify --config FILE",
+		Short: "Train an encoder classifier on the generated long-range task",
+		Long: `Train an encoder-only classifier from a YAML config (sections model,
+data.longrange, training) on sequences whose label depends on their first
+and last token, and report test accuracy every training.eval_every steps.
+configs/longrange-global.yaml uses sliding-window attention with a global
+first token; configs/longrange-window.yaml the same window without it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			disp, err := display(cmd, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			if cfgPath == "" {
+				return fmt.Errorf("give --config FILE")
+			}
+			c, err := train.LoadClassifyConfig(cfgPath)
+			if err != nil {
+				return err
+			}
+			f := cmd.Flags()
+			if f.Changed("steps") {
+				if steps <= 0 {
+					return fmt.Errorf("--steps must be positive, got %d", steps)
+				}
+				c.Training.Steps = steps
+			}
+			if f.Changed("out") {
+				c.Training.OutDir = out
+			}
+			if f.Changed("checkpoint-activations") {
+				c.Training.CheckpointActivations = ckpt
+			}
+			res, err := train.RunClassify(c, disp)
+			if err != nil {
+				return err
+			}
+			if disp.Mode() == progress.JSON {
+				disp.Message("result", "", progress.F("steps", res.Steps), progress.F("test_accuracy", res.TestAccuracy),
+					progress.F("final_loss", res.FinalLoss), progress.F("seconds", res.Seconds))
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "test accuracy %.2f%% after %d steps (%.0f s)\n", 100*res.TestAccuracy, res.Steps, res.Seconds)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfgPath, "config", "", "classify config (YAML)")
+	cmd.Flags().StringVar(&out, "out", "", "directory for result.json (overrides training.out_dir)")
+	cmd.Flags().IntVar(&steps, "steps", 0, "training steps (overrides training.steps)")
+	cmd.Flags().BoolVar(&ckpt, "checkpoint-activations", false, "recompute layers during backward (overrides training.checkpoint_activations)")
+	return cmd
+}
+
+func benchLongCmd() *cobra.Command {
+	o := train.DefaultLongBenchOptions()
+	cmd := &cobra.Command{
+		Use:   "bench-long [flags]",
+		Short: "Measure a training step of a long-sequence encoder: time and peak memory",
+		Long: `Train an encoder classifier on random tokens of length --seq with full,
+sliding-window (global first token) or linear self-attention, with or without
+gradient checkpointing, and print one JSON line with the median step time and
+the process's peak RSS. Run one configuration per process, as
+tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := train.BenchLong(o)
+			if err != nil {
+				return err
+			}
+			js, _ := json.Marshal(res)
+			fmt.Fprintln(cmd.OutOrStdout(), string(js))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Attention, "attention", o.Attention, "full | sliding_window | linear")
+	f.IntVar(&o.Window, "window", o.Window, "sliding-window half width")
+	f.IntVar(&o.SeqLen, "seq", o.SeqLen, "sequence length")
+	f.IntVar(&o.Batch, "batch", o.Batch, "sequences per step")
+	f.IntVar(&o.Layers, "layers", o.Layers, "encoder layers")
+	f.IntVar(&o.DModel, "d-model", o.DModel, "model width")
+	f.IntVar(&o.Heads, "heads", o.Heads, "attention heads")
+	f.IntVar(&o.FFDim, "ff", o.FFDim, "feed-forward width")
+	f.BoolVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "gradient checkpointing")
+	f.IntVar(&o.Steps, "steps", o.Steps, "timed steps after one warm-up step")
+	return cmd
+}

@@ -1,0 +1,496 @@
+package train
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/progress"
+)
+
+// ClassifyConfig drives `transformer classify`: an encoder-only
+// classifier trained on the generated long-range task.
+type ClassifyConfig struct {
+	Path     string           `yaml:"-"`
+	Model    model.Config     `yaml:"model"`
+	Data     ClassifyData     `yaml:"data"`
+	Training ClassifyTraining `yaml:"training"`
+}
+
+// ClassifyData names the generated task.
+type ClassifyData struct {
+	LongRange data.LongRange `yaml:"longrange"`
+}
+
+// ClassifyTraining is the training section of a ClassifyConfig.
+type ClassifyTraining struct {
+	Steps        int     `yaml:"steps"`
+	BatchSize    int     `yaml:"batch_size"`
+	LearningRate float64 `yaml:"learning_rate"`
+	Warmup       int     `yaml:"warmup"` // linear warmup steps, then constant
+	ClipNorm     float64 `yaml:"clip_norm"`
+	EvalEvery    int     `yaml:"eval_every"`
+	Seed         int64   `yaml:"seed"`
+	Dtype        string  `yaml:"dtype"`
+	// CheckpointActivations recomputes each layer during backward.
+	CheckpointActivations bool   `yaml:"checkpoint_activations"`
+	OutDir                string `yaml:"out_dir"`
+}
+
+// LoadClassifyConfig reads a classify config; unknown keys and invalid
+// values are errors naming the file and the field.
+func LoadClassifyConfig(path string) (*ClassifyConfig, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &ClassifyConfig{Model: model.DefaultConfig(),
+		Training: ClassifyTraining{BatchSize: 8, LearningRate: 1e-3, ClipNorm: 1, EvalEvery: 50, Dtype: "float32", Seed: 1}}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, strings.ReplaceAll(err.Error(), "yaml: ", ""))
+	}
+	c.Path = path
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Validate checks every section.
+func (c *ClassifyConfig) Validate() error {
+	if err := c.Data.LongRange.Check(); err != nil {
+		return fmt.Errorf("data.longrange: %w", err)
+	}
+	m := c.Model
+	m.SrcVocab, m.TgtVocab = c.Data.LongRange.Vocab(), c.Data.LongRange.Vocab()
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("model.%w", err)
+	}
+	t := c.Training
+	switch {
+	case t.Steps <= 0:
+		return fmt.Errorf("training.steps: must be positive, got %d", t.Steps)
+	case t.BatchSize <= 0:
+		return fmt.Errorf("training.batch_size: must be positive, got %d", t.BatchSize)
+	case t.LearningRate <= 0:
+		return fmt.Errorf("training.learning_rate: must be positive, got %g", t.LearningRate)
+	case t.Dtype != "float32" && t.Dtype != "float64":
+		return fmt.Errorf("training.dtype: want float32 or float64, got %q", t.Dtype)
+	case t.EvalEvery <= 0:
+		return fmt.Errorf("training.eval_every: must be positive, got %d", t.EvalEvery)
+	}
+	if pm := m.MaxPositions; m.EncoderPositions() == "learned" && pm < c.Data.LongRange.Length {
+		return fmt.Errorf("model.max_positions: %d learned positions are fewer than data.longrange.length %d", pm, c.Data.LongRange.Length)
+	}
+	return nil
+}
+
+// ClassifyResult summarises a classify run.
+type ClassifyResult struct {
+	Steps        int     `json:"steps"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	FinalLoss    float64 `json:"final_loss"`
+	Seconds      float64 `json:"seconds"`
+}
+
+// Classifier trains a model.Classifier with Adam, optionally with gradient
+// checkpointing.
+type Classifier struct {
+	Model  *model.Classifier
+	Config ClassifyTraining
+	opt    *Adam
+	rng    *graph.RNG
+	graphs *graph.Cache
+}
+
+// NewClassifierTrainer builds the model of c for vocab tokens and classes
+// classes.
+func NewClassifierTrainer(mc model.Config, tc ClassifyTraining, vocab, classes int) (*Classifier, error) {
+	mc.SrcVocab, mc.TgtVocab = vocab, vocab
+	m, err := model.NewClassifier(mc, classes, dtypeOf(tc.Dtype), tc.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return &Classifier{Model: m, Config: tc, opt: NewAdam(0.9, 0.98, 1e-9), rng: graph.NewRNG(tc.Seed), graphs: graph.NewCache(4)}, nil
+}
+
+// Close releases compiled graphs.
+func (t *Classifier) Close() { t.graphs.Clear() }
+
+// classifyGraph is the whole-model training graph of one batch shape.
+type classifyGraph struct {
+	b      *graph.Builder
+	in     *model.ClassifierInputs
+	loss   *G.Node
+	target *G.Node
+	vm     G.VM
+}
+
+func (g *classifyGraph) Close() error { return g.vm.Close() }
+
+// classifyLoss is the mean cross-entropy of logits [B, C] against the
+// one-hot target input it adds (see fillClassTargets).
+func classifyLoss(b *graph.Builder, logits *G.Node) (loss, target *G.Node) {
+	target = b.Input("target", logits.Shape()...)
+	loss = G.Must(G.Neg(G.Must(G.Sum(G.Must(G.HadamardProd(graph.LogSoftMax(logits), target))))))
+	return loss, target
+}
+
+func fillClassTargets(target *G.Node, labels []int) error {
+	sh := target.Shape()
+	v := make([]float64, sh.TotalSize())
+	for r, l := range labels {
+		v[r*sh[1]+l] = 1 / float64(len(labels))
+	}
+	return G.Let(target, graph.FromFloat64s(target.Dtype(), v, sh...))
+}
+
+// Step trains on one batch of sequences of equal length and returns the
+// loss.
+func (t *Classifier) Step(batch []data.Labelled, step int) (float64, error) {
+	n := len(batch[0].Tokens)
+	tokens, labels := flatten(batch)
+	var loss float64
+	var params, grads []Param
+	var err error
+	if t.Config.CheckpointActivations {
+		loss, params, grads, err = t.checkpointedStep(tokens, labels, len(batch), n)
+	} else {
+		loss, params, grads, err = t.plainStep(tokens, labels, len(batch), n)
+	}
+	if err != nil {
+		return 0, err
+	}
+	ClipGlobalNorm(grads, t.Config.ClipNorm)
+	lr := t.Config.LearningRate
+	if step < t.Config.Warmup {
+		lr *= float64(step+1) / float64(t.Config.Warmup)
+	}
+	return loss, t.opt.Update(params, grads, lr)
+}
+
+func flatten(batch []data.Labelled) (tokens, labels []int) {
+	for _, ex := range batch {
+		tokens = append(tokens, ex.Tokens...)
+		labels = append(labels, ex.Label)
+	}
+	return tokens, labels
+}
+
+func (t *Classifier) plainStep(tokens, labels []int, batch, n int) (float64, []Param, []Param, error) {
+	c, err := t.graphs.Get(fmt.Sprintf("train/b%d/n%d", batch, n), func() (graph.Compiled, error) {
+		g := &classifyGraph{b: graph.NewBuilder(t.Model.Store, true)}
+		if err := graph.Build(func() {
+			g.in = t.Model.NewInputs(g.b, batch, n)
+			g.loss, g.target = classifyLoss(g.b, t.Model.Forward(g.b, g.in))
+		}); err != nil {
+			return nil, err
+		}
+		if _, err := G.Grad(g.loss, g.b.Params()...); err != nil {
+			return nil, err
+		}
+		g.vm = G.NewTapeMachine(g.b.G)
+		return g, nil
+	})
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	g := c.(*classifyGraph)
+	if err := g.in.Bind(tokens); err != nil {
+		return 0, nil, nil, err
+	}
+	if err := fillClassTargets(g.target, labels); err != nil {
+		return 0, nil, nil, err
+	}
+	graph.FillDropout(g.b.DropoutMasks(), t.rng)
+	g.vm.Reset()
+	if err := g.vm.RunAll(); err != nil {
+		return 0, nil, nil, err
+	}
+	defer graph.Release(g.b.G, g.vm)
+	var params, grads []Param
+	for _, p := range g.b.Params() {
+		gr, err := p.Grad()
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		params = append(params, Param{p.Name(), p.Value().(*tensor.Dense)})
+		grads = append(grads, Param{p.Name(), gr.(*tensor.Dense)})
+	}
+	return scalar(g.loss), params, grads, nil
+}
+
+// classifySegments is the checkpointed form: embedding, one shared layer,
+// and the head with the loss.
+type classifySegments struct {
+	embed, layer, head *graph.Segment
+	ins                []*model.ClassifierInputs
+	target             *G.Node
+}
+
+func (c *classifySegments) Close() error {
+	c.embed.Close()
+	c.layer.Close()
+	return c.head.Close()
+}
+
+func (t *Classifier) segments(batch, n int) (*classifySegments, error) {
+	m := t.Model
+	cs := &classifySegments{}
+	build := func(hasIn bool, out func(b *graph.Builder, in *model.ClassifierInputs, x *G.Node) *G.Node, loss bool) (*graph.Segment, error) {
+		b := graph.NewBuilder(m.Store, true)
+		var ins G.Nodes
+		var o *G.Node
+		var mi *model.ClassifierInputs
+		if err := graph.Build(func() {
+			mi = m.NewInputs(b, batch, n)
+			var x *G.Node
+			if hasIn {
+				x = b.Input("x", batch*n, m.Config.DModel)
+				ins = G.Nodes{x}
+			}
+			o = out(b, mi, x)
+		}); err != nil {
+			return nil, err
+		}
+		cs.ins = append(cs.ins, mi)
+		return graph.NewSegment(b, ins, G.Nodes{o}, loss)
+	}
+	var err error
+	if cs.embed, err = build(false, func(b *graph.Builder, in *model.ClassifierInputs, _ *G.Node) *G.Node {
+		return m.Embedding(b, in)
+	}, false); err != nil {
+		return nil, err
+	}
+	if cs.layer, err = build(true, func(b *graph.Builder, in *model.ClassifierInputs, x *G.Node) *G.Node {
+		return m.Encoder.Layers[0].Forward(b, x, batch, n, in.Mask, in.Pad)
+	}, false); err != nil {
+		return nil, err
+	}
+	if cs.head, err = build(true, func(b *graph.Builder, in *model.ClassifierInputs, x *G.Node) *G.Node {
+		loss, target := classifyLoss(b, m.Logits(b, in, x))
+		cs.target = target
+		return loss
+	}, true); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+func (t *Classifier) checkpointedStep(tokens, labels []int, batch, n int) (float64, []Param, []Param, error) {
+	c, err := t.graphs.Get(fmt.Sprintf("ckpt/b%d/n%d", batch, n), func() (graph.Compiled, error) { return t.segments(batch, n) })
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	cs := c.(*classifySegments)
+	for _, in := range cs.ins {
+		if err := in.Bind(tokens); err != nil {
+			return 0, nil, nil, err
+		}
+	}
+	if err := fillClassTargets(cs.target, labels); err != nil {
+		return 0, nil, nil, err
+	}
+	L := len(t.Model.Encoder.Layers)
+	xs := make([]*tensor.Dense, L+1)
+	states := make([]uint64, L+1)
+	out, st, err := cs.embed.Forward(nil, t.rng)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	xs[0], states[L] = out[0], st
+	for i := 0; i < L; i++ {
+		if err := cs.layer.Bind(layerName("encoder", i)); err != nil {
+			return 0, nil, nil, err
+		}
+		if out, states[i], err = cs.layer.Forward(xs[i:i+1], t.rng); err != nil {
+			return 0, nil, nil, err
+		}
+		xs[i+1] = out[0]
+	}
+	grads := map[string]*tensor.Dense{}
+	d, loss, err := cs.head.Backward(xs[L:], nil, t.rng.State, nil, grads)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	for i := L - 1; i >= 0; i-- {
+		rename := layerName("encoder", i)
+		if err := cs.layer.Bind(rename); err != nil {
+			return 0, nil, nil, err
+		}
+		if d, _, err = cs.layer.Backward(xs[i:i+1], d, states[i], rename, grads); err != nil {
+			return 0, nil, nil, err
+		}
+		xs[i+1] = nil
+	}
+	if _, _, err := cs.embed.Backward(nil, d, states[L], nil, grads); err != nil {
+		return 0, nil, nil, err
+	}
+	var params, gs []Param
+	for _, name := range t.Model.Store.Names() {
+		g, ok := grads[name]
+		if !ok {
+			return 0, nil, nil, fmt.Errorf("no gradient for %s", name)
+		}
+		params = append(params, Param{name, t.Model.Store.Get(name)})
+		gs = append(gs, Param{name, g})
+	}
+	return loss, params, gs, nil
+}
+
+// Accuracy classifies set in batches and returns the fraction right.
+func (t *Classifier) Accuracy(set []data.Labelled) (float64, error) {
+	if len(set) == 0 {
+		return math.NaN(), nil
+	}
+	bs := t.Config.BatchSize
+	right := 0
+	for lo := 0; lo < len(set); lo += bs {
+		part := set[lo:min(lo+bs, len(set))]
+		for len(part) < bs { // pad the last batch with copies
+			part = append(part[:len(part):len(part)], part[0])
+		}
+		pred, err := t.Predict(part)
+		if err != nil {
+			return 0, err
+		}
+		for i := 0; i < min(bs, len(set)-lo); i++ {
+			if pred[i] == set[lo+i].Label {
+				right++
+			}
+		}
+	}
+	return float64(right) / float64(len(set)), nil
+}
+
+// evalGraph is a forward-only graph of one batch shape.
+type evalGraph struct {
+	b      *graph.Builder
+	in     *model.ClassifierInputs
+	logits *G.Node
+	vm     G.VM
+}
+
+func (g *evalGraph) Close() error { return g.vm.Close() }
+
+// Predict returns the most likely class of each sequence (equal lengths).
+func (t *Classifier) Predict(batch []data.Labelled) ([]int, error) {
+	n := len(batch[0].Tokens)
+	c, err := t.graphs.Get(fmt.Sprintf("eval/b%d/n%d", len(batch), n), func() (graph.Compiled, error) {
+		g := &evalGraph{b: graph.NewBuilder(t.Model.Store, false)}
+		if err := graph.Build(func() {
+			g.in = t.Model.NewInputs(g.b, len(batch), n)
+			g.logits = t.Model.Forward(g.b, g.in)
+		}); err != nil {
+			return nil, err
+		}
+		g.vm = G.NewTapeMachine(g.b.G.SubgraphRoots(g.logits))
+		return g, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	g := c.(*evalGraph)
+	tokens, _ := flatten(batch)
+	if err := g.in.Bind(tokens); err != nil {
+		return nil, err
+	}
+	g.vm.Reset()
+	if err := g.vm.RunAll(); err != nil {
+		return nil, err
+	}
+	defer graph.Release(g.b.G, g.vm)
+	v := graph.Float64s(g.logits.Value().(*tensor.Dense))
+	k := t.Model.Classes
+	out := make([]int, len(batch))
+	for r := range out {
+		out[r] = argmaxRow(v[r*k : (r+1)*k])
+	}
+	return out, nil
+}
+
+func argmaxRow(v []float64) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// RunClassify trains the classifier of c on the long-range task, reporting
+// progress to disp (nil: nowhere), and evaluates test accuracy every
+// EvalEvery steps and at the end. It writes result.json to OutDir when set.
+func RunClassify(c *ClassifyConfig, disp *progress.Display) (*ClassifyResult, error) {
+	train, test := c.Data.LongRange.Generate()
+	t, err := NewClassifierTrainer(c.Model, c.Training, c.Data.LongRange.Vocab(), 2)
+	if err != nil {
+		return nil, fmt.Errorf("%s: model: %w", c.Path, err)
+	}
+	defer t.Close()
+	if disp == nil {
+		disp = progress.New(io.Discard, progress.Quiet)
+	}
+	tc := c.Training
+	disp.Message("info", fmt.Sprintf("long-range task: %d train, %d test sequences of %d tokens; encoder attention %s",
+		len(train), len(test), c.Data.LongRange.Length, orFull(c.Model.Encoder.Attention.Kind)))
+	task := disp.Start("train", tc.Steps, "steps")
+	res := &ClassifyResult{}
+	start := time.Now()
+	pos := 0
+	for step := 0; step < tc.Steps; step++ {
+		if pos+tc.BatchSize > len(train) {
+			pos = 0
+		}
+		loss, err := t.Step(train[pos:pos+tc.BatchSize], step)
+		if err != nil {
+			return nil, err
+		}
+		pos += tc.BatchSize
+		res.FinalLoss, res.Steps = loss, step+1
+		task.Update(step+1, progress.F("loss", fmt.Sprintf("%.4f", loss)))
+		if (step+1)%tc.EvalEvery == 0 || step+1 == tc.Steps {
+			acc, err := t.Accuracy(test)
+			if err != nil {
+				return nil, err
+			}
+			res.TestAccuracy = acc
+			disp.Message("valid", fmt.Sprintf("step %d: loss %.4f, test accuracy %.2f%%", step+1, loss, 100*acc),
+				progress.F("step", step+1), progress.F("loss", loss), progress.F("accuracy", acc))
+		}
+	}
+	task.Finish()
+	res.Seconds = time.Now().Sub(start).Seconds()
+	if tc.OutDir != "" {
+		if err := os.MkdirAll(tc.OutDir, 0o755); err != nil {
+			return nil, err
+		}
+		js := fmt.Sprintf("{\"steps\": %d, \"test_accuracy\": %.6f, \"final_loss\": %.6f, \"seconds\": %.1f}\n", res.Steps, res.TestAccuracy, res.FinalLoss, res.Seconds)
+		if err := model.WriteFileAtomic(filepath.Join(tc.OutDir, "result.json"), []byte(js)); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func orFull(kind string) string {
+	if kind == "" {
+		return "full"
+	}
+	return kind
+}

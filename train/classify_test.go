@@ -1,0 +1,151 @@
+package train
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/model"
+)
+
+func classifyModel(kind string) model.Config {
+	c := model.DefaultConfig()
+	c.DModel, c.Heads, c.FFDim, c.EncoderLayers = 16, 2, 32, 3
+	c.Dropout = 0.2
+	c.Encoder.Attention = model.AttentionConfig{Kind: kind}
+	if kind == "sliding_window" {
+		c.Encoder.Attention.Window, c.Encoder.Attention.Global = 2, []int{0}
+	}
+	return c
+}
+
+// The classifier's checkpointed gradients equal its whole-graph
+// gradients, dropout included, for each attention kind.
+func TestClassifierCheckpointingIsExact(t *testing.T) {
+	g := data.LongRange{Length: 12, Fillers: 5, Train: 3, Seed: 2}
+	batch, _ := g.Generate()
+	tokens, labels := flatten(batch)
+	for _, kind := range []string{"full", "sliding_window", "linear"} {
+		tc := ClassifyTraining{BatchSize: 3, LearningRate: 1e-3, Dtype: "float64", Seed: 4}
+		tr, err := NewClassifierTrainer(classifyModel(kind), tc, g.Vocab(), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.rng = graph.NewRNG(11)
+		wantLoss, _, wantGrads, err := tr.plainStep(tokens, labels, 3, 12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]float64{}
+		global := 0.0
+		for _, p := range wantGrads {
+			want[p.Name] = append([]float64(nil), graph.Float64s(p.Tensor)...)
+			global = max(global, maxAbs(want[p.Name]))
+		}
+		tr.rng = graph.NewRNG(11)
+		loss, _, grads, err := tr.checkpointedStep(tokens, labels, 3, 12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := loss - wantLoss; d > 1e-12 || d < -1e-12 {
+			t.Errorf("%s: loss %v, whole graph %v", kind, loss, wantLoss)
+		}
+		if len(grads) != len(want) {
+			t.Errorf("%s: %d gradients, whole graph %d", kind, len(grads), len(want))
+		}
+		worst := 0.0
+		for _, p := range grads {
+			w := want[p.Name]
+			worst = max(worst, maxDiff(graph.Float64s(p.Tensor), w)/max(maxAbs(w), 1e-3*global))
+		}
+		if worst > 1e-12 {
+			t.Errorf("%s: gradients differ by relative error %.3g", kind, worst)
+		}
+		tr.Close()
+	}
+}
+
+// On 64-token sequences, a global first token lets two layers of 4-wide
+// windows learn the task; without it the first position never sees the
+// last token and accuracy stays near chance.
+func TestLongRangeNeedsGlobalTokens(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two classifiers")
+	}
+	acc := map[bool]float64{}
+	for _, global := range []bool{true, false} {
+		c := &ClassifyConfig{Model: model.DefaultConfig(),
+			Data: ClassifyData{LongRange: data.LongRange{Length: 64, Fillers: 8, Train: 1200, Test: 200, Seed: 1}},
+			Training: ClassifyTraining{Steps: 150, BatchSize: 8, LearningRate: 2e-3, Warmup: 20, ClipNorm: 1,
+				EvalEvery: 150, Seed: 1, Dtype: "float32", CheckpointActivations: global, OutDir: t.TempDir()}}
+		m := &c.Model
+		m.DModel, m.Heads, m.EncoderLayers, m.FFDim, m.Dropout, m.NormFirst = 32, 2, 2, 64, 0, true
+		m.Encoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 4}
+		if global {
+			m.Encoder.Attention.Global = []int{0}
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		res, err := RunClassify(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc[global] = res.TestAccuracy
+		if _, err := os.Stat(filepath.Join(c.Training.OutDir, "result.json")); err != nil {
+			t.Error(err)
+		}
+	}
+	if acc[true] < 0.95 {
+		t.Errorf("with a global token: test accuracy %.3f, want ≥ 0.95", acc[true])
+	}
+	if acc[false] > 0.7 {
+		t.Errorf("window only: test accuracy %.3f, want near chance", acc[false])
+	}
+	t.Logf("test accuracy: global %.3f, window only %.3f", acc[true], acc[false])
+}
+
+func TestLongRangeData(t *testing.T) {
+	g := data.LongRange{Length: 10, Fillers: 3, Train: 50, Test: 5, Seed: 1}
+	train, test := g.Generate()
+	if len(train) != 50 || len(test) != 5 {
+		t.Fatalf("sizes %d, %d", len(train), len(test))
+	}
+	ones := 0
+	for _, ex := range train {
+		a, b := ex.Tokens[0]-data.LongRangeA0, ex.Tokens[9]-data.LongRangeB0
+		if a < 0 || a > 1 || b < 0 || b > 1 || ex.Label != a^b {
+			t.Fatalf("bad example %v label %d", ex.Tokens, ex.Label)
+		}
+		for _, tok := range ex.Tokens[1:9] {
+			if tok < 8 || tok >= g.Vocab() {
+				t.Fatalf("filler %d out of range", tok)
+			}
+		}
+		ones += ex.Label
+	}
+	if ones < 10 || ones > 40 {
+		t.Errorf("%d of 50 labels are 1", ones)
+	}
+}
+
+func TestClassifyConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ yaml, want string }{
+		{"data: {longrange: {length: 2, fillers: 3, train_size: 5}}\ntraining: {steps: 5}", "data.longrange: length"},
+		{"data: {longrange: {length: 20, fillers: 3, train_size: 5}}\ntraining: {steps: 0}", "training.steps"},
+		{"data: {longrange: {length: 20, fillers: 3, train_size: 5}}\ntraining: {steps: 5, learning_rat: 1}", "learning_rat"},
+		{"model: {encoder: {attention: {kind: linear, window: 3}}}\ndata: {longrange: {length: 20, fillers: 3, train_size: 5}}\ntraining: {steps: 5}", "model.encoder.attention"},
+	} {
+		p := filepath.Join(dir, "c.yaml")
+		os.WriteFile(p, []byte(tc.yaml), 0o644)
+		_, err := LoadClassifyConfig(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%q: error %v, want one naming %s and %q", tc.yaml, err, p, tc.want)
+		}
+	}
+}
