@@ -52,10 +52,12 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 		Src: []int{5, 6, 7, 8, 9, data.EosID, 10, 11, data.EosID, 0, 0, 0},
 		Tgt: []int{data.BosID, 5, 6, 7, 8, data.EosID, data.BosID, 9, data.EosID, 0, 0, 0}}
 	for name, set := range map[string]func(c *model.Config){
-		"post-LN, tied":        func(c *model.Config) {},
-		"pre-LN, final norm":   func(c *model.Config) { c.NormFirst, c.TieOutput = true, false },
-		"no final norm":        func(c *model.Config) { c.FinalNorm = false },
-		"sliding window":       func(c *model.Config) { c.Encoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 1, Global: []int{0}} },
+		"post-LN, tied":      func(c *model.Config) {},
+		"pre-LN, final norm": func(c *model.Config) { c.NormFirst, c.TieOutput = true, false },
+		"no final norm":      func(c *model.Config) { c.FinalNorm = false },
+		"sliding window": func(c *model.Config) {
+			c.Encoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 1, Global: []int{0}}
+		},
 		"linear, relative pos": func(c *model.Config) { c.Decoder.Attention.Kind, c.Encoder.Positions = "linear", "relative" },
 	} {
 		c := model.DefaultConfig()

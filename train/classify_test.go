@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
