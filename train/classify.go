@@ -234,10 +234,12 @@ func (t *Classifier) plainStep(tokens, labels []int, batch, n int) (float64, []P
 	return scalar(g.loss), params, grads, nil
 }
 
-// classifySegments is the checkpointed form: embedding, one shared layer,
-// and the head with the loss.
+// classifySegments is the checkpointed form: the embedding, one layer
+// shared by layers 0 … L−2, and the tail: the last layer with the head and
+// the loss. The last layer's output is needed by nothing but the head, so
+// it is computed once, in the tail's backward run, not recomputed.
 type classifySegments struct {
-	embed, layer, head *graph.Segment
+	embed, layer, tail *graph.Segment
 	ins                []*model.ClassifierInputs
 	target             *G.Node
 }
@@ -245,7 +247,7 @@ type classifySegments struct {
 func (c *classifySegments) Close() error {
 	c.embed.Close()
 	c.layer.Close()
-	return c.head.Close()
+	return c.tail.Close()
 }
 
 func (t *Classifier) segments(batch, n int) (*classifySegments, error) {
@@ -281,7 +283,8 @@ func (t *Classifier) segments(batch, n int) (*classifySegments, error) {
 	}, false); err != nil {
 		return nil, err
 	}
-	if cs.head, err = build(true, func(b *graph.Builder, in *model.ClassifierInputs, x *G.Node) *G.Node {
+	if cs.tail, err = build(true, func(b *graph.Builder, in *model.ClassifierInputs, x *G.Node) *G.Node {
+		x = m.Encoder.Layers[0].Forward(b, x, batch, n, in.Mask, in.Pad)
 		loss, target := classifyLoss(b, m.Logits(b, in, x))
 		cs.target = target
 		return loss
@@ -313,7 +316,7 @@ func (t *Classifier) checkpointedStep(tokens, labels []int, batch, n int) (float
 		return 0, nil, nil, err
 	}
 	xs[0], states[L] = out[0], st
-	for i := 0; i < L; i++ {
+	for i := 0; i < L-1; i++ {
 		if err := cs.layer.Bind(layerName("encoder", i)); err != nil {
 			return 0, nil, nil, err
 		}
@@ -323,11 +326,17 @@ func (t *Classifier) checkpointedStep(tokens, labels []int, batch, n int) (float
 		xs[i+1] = out[0]
 	}
 	grads := map[string]*tensor.Dense{}
-	d, loss, err := cs.head.Backward(xs[L:], nil, t.rng.State, nil, grads)
+	last := layerName("encoder", L-1)
+	if err := cs.tail.Bind(last); err != nil {
+		return 0, nil, nil, err
+	}
+	states[L-1] = t.rng.State
+	graph.FillDropout(cs.tail.B.DropoutMasks(), t.rng) // advance past the last layer's masks
+	d, loss, err := cs.tail.Backward(xs[L-1:L], nil, states[L-1], last, grads)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	for i := L - 1; i >= 0; i-- {
+	for i := L - 2; i >= 0; i-- {
 		rename := layerName("encoder", i)
 		if err := cs.layer.Bind(rename); err != nil {
 			return 0, nil, nil, err

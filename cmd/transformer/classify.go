@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -70,6 +71,7 @@ first token; configs/longrange-window.yaml the same window without it.`,
 
 func benchLongCmd() *cobra.Command {
 	o := train.DefaultLongBenchOptions()
+	var report, plotBase string
 	cmd := &cobra.Command{
 		Use:   "bench-long [flags]",
 		Short: "Measure a training step of a long-sequence encoder: time and peak memory",
@@ -80,6 +82,9 @@ the process's peak RSS. Run one configuration per process, as
 tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if report != "" {
+				return longReport(cmd, report, plotBase)
+			}
 			res, err := train.BenchLong(o)
 			if err != nil {
 				return err
@@ -100,5 +105,32 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 	f.IntVar(&o.FFDim, "ff", o.FFDim, "feed-forward width")
 	f.BoolVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "gradient checkpointing")
 	f.IntVar(&o.Steps, "steps", o.Steps, "timed steps after one warm-up step")
+	f.StringVar(&report, "report", "", "instead of measuring, print a Markdown table of the JSON lines in this file")
+	f.StringVar(&plotBase, "plot", "", "with --report, also draw PLOT.png and PLOT.svg")
 	return cmd
+}
+
+// longReport prints the table of a results file and draws its plot.
+func longReport(cmd *cobra.Command, path, plotBase string) error {
+	res, err := train.ReadLongBench(path)
+	if err != nil {
+		return err
+	}
+	if len(res) == 0 {
+		return fmt.Errorf("%s: no results", path)
+	}
+	fmt.Fprint(cmd.OutOrStdout(), train.LongBenchTable(res))
+	if plotBase == "" {
+		return nil
+	}
+	for _, format := range []string{"png", "svg"} {
+		img, err := train.DrawLongBench(res, format)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(plotBase+"."+format, img, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

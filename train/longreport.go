@@ -1,0 +1,186 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// ReadLongBench reads the JSON lines of `transformer bench-long` runs.
+func ReadLongBench(path string) ([]LongBenchResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []LongBenchResult
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var r LongBenchResult
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
+}
+
+// longSeries names a configuration: attention kind with or without
+// checkpointing.
+func longSeries(r LongBenchResult) string {
+	s := r.Attention
+	if r.Attention == "sliding_window" {
+		s = fmt.Sprintf("sliding window (w=%d)", r.Window)
+	}
+	if r.Checkpoint {
+		s += " + checkpointing"
+	}
+	return s
+}
+
+// LongBenchTable formats results as a Markdown table: one row per
+// configuration, step time and peak RSS per sequence length, and the growth
+// from the shortest to the longest length measured.
+func LongBenchTable(results []LongBenchResult) string {
+	lens := map[int]bool{}
+	rows := map[string]map[int]LongBenchResult{}
+	var names []string
+	for _, r := range results {
+		name := longSeries(r)
+		if rows[name] == nil {
+			rows[name] = map[int]LongBenchResult{}
+			names = append(names, name)
+		}
+		rows[name][r.SeqLen] = r
+		lens[r.SeqLen] = true
+	}
+	var ns []int
+	for n := range lens {
+		ns = append(ns, n)
+	}
+	sort.Ints(ns)
+	var b strings.Builder
+	for _, what := range []string{"step time (s)", "peak RSS (MB)"} {
+		fmt.Fprintf(&b, "| %s | ", what)
+		for _, n := range ns {
+			fmt.Fprintf(&b, "n=%d | ", n)
+		}
+		b.WriteString("growth 1024→4096 |\n|---|")
+		for range ns {
+			b.WriteString("---:|")
+		}
+		b.WriteString("---:|\n")
+		for _, name := range names {
+			fmt.Fprintf(&b, "| %s | ", name)
+			val := func(r LongBenchResult) float64 {
+				if what == "peak RSS (MB)" {
+					return r.PeakRSSMB
+				}
+				return r.StepSeconds
+			}
+			for _, n := range ns {
+				if r, ok := rows[name][n]; ok {
+					if what == "peak RSS (MB)" {
+						fmt.Fprintf(&b, "%.0f | ", val(r))
+					} else {
+						fmt.Fprintf(&b, "%.2f | ", val(r))
+					}
+				} else {
+					b.WriteString("— | ")
+				}
+			}
+			a, ok1 := rows[name][1024]
+			z, ok2 := rows[name][4096]
+			if ok1 && ok2 {
+				fmt.Fprintf(&b, "%.1f× |\n", val(z)/val(a))
+			} else {
+				b.WriteString("— |\n")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// DrawLongBench plots step time and peak RSS against sequence length on
+// log–log axes, one line per configuration, in format "png" or "svg".
+func DrawLongBench(results []LongBenchResult, format string) ([]byte, error) {
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range results {
+		if name := longSeries(r); !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+	}
+	var plots [][]*plot.Plot
+	row := []*plot.Plot{}
+	for _, what := range []string{"training step time (s)", "peak RSS (MB)"} {
+		p := plot.New()
+		p.Title.Text = what + " against sequence length"
+		p.X.Label.Text = "sequence length n"
+		p.Y.Label.Text = what
+		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+		p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+		p.Add(plotter.NewGrid())
+		for j, name := range names {
+			var pts plotter.XYs
+			for _, r := range results {
+				if longSeries(r) != name {
+					continue
+				}
+				y := r.StepSeconds
+				if what == "peak RSS (MB)" {
+					y = r.PeakRSSMB
+				}
+				pts = append(pts, plotter.XY{X: float64(r.SeqLen), Y: y})
+			}
+			sort.Slice(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
+			l, s, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				return nil, err
+			}
+			l.Color, s.Color = palette[j%len(palette)], palette[j%len(palette)]
+			l.Width = vg.Points(1.5)
+			if strings.Contains(name, "checkpointing") {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			}
+			p.Add(l, s)
+			if len(row) == 0 {
+				p.Legend.Add(name, l, s)
+			}
+		}
+		p.Legend.Top, p.Legend.Left = true, true
+		row = append(row, p)
+	}
+	plots = append(plots, row)
+	const w, h = 12 * vg.Inch, 5 * vg.Inch
+	c, err := draw.NewFormattedCanvas(w, h, format)
+	if err != nil {
+		return nil, err
+	}
+	dc := draw.New(c)
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 10, PadTop: vg.Millimeter * 4,
+		PadBottom: vg.Millimeter * 4, PadLeft: vg.Millimeter * 4, PadRight: vg.Millimeter * 4}
+	canvases := plot.Align(plots, tiles, dc)
+	for j := range plots[0] {
+		plots[0][j].Draw(canvases[0][j])
+	}
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
