@@ -340,3 +340,49 @@ func TestGoldenDetectsApproximateGELU(t *testing.T) {
 		t.Errorf("tanh GELU matched exact GELU's fixture (relative error %g)", e)
 	}
 }
+
+// TestGoldenLongAttention compares sliding-window, linear and relative-bias
+// self-attention with PyTorch (tools/goldens/long_attention.py): the band
+// as nn.MultiheadAttention under a band mask, the relative bias as its float
+// attn_mask, linear attention written out with the module's projections.
+func TestGoldenLongAttention(t *testing.T) {
+	for _, name := range []string{"mha_sliding_window", "mha_sliding_window_causal", "mha_linear", "mha_linear_causal",
+		"mha_relative_bias", "mha_relative_bias_causal"} {
+		t.Run(name, func(t *testing.T) {
+			f := loadFixture(t, name)
+			d, h := num(f, "d_model"), num(f, "heads")
+			causal := f.Config["causal"].(bool)
+			s := f.Tensors["input/x"].Shape
+			batch, n := s[0], s[1]
+			b := graph.NewBuilder(graph.NewStore(tensor.Float64, 1), false)
+			attn := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h}
+			attn.Spec.Kind, attn.Spec.Causal = f.Config["kind"].(string), causal
+			if attn.Spec.Kind == layers.SlidingWindow {
+				attn.Spec.Window = num(f, "window")
+				for _, g := range f.Config["global"].([]any) {
+					attn.Spec.Global = append(attn.Spec.Global, int(g.(float64)))
+				}
+			}
+			rename := stripPrefix("attn.") // a bare nn.MultiheadAttention
+			if attn.Spec.Kind == layers.LinearKernel {
+				rename = func(s string) string { return s } // wrapped as .attn
+			}
+			if _, ok := f.Config["buckets"]; ok {
+				attn.RelBias = &layers.RelativeBias{Name: "relative_bias", Heads: h, Buckets: num(f, "buckets"),
+					MaxDistance: num(f, "max_distance"), Bidirectional: f.Config["bidirectional"].(bool)}
+				rename = func(s string) string { return s }
+			}
+			x := f.input(t, b, "x", batch*n, d)
+			padFlags := f.bools(t, "input/key_padding_mask")
+			pad := b.Input("pad", batch, n)
+			G.Let(pad, graph.KeyPadding(tensor.Float64, batch, n, padFlags))
+			mask := b.Input("mask", batch, 1, n, n)
+			graph.FillAttentionMask(mask.Value().(*tensor.Dense), padFlags, causal)
+			out, _ := attn.Self(b, x, batch, n, mask, pad)
+			if err := ImportTorch(b.Store, f.group(t, "param"), rename); err != nil {
+				t.Fatal(err)
+			}
+			f.run(t, b, out, rename, map[string]*G.Node{"x": x})
+		})
+	}
+}
