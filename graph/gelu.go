@@ -75,38 +75,41 @@ func normCDF(x float64) float64 { return 0.5 * (1 + math.Erf(x/math.Sqrt2)) }
 // mapDense applies f element-wise to one or two same-shape dense inputs
 // (the second argument of f is 0 for a unary op).
 func mapDense(op fmt.Stringer, in []G.Value, f func(a, b float64) float64) (G.Value, error) {
-	x, ok := in[0].(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("%v: want a dense tensor, got %T", op, in[0])
+	ts, err := denseArgs(op, in)
+	if err != nil {
+		return nil, err
 	}
-	var y *tensor.Dense
-	if len(in) > 1 {
-		if y, ok = in[1].(*tensor.Dense); !ok {
-			return nil, fmt.Errorf("%v: want a dense tensor, got %T", op, in[1])
-		}
-	}
+	x := ts[0]
 	out := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
 	switch d := x.Data().(type) {
 	case []float32:
-		o := out.Data().([]float32)
-		for i, v := range d {
-			b := 0.0
-			if y != nil {
-				b = float64(y.Data().([]float32)[i])
-			}
-			o[i] = float32(f(float64(v), b))
+		var y []float32
+		if len(ts) > 1 {
+			y = ts[1].Data().([]float32)
 		}
+		mapRows(d, y, out.Data().([]float32), f)
 	case []float64:
-		o := out.Data().([]float64)
-		for i, v := range d {
-			b := 0.0
-			if y != nil {
-				b = y.Data().([]float64)[i]
-			}
-			o[i] = f(v, b)
+		var y []float64
+		if len(ts) > 1 {
+			y = ts[1].Data().([]float64)
 		}
+		mapRows(d, y, out.Data().([]float64), f)
 	default:
 		return nil, fmt.Errorf("%v: unsupported dtype %v", op, x.Dtype())
 	}
 	return out, nil
+}
+
+// mapRows sets o[i] = f(x[i], y[i]) (y nil: 0), in parallel chunks.
+func mapRows[T float32 | float64](x, y, o []T, f func(a, b float64) float64) {
+	const chunk = 4096
+	parallelRows((len(x)+chunk-1)/chunk, func(lo, hi int) {
+		for i := lo * chunk; i < min(hi*chunk, len(x)); i++ {
+			b := 0.0
+			if y != nil {
+				b = float64(y[i])
+			}
+			o[i] = T(f(float64(x[i]), b))
+		}
+	})
 }

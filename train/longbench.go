@@ -46,7 +46,10 @@ func BenchLong(o LongBenchOptions) (*LongBenchResult, error) {
 	}
 	mc := model.DefaultConfig()
 	mc.DModel, mc.Heads, mc.FFDim, mc.EncoderLayers = o.DModel, o.Heads, o.FFDim, o.Layers
-	mc.Dropout = 0.1
+	// Dropout 0.1 on residuals and on attention weights, as in the PyTorch
+	// reference (../shared/reference) and nn.TransformerEncoderLayer;
+	// sliding-window and linear attention form no weights to drop.
+	mc.Dropout, mc.AttentionDropout = 0.1, 0.1
 	mc.Encoder.Attention = model.AttentionConfig{Kind: o.Attention}
 	if o.Attention == "sliding_window" {
 		mc.Encoder.Attention.Window, mc.Encoder.Attention.Global = o.Window, []int{0}

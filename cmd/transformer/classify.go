@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +72,7 @@ first token; configs/longrange-window.yaml the same window without it.`,
 
 func benchLongCmd() *cobra.Command {
 	o := train.DefaultLongBenchOptions()
-	var report, plotBase string
+	var report, plotBase, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench-long [flags]",
 		Short: "Measure a training step of a long-sequence encoder: time and peak memory",
@@ -84,6 +85,17 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if report != "" {
 				return longReport(cmd, report, plotBase)
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
 			}
 			res, err := train.BenchLong(o)
 			if err != nil {
@@ -105,6 +117,7 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 	f.IntVar(&o.FFDim, "ff", o.FFDim, "feed-forward width")
 	f.BoolVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "gradient checkpointing")
 	f.IntVar(&o.Steps, "steps", o.Steps, "timed steps after one warm-up step")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	f.StringVar(&report, "report", "", "instead of measuring, print a Markdown table of the JSON lines in this file")
 	f.StringVar(&plotBase, "plot", "", "with --report, also draw PLOT.png and PLOT.svg")
 	return cmd
