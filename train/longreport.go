@@ -117,12 +117,17 @@ func LongBenchTable(results []LongBenchResult) string {
 // DrawLongBench plots step time and peak RSS against sequence length on
 // log–log axes, one line per configuration, in format "png" or "svg".
 func DrawLongBench(results []LongBenchResult, format string) ([]byte, error) {
-	seen := map[string]bool{}
+	seen, lens := map[string]bool{}, map[int]bool{}
 	var names []string
+	var ticks []plot.Tick
 	for _, r := range results {
 		if name := longSeries(r); !seen[name] {
 			seen[name] = true
 			names = append(names, name)
+		}
+		if !lens[r.SeqLen] {
+			lens[r.SeqLen] = true
+			ticks = append(ticks, plot.Tick{Value: float64(r.SeqLen), Label: fmt.Sprint(r.SeqLen)})
 		}
 	}
 	var plots [][]*plot.Plot
@@ -133,7 +138,7 @@ func DrawLongBench(results []LongBenchResult, format string) ([]byte, error) {
 		p.X.Label.Text = "sequence length n"
 		p.Y.Label.Text = what
 		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-		p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker, p.Y.Tick.Marker = plot.ConstantTicks(ticks), plot.LogTicks{Prec: -1}
 		p.Add(plotter.NewGrid())
 		for j, name := range names {
 			var pts plotter.XYs
