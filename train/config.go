@@ -227,6 +227,14 @@ func ParseConfig(path string, raw []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
+		var probe struct {
+			Data struct {
+				LongRange any `yaml:"longrange"`
+			} `yaml:"data"`
+		}
+		if yaml.Unmarshal(raw, &probe) == nil && probe.Data.LongRange != nil {
+			return nil, &ConfigError{Path: path, Msg: "data.longrange makes this a classification config: run transformer classify --config " + path}
+		}
 		return nil, yamlError(path, err, 0)
 	}
 	if err := c.Validate(); err != nil {

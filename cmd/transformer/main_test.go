@@ -89,6 +89,8 @@ func TestBadInputs(t *testing.T) {
 		{"window without sliding", []string{"train", "-c", cfg("w.yaml", strings.Replace(tinyConfig, "norm_first: true}", "norm_first: true,\n  decoder: {attention: {kind: full, window: 4}}}", 1))},
 			filepath.Join(dir, "w.yaml") + ":6: model.decoder.attention: only sliding_window attention has a window"},
 		{"classify without config", []string{"classify"}, "give --config FILE"},
+		{"train a classify config", []string{"train", "-c", cfg("lrt.yaml", "data: {longrange: {length: 20, fillers: 4, train_size: 8}}\ntraining: {steps: 3}\n")},
+			filepath.Join(dir, "lrt.yaml") + ": data.longrange makes this a classification config: run transformer classify --config"},
 		{"classify bad length", []string{"classify", "--config", cfg("lr.yaml", "data: {longrange: {length: 2, fillers: 4, train_size: 8}}\ntraining: {steps: 3}\n")},
 			filepath.Join(dir, "lr.yaml") + ": data.longrange: length must be at least 3, got 2"},
 		{"bench-long short", []string{"bench-long", "--seq", "1"}, "bench: need --seq ≥ 2"},
