@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -192,34 +194,61 @@ func (op bandGradOp) Do(in ...G.Value) (G.Value, error) {
 // attnDims are the sizes of a [b, h, n, d] attention operand.
 type attnDims struct{ b, h, n, d int }
 
-// bandForward computes the context of every (batch, head) pair, in
-// parallel over the pairs.
+// bandForward computes the context of every (batch, head) pair: in
+// parallel over the pairs when there are enough of them, otherwise over
+// the queries of each pair.
 func bandForward[T float32 | float64](band Band, s attnDims, q, k, v, pad, out []T) {
 	scale := 1 / math.Sqrt(float64(s.d))
-	parallelRows(s.b*s.h, func(lo, hi int) {
+	forPairs(s, func(bh, lo, hi int) {
+		off, padRow := bh*s.n*s.d, pad[(bh/s.h)*s.n:(bh/s.h+1)*s.n]
 		var keys []int
 		p := make([]float64, s.n)
 		acc := make([]float64, s.d)
-		for bh := lo; bh < hi; bh++ {
-			off, padRow := bh*s.n*s.d, pad[(bh/s.h)*s.n:(bh/s.h+1)*s.n]
-			for i := 0; i < s.n; i++ {
-				keys = band.Keys(keys[:0], i, s.n)
-				qi := q[off+i*s.d : off+(i+1)*s.d]
-				bandWeights(p, keys, qi, k[off:], padRow, s.d, scale)
-				clear(acc)
-				for t, j := range keys {
-					vj := v[off+j*s.d : off+(j+1)*s.d]
-					for c, x := range vj {
-						acc[c] += p[t] * float64(x)
-					}
+		for i := lo; i < hi; i++ {
+			keys = band.Keys(keys[:0], i, s.n)
+			qi := q[off+i*s.d : off+(i+1)*s.d]
+			bandWeights(p, keys, qi, k[off:], padRow, s.d, scale)
+			clear(acc)
+			for t, j := range keys {
+				vj := v[off+j*s.d : off+(j+1)*s.d]
+				for c, x := range vj {
+					acc[c] += p[t] * float64(x)
 				}
-				oi := out[off+i*s.d : off+(i+1)*s.d]
-				for c := range oi {
-					oi[c] = T(acc[c])
-				}
+			}
+			oi := out[off+i*s.d : off+(i+1)*s.d]
+			for c := range oi {
+				oi[c] = T(acc[c])
 			}
 		}
 	})
+}
+
+// forPairs calls f(bh, lo, hi) for query ranges [lo, hi) covering every
+// (batch, head) pair bh. With at least two pairs per CPU it runs pairs in
+// parallel, each whole; otherwise (a batch of one, say) it runs the pairs
+// one after the other and splits each one's queries across the CPUs.
+func forPairs(s attnDims, f func(bh, lo, hi int)) {
+	pairs, workers := s.b*s.h, runtime.GOMAXPROCS(0)
+	if pairs >= 2*workers || s.n < 256 || workers < 2 {
+		parallelRows(pairs, func(lo, hi int) {
+			for bh := lo; bh < hi; bh++ {
+				f(bh, 0, s.n)
+			}
+		})
+		return
+	}
+	for bh := 0; bh < pairs; bh++ {
+		var wg sync.WaitGroup
+		chunk := (s.n + workers - 1) / workers
+		for lo := 0; lo < s.n; lo += chunk {
+			wg.Add(1)
+			go func(lo, hi int) {
+				defer wg.Done()
+				f(bh, lo, hi)
+			}(lo, min(lo+chunk, s.n))
+		}
+		wg.Wait()
+	}
 }
 
 // bandWeights writes the softmax weights of query qi over keys into p.
@@ -249,49 +278,64 @@ func bandWeights[T float32 | float64](p []float64, keys []int, qi, k, padRow []T
 //
 //	dv_j += p_ij·dctx_i;  ds_ij = p_ij·(dctx_i·v_j − Σ_t p_it·dctx_i·v_t)
 //	dq_i += scale·Σ_j ds_ij·k_j;  dk_j += scale·ds_ij·q_i
+//
+// When the queries of one pair are split across CPUs, each part adds its
+// dk and dv into buffers of its own, summed at the end.
 func bandBackward[T float32 | float64](band Band, s attnDims, q, k, v, pad, dctx, grads []T) {
 	size := s.b * s.h * s.n * s.d
 	dq, dk, dv := grads[:size], grads[size:2*size], grads[2*size:]
 	scale := 1 / math.Sqrt(float64(s.d))
-	parallelRows(s.b*s.h, func(lo, hi int) {
+	var mu sync.Mutex
+	forPairs(s, func(bh, lo, hi int) {
+		off, padRow := bh*s.n*s.d, pad[(bh/s.h)*s.n:(bh/s.h+1)*s.n]
+		dkB, dvB := dk[off:off+s.n*s.d], dv[off:off+s.n*s.d]
+		split := lo > 0 || hi < s.n
+		if split {
+			dkB, dvB = make([]T, s.n*s.d), make([]T, s.n*s.d)
+		}
 		var keys []int
 		p := make([]float64, s.n)
 		dp := make([]float64, s.n)
 		acc := make([]float64, s.d)
-		for bh := lo; bh < hi; bh++ {
-			off, padRow := bh*s.n*s.d, pad[(bh/s.h)*s.n:(bh/s.h+1)*s.n]
-			for i := 0; i < s.n; i++ {
-				keys = band.Keys(keys[:0], i, s.n)
-				qi := q[off+i*s.d : off+(i+1)*s.d]
-				gi := dctx[off+i*s.d : off+(i+1)*s.d]
-				bandWeights(p, keys, qi, k[off:], padRow, s.d, scale)
-				var c float64
-				for t, j := range keys {
-					vj := v[off+j*s.d : off+(j+1)*s.d]
-					dvj := dv[off+j*s.d : off+(j+1)*s.d]
-					var dot float64
-					for x, g := range gi {
-						dot += float64(g) * float64(vj[x])
-						dvj[x] += T(p[t] * float64(g))
-					}
-					dp[t] = dot
-					c += p[t] * dot
+		for i := lo; i < hi; i++ {
+			keys = band.Keys(keys[:0], i, s.n)
+			qi := q[off+i*s.d : off+(i+1)*s.d]
+			gi := dctx[off+i*s.d : off+(i+1)*s.d]
+			bandWeights(p, keys, qi, k[off:], padRow, s.d, scale)
+			var c float64
+			for t, j := range keys {
+				vj := v[off+j*s.d : off+(j+1)*s.d]
+				dvj := dvB[j*s.d : (j+1)*s.d]
+				var dot float64
+				for x, g := range gi {
+					dot += float64(g) * float64(vj[x])
+					dvj[x] += T(p[t] * float64(g))
 				}
-				clear(acc)
-				for t, j := range keys {
-					ds := p[t] * (dp[t] - c) * scale
-					kj := k[off+j*s.d : off+(j+1)*s.d]
-					dkj := dk[off+j*s.d : off+(j+1)*s.d]
-					for x := range acc {
-						acc[x] += ds * float64(kj[x])
-						dkj[x] += T(ds * float64(qi[x]))
-					}
-				}
-				dqi := dq[off+i*s.d : off+(i+1)*s.d]
-				for x := range dqi {
-					dqi[x] = T(acc[x])
+				dp[t] = dot
+				c += p[t] * dot
+			}
+			clear(acc)
+			for t, j := range keys {
+				ds := p[t] * (dp[t] - c) * scale
+				kj := k[off+j*s.d : off+(j+1)*s.d]
+				dkj := dkB[j*s.d : (j+1)*s.d]
+				for x := range acc {
+					acc[x] += ds * float64(kj[x])
+					dkj[x] += T(ds * float64(qi[x]))
 				}
 			}
+			dqi := dq[off+i*s.d : off+(i+1)*s.d]
+			for x := range dqi {
+				dqi[x] = T(acc[x])
+			}
+		}
+		if split {
+			mu.Lock()
+			for x := range dkB {
+				dk[off+x] += dkB[x]
+				dv[off+x] += dvB[x]
+			}
+			mu.Unlock()
 		}
 	})
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -262,5 +263,31 @@ func TestEluPlusOne(t *testing.T) {
 	}
 	if res[0].MaxRelErr > 1e-6 {
 		t.Errorf("max relative error %g", res[0].MaxRelErr)
+	}
+}
+
+// With one (batch, head) pair and a long sequence, the band op splits the
+// queries across CPUs, each part summing dk and dv in buffers of its own:
+// the result still equals masked full attention.
+func TestBandAttentionSplitQueries(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	c := attnCase{b: 1, h: 1, n: 300, d: 4, padded: []int{3}}
+	for _, band := range []Band{{Window: 5, Global: []int{0, 150}}, {Window: 4, Global: []int{0}, Causal: true}} {
+		got, gotGrads := gradsOf(t, func(b *Builder) (*G.Node, G.Nodes) {
+			q, k, v, pad := c.inputs(b)
+			return BandAttention(q, k, v, pad, band), G.Nodes{q, k, v}
+		})
+		want, wantGrads := gradsOf(t, func(b *Builder) (*G.Node, G.Nodes) {
+			q, k, v, _ := c.inputs(b)
+			return c.maskedFull(b, q, k, v, band), G.Nodes{q, k, v}
+		})
+		if d := maxAbsDiff(got, want); d > 1e-10 {
+			t.Errorf("%+v: output differs from masked full attention by %g", band, d)
+		}
+		for i, name := range []string{"q", "k", "v"} {
+			if d := maxAbsDiff(gotGrads[i], wantGrads[i]); d > 1e-10 {
+				t.Errorf("%+v: d%s differs from masked full attention by %g", band, name, d)
+			}
+		}
 	}
 }
