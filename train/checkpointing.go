@@ -62,15 +62,14 @@ func newCheckpointed(m *model.Transformer, batch, srcLen, tgtLen int) (*checkpoi
 		return graph.NewSegment(b, ins, outs, loss)
 	}
 	none := func(*graph.Builder, *model.Inputs) G.Nodes { return nil }
-	act := func(names ...string) func(b *graph.Builder, _ *model.Inputs) G.Nodes {
+	// Activation inputs: source-side ones have batch·srcLen rows, target-side
+	// ones batch·tgtLen.
+	src, tgt := batch*srcLen, batch*tgtLen
+	act := func(rows ...int) func(b *graph.Builder, _ *model.Inputs) G.Nodes {
 		return func(b *graph.Builder, _ *model.Inputs) G.Nodes {
 			var ns G.Nodes
-			for _, n := range names {
-				rows := batch * tgtLen
-				if strings.HasPrefix(n, "x") || n == "memory_in" {
-					rows = batch * srcLen
-				}
-				ns = append(ns, b.Input(n, rows, d))
+			for i, r := range rows {
+				ns = append(ns, b.Input(fmt.Sprintf("activation.%d", i), r, d))
 			}
 			return ns
 		}
@@ -81,13 +80,13 @@ func newCheckpointed(m *model.Transformer, batch, srcLen, tgtLen int) (*checkpoi
 	}, false); err != nil {
 		return nil, err
 	}
-	if c.encLayer, err = segment(act("x"), func(b *graph.Builder, mi *model.Inputs, in G.Nodes) G.Nodes {
+	if c.encLayer, err = segment(act(src), func(b *graph.Builder, mi *model.Inputs, in G.Nodes) G.Nodes {
 		return G.Nodes{m.Encoder.Layers[0].Forward(b, in[0], batch, srcLen, mi.SrcMask, mi.SrcPad)}
 	}, false); err != nil {
 		return nil, err
 	}
 	if m.Encoder.Norm != nil {
-		if c.memory, err = segment(act("memory_in"), func(b *graph.Builder, _ *model.Inputs, in G.Nodes) G.Nodes {
+		if c.memory, err = segment(act(src), func(b *graph.Builder, _ *model.Inputs, in G.Nodes) G.Nodes {
 			return G.Nodes{m.Encoder.Finish(b, in[0])}
 		}, false); err != nil {
 			return nil, err
@@ -98,12 +97,12 @@ func newCheckpointed(m *model.Transformer, batch, srcLen, tgtLen int) (*checkpoi
 	}, false); err != nil {
 		return nil, err
 	}
-	if c.decLayer, err = segment(act("y", "xmem"), func(b *graph.Builder, mi *model.Inputs, in G.Nodes) G.Nodes {
+	if c.decLayer, err = segment(act(tgt, src), func(b *graph.Builder, mi *model.Inputs, in G.Nodes) G.Nodes {
 		return G.Nodes{m.Decoder.Layers[0].Forward(b, in[0], in[1], batch, tgtLen, srcLen, mi.TgtMask, mi.TgtPad, mi.CrossMask)}
 	}, false); err != nil {
 		return nil, err
 	}
-	if c.head, err = segment(act("y"), func(b *graph.Builder, _ *model.Inputs, in G.Nodes) G.Nodes {
+	if c.head, err = segment(act(tgt), func(b *graph.Builder, _ *model.Inputs, in G.Nodes) G.Nodes {
 		loss, target := LabelSmoothedCE(b, m.Project(b, m.Decoder.Finish(b, in[0])))
 		c.target = target
 		return G.Nodes{loss}
