@@ -6,6 +6,12 @@ package graph
 // (Debian: apt-get install libopenblas-dev). OPENBLAS_NUM_THREADS sets the
 // number of threads.
 
+/*
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
+*/
+import "C"
+
 import (
 	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
@@ -14,4 +20,12 @@ import (
 func init() {
 	G.Use(netlib.Implementation{}) // also sets tensor's BLAS
 	BLAS = "openblas"
+}
+
+func setBLASThreads(n int) int {
+	old := int(C.openblas_get_num_threads())
+	if n > 0 {
+		C.openblas_set_num_threads(C.int(n))
+	}
+	return old
 }

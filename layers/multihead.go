@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/graph"
 )
@@ -82,4 +83,20 @@ func (m MultiHeadAttention) Self(b *graph.Builder, x *G.Node, batch, s int, mask
 	k := m.heads(b, "k_proj", x, batch, s)
 	v := m.heads(b, "v_proj", x, batch, s)
 	return m.merge(b, m.Spec.sparseSelf(q, k, v, pad), batch, s), nil
+}
+
+// heads projects x [batch·s, DModel] with the named projection and splits
+// it into heads: [batch, Heads, s, DModel/Heads].
+func (m MultiHeadAttention) heads(b *graph.Builder, proj string, x *G.Node, batch, s int) *G.Node {
+	y := Linear{Name: m.Name + "." + proj, In: m.DModel, Out: m.DModel}.Forward(b, x)
+	y = G.Must(G.Reshape(y, tensor.Shape{batch, s, m.Heads, m.DModel / m.Heads}))
+	return G.Must(G.Transpose(y, 0, 2, 1, 3))
+}
+
+// merge joins the heads of ctx [batch, Heads, s, Dh] and applies the
+// output projection, giving [batch·s, DModel].
+func (m MultiHeadAttention) merge(b *graph.Builder, ctx *G.Node, batch, s int) *G.Node {
+	ctx = G.Must(G.Transpose(ctx, 0, 2, 1, 3))
+	ctx = G.Must(G.Reshape(ctx, tensor.Shape{batch * s, m.DModel}))
+	return Linear{Name: m.Name + ".out_proj", In: m.DModel, Out: m.DModel}.Forward(b, ctx)
 }

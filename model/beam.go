@@ -3,7 +3,9 @@ package model
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
@@ -89,8 +91,9 @@ func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, e
 	if err != nil {
 		return nil, err
 	}
-	// Each sentence takes k rows, its source repeated, so that the encoder
-	// output lines up with the decoder rows.
+	// Each sentence takes k decoder rows. Decoding without the cache repeats
+	// its source k times in src, so that the encoder output lines up with
+	// the rows; the cached decoder encodes it once (one).
 	src := make([]int, n*k*srcLen)
 	beams := make([]*beam, n)
 	for i := range srcs {
@@ -101,12 +104,15 @@ func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, e
 	}
 	vocab := t.Model.Config.TgtVocab
 	// rowScores gives the scores of live hypothesis r of sentence i.
+	// The beams are independent: they expand in parallel.
 	step := func(step int, rowScores func(i, r int) []float64) bool {
-		left := false
-		for i, b := range beams {
-			if !b.done {
+		parallelFor(n, func(i int) {
+			if b := beams[i]; !b.done {
 				b.expand(step, k, opt.Alpha, func(r int) []float64 { return rowScores(i, r) })
 			}
+		})
+		left := false
+		for _, b := range beams {
 			left = left || !b.done
 		}
 		return left
@@ -146,7 +152,7 @@ func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, e
 		// each step the rows are reordered to follow the new hypotheses'
 		// parents.
 		tokens, parents := make([]int, n*k), make([]int, n*k)
-		err := t.incrementalReorder(src, n*k, srcLen, maxOut, func(s int, scores []float64) ([]int, []int, bool) {
+		err := t.incrementalReorder(one, n*k, k, srcLen, maxOut, func(s int, scores []float64) ([]int, []int, bool) {
 			more := step(s, func(i, r int) []float64 { return scores[(i*k+r)*vocab : (i*k+r+1)*vocab] })
 			for i, b := range beams {
 				for r := 0; r < k; r++ {
@@ -267,4 +273,26 @@ func logSoftmax(x, out []float64) {
 	for i, v := range x {
 		out[i] = v - lse
 	}
+}
+
+// parallelFor calls f(i) for i in 0..n-1, spread over the CPUs.
+func parallelFor(n int, f func(i int)) {
+	parts := min(runtime.GOMAXPROCS(0), n)
+	if parts <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				f(i)
+			}
+		}(p*n/parts, (p+1)*n/parts)
+	}
+	wg.Wait()
 }

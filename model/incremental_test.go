@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 
+	"gorgonia.org/tensor"
+
 	"github.com/gotransformer/transformer/graph"
 )
 
@@ -31,37 +33,66 @@ func cacheModels(t *testing.T) map[string]*Translator {
 // position (float64, to rounding).
 func TestIncrementalMatchesFullDecoder(t *testing.T) {
 	for name, tr := range cacheModels(t) {
-		srcs := [][]int{{4, 5, 6, 3, 0, 0, 0, 0}, {6, 4, 5, 5, 4, 6, 4, 3}} // two rows of srcLen 8
-		forced := [][]int{{2, 7, 8, 4, 5, 6, 7, 8, 4, 5, 6}, {2, 5, 5, 5, 7, 7, 8, 4, 4, 6, 6}}
-		src := append(append([]int(nil), srcs[0]...), srcs[1]...)
-		steps := len(forced[0])
-		tgt := append(append([]int(nil), forced[0]...), forced[1]...)
-		full, err := tr.Logits(src, tgt, 2, 8, steps)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := graph.Float64s(full)
-		v := tr.Model.Config.TgtVocab
-		worst := 0.0
-		err = tr.incremental(src, 2, 8, steps, func(step int, scores []float64) ([]int, bool) {
-			for r := 0; r < 2; r++ {
-				for j := 0; j < v; j++ {
-					w := want[(r*steps+step)*v+j]
-					worst = max(worst, math.Abs(scores[r*v+j]-w)/max(1, math.Abs(w)))
-				}
-			}
-			if step+1 < steps {
-				return []int{forced[0][step+1], forced[1][step+1]}, true
-			}
-			return nil, false
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if worst > 1e-10 {
+		if worst := incrementalError(t, tr); worst > 1e-10 {
 			t.Errorf("%s: incremental scores differ from the full decoder by %.3g", name, worst)
 		}
 	}
+}
+
+// The same in float32, with GELU feed-forward layers: the graph-free steps
+// agree with the float32 graph to float32 rounding.
+func TestIncrementalMatchesFullDecoderFloat32(t *testing.T) {
+	for _, act := range []string{"gelu", "gelu_tanh"} {
+		for _, normFirst := range []bool{false, true} {
+			c := tinyConfig(normFirst)
+			c.EncoderLayers, c.DecoderLayers, c.Activation = 2, 2, act
+			c.FinalNorm, c.TieOutput = normFirst, normFirst
+			m, err := New(c, tensor.Float32, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := NewTranslator(m, 0)
+			worst := incrementalError(t, tr)
+			tr.Close()
+			if worst > 1e-5 || worst == 0 {
+				t.Errorf("%s, pre-LN %v: float32 incremental scores differ from the graph by %.3g", act, normFirst, worst)
+			}
+		}
+	}
+}
+
+// incrementalError decodes two teacher-forced rows incrementally and
+// returns the largest relative difference from the full decoder's scores.
+func incrementalError(t *testing.T, tr *Translator) float64 {
+	t.Helper()
+	srcs := [][]int{{4, 5, 6, 3, 0, 0, 0, 0}, {6, 4, 5, 5, 4, 6, 4, 3}} // two rows of srcLen 8
+	forced := [][]int{{2, 7, 8, 4, 5, 6, 7, 8, 4, 5, 6}, {2, 5, 5, 5, 7, 7, 8, 4, 4, 6, 6}}
+	src := append(append([]int(nil), srcs[0]...), srcs[1]...)
+	steps := len(forced[0])
+	tgt := append(append([]int(nil), forced[0]...), forced[1]...)
+	full, err := tr.Logits(src, tgt, 2, 8, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := graph.Float64s(full)
+	v := tr.Model.Config.TgtVocab
+	worst := 0.0
+	err = tr.incremental(src, 2, 8, steps, func(step int, scores []float64) ([]int, bool) {
+		for r := 0; r < 2; r++ {
+			for j := 0; j < v; j++ {
+				w := want[(r*steps+step)*v+j]
+				worst = max(worst, math.Abs(scores[r*v+j]-w)/max(1, math.Abs(w)))
+			}
+		}
+		if step+1 < steps {
+			return []int{forced[0][step+1], forced[1][step+1]}, true
+		}
+		return nil, false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return worst
 }
 
 // Greedy decoding with the cache gives the same outputs as without.

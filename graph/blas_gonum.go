@@ -1,0 +1,5 @@
+//go:build !openblas
+
+package graph
+
+func setBLASThreads(int) int { return 0 }

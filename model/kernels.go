@@ -1,0 +1,134 @@
+package model
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+)
+
+// Plain-Go numeric kernels for the graph-free decoder (stepper.go), in the
+// model's own float type. Matrix products go to the BLAS the graphs use
+// (gonum's pure-Go BLAS, or OpenBLAS with the openblas build tag).
+
+// float is the element type of a model's weights.
+type float interface{ ~float32 | ~float64 }
+
+// gemm computes c = a·op(b) + beta·c for row-major a [m, k], op(b) [k, n]
+// (b is [n, k] when transB) and c [m, n].
+func gemm[T float](m, n, k int, a []T, b []T, transB bool, beta T, c []T) {
+	tb, ldb := blas.NoTrans, n
+	if transB {
+		tb, ldb = blas.Trans, k
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		G.WhichBLAS().Sgemm(blas.NoTrans, tb, m, n, k, 1, a, k, any(b).([]float32), ldb, float32(beta), any(c).([]float32), n)
+	case []float64:
+		G.WhichBLAS().Dgemm(blas.NoTrans, tb, m, n, k, 1, a, k, any(b).([]float64), ldb, float64(beta), any(c).([]float64), n)
+	}
+}
+
+// linear computes y = x·w + bias for x [rows, in], w [in, out], bias [out]
+// (nil: none).
+func linear[T float](rows, in, out int, x, w, bias, y []T) {
+	if bias != nil {
+		for r := 0; r < rows; r++ {
+			copy(y[r*out:(r+1)*out], bias)
+		}
+		gemm(rows, out, in, x, w, false, 1, y)
+		return
+	}
+	gemm(rows, out, in, x, w, false, 0, y)
+}
+
+// layerNorm writes (x − mean)/√(var + eps)·gamma + beta of each row of x
+// [rows, d] into y (which may be x).
+func layerNorm[T float](rows, d int, x, gamma, beta []T, eps float64, y []T) {
+	for r := 0; r < rows; r++ {
+		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+		var sum T
+		for _, v := range xr {
+			sum += v
+		}
+		mean := sum / T(d)
+		var sq T
+		for _, v := range xr {
+			sq += (v - mean) * (v - mean)
+		}
+		std := T(math.Sqrt(float64(sq/T(d) + T(eps))))
+		for i, v := range xr {
+			yr[i] = (v-mean)/std*gamma[i] + beta[i]
+		}
+	}
+}
+
+// activate applies the named activation (layers.Activations) in place.
+func activate[T float](name string, x []T) {
+	switch name {
+	case "relu":
+		for i, v := range x {
+			if v < 0 {
+				x[i] = 0
+			}
+		}
+	case "gelu":
+		for i, v := range x {
+			x[i] = T(0.5 * float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2)))
+		}
+	case "gelu_tanh":
+		c := math.Sqrt(2 / math.Pi)
+		for i, v := range x {
+			f := float64(v)
+			x[i] = T(0.5 * f * (1 + math.Tanh(c*(f+0.044715*f*f*f))))
+		}
+	}
+}
+
+// attend computes one query's attention over n keys and values, which lie
+// at keys[j·stride:] and vals[j·stride:] (dh values each); skip[j] (nil:
+// none) leaves key j out. w is scratch of at least n values; the result is
+// written to out [dh].
+func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T, w, out []T) {
+	best := T(math.Inf(-1))
+	for j := 0; j < n; j++ {
+		if skip != nil && skip[j] {
+			continue
+		}
+		kj := keys[j*stride : j*stride+dh]
+		var s T
+		for i, v := range q[:dh] {
+			s += v * kj[i]
+		}
+		s *= scale
+		w[j] = s
+		best = max(best, s)
+	}
+	var sum T
+	for j := 0; j < n; j++ {
+		if skip != nil && skip[j] {
+			w[j] = 0
+			continue
+		}
+		w[j] = T(math.Exp(float64(w[j] - best)))
+		sum += w[j]
+	}
+	clear(out[:dh])
+	for j := 0; j < n; j++ {
+		if w[j] == 0 {
+			continue
+		}
+		p := w[j] / sum
+		vj := vals[j*stride : j*stride+dh]
+		for i := range out[:dh] {
+			out[i] += p * vj[i]
+		}
+	}
+}
+
+// addInto adds b to a element by element.
+func addInto[T float](a, b []T) {
+	for i := range a {
+		a[i] += b[i]
+	}
+}

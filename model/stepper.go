@@ -1,0 +1,358 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/layers"
+)
+
+// Incremental decoding: the encoder runs once (as a graph), the keys and
+// values of the memory are projected once per cross-attention layer, and
+// each decoder step computes only the newest position, attending to the
+// keys and values of earlier positions kept in a cache. A step costs O(t·d)
+// instead of the O(t²·d) of recomputing the whole prefix.
+//
+// The steps do not build graphs: a step is a few small matrix products on
+// rows of one position each, where a graph's per-op overhead, copies and
+// allocations would cost more than the arithmetic. stepper runs them as
+// plain loops and BLAS calls on the model's own weights, in the model's
+// float type. Its scores are checked against the graph decoder's
+// (TestIncrementalMatchesFullDecoder).
+
+// stepWeights are one decoder layer's weights, as slices of the Store's
+// tensors (no copies).
+type stepWeights[T float] struct {
+	norm           [3][2][]T // γ, β of norm1..3
+	eps            [3]float64
+	selfQ, selfK   [2][]T // weight, bias
+	selfV, selfO   [2][]T
+	crossQ, crossK [2][]T
+	crossV, crossO [2][]T
+	ff1, ff2       [2][]T
+	hidden         int
+	activation     string
+	normFirst      bool
+}
+
+// stepper decodes rows sequences position by position.
+type stepper[T float] struct {
+	m                   *Transformer
+	rows, srcLen        int
+	group               int // consecutive rows decoding the same source
+	d, heads, dh, vocab int
+	layers              []stepWeights[T]
+	embed, outW, outB   []T
+	finalNorm           [2][]T
+	finalEps            float64
+
+	memK, memV [][]T  // per layer [sources·srcLen, d]
+	srcPad     []bool // [sources·srcLen]
+	// cacheK and cacheV hold per layer the keys and values of decoded
+	// positions, [rows, capacity, d].
+	cacheK, cacheV [][]T
+	capacity       int
+
+	x, h, q, k, v, ctx, tmp, ff, logits []T
+	pos                                 []float64 // sinusoidal table, grown as needed
+}
+
+func weight[T float](m *Transformer, name string) []T {
+	return m.Store.Get(name).Data().([]T)
+}
+
+// newStepper prepares decoding rows sequences, group consecutive rows per
+// source, from the encoder's output memory [rows/group·srcLen, d] of the
+// sources src [rows/group·srcLen].
+func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, src []int) *stepper[T] {
+	c := m.Config
+	s := &stepper[T]{m: m, rows: rows, group: group, srcLen: srcLen, d: c.DModel, heads: c.Heads, dh: c.DModel / c.Heads, vocab: c.TgtVocab}
+	lin := func(l layers.MultiHeadAttention, p string) [2][]T {
+		return [2][]T{weight[T](m, l.Name+"."+p+".weight"), weight[T](m, l.Name+"."+p+".bias")}
+	}
+	for _, l := range m.Decoder.Layers {
+		w := stepWeights[T]{hidden: l.FF.Hidden, activation: l.FF.Activation, normFirst: l.NormFirst,
+			selfQ: lin(l.SelfAttn, "q_proj"), selfK: lin(l.SelfAttn, "k_proj"), selfV: lin(l.SelfAttn, "v_proj"), selfO: lin(l.SelfAttn, "out_proj"),
+			crossQ: lin(l.CrossAttn, "q_proj"), crossK: lin(l.CrossAttn, "k_proj"), crossV: lin(l.CrossAttn, "v_proj"), crossO: lin(l.CrossAttn, "out_proj"),
+		}
+		for i, n := range []layers.LayerNorm{l.Norm1, l.Norm2, l.Norm3} {
+			w.norm[i] = [2][]T{weight[T](m, n.Name+".weight"), weight[T](m, n.Name+".bias")}
+			w.eps[i] = n.Eps
+		}
+		w.ff1 = [2][]T{weight[T](m, l.FF.Name+".linear1.weight"), weight[T](m, l.FF.Name+".linear1.bias")}
+		w.ff2 = [2][]T{weight[T](m, l.FF.Name+".linear2.weight"), weight[T](m, l.FF.Name+".linear2.bias")}
+		s.layers = append(s.layers, w)
+	}
+	if n := m.Decoder.Norm; n != nil {
+		s.finalNorm = [2][]T{weight[T](m, n.Name+".weight"), weight[T](m, n.Name+".bias")}
+		s.finalEps = n.Eps
+	}
+	s.embed = weight[T](m, m.TgtEmbed.Name+".weight")
+	if c.TieOutput {
+		s.outB = weight[T](m, m.OutputBias)
+	} else {
+		s.outW, s.outB = weight[T](m, m.Output.Name+".weight"), weight[T](m, m.Output.Name+".bias")
+	}
+	d := s.d
+	for _, w := range s.layers {
+		k, v := make([]T, len(memory)), make([]T, len(memory))
+		linear(len(src), d, d, memory, w.crossK[0], w.crossK[1], k)
+		linear(len(src), d, d, memory, w.crossV[0], w.crossV[1], v)
+		s.memK, s.memV = append(s.memK, k), append(s.memV, v)
+	}
+	s.srcPad = make([]bool, len(src))
+	for i, id := range src {
+		s.srcPad[i] = id == data.PadID
+	}
+	s.cacheK, s.cacheV = make([][]T, len(s.layers)), make([][]T, len(s.layers))
+	hidden := 0
+	for _, w := range s.layers {
+		hidden = max(hidden, w.hidden)
+	}
+	buf := func(n int) []T { return make([]T, n) }
+	s.x, s.h, s.q, s.k, s.v, s.ctx, s.tmp = buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d)
+	s.ff, s.logits = buf(rows*hidden), buf(rows*s.vocab)
+	return s
+}
+
+// grow makes room in the cache for position pos.
+func (s *stepper[T]) grow(pos int) {
+	if pos < s.capacity {
+		return
+	}
+	capacity := max(2*s.capacity, pos+1, 16)
+	for l := range s.cacheK {
+		s.cacheK[l], s.cacheV[l] = s.regrow(s.cacheK[l], capacity), s.regrow(s.cacheV[l], capacity)
+	}
+	s.capacity = capacity
+}
+
+func (s *stepper[T]) regrow(old []T, capacity int) []T {
+	out := make([]T, s.rows*capacity*s.d)
+	for r := 0; r < s.rows && old != nil; r++ {
+		copy(out[r*capacity*s.d:], old[r*s.capacity*s.d:(r+1)*s.capacity*s.d])
+	}
+	return out
+}
+
+// reorder makes row r of the cache hold what row parents[r] held.
+func (s *stepper[T]) reorder(parents []int) {
+	span := s.capacity * s.d
+	for l := range s.cacheK {
+		for _, kv := range []*[]T{&s.cacheK[l], &s.cacheV[l]} {
+			old, out := *kv, make([]T, len(*kv))
+			for r, p := range parents {
+				copy(out[r*span:(r+1)*span], old[p*span:(p+1)*span])
+			}
+			*kv = out
+		}
+	}
+}
+
+// step feeds token tok[r] at position pos to every row and leaves the
+// scores [rows, vocab] of the next token in s.logits. Rows are independent,
+// so they are split into one chunk per CPU, each decoded by its own
+// goroutine with single-threaded BLAS calls (see graph.SetBLASThreads).
+func (s *stepper[T]) step(tok []int, pos int) {
+	s.grow(pos)
+	if (pos+1)*s.d > len(s.pos) {
+		s.pos = layers.SinusoidalTable(max(2*(pos+1), 64), s.d)
+	}
+	parts := min(runtime.GOMAXPROCS(0), s.rows)
+	if parts <= 1 {
+		s.stepRows(tok, pos, 0, s.rows)
+		return
+	}
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			s.stepRows(tok, pos, lo, hi)
+		}(p*s.rows/parts, (p+1)*s.rows/parts)
+	}
+	wg.Wait()
+}
+
+// rowsOf returns rows lo..hi of buf, whose rows have width values each.
+func rowsOf[T float](buf []T, width, lo, hi int) []T { return buf[lo*width : hi*width] }
+
+// stepRows is step for rows lo..hi, which it alone reads and writes.
+func (s *stepper[T]) stepRows(tok []int, pos, lo, hi int) {
+	d, n := s.d, hi-lo
+	scale := T(1)
+	if !s.m.TgtEmbed.Unscaled {
+		scale = T(math.Sqrt(float64(d)))
+	}
+	var pv []T
+	if p, ok := s.m.TgtPos.(layers.LearnedPositions); ok {
+		pv = weight[T](s.m, p.Name+".weight")[pos*d : (pos+1)*d]
+	}
+	sin := s.pos[pos*d : (pos+1)*d]
+	x := rowsOf(s.x, d, lo, hi)
+	for r := lo; r < hi; r++ {
+		e, xr := s.embed[tok[r]*d:(tok[r]+1)*d], s.x[r*d:(r+1)*d]
+		for i := range xr {
+			if pv != nil {
+				xr[i] = e[i]*scale + pv[i]
+			} else {
+				xr[i] = e[i]*scale + T(sin[i])
+			}
+		}
+	}
+	for l := range s.layers {
+		w := &s.layers[l]
+		s.sublayer(w, 0, lo, hi, func(h, out []T) { s.selfAttention(l, w, pos, lo, hi, h, out) })
+		s.sublayer(w, 1, lo, hi, func(h, out []T) { s.crossAttention(l, w, lo, hi, h, out) })
+		s.sublayer(w, 2, lo, hi, func(h, out []T) {
+			ff := rowsOf(s.ff, w.hidden, lo, hi)
+			linear(n, d, w.hidden, h, w.ff1[0], w.ff1[1], ff)
+			activate(w.activation, ff)
+			linear(n, w.hidden, d, ff, w.ff2[0], w.ff2[1], out)
+		})
+	}
+	if s.finalNorm[0] != nil {
+		h := rowsOf(s.h, d, lo, hi)
+		layerNorm(n, d, x, s.finalNorm[0], s.finalNorm[1], s.finalEps, h)
+		x = h
+	}
+	logits := rowsOf(s.logits, s.vocab, lo, hi)
+	if s.outW != nil {
+		linear(n, d, s.vocab, x, s.outW, s.outB, logits)
+		return
+	}
+	for r := 0; r < n; r++ {
+		copy(logits[r*s.vocab:(r+1)*s.vocab], s.outB)
+	}
+	gemm(n, s.vocab, d, x, s.embed, true, 1, logits)
+}
+
+// sublayer applies sublayer i of a layer to rows lo..hi with its residual
+// connection and norm (pre-LN: x + f(norm(x)); post-LN: norm(x + f(x))).
+func (s *stepper[T]) sublayer(w *stepWeights[T], i, lo, hi int, f func(h, out []T)) {
+	x, tmp := rowsOf(s.x, s.d, lo, hi), rowsOf(s.tmp, s.d, lo, hi)
+	if w.normFirst {
+		h := rowsOf(s.h, s.d, lo, hi)
+		layerNorm(hi-lo, s.d, x, w.norm[i][0], w.norm[i][1], w.eps[i], h)
+		f(h, tmp)
+		addInto(x, tmp)
+		return
+	}
+	f(x, tmp)
+	addInto(x, tmp)
+	layerNorm(hi-lo, s.d, x, w.norm[i][0], w.norm[i][1], w.eps[i], x)
+}
+
+func (s *stepper[T]) selfAttention(l int, w *stepWeights[T], pos, lo, hi int, h, out []T) {
+	d, n := s.d, hi-lo
+	q, k, v := rowsOf(s.q, d, lo, hi), rowsOf(s.k, d, lo, hi), rowsOf(s.v, d, lo, hi)
+	linear(n, d, d, h, w.selfQ[0], w.selfQ[1], q)
+	linear(n, d, d, h, w.selfK[0], w.selfK[1], k)
+	linear(n, d, d, h, w.selfV[0], w.selfV[1], v)
+	ck, cv := s.cacheK[l], s.cacheV[l]
+	for r := lo; r < hi; r++ {
+		copy(ck[(r*s.capacity+pos)*d:], s.k[r*d:(r+1)*d])
+		copy(cv[(r*s.capacity+pos)*d:], s.v[r*d:(r+1)*d])
+	}
+	s.attendRows(lo, hi, 1, pos+1, s.capacity, ck, cv, nil)
+	linear(n, d, d, rowsOf(s.ctx, d, lo, hi), w.selfO[0], w.selfO[1], out)
+}
+
+func (s *stepper[T]) crossAttention(l int, w *stepWeights[T], lo, hi int, h, out []T) {
+	d, n := s.d, hi-lo
+	linear(n, d, d, h, w.crossQ[0], w.crossQ[1], rowsOf(s.q, d, lo, hi))
+	s.attendRows(lo, hi, s.group, s.srcLen, s.srcLen, s.memK[l], s.memV[l], s.srcPad)
+	linear(n, d, d, rowsOf(s.ctx, d, lo, hi), w.crossO[0], w.crossO[1], out)
+}
+
+// attendRows attends from s.q's rows lo..hi to the first n keys and values
+// of their block (row r's block r/group starts at (r/group)·span·d) and
+// writes the heads' contexts to s.ctx; skip [blocks·span] (nil: none)
+// leaves keys out.
+func (s *stepper[T]) attendRows(lo, hi, group, n, span int, keys, vals []T, skip []bool) {
+	d, dh := s.d, s.dh
+	scale := T(1 / math.Sqrt(float64(dh)))
+	w := make([]T, n)
+	for r := lo; r < hi; r++ {
+		blk := r / group
+		var sk []bool
+		if skip != nil {
+			sk = skip[blk*span : blk*span+n]
+		}
+		for hd := 0; hd < s.heads; hd++ {
+			o := hd * dh
+			attend(s.q[r*d+o:], keys[blk*span*d+o:], vals[blk*span*d+o:], n, d, dh, sk, scale, w, s.ctx[r*d+o:])
+		}
+	}
+}
+
+// scores returns the latest step's scores as float64 [rows, vocab] in buf.
+func (s *stepper[T]) scores(buf []float64) []float64 {
+	buf = buf[:0]
+	for _, v := range s.logits {
+		buf = append(buf, float64(v))
+	}
+	return buf
+}
+
+// incremental decodes one batch step by step with the cache. next is
+// called after each step with the scores [rows, vocab] of the newest
+// position and returns the token each row feeds to the next step, and
+// whether decoding goes on. src holds rows·srcLen ids (each source ending
+// with EosID, then padding).
+func (t *Translator) incremental(src []int, rows, srcLen, steps int, next func(step int, scores []float64) (tokens []int, more bool)) error {
+	return t.incrementalReorder(src, rows, 1, srcLen, steps, func(step int, scores []float64) ([]int, []int, bool) {
+		tokens, more := next(step, scores)
+		return tokens, nil, more
+	})
+}
+
+// incrementalReorder is incremental for search over several hypotheses per
+// sentence: next also returns, for each row, the row whose cached keys and
+// values it continues (nil: each its own), as beam search does when a
+// hypothesis extends another row's prefix. Each source of src
+// [rows/group·srcLen] is decoded by group consecutive rows, and encoded
+// once.
+func (t *Translator) incrementalReorder(src []int, rows, group, srcLen, steps int, next func(step int, scores []float64) (tokens, parents []int, more bool)) error {
+	if group < 1 || rows%group != 0 || len(src) != rows/group*srcLen {
+		return fmt.Errorf("model: %d decoding rows in groups of %d do not match %d source tokens of length %d", rows, group, len(src), srcLen)
+	}
+	memory, err := t.EncodeBatch(src, rows/group, srcLen)
+	if err != nil {
+		return err
+	}
+	defer graph.SetBLASThreads(graph.SetBLASThreads(1))
+	switch mem := memory.Data().(type) {
+	case []float32:
+		return runSteps(newStepper(t.Model, rows, group, srcLen, mem, src), steps, next)
+	case []float64:
+		return runSteps(newStepper(t.Model, rows, group, srcLen, mem, src), steps, next)
+	}
+	return fmt.Errorf("model: incremental decoding of %v weights is not supported", memory.Dtype())
+}
+
+func runSteps[T float](s *stepper[T], steps int, next func(step int, scores []float64) (tokens, parents []int, more bool)) error {
+	tok := make([]int, s.rows)
+	for i := range tok {
+		tok[i] = data.BosID
+	}
+	var buf []float64
+	for step := 0; step < steps; step++ {
+		s.step(tok, step)
+		buf = s.scores(buf)
+		var more bool
+		var parents []int
+		tok, parents, more = next(step, buf)
+		if !more {
+			return nil
+		}
+		if parents != nil {
+			s.reorder(parents)
+		}
+	}
+	return nil
+}
