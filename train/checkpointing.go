@@ -121,11 +121,7 @@ func (c *checkpointed) step(m *model.Transformer, batch *data.Batch, smoothing f
 			return 0, nil, 0, err
 		}
 	}
-	target := graph.Zeroed(m.Store.Dtype(), c.target.Shape()...)
-	n := FillTargets(target, batch.DecoderOutput(), smoothing)
-	if err := G.Let(c.target, target); err != nil {
-		return 0, nil, 0, err
-	}
+	n := FillTargets(c.target.Value().(*tensor.Dense), batch.DecoderOutput(), smoothing)
 	L, M := len(m.Encoder.Layers), len(m.Decoder.Layers)
 	grads := map[string]*tensor.Dense{}
 

@@ -20,16 +20,16 @@ import (
 // tokens, and zero rows for padding. It is the mean smoothed cross-entropy
 // over real tokens, as PyTorch's CrossEntropyLoss(ignore_index=pad,
 // label_smoothing=ε). The target is a dense input rather than a gather,
-// whose gradient is wrong in Gorgonia v0.9.18.
+// whose gradient is wrong in Gorgonia v0.9.18. The rows' cross-entropies
+// are one fused op (graph.CrossEntropyRows).
 func LabelSmoothedCE(b *graph.Builder, logits *G.Node) (loss, target *G.Node) {
 	target = b.Input("target", logits.Shape()...)
-	logp := graph.LogSoftMax(logits)
-	loss = G.Must(G.Neg(G.Must(G.Sum(G.Must(G.HadamardProd(logp, target))))))
-	return loss, target
+	return G.Must(G.Sum(graph.CrossEntropyRows(logits, target))), target
 }
 
-// FillTargets writes the smoothed targets of gold ids [N] into t [N, V]:
-// row i gets (1−ε)+ε/V at gold[i] and ε/V elsewhere, all divided by the
+// FillTargets writes the smoothed targets of gold ids [N] into t [N, V],
+// overwriting every element (so t can be reused from step to step): row i
+// gets (1−ε)+ε/V at gold[i] and ε/V elsewhere, all divided by the
 // number of non-padding tokens, which it returns; padding rows are zero.
 func FillTargets(t *tensor.Dense, gold []int, eps float64) int {
 	v := t.Shape()[1]

@@ -274,11 +274,9 @@ func (t *Trainer) gradients(batch *data.Batch) (loss float64, params, grads []Pa
 	if err := s.in.Bind(batch.Src, batch.DecoderInput()); err != nil {
 		return 0, nil, nil, 0, err
 	}
-	target := graph.Zeroed(t.Model.Store.Dtype(), s.target.Shape()...)
-	n = FillTargets(target, batch.DecoderOutput(), t.Config.Training.LabelSmoothing)
-	if err := G.Let(s.target, target); err != nil {
-		return 0, nil, nil, 0, err
-	}
+	// The target input keeps its tensor between steps; FillTargets
+	// overwrites all of it.
+	n = FillTargets(s.target.Value().(*tensor.Dense), batch.DecoderOutput(), t.Config.Training.LabelSmoothing)
 	graph.FillDropout(s.b.DropoutMasks(), t.dropoutRNG)
 	s.vm.Reset()
 	if err := s.vm.RunAll(); err != nil {
