@@ -115,13 +115,17 @@ func newCheckpointed(m *model.Transformer, batch, srcLen, tgtLen int) (*checkpoi
 // step runs forward and backward on one batch and returns the loss and
 // the gradient of every parameter by name. Dropout masks come from rng in
 // the order a whole-model graph would draw them.
-func (c *checkpointed) step(m *model.Transformer, batch *data.Batch, smoothing float64, rng *graph.RNG) (float64, map[string]*tensor.Dense, int, error) {
+func (c *checkpointed) step(m *model.Transformer, batch *data.Batch, smoothing float64, rng *graph.RNG, targets *graph.Scratch) (float64, map[string]*tensor.Dense, int, error) {
 	for _, in := range c.ins {
 		if err := in.Bind(batch.Src, batch.DecoderInput()); err != nil {
 			return 0, nil, 0, err
 		}
 	}
-	n := FillTargets(c.target.Value().(*tensor.Dense), batch.DecoderOutput(), smoothing)
+	target := targets.Tensor(m.Store.Dtype(), c.target.Shape()...)
+	n := FillTargets(target, batch.DecoderOutput(), smoothing)
+	if err := G.Let(c.target, target); err != nil {
+		return 0, nil, 0, err
+	}
 	L, M := len(m.Encoder.Layers), len(m.Decoder.Layers)
 	grads := map[string]*tensor.Dense{}
 

@@ -74,7 +74,7 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		loss, got, _, err := ck.step(m, batch, 0.1, graph.NewRNG(9))
+		loss, got, _, err := ck.step(m, batch, 0.1, graph.NewRNG(9), &graph.Scratch{})
 		ck.Close()
 		if err != nil {
 			t.Fatal(err)

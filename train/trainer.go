@@ -37,6 +37,7 @@ type Trainer struct {
 	graphs     *graph.Cache
 	translator *model.Translator
 	dropoutRNG *graph.RNG
+	targets    graph.Scratch // one loss-target array shared by the cached graphs
 	batches    []*data.Batch // the current epoch's batches
 	state      State
 	logFile    *os.File
@@ -274,9 +275,13 @@ func (t *Trainer) gradients(batch *data.Batch) (loss float64, params, grads []Pa
 	if err := s.in.Bind(batch.Src, batch.DecoderInput()); err != nil {
 		return 0, nil, nil, 0, err
 	}
-	// The target input keeps its tensor between steps; FillTargets
-	// overwrites all of it.
-	n = FillTargets(s.target.Value().(*tensor.Dense), batch.DecoderOutput(), t.Config.Training.LabelSmoothing)
+	// The targets [N, V] are the largest input; the graphs of all batch
+	// shapes share one array for them. FillTargets overwrites all of it.
+	target := t.targets.Tensor(t.Model.Store.Dtype(), s.target.Shape()...)
+	n = FillTargets(target, batch.DecoderOutput(), t.Config.Training.LabelSmoothing)
+	if err := G.Let(s.target, target); err != nil {
+		return 0, nil, nil, 0, err
+	}
 	graph.FillDropout(s.b.DropoutMasks(), t.dropoutRNG)
 	s.vm.Reset()
 	if err := s.vm.RunAll(); err != nil {
@@ -304,7 +309,7 @@ func (t *Trainer) checkpointedGradients(batch *data.Batch) (loss float64, params
 	if err != nil {
 		return 0, nil, nil, 0, err
 	}
-	loss, byName, n, err := c.(*checkpointed).step(t.Model, batch, t.Config.Training.LabelSmoothing, t.dropoutRNG)
+	loss, byName, n, err := c.(*checkpointed).step(t.Model, batch, t.Config.Training.LabelSmoothing, t.dropoutRNG, &t.targets)
 	if err != nil {
 		return 0, nil, nil, 0, err
 	}

@@ -1,0 +1,30 @@
+package graph
+
+import "gorgonia.org/tensor"
+
+// Scratch hands out float tensors that share one backing array, for values
+// of which only one is in use at a time: the loss targets of the cached
+// training graphs of different batch shapes, say, which would otherwise
+// keep one [N, V] tensor each. A tensor from Tensor is valid until the next
+// call. The array grows by doubling; tensors handed out before a growth
+// keep the old, smaller array alive while something refers to them.
+type Scratch struct {
+	f32 []float32
+	f64 []float64
+}
+
+// Tensor returns a tensor of the given dtype (Float32 or Float64) and
+// shape over the shared array. Its contents are left as they were.
+func (s *Scratch) Tensor(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	n := tensor.Shape(shape).TotalSize()
+	if dt == tensor.Float64 {
+		if n > len(s.f64) {
+			s.f64 = make([]float64, max(n, 2*len(s.f64)))
+		}
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s.f64[:n]))
+	}
+	if n > len(s.f32) {
+		s.f32 = make([]float32, max(n, 2*len(s.f32)))
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s.f32[:n]))
+}
