@@ -37,3 +37,8 @@ func (e Embedding) Forward(b *graph.Builder, ids *G.Node) *G.Node {
 func (e Embedding) Project(b *graph.Builder, x *G.Node) *G.Node {
 	return G.Must(G.Tensordot([]int{1}, []int{1}, x, e.table(b)))
 }
+
+// ProjectBias computes x·Eᵀ + bias as one fused op (graph.AffineT).
+func (e Embedding) ProjectBias(b *graph.Builder, x, bias *G.Node) *G.Node {
+	return graph.AffineT(x, e.table(b), bias)
+}

@@ -14,13 +14,13 @@ type Linear struct {
 	NoBias  bool
 }
 
-// Forward maps x [N, In] to [N, Out].
+// Forward maps x [N, In] to [N, Out], with the bias as one fused op
+// (graph.Affine).
 func (l Linear) Forward(b *graph.Builder, x *G.Node) *G.Node {
 	w := b.Param(l.Name+".weight", nil, l.In, l.Out)
-	y := G.Must(G.Mul(x, w))
 	if l.NoBias {
-		return y
+		return G.Must(G.Mul(x, w))
 	}
 	bias := b.Param(l.Name+".bias", graph.Zeros, l.Out)
-	return G.Must(G.BroadcastAdd(y, bias, nil, []byte{0}))
+	return graph.Affine(x, w, bias)
 }

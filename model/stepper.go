@@ -302,8 +302,8 @@ func (s *stepper[T]) scores(buf []float64) []float64 {
 // incremental decodes one batch step by step with the cache. next is
 // called after each step with the scores [rows, vocab] of the newest
 // position and returns the token each row feeds to the next step, and
-// whether decoding goes on. src holds rows·srcLen ids (each source ending
-// with EosID, then padding).
+// whether decoding goes on; scores is reused by the next step. src holds
+// rows·srcLen ids (each source ending with EosID, then padding).
 func (t *Translator) incremental(src []int, rows, srcLen, steps int, next func(step int, scores []float64) (tokens []int, more bool)) error {
 	return t.incrementalReorder(src, rows, 1, srcLen, steps, func(step int, scores []float64) ([]int, []int, bool) {
 		tokens, more := next(step, scores)

@@ -187,7 +187,7 @@ func (m *Transformer) Decode(b *graph.Builder, in *Inputs, memory *G.Node) *G.No
 func (m *Transformer) Project(b *graph.Builder, h *G.Node) *G.Node {
 	if m.Config.TieOutput {
 		bias := b.Param(m.OutputBias, graph.Zeros, m.Config.TgtVocab)
-		return G.Must(G.BroadcastAdd(m.TgtEmbed.Project(b, h), bias, nil, []byte{0}))
+		return m.TgtEmbed.ProjectBias(b, h, bias)
 	}
 	return m.Output.Forward(b, h)
 }

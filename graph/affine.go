@@ -1,0 +1,180 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Affine returns x·W + b for x [N, in], W [in, out] and b [out]: a linear
+// layer as one op. Gorgonia's BroadcastAdd of the bias would first copy b
+// into an [N, out] tensor and then allocate the sum; here the bias rows are
+// written into the output and the product is added to them by one BLAS
+// call (beta = 1). The backward pass is three BLAS-backed ops:
+//
+//	dx = dy·Wᵀ, dW = xᵀ·dy, db = Σ_rows dy
+func Affine(x, w, b *G.Node) *G.Node { return affine(x, w, b, false) }
+
+// AffineT returns x·Wᵀ + b for W [out, in]: the output projection tied to
+// an embedding table [vocab, d]. Its gradients are dx = dy·W and
+// dW = dyᵀ·x.
+func AffineT(x, w, b *G.Node) *G.Node { return affine(x, w, b, true) }
+
+func affine(x, w, b *G.Node, transW bool) *G.Node {
+	return G.Must(G.ApplyOp(affineOp{transW}, x, w, b))
+}
+
+type affineOp struct{ transW bool }
+
+func (op affineOp) Arity() int { return 3 }
+func (op affineOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(2), tensorType(2), tensorType(1), tensorType(2))
+}
+func (op affineOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	x, w, b := in[0].(tensor.Shape), in[1].(tensor.Shape), in[2].(tensor.Shape)
+	inner, out := w[0], w[1]
+	if op.transW {
+		inner, out = w[1], w[0]
+	}
+	if len(x) != 2 || x[1] != inner || b.TotalSize() != out {
+		return nil, fmt.Errorf("%v: shapes x %v, W %v, b %v do not fit", op, x, w, b)
+	}
+	return tensor.Shape{x[0], out}, nil
+}
+func (op affineOp) ReturnsPtr() bool      { return false }
+func (op affineOp) CallsExtern() bool     { return false }
+func (op affineOp) OverwritesInput() int  { return -1 }
+func (op affineOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op affineOp) Hashcode() uint32      { return hashOf(op) }
+func (op affineOp) String() string {
+	if op.transW {
+		return "AffineT"
+	}
+	return "Affine"
+}
+
+func (op affineOp) Do(in ...G.Value) (G.Value, error) {
+	ts, err := denseArgs(op, in)
+	if err != nil {
+		return nil, err
+	}
+	x, w, b := ts[0], ts[1], ts[2]
+	n, inner := x.Shape()[0], x.Shape()[1]
+	outDim := b.Shape().TotalSize()
+	out := tensor.New(tensor.WithShape(n, outDim), tensor.Of(x.Dtype()))
+	switch xs := x.Data().(type) {
+	case []float32:
+		ys, bs := out.Data().([]float32), b.Data().([]float32)
+		for r := 0; r < n; r++ {
+			copy(ys[r*outDim:(r+1)*outDim], bs)
+		}
+		gemmT(false, op.transW, n, outDim, inner, xs, w.Data().([]float32), 1, ys)
+	case []float64:
+		ys, bs := out.Data().([]float64), b.Data().([]float64)
+		for r := 0; r < n; r++ {
+			copy(ys[r*outDim:(r+1)*outDim], bs)
+		}
+		gemmT(false, op.transW, n, outDim, inner, xs, w.Data().([]float64), 1, ys)
+	default:
+		return nil, fmt.Errorf("%v: unsupported dtype %v", op, x.Dtype())
+	}
+	return out, nil
+}
+
+func (op affineOp) DiffWRT(inputs int) []bool { return []bool{true, true, true} }
+
+func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	x, w := inputs[0], inputs[1]
+	// y = x·W: dx = dy·Wᵀ, dW = xᵀ·dy. y = x·Wᵀ: dx = dy·W, dW = dyᵀ·x.
+	dx, err := G.ApplyOp(productOp{transB: !op.transW}, grad, w)
+	if err != nil {
+		return nil, err
+	}
+	var dw *G.Node
+	if op.transW {
+		dw, err = G.ApplyOp(productOp{transA: true}, grad, x)
+	} else {
+		dw, err = G.ApplyOp(productOp{transA: true}, x, grad)
+	}
+	if err != nil {
+		return nil, err
+	}
+	db, err := G.Sum(grad, 0)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dw, db}, nil
+}
+
+// productOp is op(A)·op(B) for matrices, op transposing where asked,
+// without materialising a transpose.
+type productOp struct{ transA, transB bool }
+
+func (op productOp) Arity() int { return 2 }
+func (op productOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(2), tensorType(2), tensorType(2))
+}
+func (op productOp) dims(a, b tensor.Shape) (m, n, k int) {
+	m, k = a[0], a[1]
+	if op.transA {
+		m, k = a[1], a[0]
+	}
+	n = b[1]
+	if op.transB {
+		n = b[0]
+	}
+	return m, n, k
+}
+func (op productOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	m, n, _ := op.dims(in[0].(tensor.Shape), in[1].(tensor.Shape))
+	return tensor.Shape{m, n}, nil
+}
+func (op productOp) ReturnsPtr() bool      { return false }
+func (op productOp) CallsExtern() bool     { return false }
+func (op productOp) OverwritesInput() int  { return -1 }
+func (op productOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op productOp) Hashcode() uint32      { return hashOf(op) }
+func (op productOp) String() string        { return fmt.Sprintf("Product{%v,%v}", op.transA, op.transB) }
+
+func (op productOp) Do(in ...G.Value) (G.Value, error) {
+	ts, err := denseArgs(op, in)
+	if err != nil {
+		return nil, err
+	}
+	a, b := ts[0], ts[1]
+	m, n, k := op.dims(a.Shape(), b.Shape())
+	out := tensor.New(tensor.WithShape(m, n), tensor.Of(a.Dtype()))
+	switch as := a.Data().(type) {
+	case []float32:
+		gemmT(op.transA, op.transB, m, n, k, as, b.Data().([]float32), 0, out.Data().([]float32))
+	case []float64:
+		gemmT(op.transA, op.transB, m, n, k, as, b.Data().([]float64), 0, out.Data().([]float64))
+	default:
+		return nil, fmt.Errorf("%v: unsupported dtype %v", op, a.Dtype())
+	}
+	return out, nil
+}
+
+// gemmT computes c = op(a)·op(b) + beta·c, row-major, with the BLAS the
+// graphs use; a is [m, k] ([k, m] when transA), b is [k, n] ([n, k] when
+// transB).
+func gemmT[T float32 | float64](transA, transB bool, m, n, k int, a, b []T, beta T, c []T) {
+	ta, lda := blas.NoTrans, k
+	if transA {
+		ta, lda = blas.Trans, m
+	}
+	tb, ldb := blas.NoTrans, n
+	if transB {
+		tb, ldb = blas.Trans, k
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		G.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), n)
+	case []float64:
+		G.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), n)
+	}
+}
