@@ -159,22 +159,35 @@ func (op productOp) Do(in ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-// gemmT computes c = op(a)·op(b) + beta·c, row-major, with the BLAS the
-// graphs use; a is [m, k] ([k, m] when transA), b is [k, n] ([n, k] when
-// transB).
+// gemmT computes c = op(a)·op(b) + beta·c for dense row-major matrices
+// with the BLAS the graphs use; a is [m, k] ([k, m] when transA), b is
+// [k, n] ([n, k] when transB).
 func gemmT[T float32 | float64](transA, transB bool, m, n, k int, a, b []T, beta T, c []T) {
-	ta, lda := blas.NoTrans, k
+	lda, ldb := k, n
 	if transA {
-		ta, lda = blas.Trans, m
+		lda = m
 	}
-	tb, ldb := blas.NoTrans, n
 	if transB {
-		tb, ldb = blas.Trans, k
+		ldb = k
+	}
+	gemmLD(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
+}
+
+// gemmLD is gemmT for matrices inside larger row-major arrays: the leading
+// dimensions lda, ldb and ldc are the row strides of a, b and c (the
+// columns of one attention head within rows of all heads, say).
+func gemmLD[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if transA {
+		ta = blas.Trans
+	}
+	if transB {
+		tb = blas.Trans
 	}
 	switch a := any(a).(type) {
 	case []float32:
-		G.WhichBLAS().Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), n)
+		G.WhichBLAS().Sgemm(ta, tb, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
-		G.WhichBLAS().Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), n)
+		G.WhichBLAS().Dgemm(ta, tb, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }

@@ -19,6 +19,10 @@ type Builder struct {
 	G     *G.ExprGraph
 	Store *Store
 	Train bool
+	// Weights makes full attention build its weights as a node of their
+	// own (for attention maps) instead of using the fused Attention op,
+	// which never forms them.
+	Weights bool
 
 	params  map[string]*G.Node
 	order   G.Nodes
@@ -104,12 +108,23 @@ func (b *Builder) Const(v float64) *G.Node {
 // 1/(1-p) (inverted dropout). When the builder is not training, or p is 0,
 // it returns x unchanged.
 func (b *Builder) Dropout(x *G.Node, p float64) *G.Node {
-	if !b.Train || p == 0 {
+	m := b.DropoutMask(p, x.Shape()...)
+	if m == nil {
 		return x
 	}
-	m := b.Input(fmt.Sprintf("dropout.%d", len(b.masks)), x.Shape()...)
-	b.masks = append(b.masks, DropoutMask{Node: m, P: p})
 	return G.Must(G.HadamardProd(x, m))
+}
+
+// DropoutMask adds a dropout mask input of the given shape, refreshed by
+// FillDropout like those of Dropout, for ops that apply dropout
+// themselves. It returns nil when dropout is off (not training, or p = 0).
+func (b *Builder) DropoutMask(p float64, shape ...int) *G.Node {
+	if !b.Train || p == 0 {
+		return nil
+	}
+	m := b.Input(fmt.Sprintf("dropout.%d", len(b.masks)), shape...)
+	b.masks = append(b.masks, DropoutMask{Node: m, P: p})
+	return m
 }
 
 // DropoutMasks lists the mask inputs added by Dropout.

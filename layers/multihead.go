@@ -51,9 +51,15 @@ func (m MultiHeadAttention) Validate() error {
 // [batch, 1, sq, sk] (nil for none). It returns the output
 // [batch·sq, DModel] and the attention weights [batch, Heads, sq, sk]. It
 // is full attention; Self also handles the other kinds.
+//
+// With a mask, no relative bias and b.Weights unset, the attention itself
+// is the fused op graph.Attention, and the weights returned are nil.
 func (m MultiHeadAttention) Forward(b *graph.Builder, query, memory *G.Node, batch, sq, sk int, mask *G.Node) (out, weights *G.Node) {
 	if err := m.Validate(); err != nil {
 		panic("layers: " + err.Error())
+	}
+	if !b.Weights && m.RelBias == nil && mask != nil {
+		return m.fused(b, query, memory, batch, sq, sk, mask), nil
 	}
 	q := m.heads(b, "q_proj", query, batch, sq)
 	k := m.heads(b, "k_proj", memory, batch, sk)
@@ -99,4 +105,16 @@ func (m MultiHeadAttention) merge(b *graph.Builder, ctx *G.Node, batch, s int) *
 	ctx = G.Must(G.Transpose(ctx, 0, 2, 1, 3))
 	ctx = G.Must(G.Reshape(ctx, tensor.Shape{batch * s, m.DModel}))
 	return Linear{Name: m.Name + ".out_proj", In: m.DModel, Out: m.DModel}.Forward(b, ctx)
+}
+
+// fused is Forward with the projections as linear layers and the attention
+// as one graph.Attention op on the projected rows.
+func (m MultiHeadAttention) fused(b *graph.Builder, query, memory *G.Node, batch, sq, sk int, mask *G.Node) *G.Node {
+	proj := func(name string, x *G.Node) *G.Node {
+		return Linear{Name: m.Name + "." + name, In: m.DModel, Out: m.DModel}.Forward(b, x)
+	}
+	q, k, v := proj("q_proj", query), proj("k_proj", memory), proj("v_proj", memory)
+	drop := b.DropoutMask(m.Dropout, batch, m.Heads, sq, sk)
+	ctx := graph.Attention(q, k, v, mask, drop, batch, m.Heads)
+	return proj("out_proj", ctx)
 }

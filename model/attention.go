@@ -82,6 +82,7 @@ func (t *Translator) Attention(src, tgt []int) (*AttentionMaps, error) {
 		return nil, fmt.Errorf("target of %d tokens exceeds the model's %d positions", len(tgt), pm)
 	}
 	b := graph.NewBuilder(m.Store, false)
+	b.Weights = true // the maps need the weights as nodes
 	var in *Inputs
 	var out *G.Node
 	if err := graph.Build(func() {

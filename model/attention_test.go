@@ -87,6 +87,7 @@ func TestAttentionMaps(t *testing.T) {
 // alone computes one marked node in a graph rooted at it alone.
 func alone(t *testing.T, m *Transformer, name string, src, tgt []int) []float64 {
 	b := graph.NewBuilder(m.Store, false)
+	b.Weights = true
 	var in *Inputs
 	if err := graph.Build(func() { in = m.NewInputs(b, 1, len(src), len(tgt)); m.Forward(b, in) }); err != nil {
 		t.Fatal(err)

@@ -41,9 +41,9 @@ func newDecoderLayer(name string, c Config) DecoderLayer {
 // [batch·srcLen, d]. selfMask [batch, 1, tgtLen, tgtLen] is causal plus
 // target padding; crossMask [batch, 1, tgtLen, srcLen] hides source padding.
 // Sliding-window and linear self-attention use the target key padding
-// tgtPad [batch, tgtLen] instead of selfMask. Attention weights are marked as
-// Name+".self_attn.weights" (full self-attention only) and
-// Name+".multihead_attn.weights".
+// tgtPad [batch, tgtLen] instead of selfMask. When b.Weights is set, the
+// attention weights are marked as Name+".self_attn.weights" (full
+// self-attention only) and Name+".multihead_attn.weights".
 func (l DecoderLayer) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen, srcLen int, selfMask, tgtPad, crossMask *G.Node) *G.Node {
 	self := func(h *G.Node) *G.Node {
 		out, w := l.SelfAttn.Self(b, h, batch, tgtLen, selfMask, tgtPad)
@@ -54,7 +54,9 @@ func (l DecoderLayer) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen
 	}
 	cross := func(h *G.Node) *G.Node {
 		out, w := l.CrossAttn.Forward(b, h, memory, batch, tgtLen, srcLen, crossMask)
-		b.Mark(l.CrossAttn.Name+".weights", w)
+		if w != nil {
+			b.Mark(l.CrossAttn.Name+".weights", w)
+		}
 		return out
 	}
 	ff := func(h *G.Node) *G.Node { return l.FF.Forward(b, h) }

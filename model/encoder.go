@@ -37,8 +37,8 @@ func newEncoderLayer(name string, c Config) EncoderLayer {
 }
 
 // Forward maps x [batch·seqLen, d] to the same shape. Full attention uses
-// the additive self-attention mask [batch, 1, seqLen, seqLen] and marks its
-// weights as Name+".self_attn.weights"; sliding-window and linear attention
+// the additive self-attention mask [batch, 1, seqLen, seqLen] and, when
+// b.Weights is set, marks its weights as Name+".self_attn.weights"; sliding-window and linear attention
 // use the key padding pad [batch, seqLen] instead.
 func (l EncoderLayer) Forward(b *graph.Builder, x *G.Node, batch, seqLen int, mask, pad *G.Node) *G.Node {
 	attn := func(h *G.Node) *G.Node {
