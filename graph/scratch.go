@@ -1,6 +1,9 @@
 package graph
 
-import "gorgonia.org/tensor"
+import (
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
 
 // Scratch hands out float tensors that share one backing array, for values
 // of which only one is in use at a time: the loss targets of the cached
@@ -27,4 +30,25 @@ func (s *Scratch) Tensor(dt tensor.Dtype, shape ...int) *tensor.Dense {
 		s.f32 = make([]float32, max(n, 2*len(s.f32)))
 	}
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s.f32[:n]))
+}
+
+// DropoutPool lends the dropout masks of graphs that never run at the same
+// time one set of arrays: mask i of every graph uses array i. Without it,
+// each cached training graph keeps masks as large as its activations.
+type DropoutPool struct {
+	arrays []Scratch
+}
+
+// Bind points the masks of one graph at the pool's arrays, to be filled by
+// FillDropout before the graph runs.
+func (p *DropoutPool) Bind(masks []DropoutMask, dt tensor.Dtype) error {
+	for len(p.arrays) < len(masks) {
+		p.arrays = append(p.arrays, Scratch{})
+	}
+	for i, m := range masks {
+		if err := G.Let(m.Node, p.arrays[i].Tensor(dt, m.Node.Shape()...)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

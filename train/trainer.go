@@ -37,8 +37,9 @@ type Trainer struct {
 	graphs     *graph.Cache
 	translator *model.Translator
 	dropoutRNG *graph.RNG
-	targets    graph.Scratch // one loss-target array shared by the cached graphs
-	batches    []*data.Batch // the current epoch's batches
+	targets    graph.Scratch     // one loss-target array shared by the cached graphs
+	dropout    graph.DropoutPool // and one set of dropout-mask arrays
+	batches    []*data.Batch     // the current epoch's batches
 	state      State
 	logFile    *os.File
 }
@@ -280,6 +281,9 @@ func (t *Trainer) gradients(batch *data.Batch) (loss float64, params, grads []Pa
 	target := t.targets.Tensor(t.Model.Store.Dtype(), s.target.Shape()...)
 	n = FillTargets(target, batch.DecoderOutput(), t.Config.Training.LabelSmoothing)
 	if err := G.Let(s.target, target); err != nil {
+		return 0, nil, nil, 0, err
+	}
+	if err := t.dropout.Bind(s.b.DropoutMasks(), t.Model.Store.Dtype()); err != nil {
 		return 0, nil, nil, 0, err
 	}
 	graph.FillDropout(s.b.DropoutMasks(), t.dropoutRNG)
