@@ -57,9 +57,11 @@ func (l EncoderLayer) Forward(b *graph.Builder, x *G.Node, batch, seqLen int, ma
 // layer norm, after (post-LN) or before (pre-LN) the sublayer.
 func residual(b *graph.Builder, x *G.Node, norm layers.LayerNorm, normFirst bool, p float64, f func(*G.Node) *G.Node) *G.Node {
 	if normFirst {
-		return G.Must(G.Add(x, b.Dropout(f(norm.Forward(b, x)), p)))
+		y := f(norm.Forward(b, x))
+		return graph.Residual(x, y, b.DropoutMask(p, y.Shape()...))
 	}
-	return norm.Forward(b, G.Must(G.Add(x, b.Dropout(f(x), p))))
+	y := f(x)
+	return norm.Forward(b, graph.Residual(x, y, b.DropoutMask(p, y.Shape()...)))
 }
 
 // Encoder is a stack of encoder layers with an optional final layer norm

@@ -1,0 +1,145 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Residual returns x + y ⊙ mask, the residual connection around a
+// sublayer whose output y gets (inverted) dropout with mask (nil: none):
+// one op where Gorgonia's Add and HadamardProd would each copy an operand
+// before computing. Its gradients are dx = dz and dy = dz ⊙ mask.
+func Residual(x, y, mask *G.Node) *G.Node {
+	if mask == nil {
+		return G.Must(G.ApplyOp(residualOp{}, x, y))
+	}
+	return G.Must(G.ApplyOp(residualOp{masked: true}, x, y, mask))
+}
+
+type residualOp struct{ masked bool }
+
+func (op residualOp) Arity() int {
+	if op.masked {
+		return 3
+	}
+	return 2
+}
+func (op residualOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	if op.masked {
+		return hm.NewFnType(a, a, a, a)
+	}
+	return hm.NewFnType(a, a, a)
+}
+func (op residualOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s := in[0].(tensor.Shape)
+	for _, o := range in[1:] {
+		if !s.Eq(o.(tensor.Shape)) {
+			return nil, fmt.Errorf("%v: shapes %v and %v differ", op, s, o)
+		}
+	}
+	return s.Clone(), nil
+}
+func (op residualOp) ReturnsPtr() bool      { return false }
+func (op residualOp) CallsExtern() bool     { return false }
+func (op residualOp) OverwritesInput() int  { return -1 }
+func (op residualOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op residualOp) Hashcode() uint32      { return hashOf(op) }
+func (op residualOp) String() string {
+	if op.masked {
+		return "ResidualDropout"
+	}
+	return "Residual"
+}
+
+func (op residualOp) Do(in ...G.Value) (G.Value, error) {
+	ts, err := denseArgs(op, in)
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.WithShape(ts[0].Shape().Clone()...), tensor.Of(ts[0].Dtype()))
+	switch x := ts[0].Data().(type) {
+	case []float32:
+		residualInto(x, ts[1].Data().([]float32), maskData[float32](ts, op.masked), out.Data().([]float32))
+	case []float64:
+		residualInto(x, ts[1].Data().([]float64), maskData[float64](ts, op.masked), out.Data().([]float64))
+	default:
+		return nil, fmt.Errorf("%v: unsupported dtype %v", op, ts[0].Dtype())
+	}
+	return out, nil
+}
+
+func maskData[T float32 | float64](ts []*tensor.Dense, masked bool) []T {
+	if !masked {
+		return nil
+	}
+	return ts[2].Data().([]T)
+}
+
+// residualInto writes x + y ⊙ mask (mask nil: x + y) into out; with x nil
+// it writes y ⊙ mask.
+func residualInto[T float32 | float64](x, y, mask, out []T) {
+	switch {
+	case x == nil:
+		for i, v := range y {
+			out[i] = v * mask[i]
+		}
+	case mask == nil:
+		for i, v := range y {
+			out[i] = x[i] + v
+		}
+	default:
+		for i, v := range y {
+			out[i] = x[i] + v*mask[i]
+		}
+	}
+}
+
+func (op residualOp) DiffWRT(inputs int) []bool { return []bool{true, true, false}[:inputs] }
+
+func (op residualOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	if !op.masked {
+		return G.Nodes{grad, grad}, nil
+	}
+	dy, err := G.ApplyOp(maskOp{}, grad, inputs[2])
+	return G.Nodes{grad, dy, nil}, err
+}
+
+// maskOp is a ⊙ m without copying either operand first.
+type maskOp struct{}
+
+func (op maskOp) Arity() int { return 2 }
+func (op maskOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a, a)
+}
+func (op maskOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (op maskOp) ReturnsPtr() bool      { return false }
+func (op maskOp) CallsExtern() bool     { return false }
+func (op maskOp) OverwritesInput() int  { return -1 }
+func (op maskOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op maskOp) Hashcode() uint32      { return hashOf(op) }
+func (op maskOp) String() string        { return "Mask" }
+
+func (op maskOp) Do(in ...G.Value) (G.Value, error) {
+	ts, err := denseArgs(op, in)
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.WithShape(ts[0].Shape().Clone()...), tensor.Of(ts[0].Dtype()))
+	switch a := ts[0].Data().(type) {
+	case []float32:
+		residualInto(nil, a, ts[1].Data().([]float32), out.Data().([]float32))
+	case []float64:
+		residualInto(nil, a, ts[1].Data().([]float64), out.Data().([]float64))
+	default:
+		return nil, fmt.Errorf("%v: unsupported dtype %v", op, ts[0].Dtype())
+	}
+	return out, nil
+}
