@@ -143,3 +143,99 @@ func (op maskOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	return out, nil
 }
+
+// ReLU returns max(x, 0) ⊙ mask (mask nil: max(x, 0)), the activation of a
+// feed-forward layer with the dropout that follows it, as one op. Its
+// gradient is dx = dy ⊙ mask where x > 0 and 0 elsewhere.
+func ReLU(x, mask *G.Node) *G.Node {
+	if mask == nil {
+		return G.Must(G.ApplyOp(reluOp{}, x))
+	}
+	return G.Must(G.ApplyOp(reluOp{masked: true}, x, mask))
+}
+
+// reluOp is ReLU's forward pass; with grad set, it maps (x, [mask,] dy) to
+// dx instead.
+type reluOp struct{ masked, grad bool }
+
+func (op reluOp) Arity() int {
+	n := 1
+	if op.masked {
+		n++
+	}
+	if op.grad {
+		n++
+	}
+	return n
+}
+func (op reluOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	ts := make([]hm.Type, op.Arity()+1)
+	for i := range ts {
+		ts[i] = a
+	}
+	return hm.NewFnType(ts...)
+}
+func (op reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+func (op reluOp) ReturnsPtr() bool      { return false }
+func (op reluOp) CallsExtern() bool     { return false }
+func (op reluOp) OverwritesInput() int  { return -1 }
+func (op reluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op reluOp) Hashcode() uint32      { return hashOf(op) }
+func (op reluOp) String() string        { return fmt.Sprintf("ReLU{masked %v, grad %v}", op.masked, op.grad) }
+
+func (op reluOp) Do(in ...G.Value) (G.Value, error) {
+	ts, err := denseArgs(op, in)
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.WithShape(ts[0].Shape().Clone()...), tensor.Of(ts[0].Dtype()))
+	switch x := ts[0].Data().(type) {
+	case []float32:
+		reluInto(op, x, ts, out.Data().([]float32))
+	case []float64:
+		reluInto(op, x, ts, out.Data().([]float64))
+	default:
+		return nil, fmt.Errorf("%v: unsupported dtype %v", op, ts[0].Dtype())
+	}
+	return out, nil
+}
+
+// reluInto writes max(x, 0)·mask, or for the gradient dy·mask where x > 0,
+// into out (mask taken as 1 when absent).
+func reluInto[T float32 | float64](op reluOp, x []T, ts []*tensor.Dense, out []T) {
+	var mask, dy []T
+	if op.masked {
+		mask = ts[1].Data().([]T)
+	}
+	if op.grad {
+		dy = ts[len(ts)-1].Data().([]T)
+	}
+	for i, v := range x {
+		if v <= 0 {
+			out[i] = 0
+			continue
+		}
+		if dy != nil {
+			v = dy[i]
+		}
+		if mask != nil {
+			v *= mask[i]
+		}
+		out[i] = v
+	}
+}
+
+func (op reluOp) DiffWRT(inputs int) []bool { return []bool{true, false}[:inputs] }
+
+func (op reluOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	g := op
+	g.grad = true
+	dx, err := G.ApplyOp(g, append(append(G.Nodes{}, inputs...), grad)...)
+	if op.masked {
+		return G.Nodes{dx, nil}, err
+	}
+	return G.Nodes{dx}, err
+}

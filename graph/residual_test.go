@@ -82,3 +82,60 @@ func TestResidualEqualsUnfused(t *testing.T) {
 		}
 	}
 }
+
+func TestReLUGradCheck(t *testing.T) {
+	for _, masked := range []bool{false, true} {
+		b := NewBuilder(NewStore(tensor.Float64, 1), false)
+		x, _, mask := residualInputs(b, masked)
+		res, err := GradCheckOutput(b, ReLU(x, mask), G.Nodes{x}, GradCheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].MaxRelErr > 1e-7 {
+			t.Errorf("masked %v: max relative error %g", masked, res[0].MaxRelErr)
+		}
+	}
+}
+
+// The fused op equals HadamardProd(Rectify(x), mask) in value and gradient.
+func TestReLUEqualsUnfused(t *testing.T) {
+	run := func(masked, fused bool) (out, gx []float64) {
+		build := func(b *Builder) (y, x *G.Node) {
+			x, _, mask := residualInputs(b, masked)
+			switch {
+			case fused:
+				return ReLU(x, mask), x
+			case masked:
+				return G.Must(G.HadamardProd(G.Must(G.Rectify(x)), mask)), x
+			}
+			return G.Must(G.Rectify(x)), x
+		}
+		fwd := NewBuilder(NewStore(tensor.Float64, 1), false)
+		y, _ := build(fwd)
+		vm := G.NewTapeMachine(fwd.G)
+		defer vm.Close()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Float64s(y.Value().(*tensor.Dense))...)
+		b := NewBuilder(NewStore(tensor.Float64, 1), false)
+		y, x := build(b)
+		if _, err := G.Grad(Probe(b, y, 5), x); err != nil {
+			t.Fatal(err)
+		}
+		m := G.NewTapeMachine(b.G)
+		defer m.Close()
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		g, _ := x.Grad()
+		return out, append([]float64(nil), Float64s(g.(*tensor.Dense))...)
+	}
+	for _, masked := range []bool{false, true} {
+		o1, g1 := run(masked, true)
+		o2, g2 := run(masked, false)
+		if d := max(maxRelDiff(o1, o2), maxRelDiff(g1, g2)); d > 1e-15 {
+			t.Errorf("masked %v: fused and unfused differ by %.3g", masked, d)
+		}
+	}
+}

@@ -20,6 +20,10 @@ type FeedForward struct {
 // Forward maps x [N, DModel] to [N, DModel].
 func (f FeedForward) Forward(b *graph.Builder, x *G.Node) *G.Node {
 	h := Linear{Name: f.Name + ".linear1", In: f.DModel, Out: f.Hidden}.Forward(b, x)
-	h = b.Dropout(Activate(b, f.Activation, h), f.Dropout)
+	if f.Activation == "relu" { // activation and dropout as one op
+		h = graph.ReLU(h, b.DropoutMask(f.Dropout, h.Shape()...))
+	} else {
+		h = b.Dropout(Activate(b, f.Activation, h), f.Dropout)
+	}
 	return Linear{Name: f.Name + ".linear2", In: f.Hidden, Out: f.DModel}.Forward(b, h)
 }
