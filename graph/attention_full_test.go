@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -51,72 +52,24 @@ func TestAttentionGradCheck(t *testing.T) {
 	for _, dropout := range []bool{false, true} {
 		b := NewBuilder(NewStore(tensor.Float64, 1), false)
 		q, k, v, mask, drop := attentionInputs(b, dropout)
-		res, err := GradCheckOutput(b, Attention(q, k, v, mask, drop, 2, 2), G.Nodes{q, k, v}, GradCheckOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range res {
-			if r.MaxRelErr > 1e-7 {
-				t.Errorf("dropout %v, input %d: max relative error %g", dropout, i, r.MaxRelErr)
-			}
-		}
+		checkGrads(t, fmt.Sprintf("dropout %v", dropout), b, Attention(q, k, v, mask, drop, 2, 2), G.Nodes{q, k, v})
 	}
 }
 
 // The fused op equals the graph of Gorgonia ops, in values and in the
 // gradients of q, k and v, with and without dropout.
 func TestAttentionEqualsUnfused(t *testing.T) {
-	run := func(dt tensor.Dtype, dropout, fused bool) (out []float64, grads [3][]float64) {
-		build := func(b *Builder) (y, q, k, v *G.Node) {
+	for _, dropout := range []bool{false, true} {
+		fused := func(b *Builder) (*G.Node, G.Nodes) {
 			q, k, v, mask, drop := attentionInputs(b, dropout)
-			if fused {
-				return Attention(q, k, v, mask, drop, 2, 2), q, k, v
-			}
-			return unfusedAttention(b, q, k, v, mask, drop), q, k, v
+			return Attention(q, k, v, mask, drop, 2, 2), G.Nodes{q, k, v}
 		}
-		fwd := NewBuilder(NewStore(dt, 1), false)
-		y, _, _, _ := build(fwd)
-		vm := G.NewTapeMachine(fwd.G)
-		defer vm.Close()
-		if err := vm.RunAll(); err != nil {
-			t.Fatal(err)
+		unfused := func(b *Builder) (*G.Node, G.Nodes) {
+			q, k, v, mask, drop := attentionInputs(b, dropout)
+			return unfusedAttention(b, q, k, v, mask, drop), G.Nodes{q, k, v}
 		}
-		out = append(out, Float64s(y.Value().(*tensor.Dense))...)
-		b := NewBuilder(NewStore(dt, 1), false)
-		y, q, k, v := build(b)
-		cost := Probe(b, y, 5)
-		if _, err := G.Grad(cost, q, k, v); err != nil {
-			t.Fatal(err)
-		}
-		m := G.NewTapeMachine(b.G)
-		defer m.Close()
-		if err := m.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		for i, n := range []*G.Node{q, k, v} {
-			g, err := n.Grad()
-			if err != nil {
-				t.Fatal(err)
-			}
-			grads[i] = append(grads[i], Float64s(g.(*tensor.Dense))...)
-		}
-		return out, grads
-	}
-	for _, c := range []struct {
-		dt  tensor.Dtype
-		tol float64
-	}{{tensor.Float64, 1e-13}, {tensor.Float32, 1e-5}} {
-		for _, dropout := range []bool{false, true} {
-			got, gotGrads := run(c.dt, dropout, true)
-			want, wantGrads := run(c.dt, dropout, false)
-			if d := maxRelDiff(got, want); d > c.tol {
-				t.Errorf("%v, dropout %v: outputs differ by %.3g", c.dt, dropout, d)
-			}
-			for i, name := range []string{"q", "k", "v"} {
-				if d := maxRelDiff(gotGrads[i], wantGrads[i]); d > c.tol {
-					t.Errorf("%v, dropout %v: gradient of %s differs by %.3g", c.dt, dropout, name, d)
-				}
-			}
+		for _, c := range tolerances {
+			compareFused(t, fmt.Sprintf("dropout %v", dropout), c.dt, c.tol, fused, unfused)
 		}
 	}
 }

@@ -31,62 +31,27 @@ func crossEntropyInputs(b *Builder) (logits, target *G.Node) {
 func TestCrossEntropyRowsGradCheck(t *testing.T) {
 	b := NewBuilder(NewStore(tensor.Float64, 1), false)
 	logits, target := crossEntropyInputs(b)
-	res, err := GradCheckOutput(b, CrossEntropyRows(logits, target), G.Nodes{logits}, GradCheckOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res[0].MaxRelErr > 1e-7 {
-		t.Errorf("max relative error %g", res[0].MaxRelErr)
-	}
+	checkGrads(t, "cross-entropy", b, CrossEntropyRows(logits, target), G.Nodes{logits})
 }
 
-// The fused op's loss and gradient equal those of −Σ target ⊙ log softmax
-// built from separate ops.
+// The fused op's losses and gradient equal those of −target ⊙ log softmax
+// summed over each row, built from separate ops; the padding row gets no
+// gradient.
 func TestCrossEntropyRowsEqualsUnfused(t *testing.T) {
-	for _, c := range []struct {
-		dt  tensor.Dtype
-		tol float64
-	}{{tensor.Float64, 1e-13}, {tensor.Float32, 1e-6}} {
-		run := func(fused bool) (loss float64, grad []float64) {
-			b := NewBuilder(NewStore(c.dt, 1), false)
-			logits, target := crossEntropyInputs(b)
-			var cost *G.Node
-			if fused {
-				cost = G.Must(G.Sum(CrossEntropyRows(logits, target)))
-			} else {
-				cost = G.Must(G.Neg(G.Must(G.Sum(G.Must(G.HadamardProd(LogSoftMax(logits), target))))))
-			}
-			if _, err := G.Grad(cost, logits); err != nil {
-				t.Fatal(err)
-			}
-			m := G.NewTapeMachine(b.G)
-			defer m.Close()
-			if err := m.RunAll(); err != nil {
-				t.Fatal(err)
-			}
-			g, err := logits.Grad()
-			if err != nil {
-				t.Fatal(err)
-			}
-			switch v := cost.Value().Data().(type) {
-			case float32:
-				loss = float64(v)
-			case float64:
-				loss = v
-			}
-			return loss, append([]float64(nil), Float64s(g.(*tensor.Dense))...)
-		}
-		gotLoss, gotGrad := run(true)
-		wantLoss, wantGrad := run(false)
-		if d := maxRelDiff([]float64{gotLoss}, []float64{wantLoss}); d > c.tol || gotLoss <= 0 {
-			t.Errorf("%v: loss %g, unfused %g", c.dt, gotLoss, wantLoss)
-		}
-		if d := maxRelDiff(gotGrad, wantGrad); d > c.tol {
-			t.Errorf("%v: gradients differ by %.3g", c.dt, d)
-		}
+	fused := func(b *Builder) (*G.Node, G.Nodes) {
+		logits, target := crossEntropyInputs(b)
+		return CrossEntropyRows(logits, target), G.Nodes{logits}
+	}
+	unfused := func(b *Builder) (*G.Node, G.Nodes) {
+		logits, target := crossEntropyInputs(b)
+		return G.Must(G.Neg(G.Must(G.Sum(G.Must(G.HadamardProd(LogSoftMax(logits), target)), 1)))), G.Nodes{logits}
+	}
+	for _, c := range tolerances {
+		compareFused(t, "cross-entropy", c.dt, c.tol, fused, unfused)
+		_, grads := outputAndGrads(t, c.dt, fused)
 		for j := 6; j < 12; j++ {
-			if gotGrad[j] != 0 {
-				t.Fatalf("%v: padding row has gradient %v", c.dt, gotGrad[6:12])
+			if grads[0][j] != 0 {
+				t.Fatalf("%v: padding row has gradient %v", c.dt, grads[0][6:12])
 			}
 		}
 	}
