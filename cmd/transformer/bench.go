@@ -11,7 +11,7 @@ import (
 
 func benchCmd() *cobra.Command {
 	o := train.DefaultBenchOptions()
-	var preset string
+	var preset, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench [--preset tiny|small|base] [flags]",
 		Short: "Measure training or decoding speed on random tokens, comparable with the PyTorch reference",
@@ -55,6 +55,11 @@ base shape; explicit flags override it.`,
 			if o.Decode && (o.DecodeBatch <= 0 || o.DecodeSrcLen <= 0 || o.DecodeLen <= 0 || o.DecodeReps <= 0) {
 				return fmt.Errorf("--decode-batch, --decode-src-len, --decode-len and --decode-reps must be positive")
 			}
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
 			out := cmd.OutOrStdout()
 			res, err := train.Bench(o, func(step int, sec, loss float64) {
 				warm := ""
@@ -96,5 +101,6 @@ base shape; explicit flags override it.`,
 	f.IntVar(&o.DecodeLen, "decode-len", o.DecodeLen, "decoding steps (no early stop)")
 	f.IntVar(&o.DecodeReps, "decode-reps", o.DecodeReps, "timed repetitions per decoding variant")
 	f.IntVar(&o.DecodeWarmup, "decode-warmup", o.DecodeWarmup, "untimed repetitions per variant")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	return cmd
 }
