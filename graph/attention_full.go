@@ -187,16 +187,16 @@ func attentionWeights[T float32 | float64](g attentionGeometry, b, h int, q, k, 
 	m := mask[b*g.sq*g.sk : (b+1)*g.sq*g.sk]
 	for i := 0; i < g.sq; i++ {
 		row, mr := p[i*g.sk:(i+1)*g.sk], m[i*g.sk:(i+1)*g.sk]
-		best := math.Inf(-1)
+		best := T(math.Inf(-1))
 		for j := range row {
 			row[j] += mr[j]
-			best = max(best, float64(row[j]))
+			best = max(best, row[j])
 		}
 		var sum float64
 		for j, s := range row {
-			e := math.Exp(float64(s) - best)
-			sum += e
-			row[j] = T(e)
+			e := expT(s - best)
+			sum += float64(e)
+			row[j] = e
 		}
 		inv := 1 / sum
 		for j := range row {

@@ -121,7 +121,7 @@ func logSumExp[T float32 | float64](x []T) (m, lse float64) {
 	}
 	var sum float64
 	for _, v := range x {
-		sum += math.Exp(float64(v) - m)
+		sum += float64(expT(v - T(m)))
 	}
 	return m, math.Log(sum)
 }
@@ -158,9 +158,9 @@ func crossEntropyGradRows[T float32 | float64](x, t, dy, dx []T, v, lo, hi int) 
 		}
 		var sum float64
 		for j, w := range xr { // dx holds exp(x − m) until the last pass
-			e := math.Exp(float64(w) - m)
-			sum += e
-			dxr[j] = T(e)
+			e := expT(w - T(m))
+			sum += float64(e)
+			dxr[j] = e
 		}
 		scale := g * mass / sum
 		for j := range dxr {

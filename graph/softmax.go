@@ -161,9 +161,9 @@ func softmaxRows[T float32 | float64](x, y []T, n, lo, hi int, log bool) {
 		}
 		var sum float64
 		for j, v := range xr {
-			e := math.Exp(float64(v - m))
-			sum += e
-			yr[j] = T(e)
+			e := expT(v - m)
+			sum += float64(e)
+			yr[j] = e
 		}
 		if log {
 			ls := math.Log(sum)
@@ -188,7 +188,7 @@ func softmaxGradRows[T float32 | float64](y, dy, dx []T, n, lo, hi int, log bool
 				s += float64(g)
 			}
 			for j := range dxr {
-				dxr[j] = T(float64(dyr[j]) - math.Exp(float64(yr[j]))*s)
+				dxr[j] = T(float64(dyr[j]) - float64(expT(yr[j]))*s)
 			}
 			continue
 		}

@@ -2,10 +2,21 @@ package model
 
 import (
 	"math"
+	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
+
+	"github.com/gotransformer/transformer/graph"
 )
+
+// exp returns e^x: graph.Exp32 in float32, math.Exp in float64.
+func exp[T float](x T) T {
+	if unsafe.Sizeof(x) == 4 {
+		return T(graph.Exp32(float32(x)))
+	}
+	return T(math.Exp(float64(x)))
+}
 
 // Plain-Go numeric kernels for the graph-free decoder (stepper.go), in the
 // model's own float type. Matrix products go to the BLAS the graphs use
@@ -110,7 +121,7 @@ func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T,
 			w[j] = 0
 			continue
 		}
-		w[j] = T(math.Exp(float64(w[j] - best)))
+		w[j] = exp(w[j] - best)
 		sum += w[j]
 	}
 	clear(out[:dh])
