@@ -192,12 +192,7 @@ func attentionWeights[T float32 | float64](g attentionGeometry, b, h int, q, k, 
 			row[j] += mr[j]
 			best = max(best, row[j])
 		}
-		var sum float64
-		for j, s := range row {
-			e := expT(s - best)
-			sum += float64(e)
-			row[j] = e
-		}
+		sum := expShift(row, row, best)
 		inv := 1 / sum
 		for j := range row {
 			row[j] = T(float64(row[j]) * inv)

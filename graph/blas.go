@@ -1,7 +1,9 @@
 package graph
 
-// BLAS names the matrix-multiply implementation this binary was built with:
-// "gonum" (pure Go, the default) or "openblas" (the openblas build tag).
+// BLAS names the matrix-multiply implementation in use: "go-avx2" (the
+// pure-Go build with package f32's AVX2/FMA kernel), "gonum" (the pure-Go
+// build on processors without AVX2 and FMA, or with the purego tag) or
+// "openblas" (the openblas build tag).
 var BLAS = "gonum"
 
 // SetBLASThreads sets the number of threads of OpenBLAS and returns the

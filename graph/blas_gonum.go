@@ -2,4 +2,55 @@
 
 package graph
 
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+
+	"github.com/gotransformer/transformer/graph/f32"
+)
+
+// The pure-Go build's BLAS is gonum's, with single-precision products done by
+// package f32's assembly kernel where the processor has AVX2 and FMA.
+func init() {
+	if f32.Available() {
+		G.Use(goBLAS{}) // also sets tensor's BLAS
+		BLAS = "go-avx2"
+	}
+}
+
 func setBLASThreads(int) int { return 0 }
+
+// goBLAS is gonum's BLAS with Sgemm replaced by f32.Sgemm.
+type goBLAS struct{ gonum.Implementation }
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C with package f32; calls
+// with invalid arguments go to gonum's, which panics with its usual message.
+func (goBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ta, tb := tA != blas.NoTrans, tB != blas.NoTrans
+	if !gemmArgsValid(ta, tb, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
+		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	f32.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmArgsValid reports whether the shapes, leading dimensions and slice
+// lengths of a row-major gemm call are consistent.
+func gemmArgsValid(ta, tb bool, m, n, k, la, lda, lb, ldb, lc, ldc int) bool {
+	if m < 0 || n < 0 || k < 0 {
+		return false
+	}
+	ar, ac := m, k
+	if ta {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tb {
+		br, bc = n, k
+	}
+	fits := func(rows, cols, ld, l int) bool {
+		return ld >= max(1, cols) && (rows == 0 || cols == 0 || l >= (rows-1)*ld+cols)
+	}
+	return fits(ar, ac, lda, la) && fits(br, bc, ldb, lb) && fits(m, n, ldc, lc)
+}

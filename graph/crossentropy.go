@@ -113,23 +113,21 @@ func (op crossEntropyGradOp) Do(in ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-// logSumExp returns the row's maximum and log Σ exp(x − max), in float64.
-func logSumExp[T float32 | float64](x []T) (m, lse float64) {
-	m = float64(x[0])
+// logSumExp returns the row's maximum and log Σ exp(x − max), in float64;
+// scratch holds the exponentials.
+func logSumExp[T float32 | float64](x, scratch []T) (m, lse float64) {
+	mx := x[0]
 	for _, v := range x[1:] {
-		m = max(m, float64(v))
+		mx = max(mx, v)
 	}
-	var sum float64
-	for _, v := range x {
-		sum += float64(expT(v - T(m)))
-	}
-	return m, math.Log(sum)
+	return float64(mx), math.Log(expShift(scratch, x, mx))
 }
 
 func crossEntropyRows[T float32 | float64](x, t, out []T, v, lo, hi int) {
+	scratch := make([]T, v)
 	for r := lo; r < hi; r++ {
 		xr, tr := x[r*v:(r+1)*v], t[r*v:(r+1)*v]
-		m, lse := logSumExp(xr)
+		m, lse := logSumExp(xr, scratch)
 		var loss float64
 		for j, w := range tr {
 			if w != 0 {
@@ -152,16 +150,11 @@ func crossEntropyGradRows[T float32 | float64](x, t, dy, dx []T, v, lo, hi int) 
 			clear(dxr)
 			continue
 		}
-		m := float64(xr[0])
+		m := xr[0]
 		for _, w := range xr[1:] {
-			m = max(m, float64(w))
+			m = max(m, w)
 		}
-		var sum float64
-		for j, w := range xr { // dx holds exp(x − m) until the last pass
-			e := expT(w - T(m))
-			sum += float64(e)
-			dxr[j] = e
-		}
+		sum := expShift(dxr, xr, m) // dx holds exp(x − m) until the last pass
 		scale := g * mass / sum
 		for j := range dxr {
 			dxr[j] = T(scale*float64(dxr[j]) - g*float64(tr[j]))

@@ -159,12 +159,7 @@ func softmaxRows[T float32 | float64](x, y []T, n, lo, hi int, log bool) {
 				m = v
 			}
 		}
-		var sum float64
-		for j, v := range xr {
-			e := expT(v - m)
-			sum += float64(e)
-			yr[j] = e
-		}
+		sum := expShift(yr, xr, m)
 		if log {
 			ls := math.Log(sum)
 			for j, v := range xr {

@@ -7,13 +7,13 @@ import (
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 
-	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/graph/f32"
 )
 
-// exp returns e^x: graph.Exp32 in float32, math.Exp in float64.
+// exp returns e^x: f32.Exp in float32, math.Exp in float64.
 func exp[T float](x T) T {
 	if unsafe.Sizeof(x) == 4 {
-		return T(graph.Exp32(float32(x)))
+		return T(f32.Exp(float32(x)))
 	}
 	return T(math.Exp(float64(x)))
 }

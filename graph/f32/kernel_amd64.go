@@ -1,0 +1,19 @@
+//go:build !purego
+
+package f32
+
+import "golang.org/x/sys/cpu"
+
+// hasKernel reports whether this processor runs the AVX2/FMA micro-kernel.
+var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// kernel6x16 adds A·B to the 6×16 tile at c (rows ldc floats apart), for k
+// steps of a packed A panel (6 values a step) and a packed B panel (16).
+//
+//go:noescape
+func kernel6x16(k int, a, b, c *float32, ldc int)
+
+// expShiftAVX2 is ExpShift for n a multiple of 8.
+//
+//go:noescape
+func expShiftAVX2(dst, src *float32, n int, shift float32) (sum float32)

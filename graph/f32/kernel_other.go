@@ -1,0 +1,15 @@
+//go:build !amd64 || purego
+
+package f32
+
+// hasKernel is false: there is no micro-kernel for this architecture (or the
+// purego build tag is set), and Available reports false.
+const hasKernel = false
+
+func kernel6x16(k int, a, b, c *float32, ldc int) {
+	panic("sgemm: no micro-kernel on this architecture")
+}
+
+func expShiftAVX2(dst, src *float32, n int, shift float32) float32 {
+	panic("f32: no AVX2 kernel on this architecture")
+}

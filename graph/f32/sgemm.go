@@ -1,0 +1,203 @@
+package f32
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Block sizes (GotoBLAS): a kc×nr panel of B stays in L1, an mc×kc block of A
+// in L2, and a kc×nc block of B in L3.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 96
+	nc = 4096
+)
+
+// Available reports whether Sgemm runs the assembly micro-kernel here.
+func Available() bool { return hasKernel }
+
+// parallelMin is the number of multiply-adds below which a product runs on
+// the calling goroutine alone.
+const parallelMin = 1 << 18
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(A) is m×k, op(B)
+// is k×n and C is m×n, all row-major with leading dimensions lda, ldb and ldc;
+// transA and transB say that A is stored k×m and B n×k. With beta = 0, C is
+// not read. It panics if Available is false.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if beta != 1 {
+		scale(m, n, beta, c, ldc)
+	}
+	if k == 0 || alpha == 0 {
+		return
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if m*n*k < parallelMin || workers == 1 {
+		serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		return
+	}
+	// Split the larger of C's dimensions into one part per worker, in whole
+	// tiles; each part packs its own blocks.
+	var wg sync.WaitGroup
+	if m >= n {
+		step := roundUp((m+workers-1)/workers, mr)
+		for lo := 0; lo < m; lo += step {
+			hi := min(lo+step, m)
+			wg.Go(func() {
+				aoff := lo * lda
+				if transA {
+					aoff = lo
+				}
+				serial(transA, transB, hi-lo, n, k, alpha, a[aoff:], lda, b, ldb, c[lo*ldc:], ldc)
+			})
+		}
+	} else {
+		step := roundUp((n+workers-1)/workers, nr)
+		for lo := 0; lo < n; lo += step {
+			hi := min(lo+step, n)
+			wg.Go(func() {
+				boff := lo
+				if transB {
+					boff = lo * ldb
+				}
+				serial(transA, transB, m, hi-lo, k, alpha, a, lda, b[boff:], ldb, c[lo:], ldc)
+			})
+		}
+	}
+	wg.Wait()
+}
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// scale multiplies C by beta, writing zeros when beta is 0 (so that NaNs in
+// an unset C do not survive).
+func scale(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// buffers are one goroutine's packed blocks and edge tile.
+type buffers struct {
+	a    [mc * kc]float32
+	b    [kc * nc]float32
+	tile [mr * nr]float32
+}
+
+var pool = sync.Pool{New: func() any { return new(buffers) }}
+
+// serial adds alpha·op(A)·op(B) to C on the calling goroutine.
+func serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	buf := pool.Get().(*buffers)
+	defer pool.Put(buf)
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			packB(transB, kb, nb, b, ldb, pc, jc, buf.b[:])
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				packA(transA, mb, kb, alpha, a, lda, ic, pc, buf.a[:])
+				for jr := 0; jr < nb; jr += nr {
+					bp := buf.b[jr*kb:]
+					cols := min(nr, nb-jr)
+					for ir := 0; ir < mb; ir += mr {
+						ap := buf.a[ir*kb:]
+						rows := min(mr, mb-ir)
+						ci := (ic+ir)*ldc + jc + jr
+						if rows == mr && cols == nr {
+							kernel6x16(kb, &ap[0], &bp[0], &c[ci], ldc)
+							continue
+						}
+						t := buf.tile[:]
+						clear(t)
+						kernel6x16(kb, &ap[0], &bp[0], &t[0], nr)
+						for r := 0; r < rows; r++ {
+							cr := c[ci+r*ldc : ci+r*ldc+cols]
+							for j, v := range t[r*nr : r*nr+cols] {
+								cr[j] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies alpha·op(A)[i0:i0+mb, p0:p0+kb] into panels of mr rows: panel
+// q holds, for each p, the mr values of rows q·mr … q·mr+mr−1 (zeros past mb).
+func packA(trans bool, mb, kb int, alpha float32, a []float32, lda, i0, p0 int, dst []float32) {
+	for q := 0; q < mb; q += mr {
+		panel := dst[q*kb : (q+mr)*kb]
+		rows := min(mr, mb-q)
+		if rows < mr {
+			clear(panel)
+		}
+		if trans { // op(A)[i, p] = a[p*lda + i]: rows are contiguous in a
+			for p := 0; p < kb; p++ {
+				src := a[(p0+p)*lda+i0+q : (p0+p)*lda+i0+q+rows]
+				out := panel[p*mr : p*mr+rows]
+				for r, v := range src {
+					out[r] = alpha * v
+				}
+			}
+			continue
+		}
+		if rows < mr {
+			for r := 0; r < rows; r++ {
+				src := a[(i0+q+r)*lda+p0 : (i0+q+r)*lda+p0+kb]
+				for p, v := range src {
+					panel[p*mr+r] = alpha * v
+				}
+			}
+			continue
+		}
+		// Six rows at once: the writes are contiguous.
+		o := (i0+q)*lda + p0
+		r0, r1, r2 := a[o:o+kb], a[o+lda:o+lda+kb], a[o+2*lda:o+2*lda+kb]
+		r3, r4, r5 := a[o+3*lda:o+3*lda+kb], a[o+4*lda:o+4*lda+kb], a[o+5*lda:o+5*lda+kb]
+		for p := range r0 {
+			out := panel[p*mr : p*mr+mr : p*mr+mr]
+			out[0], out[1], out[2] = alpha*r0[p], alpha*r1[p], alpha*r2[p]
+			out[3], out[4], out[5] = alpha*r3[p], alpha*r4[p], alpha*r5[p]
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kb, j0:j0+nb] into panels of nr columns: panel q
+// holds, for each p, the nr values of columns q·nr … q·nr+nr−1 (zeros past
+// nb).
+func packB(trans bool, kb, nb int, b []float32, ldb, p0, j0 int, dst []float32) {
+	for q := 0; q < nb; q += nr {
+		panel := dst[q*kb : (q+nr)*kb]
+		cols := min(nr, nb-q)
+		if cols < nr {
+			clear(panel)
+		}
+		if trans { // op(B)[p, j] = b[j*ldb + p]
+			for j := 0; j < cols; j++ {
+				src := b[(j0+q+j)*ldb+p0 : (j0+q+j)*ldb+p0+kb]
+				for p, v := range src {
+					panel[p*nr+j] = v
+				}
+			}
+			continue
+		}
+		for p := 0; p < kb; p++ {
+			copy(panel[p*nr:p*nr+cols], b[(p0+p)*ldb+j0+q:])
+		}
+	}
+}
