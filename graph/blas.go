@@ -11,3 +11,23 @@ var BLAS = "gonum"
 // their own set 1 and restore the old value after. The pure-Go build's
 // products need no setting: it returns 0 and does nothing.
 func SetBLASThreads(n int) (previous int) { return setBLASThreads(n) }
+
+// gemmArgsValid reports whether the shapes, leading dimensions and slice
+// lengths of a row-major gemm call are consistent.
+func gemmArgsValid(ta, tb bool, m, n, k, la, lda, lb, ldb, lc, ldc int) bool {
+	if m < 0 || n < 0 || k < 0 {
+		return false
+	}
+	ar, ac := m, k
+	if ta {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tb {
+		br, bc = n, k
+	}
+	fits := func(rows, cols, ld, l int) bool {
+		return ld >= max(1, cols) && (rows == 0 || cols == 0 || l >= (rows-1)*ld+cols)
+	}
+	return fits(ar, ac, lda, la) && fits(br, bc, ldb, lb) && fits(m, n, ldc, lc)
+}

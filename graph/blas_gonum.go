@@ -34,23 +34,3 @@ func (goBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float
 	}
 	f32.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
-
-// gemmArgsValid reports whether the shapes, leading dimensions and slice
-// lengths of a row-major gemm call are consistent.
-func gemmArgsValid(ta, tb bool, m, n, k, la, lda, lb, ldb, lc, ldc int) bool {
-	if m < 0 || n < 0 || k < 0 {
-		return false
-	}
-	ar, ac := m, k
-	if ta {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if tb {
-		br, bc = n, k
-	}
-	fits := func(rows, cols, ld, l int) bool {
-		return ld >= max(1, cols) && (rows == 0 || cols == 0 || l >= (rows-1)*ld+cols)
-	}
-	return fits(ar, ac, lda, la) && fits(br, bc, ldb, lb) && fits(m, n, ldc, lc)
-}

@@ -27,6 +27,20 @@ const parallelMin = 1 << 18
 // transA and transB say that A is stored k×m and B n×k. With beta = 0, C is
 // not read. It panics if Available is false.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	Parallel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, serial)
+}
+
+// Part adds alpha·op(A)·op(B) to C on the calling goroutine (arguments as
+// for Sgemm).
+type Part func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
+
+// Parallel computes C = alpha·op(A)·op(B) + beta·C like Sgemm: it scales C
+// by beta, then splits the larger of C's dimensions into one part per
+// GOMAXPROCS, in whole 6×16 tiles, and runs part on each in its own
+// goroutine. Products of fewer than 2^18 multiply-adds run as one part.
+// The OpenBLAS build runs single-threaded OpenBLAS calls as the parts, so
+// that idle BLAS threads do not spin beside the graph's goroutines.
+func Parallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, part Part) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -38,11 +52,9 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelMin || workers == 1 {
-		serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		part(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
 		return
 	}
-	// Split the larger of C's dimensions into one part per worker, in whole
-	// tiles; each part packs its own blocks.
 	var wg sync.WaitGroup
 	if m >= n {
 		step := roundUp((m+workers-1)/workers, mr)
@@ -53,7 +65,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 				if transA {
 					aoff = lo
 				}
-				serial(transA, transB, hi-lo, n, k, alpha, a[aoff:], lda, b, ldb, c[lo*ldc:], ldc)
+				part(transA, transB, hi-lo, n, k, alpha, a[aoff:], lda, b, ldb, c[lo*ldc:], ldc)
 			})
 		}
 	} else {
@@ -65,7 +77,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 				if transB {
 					boff = lo * ldb
 				}
-				serial(transA, transB, m, hi-lo, k, alpha, a, lda, b[boff:], ldb, c[lo:], ldc)
+				part(transA, transB, m, hi-lo, k, alpha, a, lda, b[boff:], ldb, c[lo:], ldc)
 			})
 		}
 	}
