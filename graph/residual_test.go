@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -77,6 +78,41 @@ func TestReLUEqualsUnfused(t *testing.T) {
 		}
 		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 			compareFused(t, fmt.Sprintf("masked %v", masked), dt, 0, fused, unfused)
+		}
+	}
+}
+
+// The branch-free float32 ReLU agrees with the plain definition at zeros,
+// signed zeros, tiny and huge values, with and without mask and gradient.
+func TestReLUF32Edges(t *testing.T) {
+	x := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -1e-40, 3, -3, float32(math.Inf(1)), float32(math.Inf(-1)), math.MaxFloat32, -math.MaxFloat32}
+	mask := make([]float32, len(x))
+	dy := make([]float32, len(x))
+	for i := range x {
+		mask[i], dy[i] = float32(i%3), float32(i)-4.5
+	}
+	for _, m := range [][]float32{nil, mask} {
+		for _, g := range [][]float32{nil, dy} {
+			out := make([]float32, len(x))
+			reluF32(x, m, g, out)
+			for i, v := range x {
+				want := float32(0)
+				if v > 0 {
+					want = v
+					if g != nil {
+						want = g[i]
+					}
+					if m != nil {
+						want *= m[i]
+					}
+				}
+				if want != want && out[i] != out[i] { // +Inf × mask 0, in both
+					continue
+				}
+				if out[i] != want || math.Signbit(float64(out[i])) != math.Signbit(float64(want)) {
+					t.Errorf("mask %v grad %v: relu(%g) = %g, want %g", m != nil, g != nil, v, out[i], want)
+				}
+			}
 		}
 	}
 }
