@@ -67,6 +67,10 @@ type State struct {
 	// this one (transformer average).
 	AveragedFrom []string `json:"averaged_from,omitempty"`
 	Skipped      int      `json:"skipped_batches,omitempty"`
+	// TrainSeconds is the wall time spent in training (validation included)
+	// up to this checkpoint, over the run and all its resumptions;
+	// training.max_time counts against it.
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
 	// Files maps the checkpoint's other files to their SHA-256.
 	Files map[string]string `json:"files"`
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/gotransformer/transformer/graph"
 )
@@ -63,5 +64,33 @@ func TestResumeIsExact(t *testing.T) {
 	}
 	if ref.dropoutRNG.State != got.dropoutRNG.State {
 		t.Error("dropout generator state differs")
+	}
+}
+
+// training.max_time counts the training time of earlier runs: a run resumed
+// past its budget stops at once.
+func TestMaxTimeCountsResumedTime(t *testing.T) {
+	dir := t.TempDir()
+	first := trainFor(t, resumeConfig(dir, 17), false, context.Background())
+	spent := first.state.TrainSeconds
+	if spent <= 0 {
+		t.Fatalf("the checkpoint records %v s of training", spent)
+	}
+	c := resumeConfig(dir, 40)
+	c.Training.MaxTime = time.Duration(spent * float64(time.Second) / 2)
+	tr, err := ResumeTrainer(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Steps != 17 {
+		t.Fatalf("resumed run over its time budget trained to step %d, want 17", res.Steps)
+	}
+	if tr.state.TrainSeconds < spent {
+		t.Fatalf("training time went from %v to %v s", spent, tr.state.TrainSeconds)
 	}
 }

@@ -42,6 +42,7 @@ type Trainer struct {
 	batches    []*data.Batch     // the current epoch's batches
 	state      State
 	logFile    *os.File
+	clock      time.Time // when the run would have started had it never paused
 }
 
 // NewTrainer prepares a new run: it loads or generates the corpus, learns
@@ -389,8 +390,13 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	tc := t.Config.Training
 	start := time.Now()
 	startStep := t.state.Step
+	spent := time.Duration(t.state.TrainSeconds * float64(time.Second))
+	t.clock = start.Add(-spent)
 	t.Log.Printf("training for %d steps (max time %v), %d training pairs, batches of ≤%d tokens, run directory %s",
 		tc.Steps, tc.MaxTime, len(t.trainEx), tc.BatchTokens, t.Dir)
+	if spent > 0 {
+		t.Log.Printf("resumed at step %d after %v of training", startStep, spent.Round(time.Second))
+	}
 	var lossSum float64
 	var tokSum, logSteps int
 	lastLog := time.Now()
@@ -412,7 +418,7 @@ loop:
 			t.Log.Printf("resume with: transformer train --resume %s", t.Dir)
 			return &Result{Steps: t.state.Step, Duration: time.Since(start), Best: t.state, Interrupted: true}, nil
 		}
-		if tc.MaxTime > 0 && time.Since(start) > tc.MaxTime {
+		if tc.MaxTime > 0 && time.Since(t.clock) > tc.MaxTime {
 			stop = fmt.Sprintf("reached training.max_time (%v)", tc.MaxTime)
 			break
 		}
@@ -510,6 +516,9 @@ func (t *Trainer) record(kind string, values map[string]float64) error {
 // save writes a checkpoint of the current step and prunes old ones.
 func (t *Trainer) save() (string, error) {
 	t.state.DropoutRNG = t.dropoutRNG.State
+	if !t.clock.IsZero() {
+		t.state.TrainSeconds = time.Since(t.clock).Seconds()
+	}
 	rel, err := saveCheckpoint(t.Dir, t.Model, t.opt, t.state)
 	if err != nil {
 		return "", err
