@@ -25,18 +25,14 @@ func exp[T float](x T) T {
 // float is the element type of a model's weights.
 type float interface{ ~float32 | ~float64 }
 
-// gemm computes c = a·op(b) + beta·c for row-major a [m, k], op(b) [k, n]
-// (b is [n, k] when transB) and c [m, n].
-func gemm[T float](m, n, k int, a []T, b []T, transB bool, beta T, c []T) {
-	tb, ldb := blas.NoTrans, n
-	if transB {
-		tb, ldb = blas.Trans, k
-	}
+// gemm computes c = a·b + beta·c for row-major a [m, k], b [k, n] and c
+// [m, n].
+func gemm[T float](m, n, k int, a []T, b []T, beta T, c []T) {
 	switch a := any(a).(type) {
 	case []float32:
-		G.WhichBLAS().Sgemm(blas.NoTrans, tb, m, n, k, 1, a, k, any(b).([]float32), ldb, float32(beta), any(c).([]float32), n)
+		G.WhichBLAS().Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, any(b).([]float32), n, float32(beta), any(c).([]float32), n)
 	case []float64:
-		G.WhichBLAS().Dgemm(blas.NoTrans, tb, m, n, k, 1, a, k, any(b).([]float64), ldb, float64(beta), any(c).([]float64), n)
+		G.WhichBLAS().Dgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, any(b).([]float64), n, float64(beta), any(c).([]float64), n)
 	}
 }
 
@@ -47,10 +43,10 @@ func linear[T float](rows, in, out int, x, w, bias, y []T) {
 		for r := 0; r < rows; r++ {
 			copy(y[r*out:(r+1)*out], bias)
 		}
-		gemm(rows, out, in, x, w, false, 1, y)
+		gemm(rows, out, in, x, w, 1, y)
 		return
 	}
-	gemm(rows, out, in, x, w, false, 0, y)
+	gemm(rows, out, in, x, w, 0, y)
 }
 
 // layerNorm writes (x − mean)/√(var + eps)·gamma + beta of each row of x
@@ -142,4 +138,15 @@ func addInto[T float](a, b []T) {
 	for i := range a {
 		a[i] += b[i]
 	}
+}
+
+// transpose returns the [cols, rows] transpose of the row-major x [rows, cols].
+func transpose[T float](x []T, rows, cols int) []T {
+	t := make([]T, len(x))
+	for r := 0; r < rows; r++ {
+		for c, v := range x[r*cols : (r+1)*cols] {
+			t[c*rows+r] = v
+		}
+	}
+	return t
 }

@@ -93,7 +93,10 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 	}
 	s.embed = weight[T](m, m.TgtEmbed.Name+".weight")
 	if c.TieOutput {
-		s.outB = weight[T](m, m.OutputBias)
+		// The tied projection is x·Eᵀ; a transposed copy [d, V], made once
+		// per batch, lets every step use the row-major product that
+		// small row counts are fastest with.
+		s.outW, s.outB = transpose(s.embed, c.TgtVocab, c.DModel), weight[T](m, m.OutputBias)
 	} else {
 		s.outW, s.outB = weight[T](m, m.Output.Name+".weight"), weight[T](m, m.Output.Name+".bias")
 	}
@@ -221,14 +224,7 @@ func (s *stepper[T]) stepRows(tok []int, pos, lo, hi int) {
 		x = h
 	}
 	logits := rowsOf(s.logits, s.vocab, lo, hi)
-	if s.outW != nil {
-		linear(n, d, s.vocab, x, s.outW, s.outB, logits)
-		return
-	}
-	for r := 0; r < n; r++ {
-		copy(logits[r*s.vocab:(r+1)*s.vocab], s.outB)
-	}
-	gemm(n, s.vocab, d, x, s.embed, true, 1, logits)
+	linear(n, d, s.vocab, x, s.outW, s.outB, logits)
 }
 
 // sublayer applies sublayer i of a layer to rows lo..hi with its residual

@@ -8,10 +8,11 @@ import "golang.org/x/sys/cpu"
 var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // kernel6x16 adds A·B to the 6×16 tile at c (rows ldc floats apart), for k
-// steps of a packed A panel (6 values a step) and a packed B panel (16).
+// steps of a packed A panel (6 values a step) and k rows of 16 B values, ldb
+// floats apart (16 for a packed panel).
 //
 //go:noescape
-func kernel6x16(k int, a, b, c *float32, ldc int)
+func kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int)
 
 // expShiftAVX2 is ExpShift for n a multiple of 8.
 //

@@ -2,18 +2,21 @@
 
 #include "textflag.h"
 
-// func kernel6x16(k int, a, b, c *float32, ldc int)
+// func kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int)
 //
-// C[6×16] += A·B for a packed A panel (k groups of 6 row values) and a packed
-// B panel (k groups of 16 column values); C rows are ldc floats apart. Twelve
-// YMM accumulators hold the tile; each step of k broadcasts six A values and
-// issues twelve fused multiply-adds against two YMM loads of B.
-TEXT ·kernel6x16(SB), NOSPLIT, $0-40
+// C[6×16] += A·B for a packed A panel (k groups of 6 row values) and k rows
+// of 16 B values, ldb floats apart (16 for a packed panel); C rows are ldc
+// floats apart. Twelve YMM accumulators hold the tile; each step of k
+// broadcasts six A values and issues twelve fused multiply-adds against two
+// YMM loads of B.
+TEXT ·kernel6x16(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ ldb+24(FP), R9
+	SHLQ $2, R9
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
 
 	VXORPS Y4, Y4, Y4
@@ -54,8 +57,8 @@ pair:
 	VFMADD231PS  Y0, Y3, Y14
 	VFMADD231PS  Y1, Y3, Y15
 
-	VMOVUPS      64(DI), Y0
-	VMOVUPS      96(DI), Y1
+	VMOVUPS      (DI)(R9*1), Y0
+	VMOVUPS      32(DI)(R9*1), Y1
 	VBROADCASTSS 24(SI), Y2
 	VBROADCASTSS 28(SI), Y3
 	VFMADD231PS  Y0, Y2, Y4
@@ -76,7 +79,7 @@ pair:
 	VFMADD231PS  Y1, Y3, Y15
 
 	ADDQ $48, SI
-	ADDQ $128, DI
+	LEAQ (DI)(R9*2), DI
 	SUBQ $2, CX
 	CMPQ CX, $2
 	JGE  pair

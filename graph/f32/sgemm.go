@@ -110,32 +110,47 @@ type buffers struct {
 
 var pool = sync.Pool{New: func() any { return new(buffers) }}
 
+// directRows is the number of rows of C up to which serial reads a
+// row-major B in place instead of packing it: packing costs a pass over B,
+// which only pays when many row panels of A reuse it.
+const directRows = 4 * mr
+
 // serial adds alpha·op(A)·op(B) to C on the calling goroutine.
 func serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	buf := pool.Get().(*buffers)
 	defer pool.Put(buf)
+	direct := !transB && m <= directRows
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			packB(transB, kb, nb, b, ldb, pc, jc, buf.b[:])
+			if !direct {
+				packB(transB, kb, nb, b, ldb, pc, jc, buf.b[:])
+			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				packA(transA, mb, kb, alpha, a, lda, ic, pc, buf.a[:])
 				for jr := 0; jr < nb; jr += nr {
-					bp := buf.b[jr*kb:]
 					cols := min(nr, nb-jr)
+					bp, bld := buf.b[jr*kb:], nr
+					switch {
+					case direct && cols == nr:
+						bp, bld = b[pc*ldb+jc+jr:], ldb
+					case direct: // the last, narrower panel: pack it alone
+						packB(false, kb, cols, b, ldb, pc, jc+jr, buf.b[:])
+						bp = buf.b[:]
+					}
 					for ir := 0; ir < mb; ir += mr {
 						ap := buf.a[ir*kb:]
 						rows := min(mr, mb-ir)
 						ci := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
-							kernel6x16(kb, &ap[0], &bp[0], &c[ci], ldc)
+							kernel6x16(kb, &ap[0], &bp[0], bld, &c[ci], ldc)
 							continue
 						}
 						t := buf.tile[:]
 						clear(t)
-						kernel6x16(kb, &ap[0], &bp[0], &t[0], nr)
+						kernel6x16(kb, &ap[0], &bp[0], bld, &t[0], nr)
 						for r := 0; r < rows; r++ {
 							cr := c[ci+r*ldc : ci+r*ldc+cols]
 							for j, v := range t[r*nr : r*nr+cols] {

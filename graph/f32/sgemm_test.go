@@ -130,7 +130,7 @@ func TestSgemmLarge(t *testing.T) {
 
 func BenchmarkSgemm(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, s := range [][3]int{{1536, 1024, 256}, {1536, 256, 1024}, {1536, 10000, 256}, {256, 256, 1536}} {
+	for _, s := range [][3]int{{1536, 1024, 256}, {1536, 256, 1024}, {1536, 10000, 256}, {256, 256, 1536}, {16, 1024, 256}, {16, 10000, 256}} {
 		m, n, k := s[0], s[1], s[2]
 		x, y, z := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
 		flops := 2 * float64(m) * float64(n) * float64(k)
