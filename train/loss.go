@@ -116,14 +116,34 @@ func (s TokenStats) Perplexity() float64 { return math.Exp(s.NLL / float64(max(s
 // gold token.
 func (s TokenStats) Accuracy() float64 { return float64(s.Correct) / float64(max(s.Tokens, 1)) }
 
+// sumSquares returns Σ x² in float64, in four independent sums.
+func sumSquares[T float32 | float64](x []T) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		s0 += a * a
+		s1 += b * b
+		s2 += c * c
+		s3 += d * d
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i]) * float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
 // ClipGlobalNorm scales grads so that their joint L2 norm is at most
 // maxNorm, and returns the norm before clipping (maxNorm ≤ 0: no clipping).
 // The sum runs in the order of grads, so the result is reproducible.
 func ClipGlobalNorm(grads []Param, maxNorm float64) float64 {
 	var ss float64
 	for _, g := range grads {
-		for _, x := range graph.Float64s(g.Tensor) {
-			ss += x * x
+		switch d := g.Tensor.Data().(type) {
+		case []float32:
+			ss += sumSquares(d)
+		case []float64:
+			ss += sumSquares(d)
 		}
 	}
 	norm := math.Sqrt(ss)
