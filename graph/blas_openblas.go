@@ -55,8 +55,8 @@ func (openBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []flo
 	f32.Parallel(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, openBLASPart)
 }
 
-// openBLASPart is one single-threaded OpenBLAS product added to C.
-func openBLASPart(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// openBLASPart is one single-threaded OpenBLAS product.
+func openBLASPart(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	tA, tB := blas.NoTrans, blas.NoTrans
 	if ta {
 		tA = blas.Trans
@@ -64,5 +64,5 @@ func openBLASPart(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int,
 	if tb {
 		tB = blas.Trans
 	}
-	netlib.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc)
+	netlib.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

@@ -2,14 +2,14 @@
 
 #include "textflag.h"
 
-// func kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int)
+// func kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 //
-// C[6×16] += A·B for a packed A panel (k groups of 6 row values) and k rows
+// C[6×16] += A·B (C = A·B when add is false, without reading C) for a packed A panel (k groups of 6 row values) and k rows
 // of 16 B values, ldb floats apart (16 for a packed panel); C rows are ldc
 // floats apart. Twelve YMM accumulators hold the tile; each step of k
 // broadcasts six A values and issues twelve fused multiply-adds against two
 // YMM loads of B.
-TEXT ·kernel6x16(SB), NOSPLIT, $0-48
+TEXT ·kernel6x16(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -109,6 +109,9 @@ tail:
 	VFMADD231PS  Y1, Y3, Y15
 
 store:
+	MOVBQZX add+48(FP), AX
+	TESTQ   AX, AX
+	JEQ     overwrite
 	VADDPS  (DX), Y4, Y4
 	VADDPS  32(DX), Y5, Y5
 	VMOVUPS Y4, (DX)
@@ -136,6 +139,27 @@ store:
 	ADDQ    R8, DX
 	VADDPS  (DX), Y14, Y14
 	VADDPS  32(DX), Y15, Y15
+	VMOVUPS Y14, (DX)
+	VMOVUPS Y15, 32(DX)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, 32(DX)
+	ADDQ    R8, DX
 	VMOVUPS Y14, (DX)
 	VMOVUPS Y15, 32(DX)
 	VZEROUPPER

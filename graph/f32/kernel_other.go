@@ -6,7 +6,7 @@ package f32
 // purego build tag is set), and Available reports false.
 const hasKernel = false
 
-func kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int) {
+func kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add bool) {
 	panic("sgemm: no micro-kernel on this architecture")
 }
 

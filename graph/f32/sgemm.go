@@ -30,12 +30,12 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	Parallel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, serial)
 }
 
-// Part adds alpha·op(A)·op(B) to C on the calling goroutine (arguments as
-// for Sgemm).
-type Part func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
+// Part computes C = alpha·op(A)·op(B) + beta·C on the calling goroutine for
+// beta 0 or 1 (other arguments as for Sgemm).
+type Part func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
 // Parallel computes C = alpha·op(A)·op(B) + beta·C like Sgemm: it scales C
-// by beta, then splits the larger of C's dimensions into one part per
+// by beta unless beta is 0 or 1, then splits the larger of C's dimensions into one part per
 // GOMAXPROCS, in whole 6×16 tiles, and runs part on each in its own
 // goroutine. Products of fewer than 2^18 multiply-adds run as one part.
 // The OpenBLAS build runs single-threaded OpenBLAS calls as the parts, so
@@ -44,15 +44,19 @@ func Parallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	if m == 0 || n == 0 {
 		return
 	}
-	if beta != 1 {
-		scale(m, n, beta, c, ldc)
-	}
 	if k == 0 || alpha == 0 {
+		if beta != 1 {
+			scale(m, n, beta, c, ldc)
+		}
 		return
+	}
+	if beta != 0 && beta != 1 {
+		scale(m, n, beta, c, ldc)
+		beta = 1
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelMin || workers == 1 {
-		part(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		part(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	var wg sync.WaitGroup
@@ -65,7 +69,7 @@ func Parallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 				if transA {
 					aoff = lo
 				}
-				part(transA, transB, hi-lo, n, k, alpha, a[aoff:], lda, b, ldb, c[lo*ldc:], ldc)
+				part(transA, transB, hi-lo, n, k, alpha, a[aoff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
 			})
 		}
 	} else {
@@ -77,7 +81,7 @@ func Parallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 				if transB {
 					boff = lo * ldb
 				}
-				part(transA, transB, m, hi-lo, k, alpha, a, lda, b[boff:], ldb, c[lo:], ldc)
+				part(transA, transB, m, hi-lo, k, alpha, a, lda, b[boff:], ldb, beta, c[lo:], ldc)
 			})
 		}
 	}
@@ -115,8 +119,10 @@ var pool = sync.Pool{New: func() any { return new(buffers) }}
 // which only pays when many row panels of A reuse it.
 const directRows = 4 * mr
 
-// serial adds alpha·op(A)·op(B) to C on the calling goroutine.
-func serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// serial computes C = alpha·op(A)·op(B) + beta·C for beta 0 or 1 on the
+// calling goroutine. With beta 0 the first block of k stores its tiles
+// instead of adding them, so C is never cleared or read.
+func serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	buf := pool.Get().(*buffers)
 	defer pool.Put(buf)
 	direct := !transB && m <= directRows
@@ -124,6 +130,7 @@ func serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda in
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
+			add := pc > 0 || beta != 0
 			if !direct {
 				packB(transB, kb, nb, b, ldb, pc, jc, buf.b[:])
 			}
@@ -145,14 +152,17 @@ func serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda in
 						rows := min(mr, mb-ir)
 						ci := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
-							kernel6x16(kb, &ap[0], &bp[0], bld, &c[ci], ldc)
+							kernel6x16(kb, &ap[0], &bp[0], bld, &c[ci], ldc, add)
 							continue
 						}
 						t := buf.tile[:]
-						clear(t)
-						kernel6x16(kb, &ap[0], &bp[0], bld, &t[0], nr)
+						kernel6x16(kb, &ap[0], &bp[0], bld, &t[0], nr, false)
 						for r := 0; r < rows; r++ {
 							cr := c[ci+r*ldc : ci+r*ldc+cols]
+							if !add {
+								copy(cr, t[r*nr:])
+								continue
+							}
 							for j, v := range t[r*nr : r*nr+cols] {
 								cr[j] += v
 							}
