@@ -155,9 +155,9 @@ func crossEntropyGradRows[T float32 | float64](x, t, dy, dx []T, v, lo, hi int) 
 			m = max(m, w)
 		}
 		sum := expShift(dxr, xr, m) // dx holds exp(x − m) until the last pass
-		scale := g * mass / sum
-		for j := range dxr {
-			dxr[j] = T(scale*float64(dxr[j]) - g*float64(tr[j]))
+		scale, gt := T(g*mass/sum), T(g)
+		for j, e := range dxr {
+			dxr[j] = scale*e - gt*tr[j]
 		}
 	}
 }
