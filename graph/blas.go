@@ -6,12 +6,6 @@ package graph
 // "openblas" (the openblas build tag).
 var BLAS = "gonum"
 
-// SetBLASThreads sets the number of threads of OpenBLAS and returns the
-// previous number; callers that run many small products from goroutines of
-// their own set 1 and restore the old value after. The pure-Go build's
-// products need no setting: it returns 0 and does nothing.
-func SetBLASThreads(n int) (previous int) { return setBLASThreads(n) }
-
 // gemmArgsValid reports whether the shapes, leading dimensions and slice
 // lengths of a row-major gemm call are consistent.
 func gemmArgsValid(ta, tb bool, m, n, k, la, lda, lb, ldb, lc, ldc int) bool {

@@ -19,8 +19,6 @@ func init() {
 	}
 }
 
-func setBLASThreads(int) int { return 0 }
-
 // goBLAS is gonum's BLAS with Sgemm replaced by f32.Sgemm.
 type goBLAS struct{ gonum.Implementation }
 

@@ -12,7 +12,6 @@ package graph
 // one thread, whatever OPENBLAS_NUM_THREADS says.
 
 /*
-int openblas_get_num_threads(void);
 void openblas_set_num_threads(int);
 */
 import "C"
@@ -29,14 +28,6 @@ func init() {
 	G.Use(openBLAS{}) // also sets tensor's BLAS
 	BLAS = "openblas"
 	C.openblas_set_num_threads(1)
-}
-
-func setBLASThreads(n int) int {
-	old := int(C.openblas_get_num_threads())
-	if n > 0 {
-		C.openblas_set_num_threads(C.int(n))
-	}
-	return old
 }
 
 // openBLAS is OpenBLAS through gonum's netlib bindings, with Sgemm split

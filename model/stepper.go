@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/gotransformer/transformer/data"
-	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/layers"
 )
 
@@ -159,7 +158,7 @@ func (s *stepper[T]) reorder(parents []int) {
 // step feeds token tok[r] at position pos to every row and leaves the
 // scores [rows, vocab] of the next token in s.logits. Rows are independent,
 // so they are split into one chunk per CPU, each decoded by its own
-// goroutine with single-threaded BLAS calls (see graph.SetBLASThreads).
+// goroutine.
 func (s *stepper[T]) step(tok []int, pos int) {
 	s.grow(pos)
 	if (pos+1)*s.d > len(s.pos) {
@@ -321,7 +320,6 @@ func (t *Translator) incrementalReorder(src []int, rows, group, srcLen, steps in
 	if err != nil {
 		return err
 	}
-	defer graph.SetBLASThreads(graph.SetBLASThreads(1))
 	switch mem := memory.Data().(type) {
 	case []float32:
 		return runSteps(newStepper(t.Model, rows, group, srcLen, mem, src), steps, next)
