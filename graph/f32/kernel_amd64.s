@@ -2,13 +2,39 @@
 
 #include "textflag.h"
 
+// STEP does one step of k: the two halves of a B row at B0 and B1, six A
+// values from OFF(SI), twelve multiply-adds into Y4–Y15.
+#define STEP(B0, B1, OFF) \
+	VMOVUPS      B0, Y0              \
+	VMOVUPS      B1, Y1              \
+	VBROADCASTSS (OFF+0)(SI), Y2     \
+	VBROADCASTSS (OFF+4)(SI), Y3     \
+	VFMADD231PS  Y0, Y2, Y4          \
+	VFMADD231PS  Y1, Y2, Y5          \
+	VFMADD231PS  Y0, Y3, Y6          \
+	VFMADD231PS  Y1, Y3, Y7          \
+	VBROADCASTSS (OFF+8)(SI), Y2     \
+	VBROADCASTSS (OFF+12)(SI), Y3    \
+	VFMADD231PS  Y0, Y2, Y8          \
+	VFMADD231PS  Y1, Y2, Y9          \
+	VFMADD231PS  Y0, Y3, Y10         \
+	VFMADD231PS  Y1, Y3, Y11         \
+	VBROADCASTSS (OFF+16)(SI), Y2    \
+	VBROADCASTSS (OFF+20)(SI), Y3    \
+	VFMADD231PS  Y0, Y2, Y12         \
+	VFMADD231PS  Y1, Y2, Y13         \
+	VFMADD231PS  Y0, Y3, Y14         \
+	VFMADD231PS  Y1, Y3, Y15
+
+
 // func kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 //
-// C[6×16] += A·B (C = A·B when add is false, without reading C) for a packed A panel (k groups of 6 row values) and k rows
-// of 16 B values, ldb floats apart (16 for a packed panel); C rows are ldc
-// floats apart. Twelve YMM accumulators hold the tile; each step of k
-// broadcasts six A values and issues twelve fused multiply-adds against two
-// YMM loads of B.
+// C[6×16] += A·B (C = A·B when add is false, without reading C) for a
+// packed A panel (k groups of 6 row values) and k rows of 16 B values, ldb
+// floats apart (16 for a packed panel); C rows are ldc floats apart. Twelve
+// YMM accumulators hold the tile; each step of k broadcasts six A values and
+// issues twelve fused multiply-adds against two YMM loads of B. The loop does
+// two steps at a time.
 TEXT ·kernel6x16(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -36,47 +62,8 @@ TEXT ·kernel6x16(SB), NOSPLIT, $0-49
 	JLT  tail
 
 pair:
-	VMOVUPS      (DI), Y0
-	VMOVUPS      32(DI), Y1
-	VBROADCASTSS (SI), Y2
-	VBROADCASTSS 4(SI), Y3
-	VFMADD231PS  Y0, Y2, Y4
-	VFMADD231PS  Y1, Y2, Y5
-	VFMADD231PS  Y0, Y3, Y6
-	VFMADD231PS  Y1, Y3, Y7
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y3
-	VFMADD231PS  Y0, Y2, Y8
-	VFMADD231PS  Y1, Y2, Y9
-	VFMADD231PS  Y0, Y3, Y10
-	VFMADD231PS  Y1, Y3, Y11
-	VBROADCASTSS 16(SI), Y2
-	VBROADCASTSS 20(SI), Y3
-	VFMADD231PS  Y0, Y2, Y12
-	VFMADD231PS  Y1, Y2, Y13
-	VFMADD231PS  Y0, Y3, Y14
-	VFMADD231PS  Y1, Y3, Y15
-
-	VMOVUPS      (DI)(R9*1), Y0
-	VMOVUPS      32(DI)(R9*1), Y1
-	VBROADCASTSS 24(SI), Y2
-	VBROADCASTSS 28(SI), Y3
-	VFMADD231PS  Y0, Y2, Y4
-	VFMADD231PS  Y1, Y2, Y5
-	VFMADD231PS  Y0, Y3, Y6
-	VFMADD231PS  Y1, Y3, Y7
-	VBROADCASTSS 32(SI), Y2
-	VBROADCASTSS 36(SI), Y3
-	VFMADD231PS  Y0, Y2, Y8
-	VFMADD231PS  Y1, Y2, Y9
-	VFMADD231PS  Y0, Y3, Y10
-	VFMADD231PS  Y1, Y3, Y11
-	VBROADCASTSS 40(SI), Y2
-	VBROADCASTSS 44(SI), Y3
-	VFMADD231PS  Y0, Y2, Y12
-	VFMADD231PS  Y1, Y2, Y13
-	VFMADD231PS  Y0, Y3, Y14
-	VFMADD231PS  Y1, Y3, Y15
+	STEP((DI), 32(DI), 0)
+	STEP((DI)(R9*1), 32(DI)(R9*1), 24)
 
 	ADDQ $48, SI
 	LEAQ (DI)(R9*2), DI
@@ -87,26 +74,7 @@ pair:
 tail:
 	TESTQ CX, CX
 	JE    store
-	VMOVUPS      (DI), Y0
-	VMOVUPS      32(DI), Y1
-	VBROADCASTSS (SI), Y2
-	VBROADCASTSS 4(SI), Y3
-	VFMADD231PS  Y0, Y2, Y4
-	VFMADD231PS  Y1, Y2, Y5
-	VFMADD231PS  Y0, Y3, Y6
-	VFMADD231PS  Y1, Y3, Y7
-	VBROADCASTSS 8(SI), Y2
-	VBROADCASTSS 12(SI), Y3
-	VFMADD231PS  Y0, Y2, Y8
-	VFMADD231PS  Y1, Y2, Y9
-	VFMADD231PS  Y0, Y3, Y10
-	VFMADD231PS  Y1, Y3, Y11
-	VBROADCASTSS 16(SI), Y2
-	VBROADCASTSS 20(SI), Y3
-	VFMADD231PS  Y0, Y2, Y12
-	VFMADD231PS  Y1, Y2, Y13
-	VFMADD231PS  Y0, Y3, Y14
-	VFMADD231PS  Y1, Y3, Y15
+	STEP((DI), 32(DI), 0)
 
 store:
 	MOVBQZX add+48(FP), AX
