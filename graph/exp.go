@@ -2,20 +2,9 @@ package graph
 
 import (
 	"math"
-	"unsafe"
 
 	"github.com/gotransformer/transformer/graph/f32"
 )
-
-// expT returns e^x with f32.Exp for float32 and math.Exp for float64, so that
-// float64 graphs (and the finite-difference checks run on them) keep full
-// precision.
-func expT[T float32 | float64](x T) T {
-	if unsafe.Sizeof(x) == 4 {
-		return T(f32.Exp(float32(x)))
-	}
-	return T(math.Exp(float64(x)))
-}
 
 // expShift sets dst[i] = e^(src[i] − shift) and returns Σ dst: with
 // f32.ExpShift's vector kernel for float32 rows, math.Exp for float64.

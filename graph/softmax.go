@@ -182,8 +182,9 @@ func softmaxGradRows[T float32 | float64](y, dy, dx []T, n, lo, hi int, log bool
 			for _, g := range dyr {
 				s += float64(g)
 			}
-			for j := range dxr {
-				dxr[j] = T(float64(dyr[j]) - float64(expT(yr[j]))*s)
+			expShift(dxr, yr, 0) // the softmax, from the log-softmax
+			for j, p := range dxr {
+				dxr[j] = T(float64(dyr[j]) - float64(p)*s)
 			}
 			continue
 		}

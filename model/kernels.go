@@ -10,6 +10,14 @@ import (
 	"github.com/gotransformer/transformer/graph/f32"
 )
 
+// Plain-Go numeric kernels for the graph-free decoder (stepper.go), in the
+// model's own float type. Matrix products go to the BLAS the graphs use
+// (graph/f32's assembly kernel in the pure-Go build, OpenBLAS with the
+// openblas build tag).
+
+// float is the element type of a model's weights.
+type float interface{ ~float32 | ~float64 }
+
 // exp returns e^x: f32.Exp in float32, math.Exp in float64.
 func exp[T float](x T) T {
 	if unsafe.Sizeof(x) == 4 {
@@ -17,13 +25,6 @@ func exp[T float](x T) T {
 	}
 	return T(math.Exp(float64(x)))
 }
-
-// Plain-Go numeric kernels for the graph-free decoder (stepper.go), in the
-// model's own float type. Matrix products go to the BLAS the graphs use
-// (gonum's pure-Go BLAS, or OpenBLAS with the openblas build tag).
-
-// float is the element type of a model's weights.
-type float interface{ ~float32 | ~float64 }
 
 // gemm computes c = a·b + beta·c for row-major a [m, k], b [k, n] and c
 // [m, n].
