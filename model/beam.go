@@ -43,8 +43,9 @@ func lengthPenalty(n int, alpha float64) float64 {
 
 // Beam translates token-id sentences by beam search and returns, for each
 // sentence in input order, its NBest hypotheses, best first. A sentence
-// ends when Beam hypotheses have produced EosID or its length limit is
-// reached (then the live hypotheses are finished as they are). Sentences
+// ends when no live hypothesis can beat the Beam best finished ones (those
+// that produced EosID), or at its length limit (then the live hypotheses
+// are finished as they are). Sentences
 // are decoded in length-sorted batches; the encoder runs once per batch.
 func (t *Translator) Beam(srcs [][]int, opt BeamOptions) ([][]Hypothesis, error) {
 	opt.DecodeOptions = opt.DecodeOptions.withDefaults()
@@ -217,14 +218,26 @@ func (b *beam) expand(step, k int, alpha float64, scores func(r int) []float64) 
 			live = append(live, Hypothesis{Tokens: toks, LogProb: c.logp})
 			parents = append(parents, c.row)
 		}
-		if len(live) == k || len(b.finished) >= k {
+		if len(live) == k {
 			break
 		}
 	}
 	b.live, b.parents = live, parents
-	if len(b.finished) >= k || len(live) == 0 {
-		b.done = true
+	// Only the best k finished hypotheses can be returned.
+	sort.SliceStable(b.finished, func(a, c int) bool { return b.finished[a].Score > b.finished[c].Score })
+	if len(b.finished) > k {
+		b.finished = b.finished[:k]
 	}
+	b.done = len(live) == 0 || len(b.finished) == k && b.finished[k-1].Score >= b.bound(alpha)
+}
+
+// bound is the best score any live hypothesis can still reach: its
+// log-probability only falls, and the length penalty is at most that of
+// the length limit. Search stops once the k-th finished hypothesis beats
+// it, so that a longer output with a better length-penalised score is not
+// cut off by k short ones found first.
+func (b *beam) bound(alpha float64) float64 {
+	return b.live[0].LogProb / lengthPenalty(b.limit, alpha)
 }
 
 // candidate is one continuation: token tok after live hypothesis row.

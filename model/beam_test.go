@@ -186,3 +186,40 @@ func TestBeamCacheSameResults(t *testing.T) {
 		}
 	}
 }
+
+// Search goes on after Beam hypotheses have ended while a live one can
+// still beat them: here the first step's </s> and a second-step </s> end
+// two hypotheses, but "w w w w" scores better under the length penalty.
+// Stopping at the first Beam finished ones would return the empty output.
+func TestBeamStopsOnlyWhenLiveCannotWin(t *testing.T) {
+	const w, alpha, k, limit = 4, 1.4, 2, 4
+	// next gives log P(token | last token) over [pad unk bos eos w].
+	next := func(last int) []float64 {
+		p := map[int][]float64{
+			-1:         {0, 0.15, 0, 0.40, 0.45}, // first step
+			w:          {0, 1e-6, 0, 0.15, 0.85 - 1e-6},
+			data.UnkID: {0, 0.025, 0, 0.95, 0.025},
+		}[last]
+		out := make([]float64, len(p))
+		for i, v := range p {
+			out[i] = math.Log(math.Max(v, 1e-12))
+		}
+		return out
+	}
+	b := &beam{live: []Hypothesis{{}}, parents: []int{0}, limit: limit}
+	for step := 0; !b.done && step < limit; step++ {
+		b.expand(step, k, alpha, func(r int) []float64 {
+			last := -1
+			if toks := b.live[r].Tokens; len(toks) > 0 {
+				last = toks[len(toks)-1]
+			}
+			return next(last)
+		})
+	}
+	best := b.finished[0]
+	empty := math.Log(0.40) / lengthPenalty(1, alpha)
+	want := (math.Log(0.45) + 3*math.Log(0.85-1e-6)) / lengthPenalty(4, alpha)
+	if !reflect.DeepEqual(best.Tokens, []int{w, w, w, w}) || math.Abs(best.Score-want) > 1e-9 || best.Score <= empty {
+		t.Fatalf("best %v score %.4f; want [4 4 4 4] with %.4f (the empty output scores %.4f)", best.Tokens, best.Score, want, empty)
+	}
+}
