@@ -45,8 +45,8 @@ func lengthPenalty(n int, alpha float64) float64 {
 // sentence in input order, its NBest hypotheses, best first. A sentence
 // ends when no live hypothesis can beat the Beam best finished ones (those
 // that produced EosID), or at its length limit (then the live hypotheses
-// are finished as they are). Sentences
-// are decoded in length-sorted batches; the encoder runs once per batch.
+// are finished as they are). Sentences are decoded in length-sorted
+// batches; the encoder runs once per batch.
 func (t *Translator) Beam(srcs [][]int, opt BeamOptions) ([][]Hypothesis, error) {
 	opt.DecodeOptions = opt.DecodeOptions.withDefaults()
 	if opt.Beam <= 0 {
