@@ -136,14 +136,19 @@ func (c Config) Problems() []error {
 	for _, p := range []struct {
 		name string
 		v    int
-	}{{"d_model", c.DModel}, {"heads", c.Heads}, {"encoder_layers", c.EncoderLayers}, {"decoder_layers", c.DecoderLayers}, {"ff_dim", c.FFDim}} {
+		max  int
+	}{{"d_model", c.DModel, MaxDModel}, {"heads", c.Heads, MaxHeads}, {"encoder_layers", c.EncoderLayers, MaxLayers},
+		{"decoder_layers", c.DecoderLayers, MaxLayers}, {"ff_dim", c.FFDim, MaxFFDim}} {
 		bad(p.v <= 0, p.name, "must be positive, got %d", p.v)
+		bad(p.v > p.max, p.name, "must be at most %d, got %d", p.max, p.v)
 	}
+	bad(c.SrcVocab > MaxVocab || c.TgtVocab > MaxVocab, "vocabulary", "at most %d tokens per side, got %d source and %d target", MaxVocab, c.SrcVocab, c.TgtVocab)
 	bad(c.Heads > 0 && c.DModel%c.Heads != 0, "d_model", "%d is not divisible by heads (%d)", c.DModel, c.Heads)
 	bad(c.DModel%2 != 0 && c.Positions == "sinusoidal", "d_model", "must be even for sinusoidal positions, got %d", c.DModel)
-	bad(c.Dropout < 0 || c.Dropout >= 1, "dropout", "must be in [0, 1), got %g", c.Dropout)
-	bad(c.AttentionDropout < 0 || c.AttentionDropout >= 1, "attention_dropout", "must be in [0, 1), got %g", c.AttentionDropout)
-	bad(c.LayerNormEps <= 0, "layer_norm_eps", "must be positive, got %g", c.LayerNormEps)
+	// Comparisons are written so that NaN fails them.
+	bad(!(c.Dropout >= 0 && c.Dropout < 1), "dropout", "must be in [0, 1), got %g", c.Dropout)
+	bad(!(c.AttentionDropout >= 0 && c.AttentionDropout < 1), "attention_dropout", "must be in [0, 1), got %g", c.AttentionDropout)
+	bad(!(c.LayerNormEps > 0 && c.LayerNormEps <= 1), "layer_norm_eps", "must be in (0, 1], got %g", c.LayerNormEps)
 	if err := layers.CheckActivation(c.Activation); err != nil {
 		bad(true, "activation", "%v", err)
 	}
@@ -152,6 +157,7 @@ func (c Config) Problems() []error {
 	}
 	learned := c.EncoderPositions() == "learned" || c.DecoderPositions() == "learned"
 	bad(learned && c.MaxPositions <= 0, "max_positions", "must be positive for learned positions, got %d", c.MaxPositions)
+	bad(c.MaxPositions < 0 || c.MaxPositions > MaxPositions, "max_positions", "must be in [0, %d], got %d", MaxPositions, c.MaxPositions)
 	relative := false
 	for _, st := range []struct {
 		name string
@@ -166,6 +172,12 @@ func (c Config) Problems() []error {
 			bad(true, st.name+".attention", "%v", err)
 			continue
 		}
+		a := st.s.Attention
+		bad(a.Window > MaxWindow, st.name+".attention.window", "must be at most %d, got %d", MaxWindow, a.Window)
+		bad(len(a.Global) > MaxGlobalTokens, st.name+".attention.global", "at most %d global positions, got %d", MaxGlobalTokens, len(a.Global))
+		for _, g := range a.Global {
+			bad(g > maxGlobalPosDist, st.name+".attention.global", "position %d is beyond %d", g, maxGlobalPosDist)
+		}
 		pos := orDefault(st.s.Positions, c.Positions)
 		relative = relative || pos == "relative"
 		bad(pos == "relative" && !st.s.Attention.Spec(false).IsFull(), st.name+".attention",
@@ -174,8 +186,8 @@ func (c Config) Problems() []error {
 	}
 	if relative {
 		nb, md := orInt(c.RelativeBuckets, 32), orInt(c.RelativeMaxDistance, 128)
-		bad(nb < 4, "relative_buckets", "must be at least 4, got %d", nb)
-		bad(md < nb, "relative_max_distance", "must be at least relative_buckets (%d), got %d", nb, md)
+		bad(nb < 4 || nb > MaxRelBuckets, "relative_buckets", "must be in [4, %d], got %d", MaxRelBuckets, nb)
+		bad(md < nb || md > MaxRelDistance, "relative_max_distance", "must be at least relative_buckets (%d) and at most %d, got %d", nb, MaxRelDistance, md)
 	}
 	if _, err := graph.InitByName(c.Init); err != nil {
 		bad(true, "init", "%v", err)

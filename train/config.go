@@ -15,6 +15,7 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/safeio"
 )
 
 // Config is a whole training config file: sections data, model, training
@@ -205,7 +206,7 @@ func (e *ConfigError) Error() string {
 // wrong type and invalid values are reported as a *ConfigError with the
 // file, line and key.
 func LoadConfig(path string) (*Config, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := safeio.ReadFile(path, safeio.ConfigLimit, "config")
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +225,9 @@ func ParseConfig(path string, raw []byte) (*Config, error) {
 		return nil, &ConfigError{Path: path, Msg: "empty config"}
 	}
 	c.root = &root
+	if err := secondDocument(path, raw); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
@@ -253,7 +257,10 @@ func parseNoValidate(path string, raw []byte) (*Config, error) {
 		return nil, err
 	}
 	c.root = &root
-	if err := yaml.Unmarshal(raw, &c); err != nil {
+	// A value of the wrong type keeps its default (YAMLProblems reports it),
+	// so that the other values can still be checked in the same pass.
+	var te *yaml.TypeError
+	if err := yaml.Unmarshal(raw, &c); err != nil && !errors.As(err, &te) {
 		return nil, err
 	}
 	return &c, nil
@@ -274,6 +281,9 @@ var sectionOfType = map[string]string{
 // YAMLProblems returns every problem yaml.v3 reports in a config file
 // (unknown keys and wrong types), each as a one-line *ConfigError.
 func YAMLProblems(path string, raw []byte) []error {
+	if err := secondDocument(path, raw); err != nil {
+		return []error{err}
+	}
 	c := DefaultConfig()
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
@@ -367,7 +377,7 @@ func (c *Config) Validate() error {
 // Problems checks every value and returns one *ConfigError per problem,
 // in file order of the sections.
 func (c *Config) Problems() []error {
-	var out []error
+	out := c.nonFinite()
 	bad := func(cond bool, field, format string, a ...any) {
 		if cond {
 			out = append(out, c.fieldError(field, format, a...))
@@ -382,19 +392,20 @@ func (c *Config) Problems() []error {
 		}
 	}
 	out = append(out, c.dataProblems()...)
+	out = append(out, c.rangeProblems()...)
 	t := c.Training
 	bad(t.Dtype != "float32" && t.Dtype != "float64", "training.dtype", "want float32 or float64, got %q", t.Dtype)
 	bad(t.Steps <= 0, "training.steps", "must be positive, got %d", t.Steps)
 	bad(t.MaxTime < 0, "training.max_time", "must not be negative, got %v", t.MaxTime)
 	bad(t.BatchTokens <= 0, "training.batch_tokens", "must be positive, got %d", t.BatchTokens)
 	bad(t.BucketWidth <= 0, "training.bucket_width", "must be positive, got %d", t.BucketWidth)
-	bad(t.LearningRate <= 0, "training.learning_rate", "must be positive, got %g", t.LearningRate)
+	bad(!(t.LearningRate > 0), "training.learning_rate", "must be positive, got %g", t.LearningRate)
 	bad(t.Warmup < 0, "training.warmup", "must not be negative, got %d", t.Warmup)
-	bad(t.Beta1 < 0 || t.Beta1 >= 1, "training.beta1", "must be in [0, 1), got %g", t.Beta1)
-	bad(t.Beta2 < 0 || t.Beta2 >= 1, "training.beta2", "must be in [0, 1), got %g", t.Beta2)
-	bad(t.Eps <= 0, "training.eps", "must be positive, got %g", t.Eps)
-	bad(t.ClipNorm < 0, "training.clip_norm", "must not be negative, got %g", t.ClipNorm)
-	bad(t.LabelSmoothing < 0 || t.LabelSmoothing >= 1, "training.label_smoothing", "must be in [0, 1), got %g", t.LabelSmoothing)
+	bad(!(t.Beta1 >= 0 && t.Beta1 < 1), "training.beta1", "must be in [0, 1), got %g", t.Beta1)
+	bad(!(t.Beta2 >= 0 && t.Beta2 < 1), "training.beta2", "must be in [0, 1), got %g", t.Beta2)
+	bad(!(t.Eps > 0), "training.eps", "must be positive, got %g", t.Eps)
+	bad(!(t.ClipNorm >= 0), "training.clip_norm", "must not be negative, got %g", t.ClipNorm)
+	bad(!(t.LabelSmoothing >= 0 && t.LabelSmoothing < 1), "training.label_smoothing", "must be in [0, 1), got %g", t.LabelSmoothing)
 	bad(t.ValidEvery <= 0, "training.valid_every", "must be positive, got %d", t.ValidEvery)
 	bad(t.ValidSentences < 0, "training.valid_sentences", "must not be negative, got %d", t.ValidSentences)
 	bad(t.LogEvery <= 0, "training.log_every", "must be positive, got %d", t.LogEvery)
@@ -411,10 +422,10 @@ func (c *Config) Problems() []error {
 	bad(!ok, "training.best_metric", "unknown metric %q (want bleu, chrf, exact_match, token_accuracy, loss or perplexity)", t.BestMetric)
 	d := c.Decoding
 	bad(d.BatchSize <= 0, "decoding.batch_size", "must be positive, got %d", d.BatchSize)
-	bad(d.MaxLenA < 0 || d.MaxLenB < 0 || d.MaxLenA == 0 && d.MaxLenB == 0, "decoding.max_len_a", "max_len_a and max_len_b must not be negative, nor both 0")
+	bad(!(d.MaxLenA >= 0) || d.MaxLenB < 0 || d.MaxLenA == 0 && d.MaxLenB == 0, "decoding.max_len_a", "max_len_a and max_len_b must not be negative, nor both 0")
 	bad(d.MaxLen <= 0, "decoding.max_len", "must be positive, got %d", d.MaxLen)
 	bad(d.Beam <= 0, "decoding.beam", "must be positive (1: greedy), got %d", d.Beam)
-	bad(d.LengthPenalty < 0, "decoding.length_penalty", "must not be negative, got %g", d.LengthPenalty)
+	bad(!(d.LengthPenalty >= 0), "decoding.length_penalty", "must not be negative, got %g", d.LengthPenalty)
 	return out
 }
 
@@ -437,7 +448,7 @@ func (c *Config) dataProblems() []error {
 	if err := d.Clean.Check(); err != nil {
 		out = append(out, c.fieldError("data.clean.normalize", "%v", err))
 	}
-	bad(d.MaxRatio < 0, "data.max_ratio", "must not be negative, got %g", d.MaxRatio)
+	bad(!(d.MaxRatio >= 0), "data.max_ratio", "must not be negative, got %g", d.MaxRatio)
 	if g := d.Generate; g != nil {
 		bad(!d.Train.empty(), "data.train", "give either data.generate or data files, not both")
 		bad(g.TrainSize <= 0, "data.generate.train_size", "must be positive, got %d", g.TrainSize)

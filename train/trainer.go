@@ -17,6 +17,7 @@ import (
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
+	"github.com/gotransformer/transformer/sysmem"
 )
 
 // metricDirection is +1 for metrics where higher is better, −1 otherwise.
@@ -104,6 +105,10 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 		return nil, fmt.Errorf("%s: no training pair is left after filtering", c.Path)
 	}
 
+	if p := c.MemoryProblems(t.SrcTok.Size(), t.TgtTok.Size(), sysmem.Available()); len(p) > 0 {
+		return nil, p[0]
+	}
+	t.Log.Printf("memory: %v (available: %v)", c.EstimateMemory(t.SrcTok.Size(), t.TgtTok.Size()), sysmem.Available())
 	mc := c.Model
 	mc.SrcVocab, mc.TgtVocab = t.SrcTok.Size(), t.TgtTok.Size()
 	if t.Model, err = model.New(mc, dtypeOf(c.Training.Dtype), c.Training.Seed); err != nil {

@@ -1,12 +1,14 @@
 package train
 
 import (
-	"github.com/gotransformer/transformer/data"
-
 	"bufio"
 	"fmt"
 	"os"
 	"unicode/utf8"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/safeio"
+	"github.com/gotransformer/transformer/sysmem"
 )
 
 // Issue is one finding of ValidateConfigFile: a problem (training would
@@ -25,19 +27,21 @@ func ValidateConfigFile(path string) ([]Issue, error) { return ValidateConfigFil
 // ValidateConfigFileIn is ValidateConfigFile with data.dir replaced by
 // dataDir when it is not empty (transformer validate --data-dir).
 func ValidateConfigFileIn(path, dataDir string) ([]Issue, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := safeio.ReadFile(path, safeio.ConfigLimit, "config")
 	if err != nil {
 		return nil, err
 	}
+	// Every problem in one pass: unknown keys and wrong types first, then
+	// the values of every key that was read.
 	var out []Issue
-	if yp := YAMLProblems(path, raw); len(yp) > 0 {
-		for _, e := range yp {
-			out = append(out, Issue{Err: e})
-		}
-		return out, nil
+	for _, e := range YAMLProblems(path, raw) {
+		out = append(out, Issue{Err: e})
 	}
 	c, err := parseNoValidate(path, raw)
 	if err != nil {
+		if len(out) > 0 {
+			return out, nil
+		}
 		return []Issue{{Err: yamlError(path, err, 0)}}, nil
 	}
 	if c == nil {
@@ -46,8 +50,18 @@ func ValidateConfigFileIn(path, dataDir string) ([]Issue, error) {
 	if dataDir != "" {
 		c.Data.Dir = dataDir
 	}
-	for _, e := range c.Problems() {
+	problems := c.Problems()
+	for _, e := range problems {
 		out = append(out, Issue{Err: e})
+	}
+	if len(problems) == 0 {
+		src, tgt := guessVocab(c.Data.SrcTokenizer.Merges), guessVocab(c.Data.TgtTokenizer.Merges)
+		if c.Data.JointTokenizer {
+			tgt = src
+		}
+		for _, e := range c.MemoryProblems(src, tgt, sysmem.Available()) {
+			out = append(out, Issue{Err: e})
+		}
 	}
 	d := c.Data
 	if d.Generate == nil {
@@ -73,9 +87,12 @@ func checkParallel(f Files) []Issue {
 	var out []Issue
 	counts := [2]int{}
 	for i, path := range []string{f.Src, f.Tgt} {
-		file, err := os.Open(path)
-		if err != nil {
+		if _, err := os.Stat(path); err != nil {
 			return out // a missing file is reported by Problems
+		}
+		file, err := safeio.Open(path, safeio.CorpusLimit, "corpus file")
+		if err != nil {
+			return append(out, Issue{Err: err})
 		}
 		sc := bufio.NewScanner(file)
 		sc.Buffer(make([]byte, 1<<20), 1<<26)

@@ -1,0 +1,119 @@
+package train
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Upper bounds of the training, data and decoding sections' sizes (the
+// model section's are in package model). The memory estimate
+// (Config.MemoryProblems) then decides what this machine can hold.
+const (
+	MaxSteps        = 1_000_000_000
+	MaxBatchTokens  = 1 << 20
+	MaxBucketWidth  = 1 << 12
+	MaxSeqTokens    = 1 << 16 // data.max_len: tokens per side of a training pair
+	MaxMerges       = 1 << 20 // BPE merges per tokenizer
+	MaxDecodeBatch  = 1 << 14 // decoding.batch_size
+	MaxKeep         = 1000    // keep_checkpoints, keep_best
+	MaxLenFactor    = 1000.0  // decoding.max_len_a
+	maxEveryAndWarm = MaxSteps
+)
+
+// nonFinite returns one problem for every float in the config that is NaN
+// or infinite, named by its dotted YAML key. Every range check below is
+// written to fail on NaN too; this gives the clearer message first.
+func (c *Config) nonFinite() []error {
+	var out []error
+	var walk func(v reflect.Value, key string)
+	walk = func(v reflect.Value, key string) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem(), key)
+			}
+		case reflect.Struct:
+			t := v.Type()
+			for i := 0; i < t.NumField(); i++ {
+				name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+				if name == "-" || !t.Field(i).IsExported() {
+					continue
+				}
+				if name == "" {
+					name = strings.ToLower(t.Field(i).Name)
+				}
+				if key != "" {
+					name = key + "." + name
+				}
+				walk(v.Field(i), name)
+			}
+		case reflect.Float32, reflect.Float64:
+			if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+				out = append(out, c.fieldError(key, "must be a finite number, got %g", f))
+			}
+		}
+	}
+	walk(reflect.ValueOf(*c), "")
+	return out
+}
+
+// secondDocument reports a YAML stream with more than one document: a
+// config is one document, and yaml.v3 would silently ignore the rest.
+func secondDocument(path string, raw []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var n yaml.Node
+	if err := dec.Decode(&n); err != nil {
+		return nil // reported by the decoders
+	}
+	err := dec.Decode(&n)
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	line := n.Line
+	if err != nil {
+		return yamlError(path, err, 0)
+	}
+	return &ConfigError{Path: path, Line: line, Msg: "a second YAML document (after ---): a config is one document"}
+}
+
+// rangeProblems checks the sizes of the training, data and decoding
+// sections against their upper bounds.
+func (c *Config) rangeProblems() []error {
+	var out []error
+	for _, r := range []struct {
+		key   string
+		v     int
+		limit int
+	}{
+		{"training.steps", c.Training.Steps, MaxSteps},
+		{"training.batch_tokens", c.Training.BatchTokens, MaxBatchTokens},
+		{"training.bucket_width", c.Training.BucketWidth, MaxBucketWidth},
+		{"training.warmup", c.Training.Warmup, maxEveryAndWarm},
+		{"training.valid_every", c.Training.ValidEvery, maxEveryAndWarm},
+		{"training.log_every", c.Training.LogEvery, maxEveryAndWarm},
+		{"training.save_every", c.Training.SaveEvery, maxEveryAndWarm},
+		{"training.keep_checkpoints", c.Training.KeepCheckpoints, MaxKeep},
+		{"training.keep_best", c.Training.KeepBest, MaxKeep},
+		{"data.max_len", c.Data.MaxLen, MaxSeqTokens},
+		{"data.src_tokenizer.merges", c.Data.SrcTokenizer.Merges, MaxMerges},
+		{"data.tgt_tokenizer.merges", c.Data.TgtTokenizer.Merges, MaxMerges},
+		{"decoding.batch_size", c.Decoding.BatchSize, MaxDecodeBatch},
+	} {
+		if r.v > r.limit {
+			out = append(out, c.fieldError(r.key, "must be at most %d, got %d", r.limit, r.v))
+		}
+	}
+	if c.Decoding.MaxLenA > MaxLenFactor {
+		out = append(out, c.fieldError("decoding.max_len_a", "must be at most %g, got %g", MaxLenFactor, c.Decoding.MaxLenA))
+	}
+	if c.Training.MaxTime > 0 && c.Training.MaxTime.Hours() > 24*366 {
+		out = append(out, c.fieldError("training.max_time", "must be at most a year, got %v", c.Training.MaxTime))
+	}
+	return out
+}
