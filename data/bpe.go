@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/gotransformer/transformer/safeio"
 )
 
 // WordMark starts every word, as in SentencePiece, so that decoding can
@@ -154,29 +156,91 @@ func (t *BPE) Save(path string) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-// LoadBPE reads a tokenizer written by Save.
+// MaxBPEVocab bounds the vocabulary of a tokenizer file, and MaxBPEMerges
+// its merges: far above any tokenizer the project learns (tens of
+// thousands), and low enough that the maps built to encode stay within a
+// few hundred megabytes.
+const (
+	// MaxBPEVocab is the most tokens a tokenizer file may hold.
+	MaxBPEVocab = 1 << 21
+	// MaxBPEMerges is the most merges a tokenizer file may hold.
+	MaxBPEMerges = 1 << 21
+)
+
+// LoadBPE reads a tokenizer written by Save: a regular file of at most
+// safeio.TokenizerLimit bytes, checked by ParseBPE.
 func LoadBPE(path string) (*BPE, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.TokenizerLimit, "tokenizer")
 	if err != nil {
 		return nil, err
 	}
-	t := &BPE{}
-	if err := json.Unmarshal(b, t); err != nil {
-		return nil, fmt.Errorf("%s: not a tokenizer file: %w", path, err)
+	return ParseBPE(path, b)
+}
+
+// ParseBPE decodes the JSON of a tokenizer written by Save and checks that
+// it can be used: the special tokens lead the vocabulary, every other token
+// is non-empty and distinct (a special token may recur later, as LearnBPE
+// makes it when the corpus holds its text; text then encodes to the later
+// id), every merge joins two vocabulary tokens into one, no merge is
+// repeated, and the clean options are known. path only names the file in
+// errors, which are one line.
+func ParseBPE(path string, b []byte) (*BPE, error) {
+	var raw struct {
+		Merges [][]string   `json:"merges"`
+		Vocab  []string     `json:"vocab"`
+		Clean  CleanOptions `json:"clean"`
 	}
-	if len(t.Vocab) < len(SpecialTokens) {
-		return nil, fmt.Errorf("%s: vocabulary has %d tokens, fewer than the %d special tokens", path, len(t.Vocab), len(SpecialTokens))
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("%s: not a tokenizer file: %v", path, err)
+	}
+	if len(raw.Vocab) > MaxBPEVocab {
+		return nil, fmt.Errorf("%s: vocabulary has %d tokens, more than the limit of %d", path, len(raw.Vocab), MaxBPEVocab)
+	}
+	if len(raw.Merges) > MaxBPEMerges {
+		return nil, fmt.Errorf("%s: %d merges, more than the limit of %d", path, len(raw.Merges), MaxBPEMerges)
+	}
+	if len(raw.Vocab) < len(SpecialTokens) {
+		return nil, fmt.Errorf("%s: vocabulary has %d tokens, fewer than the %d special tokens", path, len(raw.Vocab), len(SpecialTokens))
 	}
 	for i, s := range SpecialTokens {
-		if t.Vocab[i] != s {
-			return nil, fmt.Errorf("%s: token %d is %q, want special token %q", path, i, t.Vocab[i], s)
+		if raw.Vocab[i] != s {
+			return nil, fmt.Errorf("%s: token %d is %q, want special token %q", path, i, raw.Vocab[i], s)
 		}
 	}
-	t.index()
-	for _, m := range t.Merges {
-		if _, ok := t.ids[m[0]+m[1]]; !ok {
-			return nil, fmt.Errorf("%s: merge %q+%q has no vocabulary entry", path, m[0], m[1])
-		}
+	if err := raw.Clean.Check(); err != nil {
+		return nil, fmt.Errorf("%s: clean: %v", path, err)
 	}
+	seen := make(map[string]int, len(raw.Vocab))
+	for i, v := range raw.Vocab {
+		if v == "" {
+			return nil, fmt.Errorf("%s: token %d is empty", path, i)
+		}
+		if j, dup := seen[v]; dup && j >= len(SpecialTokens) {
+			return nil, fmt.Errorf("%s: token %d %q repeats token %d", path, i, v, j)
+		}
+		seen[v] = i
+	}
+	t := &BPE{Vocab: raw.Vocab, Clean: raw.Clean, Merges: make([][2]string, len(raw.Merges))}
+	ranks := make(map[[2]string]int, len(raw.Merges))
+	for i, m := range raw.Merges {
+		if len(m) != 2 {
+			return nil, fmt.Errorf("%s: merge %d has %d parts, want 2", path, i, len(m))
+		}
+		p := [2]string{m[0], m[1]}
+		for _, part := range p {
+			if _, ok := seen[part]; !ok {
+				return nil, fmt.Errorf("%s: merge %d %q+%q: %q is not in the vocabulary", path, i, p[0], p[1], part)
+			}
+		}
+		if _, ok := seen[p[0]+p[1]]; !ok {
+			return nil, fmt.Errorf("%s: merge %d %q+%q has no vocabulary entry", path, i, p[0], p[1])
+		}
+		if j, dup := ranks[p]; dup {
+			return nil, fmt.Errorf("%s: merge %d %q+%q repeats merge %d", path, i, p[0], p[1], j)
+		}
+		ranks[p] = i
+		t.Merges[i] = p
+	}
+	t.ids, t.ranks, t.cache = seen, ranks, map[string][]int{}
 	return t, nil
 }

@@ -2,26 +2,40 @@ package data
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/gotransformer/transformer/safeio"
 )
 
-// ReadLines reads a UTF-8 text file into trimmed lines.
+// maxLine bounds the length of one corpus line in bytes (a variable so
+// that tests can lower it).
+var maxLine = 64 << 20
+
+// ReadLines reads a UTF-8 text file into trimmed lines. The file must be a
+// regular file of at most safeio.CorpusLimit bytes, and no line may be
+// longer than 64 MiB; either is refused with an error naming the file (and
+// the line).
 func ReadLines(path string) ([]string, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path, safeio.CorpusLimit, "corpus file")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	var lines []string
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	sc.Buffer(make([]byte, min(1<<20, maxLine)), maxLine)
 	for sc.Scan() {
 		lines = append(lines, strings.TrimSpace(sc.Text()))
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: line %d: %w", path, len(lines)+1, err)
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s: line %d: longer than %s", path, len(lines)+1, safeio.Size(int64(maxLine)))
+		}
+		return nil, fmt.Errorf("%s: line %d: %v", path, len(lines)+1, err)
 	}
 	return lines, nil
 }
@@ -49,16 +63,42 @@ func ReadParallel(srcPath, tgtPath string) ([]Pair, error) {
 }
 
 // WriteParallel writes pairs to srcPath and tgtPath, one sentence a line.
+// A file that cannot be created or written is an error naming it.
 func WriteParallel(pairs []Pair, srcPath, tgtPath string) error {
-	var s, t strings.Builder
-	for _, p := range pairs {
-		s.WriteString(p.Src + "\n")
-		t.WriteString(p.Tgt + "\n")
-	}
-	if err := os.WriteFile(srcPath, []byte(s.String()), 0o644); err != nil {
+	if err := writeLines(srcPath, pairs, func(p Pair) string { return p.Src }); err != nil {
 		return err
 	}
-	return os.WriteFile(tgtPath, []byte(t.String()), 0o644)
+	return writeLines(tgtPath, pairs, func(p Pair) string { return p.Tgt })
+}
+
+// writeLines writes side(p) for each pair, one a line, to path.
+func writeLines(path string, pairs []Pair, side func(Pair) string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fileError(path, err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for _, p := range pairs {
+		w.WriteString(side(p))
+		if err := w.WriteByte('\n'); err != nil {
+			break
+		}
+	}
+	err = w.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return fileError(path, err)
+}
+
+// fileError returns err naming path once: as it is if it already names a
+// file (an *fs.PathError), else prefixed with "writing PATH: ".
+func fileError(path string, err error) error {
+	var pe *fs.PathError
+	if err == nil || errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("writing %s: %v", path, err)
 }
 
 // Sources returns the source side of pairs.

@@ -63,17 +63,84 @@ type Generated struct {
 // GeneratedTasks lists the tasks Generate knows.
 var GeneratedTasks = []string{"numbers", "copy", "reverse"}
 
+// Bounds of generated datasets, which Validate enforces so that a size
+// typed on the command line or in a config cannot exhaust memory. No size
+// may be negative.
+const (
+	// MaxNumbersTrain bounds train_size for the numbers task: as many
+	// draws as there are numbers outside the default valid and test sets.
+	MaxNumbersTrain = 998_000
+	// MaxNumbersHeldOut bounds valid_size and test_size, each, for the
+	// numbers task, so that at least 800,000 numbers remain to train on.
+	MaxNumbersHeldOut = 100_000
+	// MaxSymbolPairs bounds train_size + valid_size + test_size for the
+	// copy and reverse tasks.
+	MaxSymbolPairs = 10_000_000
+	// MaxSymbolLen bounds max_len (symbols per sequence) for the copy and
+	// reverse tasks.
+	MaxSymbolLen = 4096
+	// MaxSymbolTotal bounds (train_size + valid_size + test_size) × max_len
+	// for the copy and reverse tasks: the generated text then stays under
+	// about 400 MB per side.
+	MaxSymbolTotal = 100_000_000
+	// MaxAlphabet bounds alphabet for the copy and reverse tasks: the
+	// letters a to z.
+	MaxAlphabet = 26
+)
+
 // Validate checks the task name and its sizes without generating anything.
+// Errors are one line naming the config key (train_size, max_len, ...).
 func (g Generated) Validate() error {
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"train_size", g.TrainSize}, {"valid_size", g.ValidSize}, {"test_size", g.TestSize},
+		{"min_len", g.MinLen}, {"max_len", g.MaxLen}, {"alphabet", g.Alphabet}} {
+		if f.v < 0 {
+			return fmt.Errorf("%s must not be negative, got %d", f.key, f.v)
+		}
+	}
+	atMost := func(key string, v, limit int) error {
+		if v > limit {
+			return fmt.Errorf("%s must be at most %d for the %s task, got %d", key, limit, g.Task, v)
+		}
+		return nil
+	}
 	switch g.Task {
 	case "numbers":
-		if g.ValidSize+g.TestSize > MaxNumber {
-			return fmt.Errorf("valid_size + test_size exceeds %d numbers", MaxNumber+1)
+		for _, err := range []error{
+			atMost("train_size", g.TrainSize, MaxNumbersTrain),
+			atMost("valid_size", g.ValidSize, MaxNumbersHeldOut),
+			atMost("test_size", g.TestSize, MaxNumbersHeldOut),
+		} {
+			if err != nil {
+				return err
+			}
 		}
 		return nil
 	case "copy", "reverse":
-		if g.MinLen < 1 || g.MaxLen < g.MinLen || g.Alphabet < 2 || g.Alphabet > 26 {
-			return fmt.Errorf("%s task needs 1 ≤ min_len ≤ max_len and 2 ≤ alphabet ≤ 26", g.Task)
+		for _, err := range []error{
+			atMost("train_size", g.TrainSize, MaxSymbolPairs),
+			atMost("valid_size", g.ValidSize, MaxSymbolPairs),
+			atMost("test_size", g.TestSize, MaxSymbolPairs),
+			atMost("max_len", g.MaxLen, MaxSymbolLen),
+			atMost("alphabet", g.Alphabet, MaxAlphabet),
+		} {
+			if err != nil {
+				return err
+			}
+		}
+		switch n := g.TrainSize + g.ValidSize + g.TestSize; {
+		case n > MaxSymbolPairs:
+			return fmt.Errorf("train_size + valid_size + test_size must be at most %d for the %s task, got %d", MaxSymbolPairs, g.Task, n)
+		case g.MinLen < 1:
+			return fmt.Errorf("min_len must be at least 1 for the %s task, got %d", g.Task, g.MinLen)
+		case g.MaxLen < g.MinLen:
+			return fmt.Errorf("max_len must be at least min_len (%d) for the %s task, got %d", g.MinLen, g.Task, g.MaxLen)
+		case g.Alphabet < 2:
+			return fmt.Errorf("alphabet must be at least 2 for the %s task, got %d", g.Task, g.Alphabet)
+		case n*g.MaxLen > MaxSymbolTotal:
+			return fmt.Errorf("(train_size + valid_size + test_size) × max_len must be at most %d for the %s task, got %d × %d", MaxSymbolTotal, g.Task, n, g.MaxLen)
 		}
 		return nil
 	}

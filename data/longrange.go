@@ -30,15 +30,37 @@ const (
 // Vocab is the number of token ids the task uses.
 func (g LongRange) Vocab() int { return longRangeFiller + g.Fillers }
 
-// Check reports a task that cannot be generated.
+// Bounds of the long-range task, which Check enforces so that a config
+// cannot ask for more than memory holds.
+const (
+	// MaxLongRangeLength bounds length (tokens per sequence).
+	MaxLongRangeLength = 65_536
+	// MaxLongRangeFillers bounds fillers (the vocabulary is fillers + 8).
+	MaxLongRangeFillers = 1 << 20
+	// MaxLongRangeSize bounds train_size + test_size.
+	MaxLongRangeSize = 10_000_000
+	// MaxLongRangeTokens bounds (train_size + test_size) × length.
+	MaxLongRangeTokens = 100_000_000
+)
+
+// Check reports a task that cannot be generated, in one line naming the
+// config key.
 func (g LongRange) Check() error {
 	switch {
 	case g.Length < 3:
 		return fmt.Errorf("length must be at least 3, got %d", g.Length)
+	case g.Length > MaxLongRangeLength:
+		return fmt.Errorf("length must be at most %d, got %d", MaxLongRangeLength, g.Length)
 	case g.Fillers < 1:
 		return fmt.Errorf("fillers must be positive, got %d", g.Fillers)
+	case g.Fillers > MaxLongRangeFillers:
+		return fmt.Errorf("fillers must be at most %d, got %d", MaxLongRangeFillers, g.Fillers)
 	case g.Train < 1 || g.Test < 0:
 		return fmt.Errorf("train_size must be positive and test_size not negative, got %d and %d", g.Train, g.Test)
+	case g.Train > MaxLongRangeSize || g.Test > MaxLongRangeSize || g.Train+g.Test > MaxLongRangeSize:
+		return fmt.Errorf("train_size + test_size must be at most %d, got %d and %d", MaxLongRangeSize, g.Train, g.Test)
+	case (g.Train+g.Test)*g.Length > MaxLongRangeTokens:
+		return fmt.Errorf("(train_size + test_size) × length must be at most %d, got (%d + %d) × %d", MaxLongRangeTokens, g.Train, g.Test, g.Length)
 	}
 	return nil
 }

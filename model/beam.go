@@ -1,6 +1,8 @@
 package model
 
 import (
+	"container/heap"
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -14,7 +16,8 @@ import (
 // BeamOptions configure beam search.
 type BeamOptions struct {
 	DecodeOptions
-	// Beam is the number of hypotheses kept per sentence (default 5).
+	// Beam is the number of hypotheses kept per sentence (default 5; a
+	// beam above MaxBeam searches MaxBeam wide).
 	Beam int
 	// Alpha is the GNMT length penalty: scores are log P(y|x) / lp(y) with
 	// lp(y) = ((5 + |y|) / 6)^Alpha, where |y| counts </s>. 0 ranks by
@@ -46,23 +49,36 @@ func lengthPenalty(n int, alpha float64) float64 {
 // ends when no live hypothesis can beat the Beam best finished ones (those
 // that produced EosID), or at its length limit (then the live hypotheses
 // are finished as they are). Sentences are decoded in length-sorted
-// batches; the encoder runs once per batch.
+// batches; the encoder runs once per batch. Options out of bounds
+// (BeamOptions.Check, but for a beam wider than MaxBeam or the vocabulary,
+// which is narrowed to MaxBeam) and sources longer than
+// Transformer.MaxSourceLen are errors.
 func (t *Translator) Beam(srcs [][]int, opt BeamOptions) ([][]Hypothesis, error) {
-	opt.DecodeOptions = opt.DecodeOptions.withDefaults()
+	return t.BeamContext(context.Background(), srcs, opt)
+}
+
+// BeamContext is Beam that stops when ctx is done, returning ctx.Err():
+// it is checked before each batch and each output position.
+func (t *Translator) BeamContext(ctx context.Context, srcs [][]int, opt BeamOptions) ([][]Hypothesis, error) {
 	if opt.Beam <= 0 {
 		opt.Beam = 5
 	}
+	opt.Beam = min(opt.Beam, MaxBeam)
 	if opt.NBest <= 0 {
 		opt.NBest = 1
 	}
 	if opt.NBest > opt.Beam {
 		return nil, fmt.Errorf("n-best %d exceeds the beam size %d", opt.NBest, opt.Beam)
 	}
+	if err := opt.Check(0); err != nil {
+		return nil, err
+	}
+	opt.DecodeOptions = opt.DecodeOptions.withDefaults()
 	// Each sentence takes Beam rows of a decoder batch.
 	per := max(1, opt.BatchSize/opt.Beam)
 	out := make([][]Hypothesis, len(srcs))
-	err := inLengthOrder(srcs, per, func(batch [][]int, idx []int) error {
-		res, err := t.beamBatch(batch, opt)
+	err := inLengthOrder(ctx, srcs, per, func(batch [][]int, idx []int) error {
+		res, err := t.beamBatch(ctx, batch, opt)
 		if err != nil {
 			return err
 		}
@@ -86,7 +102,7 @@ type beam struct {
 	done     bool
 }
 
-func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, error) {
+func (t *Translator) beamBatch(ctx context.Context, srcs [][]int, opt BeamOptions) ([][]Hypothesis, error) {
 	n, k := len(srcs), opt.Beam
 	one, srcLen, limit, maxOut, err := t.batchSources(srcs, opt.DecodeOptions)
 	if err != nil {
@@ -124,6 +140,9 @@ func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, e
 			return nil, err
 		}
 		for s := 0; s < maxOut; s++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			tgtLen := roundUp(s+1, opt.LenStep)
 			if pm := t.Model.TgtPos.MaxLen(); pm > 0 {
 				tgtLen = min(tgtLen, pm)
@@ -153,7 +172,11 @@ func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, e
 		// each step the rows are reordered to follow the new hypotheses'
 		// parents.
 		tokens, parents := make([]int, n*k), make([]int, n*k)
+		var stopped error
 		err := t.incrementalReorder(one, n*k, k, srcLen, maxOut, func(s int, scores []float64) ([]int, []int, bool) {
+			if stopped = ctx.Err(); stopped != nil {
+				return nil, nil, false
+			}
 			more := step(s, func(i, r int) []float64 { return scores[(i*k+r)*vocab : (i*k+r+1)*vocab] })
 			for i, b := range beams {
 				for r := 0; r < k; r++ {
@@ -167,6 +190,9 @@ func (t *Translator) beamBatch(srcs [][]int, opt BeamOptions) ([][]Hypothesis, e
 			}
 			return tokens, parents, more
 		})
+		if err == nil {
+			err = stopped
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -247,29 +273,51 @@ type candidate struct {
 }
 
 // appendTop appends the n most probable tokens of logp (never PadID or
-// BosID) as continuations of row, whose log-probability is base.
+// BosID) as continuations of row, whose log-probability is base, best
+// first; equal scores keep token order. It takes O(len(logp)·log n).
 func appendTop(cands []candidate, logp []float64, row int, base float64, n int) []candidate {
-	top := make([]candidate, 0, n+1)
+	if n <= 0 {
+		return cands
+	}
+	// h is a min-heap of the best n so far: its root is the worst kept.
+	h := candHeap(make([]candidate, 0, min(n, len(logp))))
 	for tok, lp := range logp {
 		if tok == data.PadID || tok == data.BosID {
 			continue
 		}
 		c := candidate{row, tok, base + lp}
-		if len(top) == n && c.logp <= top[n-1].logp {
-			continue
-		}
-		i := len(top)
-		top = append(top, c)
-		for i > 0 && top[i-1].logp < c.logp { // stable: equal scores keep token order
-			top[i] = top[i-1]
-			i--
-		}
-		top[i] = c
-		if len(top) > n {
-			top = top[:n]
+		if len(h) < n {
+			heap.Push(&h, c)
+		} else if better(c, h[0]) {
+			h[0] = c
+			heap.Fix(&h, 0)
 		}
 	}
-	return append(cands, top...)
+	start := len(cands)
+	cands = append(cands, h...)
+	top := cands[start:]
+	sort.Slice(top, func(a, b int) bool { return better(top[a], top[b]) })
+	return cands
+}
+
+// better orders the continuations of one row: the more probable first,
+// and of equal ones the lower token.
+func better(a, b candidate) bool {
+	return a.logp > b.logp || a.logp == b.logp && a.tok < b.tok
+}
+
+// candHeap is a min-heap of candidates under better: the worst on top.
+type candHeap []candidate
+
+func (h candHeap) Len() int           { return len(h) }
+func (h candHeap) Less(i, j int) bool { return better(h[j], h[i]) }
+func (h candHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *candHeap) Push(x any)        { *h = append(*h, x.(candidate)) }
+func (h *candHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }
 
 // logSoftmax writes the log-probabilities of the scores x into out.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -49,11 +50,22 @@ func roundUp(n, step int) int { return (n + step - 1) / step * step }
 // the most probable token at every step until EosID, returning the output
 // ids without BosID and EosID, in input order. Sentences are sorted by
 // length and decoded in batches; the encoder runs once per batch.
+// Options out of bounds (DecodeOptions.Check) and sources longer than
+// Transformer.MaxSourceLen are errors.
 func (t *Translator) Greedy(srcs [][]int, opt DecodeOptions) ([][]int, error) {
+	return t.GreedyContext(context.Background(), srcs, opt)
+}
+
+// GreedyContext is Greedy that stops when ctx is done, returning
+// ctx.Err(): it is checked before each batch and each output position.
+func (t *Translator) GreedyContext(ctx context.Context, srcs [][]int, opt DecodeOptions) ([][]int, error) {
+	if err := opt.Check(); err != nil {
+		return nil, err
+	}
 	opt = opt.withDefaults()
 	out := make([][]int, len(srcs))
-	err := inLengthOrder(srcs, opt.BatchSize, func(batch [][]int, idx []int) error {
-		res, err := t.greedyBatch(batch, opt)
+	err := inLengthOrder(ctx, srcs, opt.BatchSize, func(batch [][]int, idx []int) error {
+		res, err := t.greedyBatch(ctx, batch, opt)
 		if err != nil {
 			return err
 		}
@@ -70,14 +82,17 @@ func (t *Translator) Greedy(srcs [][]int, opt DecodeOptions) ([][]int, error) {
 
 // inLengthOrder calls decode on batches of at most per sources, taken in
 // order of length so that little padding is decoded; idx gives each
-// batch row's position in srcs.
-func inLengthOrder(srcs [][]int, per int, decode func(batch [][]int, idx []int) error) error {
+// batch row's position in srcs. It stops with ctx.Err() when ctx is done.
+func inLengthOrder(ctx context.Context, srcs [][]int, per int, decode func(batch [][]int, idx []int) error) error {
 	order := make([]int, len(srcs))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(srcs[order[a]]) < len(srcs[order[b]]) })
 	for start := 0; start < len(order); start += per {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		idx := order[start:min(start+per, len(order))]
 		batch := make([][]int, len(idx))
 		for i, j := range idx {
@@ -124,11 +139,16 @@ func (g *greedyRows) take(i, step int, scores []float64) int {
 }
 
 // batchSources lays out a batch of sources as rows of srcLen ids (each
-// ending with EosID, then padding) and gives each row's output limit.
+// ending with EosID, then padding) and gives each row's output limit,
+// at most Transformer.MaxTargetLen. A source longer than
+// Transformer.MaxSourceLen is an error.
 func (t *Translator) batchSources(srcs [][]int, opt DecodeOptions) (src []int, srcLen int, limit []int, maxOut int, err error) {
 	longest := 0
 	for _, s := range srcs {
 		longest = max(longest, len(s)+1) // + EosID
+	}
+	if most := t.Model.MaxSourceLen(); longest-1 > most {
+		return nil, 0, nil, 0, fmt.Errorf("source of %d tokens exceeds the model's limit of %d tokens", longest-1, most)
 	}
 	srcLen = roundUp(longest, opt.LenStep)
 	if pm := t.Model.SrcPos.MaxLen(); pm > 0 && srcLen > pm {
@@ -142,17 +162,16 @@ func (t *Translator) batchSources(srcs [][]int, opt DecodeOptions) (src []int, s
 	for i, s := range srcs {
 		copy(src[i*srcLen:], s)
 		src[i*srcLen+len(s)] = data.EosID
-		limit[i] = min(opt.MaxLen, int(math.Ceil(opt.MaxLenA*float64(len(s)+1)))+opt.MaxLenB)
-		if pm := t.Model.TgtPos.MaxLen(); pm > 0 {
-			limit[i] = min(limit[i], pm-1)
-		}
+		// In floating point, so that no factor overflows an int.
+		l := math.Min(float64(opt.MaxLen), math.Ceil(opt.MaxLenA*float64(len(s)+1))+float64(opt.MaxLenB))
+		limit[i] = max(0, min(int(l), t.Model.MaxTargetLen()))
 		maxOut = max(maxOut, limit[i])
 	}
 	return src, srcLen, limit, maxOut, nil
 }
 
 // greedyCached decodes a batch incrementally, with the key/value cache.
-func (t *Translator) greedyCached(srcs [][]int, opt DecodeOptions) ([][]int, error) {
+func (t *Translator) greedyCached(ctx context.Context, srcs [][]int, opt DecodeOptions) ([][]int, error) {
 	n := len(srcs)
 	src, srcLen, limit, maxOut, err := t.batchSources(srcs, opt)
 	if err != nil {
@@ -161,18 +180,28 @@ func (t *Translator) greedyCached(srcs [][]int, opt DecodeOptions) ([][]int, err
 	g := newGreedyRows(limit)
 	vocab := t.Model.Config.TgtVocab
 	tokens := make([]int, n)
+	var stopped error
 	err = t.incremental(src, n, srcLen, maxOut, func(step int, scores []float64) ([]int, bool) {
+		if stopped = ctx.Err(); stopped != nil {
+			return nil, false
+		}
 		for i := 0; i < n; i++ {
 			tokens[i] = g.take(i, step, scores[i*vocab:(i+1)*vocab])
 		}
 		return tokens, g.left > 0
 	})
-	return g.out, err
+	if err == nil {
+		err = stopped
+	}
+	if err != nil {
+		return nil, err
+	}
+	return g.out, nil
 }
 
-func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, error) {
+func (t *Translator) greedyBatch(ctx context.Context, srcs [][]int, opt DecodeOptions) ([][]int, error) {
 	if !opt.NoCache && t.Model.Config.IncrementalDecoding() {
-		return t.greedyCached(srcs, opt)
+		return t.greedyCached(ctx, srcs, opt)
 	}
 	n := len(srcs)
 	src, srcLen, limit, maxOut, err := t.batchSources(srcs, opt)
@@ -192,6 +221,9 @@ func (t *Translator) greedyBatch(srcs [][]int, opt DecodeOptions) ([][]int, erro
 	g := newGreedyRows(limit)
 	vocab := t.Model.Config.TgtVocab
 	for step := 0; step < maxOut && g.left > 0; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		tgtLen := min(roundUp(step+1, opt.LenStep), full)
 		if pm := t.Model.TgtPos.MaxLen(); pm > 0 {
 			tgtLen = min(tgtLen, pm)

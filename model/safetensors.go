@@ -3,13 +3,20 @@ package model
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/nlpodyssey/safetensors"
 	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/safeio"
 )
 
 // EncodeSafetensors serialises named float32/float64 tensors in the
@@ -53,8 +60,13 @@ func EncodeSafetensors(tensors map[string]*tensor.Dense, meta map[string]string)
 	return buf.Bytes(), nil
 }
 
-// DecodeSafetensors parses a safetensors file holding F32 or F64 tensors.
+// DecodeSafetensors parses a safetensors file holding F32 or F64 tensors of
+// at least one dimension and one element. The buffer is checked whole by
+// CheckSafetensors first, so that no size it declares is trusted.
 func DecodeSafetensors(b []byte) (map[string]*tensor.Dense, map[string]string, error) {
+	if err := CheckSafetensors(b); err != nil {
+		return nil, nil, err
+	}
 	st, err := safetensors.Deserialize(b)
 	if err != nil {
 		return nil, nil, err
@@ -66,9 +78,18 @@ func DecodeSafetensors(b []byte) (map[string]*tensor.Dense, map[string]string, e
 	out := map[string]*tensor.Dense{}
 	for _, nv := range st.Tensors() {
 		v := nv.TensorView
+		if v.DType() != safetensors.F32 && v.DType() != safetensors.F64 {
+			return nil, nil, fmt.Errorf("tensor %q has dtype %v; only F32 and F64 are supported", nv.Name, v.DType())
+		}
 		shape := make([]int, len(v.Shape()))
 		for i, s := range v.Shape() {
-			shape[i] = int(s)
+			shape[i] = int(s) // CheckSafetensors bounds every dimension by math.MaxInt
+			if s == 0 {
+				return nil, nil, fmt.Errorf("tensor %q has shape %v with no elements; only non-empty tensors are supported", nv.Name, v.Shape())
+			}
+		}
+		if len(shape) == 0 {
+			return nil, nil, fmt.Errorf("tensor %q is a scalar (shape []); only tensors of at least one dimension are supported", nv.Name)
 		}
 		raw := v.Data()
 		switch v.DType() {
@@ -84,11 +105,185 @@ func DecodeSafetensors(b []byte) (map[string]*tensor.Dense, map[string]string, e
 				d[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
 			}
 			out[nv.Name] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
-		default:
-			return nil, nil, fmt.Errorf("tensor %q has dtype %v; only F32 and F64 are supported", nv.Name, v.DType())
 		}
 	}
 	return out, md.Metadata(), nil
+}
+
+// safetensorsDTypeSizes are the bytes per element of the dtypes
+// CheckSafetensors accepts. F16 and BF16 pass the check; DecodeSafetensors
+// refuses them for now.
+var safetensorsDTypeSizes = map[string]uint64{"F16": 2, "BF16": 2, "F32": 4, "F64": 8}
+
+// CheckSafetensors validates a whole safetensors buffer before anything
+// proportional to the sizes it declares is allocated: the 8-byte header
+// length (at most safeio.HeaderLimit, and within the buffer), a JSON
+// object header whose "__metadata__" maps strings to strings, and for
+// every tensor a known dtype (F16, BF16, F32, F64), a shape of
+// non-negative dimensions whose element and byte counts fit in an int,
+// and data_offsets [begin, end] inside the data section with end-begin
+// equal to the tensor's byte count. Errors are one line and name the
+// tensor.
+func CheckSafetensors(b []byte) error {
+	if len(b) < 8 {
+		return fmt.Errorf("%d bytes is too short for a safetensors file (the header length alone takes 8)", len(b))
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > safeio.HeaderLimit {
+		return fmt.Errorf("header length %d is larger than the limit of %s", n, safeio.Size(safeio.HeaderLimit))
+	}
+	if n > uint64(len(b)-8) {
+		return fmt.Errorf("header length %d runs past the end of the %d-byte file", n, len(b))
+	}
+	dataLen := uint64(len(b)-8) - n
+	header := b[8 : 8+n]
+	if !isJSONObject(header) {
+		return fmt.Errorf("header is not a JSON object")
+	}
+	var entries map[string]json.RawMessage
+	if err := json.Unmarshal(header, &entries); err != nil {
+		return fmt.Errorf("header is not valid JSON: %s", oneLine(err))
+	}
+	names := make([]string, 0, len(entries))
+	for name := range entries {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		raw := entries[name]
+		if name == "__metadata__" {
+			var md map[string]string
+			if !isJSONObject(raw) || json.Unmarshal(raw, &md) != nil {
+				return fmt.Errorf("__metadata__ must map strings to strings")
+			}
+			continue
+		}
+		if err := checkTensorEntry(raw, dataLen); err != nil {
+			return fmt.Errorf("tensor %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// checkTensorEntry validates one tensor's header entry against a data
+// section of dataLen bytes.
+func checkTensorEntry(raw json.RawMessage, dataLen uint64) error {
+	if !isJSONObject(raw) {
+		return fmt.Errorf("entry is not a JSON object")
+	}
+	var e map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return fmt.Errorf("entry is not valid JSON: %s", oneLine(err))
+	}
+	for k := range e {
+		if k != "dtype" && k != "shape" && k != "data_offsets" {
+			return fmt.Errorf("unknown key %q (want dtype, shape and data_offsets)", k)
+		}
+	}
+	var dtype string
+	if r, ok := e["dtype"]; !ok {
+		return fmt.Errorf(`missing "dtype"`)
+	} else if json.Unmarshal(r, &dtype) != nil {
+		return fmt.Errorf(`"dtype" is not a string`)
+	}
+	size, ok := safetensorsDTypeSizes[dtype]
+	if !ok {
+		return fmt.Errorf("dtype %q is not supported (want F16, BF16, F32 or F64)", dtype)
+	}
+	r, ok := e["shape"]
+	if !ok {
+		return fmt.Errorf(`missing "shape"`)
+	}
+	shape, err := naturals(r, "shape")
+	if err != nil {
+		return err
+	}
+	count, overflow := uint64(1), false
+	for _, d := range shape {
+		hi, lo := bits.Mul64(count, d)
+		overflow = overflow || d > math.MaxInt || hi != 0 || lo > math.MaxInt
+		count = lo
+	}
+	hi, nbytes := bits.Mul64(count, size)
+	if overflow || hi != 0 || nbytes > math.MaxInt {
+		return fmt.Errorf("shape %v overflows", shape)
+	}
+	r, ok = e["data_offsets"]
+	if !ok {
+		return fmt.Errorf(`missing "data_offsets"`)
+	}
+	off, err := naturals(r, "data_offsets")
+	if err != nil {
+		return err
+	}
+	if len(off) != 2 {
+		return fmt.Errorf("data_offsets has %d numbers, want [begin, end]", len(off))
+	}
+	switch {
+	case off[0] > off[1]:
+		return fmt.Errorf("data_offsets [%d, %d] begin after they end", off[0], off[1])
+	case off[1] > dataLen:
+		return fmt.Errorf("data_offsets [%d, %d] run past the end of the %d-byte data section", off[0], off[1], dataLen)
+	case off[1]-off[0] != nbytes:
+		return fmt.Errorf("data_offsets [%d, %d] hold %d bytes, but %s of shape %v takes %d", off[0], off[1], off[1]-off[0], dtype, shape, nbytes)
+	}
+	return nil
+}
+
+// naturals parses a JSON array of non-negative integers (any size up to
+// 2^64-1), naming field in errors.
+func naturals(raw json.RawMessage, field string) ([]uint64, error) {
+	var nums []json.Number
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '[' || json.Unmarshal(raw, &nums) != nil {
+		return nil, fmt.Errorf("%s is not an array of numbers", field)
+	}
+	out := make([]uint64, len(nums))
+	for i, n := range nums {
+		v, err := strconv.ParseUint(n.String(), 10, 64)
+		if err != nil {
+			if strings.HasPrefix(n.String(), "-") {
+				return nil, fmt.Errorf("%s has the negative number %s", field, n)
+			}
+			return nil, fmt.Errorf("%s has %s, not an integer in [0, 2^64)", field, n)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// isJSONObject reports whether raw starts, after white space, with '{'
+// (json.Unmarshal takes null for an empty map).
+func isJSONObject(raw []byte) bool {
+	t := bytes.TrimLeft(raw, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
+}
+
+// oneLine flattens an error message onto one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// ReadSafetensorsFile reads a safetensors file of at most limit bytes
+// (see WeightsLimit) after checking that it is a regular file, so that a
+// sparse huge file or a device is refused before a byte is read. Its
+// content is checked by DecodeSafetensors.
+func ReadSafetensorsFile(path string, limit int64) ([]byte, error) {
+	return safeio.ReadFile(path, limit, "safetensors file")
+}
+
+// WeightsLimit is the largest safetensors file worth reading for
+// numElements parameters of at most bytesPerElement bytes each: their
+// bytes plus safeio.HeaderLimit for the JSON header. It saturates at
+// math.MaxInt64 instead of overflowing.
+func WeightsLimit(numElements int, bytesPerElement int) int64 {
+	if numElements < 0 || bytesPerElement < 0 {
+		return safeio.HeaderLimit
+	}
+	hi, lo := bits.Mul64(uint64(numElements), uint64(bytesPerElement))
+	if hi != 0 || lo > math.MaxInt64-safeio.HeaderLimit {
+		return math.MaxInt64
+	}
+	return int64(lo) + safeio.HeaderLimit
 }
 
 // WriteFileAtomic writes data to a temporary file beside path, syncs it and

@@ -42,10 +42,16 @@ func (m Mode) String() string {
 	return [...]string{"lines", "bar", "json", "quiet"}[m]
 }
 
-// IsTerminal reports whether f (a reader or a writer) is a terminal.
+// IsTerminal reports whether f (a reader or a writer) is a terminal: an
+// *os.File, or a wrapper with an Fd method, on a terminal.
 func IsTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
+	if file, ok := f.(*os.File); ok {
+		return term.IsTerminal(int(file.Fd()))
+	}
+	if w, ok := f.(interface{ Fd() uintptr }); ok {
+		return term.IsTerminal(int(w.Fd()))
+	}
+	return false
 }
 
 // ModeFor chooses the mode for w from the --log-format and --quiet flags:

@@ -6,6 +6,7 @@
 package safeio
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,6 +30,10 @@ const (
 func Check(path string, limit int64, kind string) (int64, error) {
 	st, err := os.Stat(path)
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open" // as os.ReadFile would say
+		}
 		return 0, err
 	}
 	if !st.Mode().IsRegular() {

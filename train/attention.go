@@ -23,14 +23,23 @@ type AttentionView struct {
 }
 
 // InspectAttention translates sentence greedily with the checkpoint's
-// model and returns the attention weights of the model on the pair.
+// model and returns the attention weights of the model on the pair. A
+// sentence of more than model.MaxAttentionTokens tokens, or more than the
+// model takes, is refused; the translation is cut at
+// model.MaxAttentionTokens tokens.
 func InspectAttention(ck *Checkpoint, tr *model.Translator, sentence string, opt model.DecodeOptions) (*AttentionView, error) {
 	src := ck.SrcTok.Encode(sentence)
 	if len(src) == 0 {
 		return nil, fmt.Errorf("the sentence %q has no tokens", sentence)
 	}
+	if len(src) > model.MaxAttentionTokens {
+		return nil, fmt.Errorf("the sentence has %d tokens; attention is drawn for at most %d", len(src), model.MaxAttentionTokens)
+	}
 	if pm := ck.Model.SrcPos.MaxLen(); pm > 0 && len(src) > pm-1 {
 		return nil, fmt.Errorf("the sentence has %d tokens; the model has %d source positions", len(src), pm)
+	}
+	if opt.MaxLen > model.MaxAttentionTokens {
+		opt.MaxLen = model.MaxAttentionTokens
 	}
 	out, err := tr.Greedy([][]int{src}, opt)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/safeio"
 )
 
 // stepCheckpoint is one saved checkpoint of a run with its state.
@@ -99,7 +100,7 @@ func AverageCheckpoints(run, which string, n int, outDir string) ([]string, erro
 	var names []string
 	for _, c := range chosen {
 		dir := filepath.Join(run, c.rel)
-		b, err := readCheckpointFile(dir, c.state, WeightsFile)
+		b, err := readCheckpointFile(dir, c.state, WeightsFile, weightsLimit(ck.Model, 1))
 		if err != nil {
 			return nil, err
 		}
@@ -155,17 +156,36 @@ func AverageCheckpoints(run, which string, n int, outDir string) ([]string, erro
 // tokenizers of like and one checkpoint of m's weights, which both latest
 // and best point at.
 func writeRunLike(m *model.Transformer, like, outDir string, st State) error {
+	if err := CheckOutputDir(outDir, false, like); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
 	}
+	lock, err := lockRun(outDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	for _, f := range []string{ConfigFile, SrcTokenizerFile, TgtTokenizerFile} {
-		b, err := os.ReadFile(filepath.Join(like, f))
+		limit := int64(safeio.TokenizerLimit)
+		if f == ConfigFile {
+			limit = safeio.ConfigLimit
+		}
+		b, err := safeio.ReadFile(filepath.Join(like, f), limit, f)
 		if err != nil {
 			return err
 		}
 		if err := model.WriteFileAtomic(filepath.Join(outDir, f), b); err != nil {
 			return err
 		}
+	}
+	cfg, err := LoadConfig(filepath.Join(outDir, ConfigFile))
+	if err != nil {
+		return err
+	}
+	if err := stampRun(&st, outDir, cfg); err != nil {
+		return err
 	}
 	rel, err := saveCheckpoint(outDir, m, NewAdam(0.9, 0.98, 1e-9), st)
 	if err != nil {

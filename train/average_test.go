@@ -45,7 +45,7 @@ func TestAverageCheckpoints(t *testing.T) {
 		}
 		dir := filepath.Join(run, n)
 		st, _ := readState(dir)
-		b, err := readCheckpointFile(dir, st, WeightsFile)
+		b, err := readCheckpointFile(dir, st, WeightsFile, weightsLimit(ck.Model, 1))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
-	"syscall"
 	"time"
 
 	"github.com/gotransformer/transformer/data"
@@ -250,13 +249,4 @@ func newStepTrainer(c *Config, m *model.Transformer) *Trainer {
 	t := &Trainer{Config: c, Model: m, Log: NewLogger(nil, nil)}
 	t.initStep(8, 1)
 	return t
-}
-
-// peakRSSMB is the process's peak resident set size in MB.
-func peakRSSMB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024 // kilobytes on Linux
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/safeio"
 )
 
 // A run directory:
@@ -73,6 +74,11 @@ type State struct {
 	TrainSeconds float64 `json:"train_seconds,omitempty"`
 	// Files maps the checkpoint's other files to their SHA-256.
 	Files map[string]string `json:"files"`
+	// ModelConfig is the SHA-256 of config.yaml's model section and
+	// Tokenizers that of each tokenizer file, when the checkpoint was
+	// saved: loading refuses a run whose model or vocabularies changed.
+	ModelConfig string            `json:"model_config_sha256,omitempty"`
+	Tokenizers  map[string]string `json:"tokenizers_sha256,omitempty"`
 }
 
 // Checkpoint is a loaded run: config, tokenizers, model, and the state of
@@ -160,12 +166,12 @@ func setPointer(run, name, rel string) error {
 }
 
 func readPointer(run, name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(run, name))
+	b, err := safeio.ReadFile(filepath.Join(run, name), safeio.PointerLimit, name+" pointer")
 	if err != nil {
 		return "", err
 	}
 	rel := strings.TrimSpace(string(b))
-	if !strings.HasPrefix(rel, CheckpointsDir+string(filepath.Separator)) || strings.Contains(rel, "..") {
+	if !strings.HasPrefix(rel, CheckpointsDir+string(filepath.Separator)) || strings.Contains(rel, "..") || strings.ContainsAny(rel, "\x00\n") {
 		return "", fmt.Errorf("%s: does not name a checkpoint (%q)", filepath.Join(run, name), rel)
 	}
 	return rel, nil
@@ -230,9 +236,9 @@ func encodeOptimizer(a *Adam) ([]byte, error) {
 
 // readCheckpointFile reads one file of checkpoint dir and checks its
 // SHA-256 against the state.
-func readCheckpointFile(dir string, st State, name string) ([]byte, error) {
+func readCheckpointFile(dir string, st State, name string, limit int64) ([]byte, error) {
 	path := filepath.Join(dir, name)
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, limit, "checkpoint file")
 	if err != nil {
 		return nil, err
 	}
@@ -243,16 +249,12 @@ func readCheckpointFile(dir string, st State, name string) ([]byte, error) {
 }
 
 func readState(dir string) (State, error) {
-	var st State
 	path := filepath.Join(dir, StateFile)
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.StateLimit, "training state")
 	if err != nil {
-		return st, err
+		return State{}, err
 	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("%s: not a training state: %w", path, err)
-	}
-	return st, nil
+	return parseState(path, b)
 }
 
 // LoadCheckpoint loads a run directory written by training. which is
@@ -287,7 +289,10 @@ func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 	if ck.State, err = readState(ck.Path); err != nil {
 		return nil, err
 	}
-	weights, err := readCheckpointFile(ck.Path, ck.State, WeightsFile)
+	if err := verifyRun(dir, ck.Path, ck.Config, ck.State); err != nil {
+		return nil, err
+	}
+	weights, err := readCheckpointFile(ck.Path, ck.State, WeightsFile, weightsLimit(ck.Model, 1))
 	if err != nil {
 		return nil, err
 	}
@@ -352,6 +357,12 @@ func loadOptimizer(a *Adam, m *model.Transformer, path string, b []byte, step in
 	}
 	a.Step = step
 	return nil
+}
+
+// weightsLimit is the largest size a safetensors file of copies tensors of
+// m's parameters can have: eight bytes a value and the largest header.
+func weightsLimit(m *model.Transformer, copies int) int64 {
+	return model.WeightsLimit(copies*m.Store.NumElements(), 8)
 }
 
 func dtypeOf(name string) tensor.Dtype {

@@ -138,6 +138,9 @@ type Options struct {
 	// forward pass and recomputes the layer during backward: less memory
 	// for about one more forward pass, with the same gradients.
 	CheckpointActivations bool `yaml:"checkpoint_activations,omitempty"`
+	// Overwrite lets a new run replace a run already in OutDir
+	// (transformer train --overwrite); it is never read from a file.
+	Overwrite bool `yaml:"-"`
 }
 
 // DecodingConfig is the decoding section, used for validation, test and
@@ -454,8 +457,19 @@ func (c *Config) dataProblems() []error {
 		bad(g.TrainSize <= 0, "data.generate.train_size", "must be positive, got %d", g.TrainSize)
 		bad(g.ValidSize <= 0, "data.generate.valid_size", "must be positive, got %d", g.ValidSize)
 		bad(g.TestSize < 0, "data.generate.test_size", "must not be negative, got %d", g.TestSize)
+		if len(out) > 0 {
+			return out
+		}
 		if err := g.Validate(); err != nil {
-			out = append(out, c.fieldError("data.generate.task", "%v", err))
+			// The message starts with the key it is about ("train_size must
+			// be at most ...").
+			key, _, _ := strings.Cut(err.Error(), " ")
+			switch key {
+			case "train_size", "valid_size", "test_size", "min_len", "max_len", "alphabet":
+			default:
+				key = "task"
+			}
+			out = append(out, c.fieldError("data.generate."+key, "%v", err))
 		}
 		return out
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gotransformer/transformer/model"
 )
 
 // Upper bounds of the training, data and decoding sections' sizes (the
@@ -104,6 +106,9 @@ func (c *Config) rangeProblems() []error {
 		{"data.src_tokenizer.merges", c.Data.SrcTokenizer.Merges, MaxMerges},
 		{"data.tgt_tokenizer.merges", c.Data.TgtTokenizer.Merges, MaxMerges},
 		{"decoding.batch_size", c.Decoding.BatchSize, MaxDecodeBatch},
+		{"decoding.max_len", c.Decoding.MaxLen, model.MaxDecodeLen},
+		{"decoding.max_len_b", c.Decoding.MaxLenB, model.MaxDecodeLen},
+		{"decoding.beam", c.Decoding.Beam, model.MaxBeam},
 	} {
 		if r.v > r.limit {
 			out = append(out, c.fieldError(r.key, "must be at most %d, got %d", r.limit, r.v))

@@ -79,7 +79,7 @@ func TestNonFiniteLoss(t *testing.T) {
 	nanParam(tr)
 	_, err = tr.Run(context.Background())
 	var nf *NonFiniteError
-	if !errors.As(err, &nf) || nf.Step != 6 || !strings.Contains(err.Error(), "the last checkpoint is intact") {
+	if !errors.As(err, &nf) || nf.Step != 6 || !strings.Contains(err.Error(), "the last checkpoint (checkpoints/step-0000005) is intact") {
 		t.Fatalf("error %v", err)
 	}
 	tr.Close()

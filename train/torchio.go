@@ -3,19 +3,38 @@ package train
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/gotransformer/transformer/model"
 )
 
 // TorchModuleArgs are the keyword arguments of the PyTorch module Seq2Seq
-// in docs/pytorch.md that matches a model config.
+// in docs/pytorch.md that matches a model config. A config that the module
+// does not compute exactly is refused with a one-line error naming the
+// config key: relative or per-stack positions, attention other than full,
+// activation gelu_tanh and final_norm: false.
 func TorchModuleArgs(c model.Config) (map[string]any, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	if c.Activation == "gelu_tanh" {
-		return nil, fmt.Errorf("activation gelu_tanh has no PyTorch nn.Transformer equivalent by name (use relu or gelu)")
+		return nil, fmt.Errorf("activation: gelu_tanh has no PyTorch nn.Transformer equivalent by name (use relu or gelu)")
 	}
 	if !c.FinalNorm {
 		return nil, fmt.Errorf("final_norm: false has no equivalent: nn.Transformer always ends each stack with a layer norm")
+	}
+	if c.Positions != "sinusoidal" && c.Positions != "learned" {
+		return nil, fmt.Errorf("positions: %s has no equivalent: the PyTorch module adds sinusoidal or learned absolute positions only", c.Positions)
+	}
+	for _, st := range []struct {
+		name string
+		s    model.StackConfig
+	}{{"encoder", c.Encoder}, {"decoder", c.Decoder}} {
+		if st.s.Positions != "" && st.s.Positions != c.Positions {
+			return nil, fmt.Errorf("%s.positions: %s differs from positions: %s, and the PyTorch module uses one kind of positions for both stacks", st.name, st.s.Positions, c.Positions)
+		}
+		if k := st.s.Attention.Kind; k != "" && k != "full" {
+			return nil, fmt.Errorf("%s.attention.kind: %s has no equivalent: nn.Transformer computes full attention only", st.name, k)
+		}
 	}
 	maxPos := c.MaxPositions
 	if maxPos <= 0 {
@@ -59,7 +78,7 @@ func ImportTorch(weights, like, outDir string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := os.ReadFile(weights)
+	raw, err := model.ReadSafetensorsFile(weights, model.WeightsLimit(torchElements(ck.Model.Config, ck.Model.Store.NumElements()), 8))
 	if err != nil {
 		return err
 	}
@@ -71,4 +90,18 @@ func ImportTorch(weights, like, outDir string) error {
 		return fmt.Errorf("%s: %w", weights, err)
 	}
 	return writeRunLike(ck.Model, like, outDir, State{Seed: ck.Config.Training.Seed})
+}
+
+// torchElements is the number of values in the module's state dict for a
+// model of n parameters: PyTorch lists a shared embedding under both
+// src_embed and tgt_embed, and a tied output projection under
+// output_projection.weight too.
+func torchElements(c model.Config, n int) int {
+	if c.ShareEmbeddings {
+		n += c.SrcVocab * c.DModel
+	}
+	if c.TieOutput {
+		n += c.TgtVocab * c.DModel
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,14 +81,75 @@ func TestImportTorchRejectsBadStateDicts(t *testing.T) {
 }
 
 func TestExportRefusesWhatPyTorchCannotLoad(t *testing.T) {
-	c := DefaultConfig().Model
-	c.Activation = "gelu_tanh"
-	if _, err := TorchModuleArgs(c); err == nil {
-		t.Error("gelu_tanh exported")
+	base := func() model.Config {
+		c := model.DefaultConfig()
+		c.SrcVocab, c.TgtVocab = 50, 60
+		return c
 	}
-	c = DefaultConfig().Model
-	c.FinalNorm = false
-	if _, err := TorchModuleArgs(c); err == nil {
-		t.Error("a model without final norms exported")
+	if _, err := TorchModuleArgs(base()); err != nil {
+		t.Fatalf("the default config is refused: %v", err)
+	}
+	cases := map[string]func(c *model.Config){
+		"activation: gelu_tanh":                  func(c *model.Config) { c.Activation = "gelu_tanh" },
+		"final_norm: false":                      func(c *model.Config) { c.FinalNorm = false },
+		"positions: relative":                    func(c *model.Config) { c.Positions = "relative" },
+		"encoder.positions: relative differs":    func(c *model.Config) { c.Encoder.Positions = "relative" },
+		"decoder.positions: learned differs":     func(c *model.Config) { c.Decoder.Positions = "learned" },
+		"encoder.attention.kind: sliding_window": func(c *model.Config) { c.Encoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 4} },
+		"encoder.attention.kind: linear":         func(c *model.Config) { c.Encoder.Attention.Kind = "linear" },
+		"decoder.attention.kind: linear":         func(c *model.Config) { c.Decoder.Attention.Kind = "linear" },
+		"decoder.attention.kind: sliding_window": func(c *model.Config) { c.Decoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 4} },
+		"d_model: 128 is not divisible by heads": func(c *model.Config) { c.Heads = 3 },
+	}
+	for want, edit := range cases {
+		c := base()
+		edit(&c)
+		_, err := TorchModuleArgs(c)
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %v", want, err)
+		}
+	}
+	// A stack that names the model's own positions is the same module.
+	c := base()
+	c.Positions, c.Encoder.Positions, c.Decoder.Positions = "learned", "learned", "learned"
+	c.Encoder.Attention.Kind = "full"
+	if args, err := TorchModuleArgs(c); err != nil || args["positions"] != "learned" || args["max_positions"] != 256 {
+		t.Errorf("learned positions: %v, %v", args, err)
+	}
+}
+
+func TestImportTorchRefusesHugeAndBadFiles(t *testing.T) {
+	run, _, _ := exported(t)
+	dir := t.TempDir()
+	sparse := filepath.Join(dir, "sparse.safetensors")
+	f, err := os.Create(sparse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(50 << 30); err != nil {
+		f.Close()
+		t.Skip(err)
+	}
+	f.Close()
+	// dim 2^63 with a 0 dim used to crash the decoder.
+	header := `{"x":{"dtype":"F32","shape":[9223372036854775808,0],"data_offsets":[0,0]}}`
+	bad := filepath.Join(dir, "bad.safetensors")
+	os.WriteFile(bad, append(binary.LittleEndian.AppendUint64(nil, uint64(len(header))), header...), 0o644)
+	for path, want := range map[string]string{
+		sparse: "larger than its limit",
+		bad:    `shape [9223372036854775808 0] overflows`,
+		dir:    "is a directory",
+	} {
+		err := ImportTorch(path, run, t.TempDir())
+		if err == nil || !strings.HasPrefix(err.Error(), path) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %v, want one line naming the file with %q", path, err, want)
+		}
+	}
+}
+
+func TestImportTorchRoundTrip(t *testing.T) {
+	run, st, _ := exported(t)
+	if err := ImportTorch(st, run, filepath.Join(t.TempDir(), "back")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -43,6 +43,7 @@ type Trainer struct {
 	batches    []*data.Batch     // the current epoch's batches
 	state      State
 	logFile    *os.File
+	lock       *runLock
 	clock      time.Time // when the run would have started had it never paused
 }
 
@@ -65,8 +66,32 @@ func ResumeTrainer(c *Config, disp *progress.Display) (*Trainer, error) {
 
 func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error) {
 	t := &Trainer{Config: c, Dir: c.Training.OutDir}
+	if resume {
+		if !IsRun(t.Dir) {
+			return nil, fmt.Errorf("cannot resume %s: it holds no run", t.Dir)
+		}
+	} else if err := CheckOutputDir(t.Dir, c.Training.Overwrite); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("training.out_dir: %w", err)
+	}
+	lock, err := lockRun(t.Dir)
+	if err != nil {
+		return nil, err
+	}
+	t.lock = lock
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Release()
+		}
+	}()
+	if !resume && IsRun(t.Dir) {
+		// --overwrite, checked above; the lock now keeps others out.
+		if err := removeRun(t.Dir); err != nil {
+			return nil, err
+		}
 	}
 	f, err := os.OpenFile(filepath.Join(t.Dir, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -143,6 +168,7 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 			return nil, err
 		}
 	}
+	ok = true
 	return t, nil
 }
 
@@ -172,11 +198,14 @@ func (t *Trainer) restore() error {
 	if err != nil {
 		return err
 	}
-	weights, err := readCheckpointFile(dir, st, WeightsFile)
+	if err := verifyRun(t.Dir, dir, t.Config, st); err != nil {
+		return err
+	}
+	weights, err := readCheckpointFile(dir, st, WeightsFile, weightsLimit(t.Model, 1))
 	if err != nil {
 		return err
 	}
-	moments, err := readCheckpointFile(dir, st, OptimizerFile)
+	moments, err := readCheckpointFile(dir, st, OptimizerFile, weightsLimit(t.Model, 2))
 	if err != nil {
 		return err
 	}
@@ -200,6 +229,7 @@ func (t *Trainer) Close() {
 	t.graphs.Clear()
 	t.translator.Close()
 	t.logFile.Close()
+	t.lock.Release()
 }
 
 // stepGraph is a compiled training graph for one batch shape.
@@ -255,7 +285,8 @@ func (t *Trainer) TrainStep(batch *data.Batch) (StepResult, error) {
 	t.state.Step++
 	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
 		if t.Config.Training.OnNonFinite != "skip" {
-			return StepResult{}, &NonFiniteError{Step: t.state.Step, Loss: loss, Norm: norm}
+			last, _ := readPointer(t.Dir, LatestFile)
+			return StepResult{}, &NonFiniteError{Step: t.state.Step, Loss: loss, Norm: norm, Last: last}
 		}
 		t.state.Skipped++
 		t.Log.Printf("step %d: skipped a batch whose loss or gradient is not finite (loss %v, gradient norm %v)", t.state.Step, loss, norm)
@@ -338,10 +369,16 @@ func (t *Trainer) checkpointedGradients(batch *data.Batch) (loss float64, params
 type NonFiniteError struct {
 	Step       int
 	Loss, Norm float64
+	// Last is the run's latest checkpoint ("" if none was saved yet).
+	Last string
 }
 
 func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("step %d: loss or gradient is not finite (loss %v, gradient norm %v); the last checkpoint is intact (set training.on_nonfinite: skip to skip such batches)", e.Step, e.Loss, e.Norm)
+	kept := "no checkpoint was saved yet"
+	if e.Last != "" {
+		kept = "the last checkpoint (" + e.Last + ") is intact"
+	}
+	return fmt.Sprintf("step %d: loss or gradient is not finite (loss %v, gradient norm %v); %s (set training.on_nonfinite: skip to skip such batches, or lower training.learning_rate)", e.Step, e.Loss, e.Norm, kept)
 }
 
 func scalar(n *G.Node) float64 {
@@ -377,10 +414,15 @@ func (t *Trainer) nextBatch() (*data.Batch, error) {
 			t.state.Pos = 0
 		}
 		var err error
+		first := t.batches == nil
 		t.batches, err = data.MakeBatches(t.trainEx, data.BatchOptions{MaxTokens: tc.BatchTokens,
 			BucketWidth: tc.BucketWidth, Shuffle: true, Seed: tc.Seed + int64(t.state.Epoch) - 1})
 		if err != nil {
 			return nil, err
+		}
+		if first && t.state.Pos > len(t.batches) {
+			return nil, fmt.Errorf("%s: the checkpoint is at batch %d of epoch %d, which has only %d batches: it was not written for this corpus and config",
+				t.Dir, t.state.Pos, t.state.Epoch, len(t.batches))
 		}
 	}
 	b := t.batches[t.state.Pos]
@@ -416,12 +458,7 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 loop:
 	for t.state.Step < tc.Steps {
 		if ctx.Err() != nil {
-			t.Log.Printf("interrupted at step %d: saving a checkpoint", t.state.Step)
-			if _, err := t.save(); err != nil {
-				return nil, err
-			}
-			t.Log.Printf("resume with: transformer train --resume %s", t.Dir)
-			return &Result{Steps: t.state.Step, Duration: time.Since(start), Best: t.state, Interrupted: true}, nil
+			return t.interrupt(start)
 		}
 		if tc.MaxTime > 0 && time.Since(t.clock) > tc.MaxTime {
 			stop = fmt.Sprintf("reached training.max_time (%v)", tc.MaxTime)
@@ -453,7 +490,10 @@ loop:
 		}
 		switch {
 		case t.state.Step%tc.ValidEvery == 0:
-			out, err := t.validateAndSave()
+			out, err := t.validateAndSave(ctx)
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return t.interrupt(start)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -474,7 +514,11 @@ loop:
 	}
 	t.Log.Printf("stopped at step %d: %s", t.state.Step, stop)
 	if validated != t.state.Step {
-		if _, err := t.validateAndSave(); err != nil {
+		_, err := t.validateAndSave(ctx)
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return t.interrupt(start)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -487,7 +531,13 @@ loop:
 		if err := t.Model.Store.Load(storeTensors(ck.Model)); err != nil {
 			return nil, err
 		}
-		m, err := t.Evaluate(t.Corpus.Test, 0)
+		m, err := t.Evaluate(ctx, t.Corpus.Test, 0)
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// Training is complete and saved; only the test figures are lost.
+			t.Log.Printf("interrupted during the test evaluation; every checkpoint is saved")
+			res.Interrupted = true
+			return res, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -496,6 +546,18 @@ loop:
 			ck.State.Step, m["bleu"], m["chrf"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]), 100*m["token_accuracy"], m["perplexity"])
 	}
 	return res, nil
+}
+
+// interrupt saves a checkpoint of the current step (the validation that
+// was cut short, if any, is not recorded) and reports the run as
+// interrupted.
+func (t *Trainer) interrupt(start time.Time) (*Result, error) {
+	t.Log.Printf("interrupted at step %d: saving a checkpoint", t.state.Step)
+	if _, err := t.save(); err != nil {
+		return nil, err
+	}
+	t.Log.Printf("resume with: transformer train --resume %s", t.Dir)
+	return &Result{Steps: t.state.Step, Duration: time.Since(start), Best: t.state, Interrupted: true}, nil
 }
 
 // logTrain logs a training interval and records it in metrics.jsonl.
@@ -521,6 +583,9 @@ func (t *Trainer) record(kind string, values map[string]float64) error {
 // save writes a checkpoint of the current step and prunes old ones.
 func (t *Trainer) save() (string, error) {
 	t.state.DropoutRNG = t.dropoutRNG.State
+	if err := stampRun(&t.state, t.Dir, t.Config); err != nil {
+		return "", err
+	}
 	if !t.clock.IsZero() {
 		t.state.TrainSeconds = time.Since(t.clock).Seconds()
 	}
@@ -535,10 +600,10 @@ func (t *Trainer) save() (string, error) {
 // validateAndSave validates, saves a checkpoint, and points best at it if
 // the chosen metric improved. It reports when training.patience
 // validations have passed without improvement.
-func (t *Trainer) validateAndSave() (patienceOut bool, err error) {
+func (t *Trainer) validateAndSave(ctx context.Context) (patienceOut bool, err error) {
 	tc := t.Config.Training
 	start := time.Now()
-	m, err := t.Evaluate(t.Corpus.Valid, tc.ValidSentences)
+	m, err := t.Evaluate(ctx, t.Corpus.Valid, tc.ValidSentences)
 	if err != nil {
 		return false, err
 	}
@@ -584,7 +649,7 @@ func (t *Trainer) validateAndSave() (patienceOut bool, err error) {
 // the first maxSentences (0: all), with corpus BLEU and chrF of those
 // translations against the raw references. Keys: loss, perplexity,
 // token_accuracy, bleu, chrf, exact_match, exact, sentences.
-func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]float64, error) {
+func (t *Trainer) Evaluate(ctx context.Context, pairs []data.Pair, maxSentences int) (map[string]float64, error) {
 	ex, _ := data.Encode(pairs, t.SrcTok, t.TgtTok, 0)
 	batches, err := data.MakeBatches(ex, data.BatchOptions{MaxTokens: t.Config.Training.BatchTokens, BucketWidth: t.Config.Training.BucketWidth})
 	if err != nil {
@@ -600,6 +665,9 @@ func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]floa
 	task := t.Log.Display().Start("evaluate", len(batches)+maxSentences, "items")
 	defer task.Finish()
 	for i, b := range batches {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		logits, err := t.translator.Logits(b.Src, b.DecoderInput(), b.Size, b.SrcLen, b.TgtLen)
 		if err != nil {
 			return nil, err
@@ -610,7 +678,7 @@ func (t *Trainer) Evaluate(pairs []data.Pair, maxSentences int) (map[string]floa
 	var hyps []string
 	for start := 0; start < maxSentences; start += chunk {
 		end := min(start+chunk, maxSentences)
-		h, err := Translate(t.translator, t.SrcTok, t.TgtTok, data.Sources(pairs[start:end]), t.Config.Decoding.Options(), 0, nil)
+		h, err := Translate(ctx, t.translator, t.SrcTok, t.TgtTok, data.Sources(pairs[start:end]), t.Config.Decoding.Options(), 0, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -48,7 +48,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	if res.Steps != 300 {
 		t.Errorf("ran %d steps", res.Steps)
 	}
-	m, err := tr.Evaluate(tr.Corpus.Train, 0)
+	m, err := tr.Evaluate(context.Background(), tr.Corpus.Train, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	// all splits, and compare with a fresh load from disk.
 	srcs := append(data.Sources(tr.Corpus.Train), data.Sources(tr.Corpus.Valid)...)
 	srcs = append(srcs, "", "a b c d e f", "zz")
-	want, err := Translate(tr.translator, tr.SrcTok, tr.TgtTok, srcs, c.Decoding.Options(), 0, nil)
+	want, err := Translate(context.Background(), tr.translator, tr.SrcTok, tr.TgtTok, srcs, c.Decoding.Options(), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Translate(model.NewTranslator(ck.Model, 0), ck.SrcTok, ck.TgtTok, srcs, ck.Config.Decoding.Options(), 0, nil)
+	got, err := Translate(context.Background(), model.NewTranslator(ck.Model, 0), ck.SrcTok, ck.TgtTok, srcs, ck.Config.Decoding.Options(), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

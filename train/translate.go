@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/gotransformer/transformer/data"
@@ -15,10 +16,11 @@ type Translation struct {
 }
 
 // encodeSources tokenizes sentences, cutting sources longer than maxSrc
-// tokens (0: no limit), or than the model's positions, with a warning.
+// tokens (0: the model's limit), or than the model's limit
+// (Transformer.MaxSourceLen), with a warning.
 func encodeSources(tr *model.Translator, src *data.BPE, sentences []string, maxSrc int, warn func(i int, msg string)) [][]int {
-	if pm := tr.Model.SrcPos.MaxLen(); pm > 0 && (maxSrc <= 0 || maxSrc > pm-1) {
-		maxSrc = pm - 1 // one position for </s>
+	if most := tr.Model.MaxSourceLen(); maxSrc <= 0 || maxSrc > most {
+		maxSrc = most
 	}
 	ids := make([][]int, len(sentences))
 	for i, s := range sentences {
@@ -35,11 +37,13 @@ func encodeSources(tr *model.Translator, src *data.BPE, sentences []string, maxS
 
 // Translate tokenizes sentences, decodes them greedily and detokenizes the
 // results, one output per input (an empty input gives an empty output).
-// Sources longer than maxSrc tokens (0: no limit), or than the model's
-// positions, are cut to fit; warn, if not nil, is told which.
-func Translate(tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.DecodeOptions, maxSrc int, warn func(i int, msg string)) ([]string, error) {
+// Sources longer than maxSrc tokens (0: the model's limit), or than the
+// model's limit (Transformer.MaxSourceLen), are cut to fit; warn, if not
+// nil, is told which. When ctx is done, decoding stops within one output
+// position and Translate returns ctx.Err().
+func Translate(ctx context.Context, tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.DecodeOptions, maxSrc int, warn func(i int, msg string)) ([]string, error) {
 	ids := encodeSources(tr, src, sentences, maxSrc, warn)
-	out, err := tr.Greedy(ids, opt)
+	out, err := tr.GreedyContext(ctx, ids, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -54,10 +58,10 @@ func Translate(tr *model.Translator, src, tgt *data.BPE, sentences []string, opt
 
 // TranslateBeam is Translate with beam search: for each sentence, its
 // opt.NBest translations, best first (an empty input gives one empty
-// translation).
-func TranslateBeam(tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.BeamOptions, maxSrc int, warn func(i int, msg string)) ([][]Translation, error) {
+// translation). It stops as Translate does when ctx is done.
+func TranslateBeam(ctx context.Context, tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.BeamOptions, maxSrc int, warn func(i int, msg string)) ([][]Translation, error) {
 	ids := encodeSources(tr, src, sentences, maxSrc, warn)
-	out, err := tr.Beam(ids, opt)
+	out, err := tr.BeamContext(ctx, ids, opt)
 	if err != nil {
 		return nil, err
 	}

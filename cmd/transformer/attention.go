@@ -25,7 +25,10 @@ cross-attention (rows: the token each decoder position predicts).
 For each chosen kind and layer, --head N draws one head to
 OUT/KIND-layerL-headN.FORMAT; the default draws a grid of all heads to
 OUT/KIND-layerL.FORMAT. OUT/index.html is a self-contained page (no network
-needed) to explore every layer and head.`,
+needed) to explore every layer and head.
+
+SENTENCE may have at most ` + fmt.Sprint(model.MaxAttentionTokens) + ` tokens, and the translation is cut at as
+many: the maps are n×n per head and layer.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ckpt == "" {

@@ -1,14 +1,21 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/data"
 )
+
+// generateFlags renames the config keys in data.Generated's errors to the
+// flags of transformer generate.
+var generateFlags = strings.NewReplacer("train_size", "--train-size", "valid_size", "--valid-size", "test_size", "--test-size",
+	"min_len", "--min-len", "max_len", "--max-len", "alphabet", "--alphabet")
 
 func generateCmd() *cobra.Command {
 	g := data.Generated{}
@@ -28,12 +35,18 @@ train.src/train.tgt, valid.*, test.* (for numbers: train.en/train.de, ...).
 				return fmt.Errorf("--out is required")
 			}
 			g.Task = args[0]
+			if err := g.Validate(); err != nil {
+				return errors.New(generateFlags.Replace(err.Error()))
+			}
+			if st, err := os.Stat(out); err == nil && !st.IsDir() {
+				return fmt.Errorf("--out %s: exists and is not a directory", out)
+			}
 			tr, va, te, err := data.Generate(g)
 			if err != nil {
 				return err
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
-				return err
+				return fmt.Errorf("--out: %v", err)
 			}
 			src, tgt := "src", "tgt"
 			if g.Task == "numbers" {
@@ -52,12 +65,12 @@ train.src/train.tgt, valid.*, test.* (for numbers: train.en/train.de, ...).
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output directory")
-	cmd.Flags().IntVar(&g.TrainSize, "train-size", 998000, "training pairs (numbers: at most 998,000)")
-	cmd.Flags().IntVar(&g.ValidSize, "valid-size", 1000, "validation pairs")
-	cmd.Flags().IntVar(&g.TestSize, "test-size", 1000, "test pairs")
+	cmd.Flags().IntVar(&g.TrainSize, "train-size", 998000, fmt.Sprintf("training pairs (numbers: at most %d; copy/reverse: at most %d pairs in all)", data.MaxNumbersTrain, data.MaxSymbolPairs))
+	cmd.Flags().IntVar(&g.ValidSize, "valid-size", 1000, fmt.Sprintf("validation pairs (numbers: at most %d)", data.MaxNumbersHeldOut))
+	cmd.Flags().IntVar(&g.TestSize, "test-size", 1000, fmt.Sprintf("test pairs (numbers: at most %d)", data.MaxNumbersHeldOut))
 	cmd.Flags().IntVar(&g.MinLen, "min-len", 1, "copy/reverse: shortest sequence")
-	cmd.Flags().IntVar(&g.MaxLen, "max-len", 10, "copy/reverse: longest sequence")
-	cmd.Flags().IntVar(&g.Alphabet, "alphabet", 10, "copy/reverse: number of distinct letters")
+	cmd.Flags().IntVar(&g.MaxLen, "max-len", 10, fmt.Sprintf("copy/reverse: longest sequence (at most %d)", data.MaxSymbolLen))
+	cmd.Flags().IntVar(&g.Alphabet, "alphabet", 10, fmt.Sprintf("copy/reverse: number of distinct letters (2 to %d)", data.MaxAlphabet))
 	cmd.Flags().Int64Var(&g.Seed, "seed", 1, "copy/reverse: random seed")
 	return cmd
 }

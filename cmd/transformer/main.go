@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,10 @@ func main() {
 
 // run executes the command line args and returns the exit status: 0 on
 // success, 1 on any error, reported as one line on stderr.
+//
+// A command that fails to write its output (a full disk, a closed pipe,
+// /dev/full) fails too, and one stopped by a signal exits with 128 plus the
+// signal's number (130 for SIGINT, 143 for SIGTERM) after saving its work.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -34,16 +39,61 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) 
 			status = 2
 		}
 	}()
+	out := &checkedWriter{w: stdout}
 	root := rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
-	root.SetOut(stdout)
+	root.SetOut(out)
 	root.SetErr(stderr)
-	if err := root.Execute(); err != nil {
+	err := root.Execute()
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("writing standard output: %w", out.err)
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "transformer:", oneLine(err.Error()))
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.status
+		}
 		return 1
 	}
 	return 0
+}
+
+// exitError is an error that ends the command with a status other than 1.
+type exitError struct {
+	status int
+	msg    string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// checkedWriter keeps the first write error, so that output lost on a full
+// disk or a closed pipe ends the command with a non-zero status even where
+// a write's error was not checked.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+// Fd is the wrapped file's descriptor (^uintptr(0) if it is no file), so
+// that terminal detection sees through the wrapper.
+func (c *checkedWriter) Fd() uintptr {
+	if f, ok := c.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 func rootCmd() *cobra.Command {

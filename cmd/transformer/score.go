@@ -133,10 +133,13 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
-			opt := dec.options(cmd, c)
+			opt, err := dec.options(cmd, c)
+			if err != nil {
+				return err
+			}
 			tr := model.NewTranslator(c.Model, 0)
 			defer tr.Close()
-			out, err := translateAll(tr, c, srcs, opt, 0, disp, func(i int, msg string) {
+			out, err := translateAll(commandContext(cmd), tr, c, srcs, opt, 0, disp, func(i int, msg string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: %s:%d: %s\n", srcPath, i+1, msg)
 			})
 			if err != nil {

@@ -16,7 +16,10 @@ func exportCmd() *cobra.Command {
 		Long: `Write the checkpoint's weights under the names and shapes of the PyTorch
 module documented in docs/pytorch.md (nn.Transformer plus src_embed, tgt_embed
 and output_projection), so that load_state_dict(strict=True) succeeds. The
-file's metadata "seq2seq_args" holds the module's constructor arguments.`,
+file's metadata "seq2seq_args" holds the module's constructor arguments.
+A config that the module does not compute exactly (relative or per-stack
+positions, sliding_window or linear attention, gelu_tanh, final_norm: false)
+is refused with an error naming the config key.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if ckpt == "" || out == "" {
@@ -47,7 +50,10 @@ func importCmd() *cobra.Command {
 		Long: `Read a state dict of the PyTorch module documented in docs/pytorch.md and
 write a run directory that translate can use. The model config and the
 tokenizers are taken from RUN_DIR; the PyTorch module must have been built
-with the same sizes (see the export command's "seq2seq_args").`,
+with the same sizes (see the export command's "seq2seq_args"). The file must
+hold F32 or F64 tensors; its header is checked before anything is allocated,
+and a file larger than the model's values (8 bytes each) plus 100 MiB is
+refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if weights == "" || like == "" || out == "" {

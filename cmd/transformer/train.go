@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +15,7 @@ func trainCmd() *cobra.Command {
 	var cfgPath, out, resume, dataDir string
 	var seed int64
 	var steps int
+	var overwrite bool
 	cmd := &cobra.Command{
 		Use:   "train --config FILE | --resume RUN_DIR",
 		Short: "Train a model from a YAML config",
@@ -26,9 +24,14 @@ The run directory (training.out_dir, or --out) receives the resolved config,
 the tokenizers, the last and best weights, the optimizer state and train.log.
 At the end the best checkpoint is evaluated on the test split, if there is one.
 
-SIGINT or SIGTERM saves a checkpoint and exits; --resume RUN_DIR continues
-from the latest checkpoint with the run's own config (--steps may extend it),
-exactly as if the run had not stopped.`,
+A directory that already holds a run is refused unless --overwrite is given
+(or --resume, to continue it); a directory inside another run, or one that
+another transformer process is training, is always refused.
+
+SIGINT or SIGTERM saves a checkpoint and exits with status 130 or 143 (a
+second signal exits at once; the last checkpoint stays intact); --resume
+RUN_DIR continues from the latest checkpoint with the run's own config
+(--steps may extend it), exactly as if the run had not stopped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			disp, err := display(cmd, cmd.OutOrStdout())
@@ -42,6 +45,9 @@ exactly as if the run had not stopped.`,
 			if resume != "" {
 				if cmd.Flags().Changed("out") || cmd.Flags().Changed("seed") {
 					return fmt.Errorf("--resume continues a run as it was: --out and --seed cannot change it")
+				}
+				if !train.IsRun(resume) {
+					return fmt.Errorf("cannot resume %s: it holds no run (no %s with tokenizers or checkpoints)", resume, train.ConfigFile)
 				}
 				path = filepath.Join(resume, train.ConfigFile)
 			}
@@ -61,6 +67,10 @@ exactly as if the run had not stopped.`,
 			if cmd.Flags().Changed("data-dir") {
 				c.Data.Dir = dataDir
 			}
+			c.Training.Overwrite = overwrite
+			if overwrite && resume != "" {
+				return fmt.Errorf("--overwrite replaces a run and --resume continues one: give one of them")
+			}
 			if cmd.Flags().Changed("steps") {
 				if steps <= 0 {
 					return fmt.Errorf("--steps must be positive, got %d", steps)
@@ -79,13 +89,21 @@ exactly as if the run had not stopped.`,
 				return err
 			}
 			defer t.Close()
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			ctx, got := signalContext(cmd.Context())
 			res, err := t.Run(ctx)
 			if err != nil {
 				return err
 			}
 			report(cmd, disp, res, c.Training.OutDir)
+			if res.Interrupted {
+				var sig os.Signal = os.Interrupt
+				select {
+				case sig = <-got:
+				default:
+				}
+				return &exitError{status: 128 + signalNumber(sig),
+					msg: fmt.Sprintf("interrupted by %s at step %d; every checkpoint is saved; resume with: transformer train --resume %s", signalName(sig), res.Steps, c.Training.OutDir)}
+			}
 			return nil
 		},
 	}
@@ -95,6 +113,7 @@ exactly as if the run had not stopped.`,
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "folder of the config's relative data files (overrides data.dir)")
 	cmd.Flags().Int64Var(&seed, "seed", 0, "random seed (overrides training.seed)")
 	cmd.Flags().IntVar(&steps, "steps", 0, "optimizer steps (overrides training.steps)")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace the run already in the run directory (its checkpoints are deleted)")
 	return cmd
 }
 

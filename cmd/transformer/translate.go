@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,7 +23,7 @@ type decodeFlags struct {
 
 func (d *decodeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&d.batch, "batch-size", 64, "sentences decoded together (beam search: sentences × beam rows)")
-	cmd.Flags().IntVar(&d.beam, "beam", 0, "beam size; 1 decodes greedily (default: the config's decoding.beam)")
+	cmd.Flags().IntVar(&d.beam, "beam", 0, fmt.Sprintf("beam size, at most %d and the target vocabulary; 1 decodes greedily (default: the config's decoding.beam)", model.MaxBeam))
 	cmd.Flags().Float64Var(&d.alpha, "length-penalty", -1, "GNMT length penalty α for beam search (default: the config's decoding.length_penalty)")
 }
 
@@ -32,23 +34,58 @@ func (d *decodeFlags) check(cmd *cobra.Command) error {
 		return fmt.Errorf("--batch-size must be positive, got %d", d.batch)
 	case cmd.Flags().Changed("beam") && d.beam <= 0:
 		return fmt.Errorf("--beam must be positive (1: greedy), got %d", d.beam)
+	case d.beam > model.MaxBeam:
+		return fmt.Errorf("--beam must be at most %d, got %d", model.MaxBeam, d.beam)
+	case cmd.Flags().Changed("length-penalty") && (math.IsNaN(d.alpha) || math.IsInf(d.alpha, 0)):
+		return fmt.Errorf("--length-penalty must be a finite number, got %g", d.alpha)
 	case cmd.Flags().Changed("length-penalty") && d.alpha < 0:
 		return fmt.Errorf("--length-penalty must not be negative, got %g", d.alpha)
 	}
 	return nil
 }
 
-// options applies the flags to the checkpoint's decoding section.
-func (d *decodeFlags) options(cmd *cobra.Command, c *train.Checkpoint) model.BeamOptions {
+// options applies the flags to the checkpoint's decoding section and
+// checks the result against the model (model.BeamOptions.Check).
+func (d *decodeFlags) options(cmd *cobra.Command, c *train.Checkpoint) (model.BeamOptions, error) {
 	opt := c.Config.Decoding.BeamOptions()
 	opt.BatchSize = d.batch
+	vocab := c.Model.Config.TgtVocab
 	if cmd.Flags().Changed("beam") {
+		if d.beam > vocab {
+			return opt, fmt.Errorf("--beam must be at most the target vocabulary of %d tokens, got %d", vocab, d.beam)
+		}
 		opt.Beam = d.beam
 	}
 	if cmd.Flags().Changed("length-penalty") {
 		opt.Alpha = d.alpha
 	}
-	return opt
+	if err := opt.Check(vocab); err != nil {
+		return opt, fmt.Errorf("the checkpoint's config: decoding.%w", err)
+	}
+	return opt, nil
+}
+
+// commandContext is the command's context, cancelled when the command is
+// to stop, or context.Background() when it has none.
+func commandContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// maxInputTokens resolves --max-input-tokens against the model's limit:
+// 0 (or the default, when above) means the limit; a value given above it
+// is an error.
+func maxInputTokens(cmd *cobra.Command, flag int, m *model.Transformer) (int, error) {
+	most := m.MaxSourceLen()
+	if flag > most && cmd.Flags().Changed("max-input-tokens") {
+		return 0, fmt.Errorf("--max-input-tokens %d exceeds the model's limit of %d tokens", flag, most)
+	}
+	if flag <= 0 || flag > most {
+		return most, nil
+	}
+	return flag, nil
 }
 
 func translateCmd() *cobra.Command {
@@ -88,11 +125,18 @@ a file shows progress on stderr.`,
 			if err != nil {
 				return err
 			}
-			opt := dec.options(cmd, c)
+			opt, err := dec.options(cmd, c)
+			if err != nil {
+				return err
+			}
+			if maxLen, err = maxInputTokens(cmd, maxLen, c.Model); err != nil {
+				return err
+			}
 			if nbest > max(opt.Beam, 1) {
 				return fmt.Errorf("--nbest %d needs a beam of at least %d (--beam)", nbest, nbest)
 			}
 			opt.NBest = nbest
+			ctx := commandContext(cmd)
 			tr := model.NewTranslator(c.Model, 0)
 			defer tr.Close()
 			warn := func(i int, msg string) {
@@ -100,7 +144,7 @@ a file shows progress on stderr.`,
 			}
 			if len(args) == 0 && progress.IsTerminal(cmd.InOrStdin()) {
 				one := func(s string) (string, error) {
-					out, err := decodeLines(tr, c, []string{s}, opt, maxLen, func(_ int, msg string) { warn(0, msg) })
+					out, err := decodeLines(ctx, tr, c, []string{s}, opt, maxLen, func(_ int, msg string) { warn(0, msg) })
 					if err != nil {
 						return "", err
 					}
@@ -118,7 +162,7 @@ a file shows progress on stderr.`,
 			if err != nil {
 				return err
 			}
-			out, err := translateAll(tr, c, lines, opt, maxLen, disp, warn)
+			out, err := translateAll(ctx, tr, c, lines, opt, maxLen, disp, warn)
 			if err != nil {
 				return err
 			}
@@ -138,19 +182,19 @@ a file shows progress on stderr.`,
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
 	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
-	cmd.Flags().IntVar(&maxLen, "max-input-tokens", 256, "longer inputs are truncated, with a warning (0: no limit)")
+	cmd.Flags().IntVar(&maxLen, "max-input-tokens", 256, "longer inputs are truncated, with a warning (0: the model's limit, at most "+fmt.Sprint(model.MaxInputTokens)+")")
 	cmd.Flags().IntVar(&nbest, "nbest", 1, "translations per input (needs --beam ≥ N)")
 	dec.add(cmd)
 	return cmd
 }
 
 // decodeLines translates lines greedily (opt.Beam ≤ 1, one translation
-// each, without scores) or by beam search.
-func decodeLines(tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int, warn func(i int, msg string)) ([][]train.Translation, error) {
+// each, without scores) or by beam search, until ctx is done.
+func decodeLines(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int, warn func(i int, msg string)) ([][]train.Translation, error) {
 	if opt.Beam > 1 {
-		return train.TranslateBeam(tr, c.SrcTok, c.TgtTok, lines, opt, maxLen, warn)
+		return train.TranslateBeam(ctx, tr, c.SrcTok, c.TgtTok, lines, opt, maxLen, warn)
 	}
-	out, err := train.Translate(tr, c.SrcTok, c.TgtTok, lines, opt.DecodeOptions, maxLen, warn)
+	out, err := train.Translate(ctx, tr, c.SrcTok, c.TgtTok, lines, opt.DecodeOptions, maxLen, warn)
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +206,9 @@ func decodeLines(tr *model.Translator, c *train.Checkpoint, lines []string, opt 
 }
 
 // translateAll translates lines in chunks of several batches, which keeps
-// length sorting effective and lets progress be shown on disp.
-func translateAll(tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
+// length sorting effective and lets progress be shown on disp; it stops
+// with ctx.Err() when ctx is done.
+func translateAll(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
 	disp *progress.Display, warn func(i int, msg string)) ([][]train.Translation, error) {
 	chunk := 8 * opt.BatchSize
 	task := disp.Start("translate", len(lines), "sentences")
@@ -171,7 +216,7 @@ func translateAll(tr *model.Translator, c *train.Checkpoint, lines []string, opt
 	out := make([][]train.Translation, 0, len(lines))
 	for start := 0; start < len(lines); start += chunk {
 		end := min(start+chunk, len(lines))
-		o, err := decodeLines(tr, c, lines[start:end], opt, maxLen, func(i int, msg string) { warn(start+i, msg) })
+		o, err := decodeLines(ctx, tr, c, lines[start:end], opt, maxLen, func(i int, msg string) { warn(start+i, msg) })
 		if err != nil {
 			return nil, err
 		}

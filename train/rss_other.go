@@ -1,0 +1,6 @@
+//go:build !unix
+
+package train
+
+// peakRSSMB is 0 where the platform reports no peak resident set size.
+func peakRSSMB() float64 { return 0 }
