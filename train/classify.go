@@ -18,6 +18,7 @@ import (
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
+	"github.com/gotransformer/transformer/safeio"
 )
 
 // ClassifyConfig drives `transformer classify`: an encoder-only
@@ -52,7 +53,7 @@ type ClassifyTraining struct {
 // LoadClassifyConfig reads a classify config; unknown keys and invalid
 // values are errors naming the file and the field.
 func LoadClassifyConfig(path string) (*ClassifyConfig, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := safeio.ReadFile(path, safeio.ConfigLimit, "config")
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -13,11 +12,13 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/gotransformer/transformer/safeio"
 )
 
 // ReadLongBench reads the JSON lines of `transformer bench-long` runs.
 func ReadLongBench(path string) ([]LongBenchResult, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path, safeio.MetricsLimit, "bench-long results")
 	if err != nil {
 		return nil, err
 	}

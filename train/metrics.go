@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/gotransformer/transformer/safeio"
 )
 
 // MetricsFile is the run directory's record of training and validation
@@ -98,7 +100,7 @@ func appendRecord(dir string, r Record) error {
 // dropped. A torn last line (a kill while writing) is ignored.
 func ReadMetrics(dir string) ([]Record, error) {
 	path := filepath.Join(dir, MetricsFile)
-	f, err := os.Open(path)
+	f, err := safeio.Open(path, safeio.MetricsLimit, "metrics file")
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +119,9 @@ func ReadMetrics(dir string) ([]Record, error) {
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			bad = fmt.Errorf("%s:%d: %v", path, line, err)
 			continue
+		}
+		if r.Step < 0 || r.Step > MaxSteps || r.Epoch < 0 || r.Epoch > MaxSteps {
+			return nil, fmt.Errorf("%s:%d: step %d or epoch %d is out of range [0, %d]", path, line, r.Step, r.Epoch, MaxSteps)
 		}
 		kept := recs[:0]
 		for _, old := range recs {

@@ -54,14 +54,19 @@ func (st State) Check() error {
 	if _, ok := metricDirection[st.Metric]; !ok && st.Metric != "" {
 		return fmt.Errorf("unknown best_metric %q", st.Metric)
 	}
-	names := make([]string, 0, len(st.Files))
-	for n := range st.Files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if d, err := hex.DecodeString(st.Files[n]); err != nil || len(d) != 32 {
-			return fmt.Errorf("files: %q has no SHA-256 digest (%q)", n, st.Files[n])
+	for _, m := range []struct {
+		key     string
+		digests map[string]string
+	}{{"files", st.Files}, {"tokenizers_sha256", st.Tokenizers}} {
+		names := make([]string, 0, len(m.digests))
+		for n := range m.digests {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if d, err := hex.DecodeString(m.digests[n]); err != nil || len(d) != 32 {
+				return fmt.Errorf("%s: %q has no SHA-256 digest (%q)", m.key, n, m.digests[n])
+			}
 		}
 	}
 	if st.ModelConfig != "" {
