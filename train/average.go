@@ -75,6 +75,9 @@ func AverageCheckpoints(run, which string, n int, outDir string) ([]string, erro
 	if n <= 0 {
 		return nil, fmt.Errorf("the number of checkpoints to average must be positive, got %d", n)
 	}
+	if err := CheckOutputDir(outDir, false, run); err != nil {
+		return nil, err
+	}
 	ck, err := loadRun(run)
 	if err != nil {
 		return nil, err

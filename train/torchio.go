@@ -74,6 +74,9 @@ func ExportTorch(ck *Checkpoint, path string) error {
 // tokenizers come from the run directory like, whose vocabularies the
 // PyTorch module must have been built with.
 func ImportTorch(weights, like, outDir string) error {
+	if err := CheckOutputDir(outDir, false, like); err != nil {
+		return err
+	}
 	ck, err := loadRun(like)
 	if err != nil {
 		return err
