@@ -56,7 +56,8 @@ while [ "$kills" -lt "$KILLS" ]; do
     "$bin" train --resume "$work/run" >> "$work/run.log" 2>&1 &
   else
     fresh=$((fresh + 1))
-    "$bin" train -c "$cfg" --out "$work/run" >> "$work/run.log" 2>&1 &
+    # Killed before the first checkpoint: start again over what it left.
+    "$bin" train -c "$cfg" --out "$work/run" --overwrite >> "$work/run.log" 2>&1 &
   fi
   pid=$!
 done
