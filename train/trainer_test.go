@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -54,6 +55,12 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	}
 	if m["exact_match"] != 1 || m["token_accuracy"] != 1 {
 		t.Fatalf("after 300 steps on 8 pairs: exact match %.2f, token accuracy %.2f; want both 1", m["exact_match"], m["token_accuracy"])
+	}
+	// A cancelled context stops validation at once.
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := tr.Evaluate(cancelled, tr.Corpus.Train, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("Evaluate with a cancelled context: %v, want context.Canceled", err)
 	}
 
 	// Reload the best weights in memory (Run ended on them), translate
