@@ -27,9 +27,17 @@ type hostileCase struct {
 	check       func(t *testing.T)
 }
 
-// buildBinary builds the transformer command once for the hostile tests.
+// buildBinary builds the transformer command for the tests that run it as
+// a process (on Linux, which has bash, ulimit -v, /dev/zero and signals;
+// skipped with -short).
 func buildBinary(t *testing.T) string {
 	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("runs the binary under bash with ulimit -v, /dev/zero and Unix signals")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
 	bin := filepath.Join(t.TempDir(), "transformer")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -68,12 +76,6 @@ func runLimited(t *testing.T, bin, stdin string, args ...string) (status int, st
 // status, within 30 s, without a Go trace or an out-of-memory crash, and
 // destroys nothing.
 func TestHostileInputs(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("uses bash, ulimit -v and /dev/zero")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary and runs about 80 processes")
-	}
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }
@@ -366,12 +368,6 @@ func TestHostileInputs(t *testing.T) {
 // SIGINT and SIGTERM during training save a checkpoint and exit with 130
 // and 143, and the run resumes from it.
 func TestSignalsExitStatus(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("sends Unix signals")
-	}
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	cfg := writeFile(t, dir, "long.yaml", strings.Replace(tinyConfig, "steps: 250", "steps: 1000000", 1))

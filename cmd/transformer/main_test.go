@@ -24,6 +24,22 @@ func writeFile(t *testing.T, dir, name, text string) string {
 	return p
 }
 
+// expectError runs the command in process and checks that it fails with
+// status 1 and one clean stderr line starting "transformer: "+want.
+func expectError(t *testing.T, want string, args ...string) {
+	t.Helper()
+	status, _, stderr := runCLI(t, "", args...)
+	if status != 1 {
+		t.Errorf("exit status %d, want 1 (stderr %q)", status, stderr)
+	}
+	if !strings.HasPrefix(stderr, "transformer: "+want) {
+		t.Errorf("stderr\n  %q\nwant prefix\n  %q", stderr, "transformer: "+want)
+	}
+	if strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+		t.Errorf("stderr is not one clean line: %q", stderr)
+	}
+}
+
 const tinyConfig = `data:
   generate: {task: reverse, train_size: 8, valid_size: 4, test_size: 4, min_len: 2, max_len: 4, alphabet: 5, seed: 2}
   src_tokenizer: {merges: 0}
@@ -109,7 +125,7 @@ func TestBadInputs(t *testing.T) {
 		{"generate unknown task", []string{"generate", "sums", "--out", dir}, `unknown generated task "sums"`},
 		{"generate without out", []string{"generate", "numbers"}, "--out is required"},
 		{"export without flags", []string{"export"}, "--checkpoint and --out are required"},
-		{"import missing weights", []string{"import", "--weights", filepath.Join(dir, "none.safetensors"), "--like", dir, "--out", dir}, "checkpoint " + dir + ": open "},
+		{"import missing weights", []string{"import", "--weights", filepath.Join(dir, "none.safetensors"), "--like", dir, "--out", filepath.Join(t.TempDir(), "imported")}, "checkpoint " + dir + ": open "},
 		{"gradcheck bad tol", []string{"gradcheck", "--tol", "0"}, "--tol must be positive, got 0"},
 		{"truncated weights", []string{"translate", "-k", truncated, "a b"}, filepath.Join(truncated, "checkpoints/step-0000001/model.safetensors") + ": checksum mismatch"},
 		{"bad latest pointer", []string{"translate", "-k", badPointer, "--weights", "last", "a b"}, filepath.Join(badPointer, "latest") + `: does not name a checkpoint ("nowhere")`},
@@ -125,18 +141,7 @@ func TestBadInputs(t *testing.T) {
 		t.Fatalf("only %d bad inputs", len(cases))
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			status, _, stderr := runCLI(t, "", c.args...)
-			if status != 1 {
-				t.Errorf("exit status %d, want 1 (stderr %q)", status, stderr)
-			}
-			if !strings.HasPrefix(stderr, "transformer: "+c.want) {
-				t.Errorf("stderr\n  %q\nwant prefix\n  %q", stderr, "transformer: "+c.want)
-			}
-			if strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
-				t.Errorf("stderr is not one clean line: %q", stderr)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { expectError(t, c.want, c.args...) })
 	}
 }
 
