@@ -2,29 +2,84 @@ package layers
 
 import (
 	"fmt"
+	"sort"
 
 	G "gorgonia.org/gorgonia"
 
 	"github.com/gotransformer/transformer/graph"
 )
 
-// Attention kinds a stack's self-attention can use.
+// Attention kinds a stack's self-attention can use. Each registers itself
+// with RegisterAttention in its own file; a config's attention.kind names
+// one.
 const (
 	FullAttention = "full"           // every query sees every key: O(n²)
 	SlidingWindow = "sliding_window" // a band of keys plus global positions: O(n·w)
 	LinearKernel  = "linear"         // φ(q)·Σφ(k)vᵀ with φ = elu+1: O(n)
 )
 
-// AttentionKinds lists the kinds a config may name.
-var AttentionKinds = []string{FullAttention, SlidingWindow, LinearKernel}
-
 // AttentionSpec chooses how self-attention computes its weights. The zero
 // value is full attention.
 type AttentionSpec struct {
-	Kind   string // FullAttention ("" too), SlidingWindow or LinearKernel
+	Kind   string // a registered kind; "" is FullAttention
 	Window int    // keys on each side of the query (SlidingWindow)
 	Global []int  // positions that see and are seen by all (SlidingWindow)
 	Causal bool   // hide keys after the query (decoder self-attention)
+}
+
+// AttentionKind is a registered way of computing self-attention from the
+// projected heads.
+type AttentionKind struct {
+	// Attend returns the context [batch, Heads, s, Dh] of the heads q, k
+	// and v [batch, Heads, s, Dh]; pad [batch, s] holds graph.MaskValue at
+	// padding keys. It may create parameters, constants and dropout masks
+	// with b. Nil for full attention, which forms the masked n×n weights
+	// itself (and so can return them, add a score bias and use the fused
+	// graph.Attention op).
+	Attend func(b *graph.Builder, q, k, v, pad *G.Node, s AttentionSpec) *G.Node
+	// Check reports options the kind cannot compute (nil: it has none).
+	Check func(s AttentionSpec) error
+	// Keys is how many keys each query of an n-token sequence reads, for
+	// memory estimates (nil: n; 0 for kinds that never form weights).
+	Keys func(n int, s AttentionSpec) int
+	// GradChecks are small specs the gradient checks run (the causal
+	// variant of each is checked too).
+	GradChecks []AttentionSpec
+}
+
+var attentionKinds = map[string]AttentionKind{}
+
+// RegisterAttention makes an attention kind available under name (a
+// config's attention.kind). It panics if name is taken: kinds register
+// from init functions.
+func RegisterAttention(name string, k AttentionKind) {
+	if _, ok := attentionKinds[name]; ok {
+		panic("layers: attention kind " + name + " registered twice")
+	}
+	attentionKinds[name] = k
+}
+
+// AttentionKindNames lists the registered kinds in order.
+func AttentionKindNames() []string {
+	names := make([]string, 0, len(attentionKinds))
+	for n := range attentionKinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Attention returns the registered kind of the spec.
+func (s AttentionSpec) Attention() (AttentionKind, error) {
+	name := s.Kind
+	if name == "" {
+		name = FullAttention
+	}
+	k, ok := attentionKinds[name]
+	if !ok {
+		return AttentionKind{}, fmt.Errorf("unknown attention kind %q (want one of %v)", s.Kind, AttentionKindNames())
+	}
+	return k, nil
 }
 
 // IsFull reports whether the spec is ordinary full attention.
@@ -32,53 +87,28 @@ func (s AttentionSpec) IsFull() bool { return s.Kind == "" || s.Kind == FullAtte
 
 // Check reports a spec that cannot be computed.
 func (s AttentionSpec) Check() error {
-	switch s.Kind {
-	case "", FullAttention, LinearKernel:
-		if s.Window != 0 || len(s.Global) > 0 {
-			return fmt.Errorf("only %s attention has a window and global positions", SlidingWindow)
-		}
-	case SlidingWindow:
-		if s.Window <= 0 {
-			return fmt.Errorf("%s attention needs a positive window, got %d", SlidingWindow, s.Window)
-		}
-		for _, g := range s.Global {
-			if g < 0 {
-				return fmt.Errorf("global position %d is negative", g)
-			}
-		}
-	default:
-		return fmt.Errorf("unknown attention kind %q (want one of %v)", s.Kind, AttentionKinds)
+	k, err := s.Attention()
+	if err != nil {
+		return err
+	}
+	if k.Check != nil {
+		return k.Check(s)
+	}
+	if s.Window != 0 || len(s.Global) > 0 {
+		return fmt.Errorf("only %s attention has a window and global positions", SlidingWindow)
 	}
 	return nil
 }
 
-// sparseSelf attends from the heads q to k and v [batch, Heads, s, Dh]
-// with a non-full kind; pad [batch, s] marks padding keys with
-// graph.MaskValue. Dropout on attention weights does not apply: the weights
-// are never formed.
-func (s AttentionSpec) sparseSelf(q, k, v, pad *G.Node) *G.Node {
-	switch s.Kind {
-	case SlidingWindow:
-		return graph.BandAttention(q, k, v, pad, graph.Band{Window: s.Window, Global: s.Global, Causal: s.Causal})
-	case LinearKernel:
-		return graph.LinearAttention(graph.EluPlusOne(q), graph.EluPlusOne(k), v, pad, s.Causal)
+// Keys is how many keys each query of an n-token sequence reads.
+func (s AttentionSpec) Keys(n int) int {
+	k, err := s.Attention()
+	if err != nil || k.Keys == nil {
+		return n
 	}
-	panic(fmt.Sprintf("layers: attention kind %q has no sparse form", s.Kind))
+	return k.Keys(n, s)
 }
 
-// RelativeBias is the learned relative-position bias of T5 (Raffel et al.,
-// 2020): one scalar per head and distance bucket, added to the attention
-// scores. Stacks share one table across their layers.
-type RelativeBias struct {
-	Name          string // parameter Name+".weight" [Heads, Buckets]
-	Heads         int
-	Buckets       int
-	MaxDistance   int
-	Bidirectional bool // encoder: keys before and after the query differ
-}
-
-// Forward returns the bias [1, Heads, sq, sk] for sq queries and sk keys.
-func (r RelativeBias) Forward(b *graph.Builder, sq, sk int) *G.Node {
-	table := b.Param(r.Name+".weight", graph.Normal(0.02), r.Heads, r.Buckets)
-	return graph.RelativeBias(table, sq, sk, r.Bidirectional, r.MaxDistance)
+func init() {
+	RegisterAttention(FullAttention, AttentionKind{GradChecks: []AttentionSpec{{}}})
 }

@@ -44,9 +44,9 @@ func TestRelativeBiasAttentionGrad(t *testing.T) {
 		b := newBuilder(1)
 		x := graph.RandomInput(b, "x", 4, 2*5, 8)
 		mask := maskInput(b, "mask", 2, 5, 5, nil, !bi)
-		rel := &RelativeBias{Name: "rel", Heads: 2, Buckets: 8, MaxDistance: 16, Bidirectional: bi}
+		rel := RelativeBias{Name: "rel", Heads: 2, Buckets: 8, MaxDistance: 16, Bidirectional: bi}
 		b.Store.Add("rel.weight", graph.Normal(0.5), 2, 8) // non-zero bias
-		out, _ := MultiHeadAttention{Name: "attn", DModel: 8, Heads: 2, RelBias: rel}.Self(b, x, 2, 5, mask, nil)
+		out, _ := MultiHeadAttention{Name: "attn", DModel: 8, Heads: 2, Positions: rel}.Self(b, x, 2, 5, mask, nil)
 		checkGrads(t, b, out, x)
 	}
 }
@@ -108,7 +108,7 @@ func TestAttentionSpecCheck(t *testing.T) {
 			t.Errorf("%+v: error %v, want one containing %q", tc.spec, err, tc.want)
 		}
 	}
-	m := MultiHeadAttention{DModel: 8, Heads: 2, Spec: AttentionSpec{Kind: LinearKernel}, RelBias: &RelativeBias{}}
+	m := MultiHeadAttention{DModel: 8, Heads: 2, Spec: AttentionSpec{Kind: LinearKernel}, Positions: RelativeBias{}}
 	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "needs full attention") {
 		t.Errorf("relative bias with linear attention: error %v", err)
 	}

@@ -24,15 +24,16 @@ type MultiHeadAttention struct {
 	Heads   int
 	Dropout float64 // on the attention weights
 
-	// Spec chooses full, sliding-window or linear self-attention (zero
-	// value: full).
+	// Spec chooses the kind of self-attention (zero value: full).
 	Spec AttentionSpec
-	// RelBias, when set, adds a relative-position bias to the scores of
-	// full attention.
-	RelBias *RelativeBias
+	// Positions, when it acts inside attention (QueryKeyPositions,
+	// ScorePositions), is applied to self-attention; nil or an encoding
+	// that only adds to the embeddings changes nothing here.
+	Positions PositionalEncoding
 }
 
-// Validate checks that the model width splits evenly into heads.
+// Validate checks that the model width splits evenly into heads and that
+// the kind of attention can compute the positions.
 func (m MultiHeadAttention) Validate() error {
 	if m.Heads <= 0 || m.DModel%m.Heads != 0 {
 		return fmt.Errorf("d_model %d is not divisible by %d heads", m.DModel, m.Heads)
@@ -40,61 +41,75 @@ func (m MultiHeadAttention) Validate() error {
 	if err := m.Spec.Check(); err != nil {
 		return err
 	}
-	if m.RelBias != nil && !m.Spec.IsFull() {
-		return fmt.Errorf("a relative-position bias needs full attention, not %s", m.Spec.Kind)
+	if _, ok := m.Positions.(ScorePositions); ok && !m.Spec.IsFull() {
+		return fmt.Errorf("a bias on the attention scores needs full attention, not %s", m.Spec.Kind)
 	}
 	return nil
 }
 
 // Forward attends from query [batch·sq, DModel] to memory [batch·sk, DModel]
-// (memory == query for self-attention) under the additive mask
+// (cross-attention; Self is self-attention) under the additive mask
 // [batch, 1, sq, sk] (nil for none). It returns the output
-// [batch·sq, DModel] and the attention weights [batch, Heads, sq, sk]. It
-// is full attention; Self also handles the other kinds.
+// [batch·sq, DModel] and the attention weights [batch, Heads, sq, sk].
 //
-// With a mask, no relative bias and b.Weights unset, the attention itself
-// is the fused op graph.Attention, and the weights returned are nil.
+// With a mask, no score bias and b.Weights unset, the attention itself is
+// the fused op graph.Attention, and the weights returned are nil; otherwise
+// it is composed of Gorgonia ops (ScaledDotProductAttention), which the
+// fused op's tests check it against.
 func (m MultiHeadAttention) Forward(b *graph.Builder, query, memory *G.Node, batch, sq, sk int, mask *G.Node) (out, weights *G.Node) {
 	if err := m.Validate(); err != nil {
 		panic("layers: " + err.Error())
 	}
-	if !b.Weights && m.RelBias == nil && mask != nil {
-		return m.fused(b, query, memory, batch, sq, sk, mask), nil
-	}
-	q := m.heads(b, "q_proj", query, batch, sq)
-	k := m.heads(b, "k_proj", memory, batch, sk)
-	v := m.heads(b, "v_proj", memory, batch, sk)
-	var bias *G.Node
-	if m.RelBias != nil {
-		bias = m.RelBias.Forward(b, sq, sk)
-	}
-	ctx, weights := ScaledDotProductAttention(b, q, k, v, mask, bias, m.Dropout)
-	out = m.merge(b, ctx, batch, sq)
-	return out, weights
+	q, k, v := m.project(b, "q_proj", query), m.project(b, "k_proj", memory), m.project(b, "v_proj", memory)
+	return m.full(b, q, k, v, batch, sq, sk, mask, nil)
 }
 
-// Self is self-attention of x [batch·s, DModel] of the kind m.Spec names.
-// Full attention uses the additive mask [batch, 1, s, s] and returns its
-// weights; sliding-window and linear attention use the key padding pad
-// [batch, s] (0 or graph.MaskValue) instead, never form an s×s matrix, and
-// return nil weights.
+// Self is self-attention of x [batch·s, DModel] of the kind m.Spec names,
+// with m.Positions applied. Full attention uses the additive mask
+// [batch, 1, s, s] and returns its weights (when it forms them: see
+// Forward); the other kinds use the key padding pad [batch, s] (0 or
+// graph.MaskValue) instead, never form an s×s matrix, and return nil
+// weights.
 func (m MultiHeadAttention) Self(b *graph.Builder, x *G.Node, batch, s int, mask, pad *G.Node) (out, weights *G.Node) {
-	if m.Spec.IsFull() {
-		return m.Forward(b, x, x, batch, s, s, mask)
-	}
 	if err := m.Validate(); err != nil {
 		panic("layers: " + err.Error())
 	}
-	q := m.heads(b, "q_proj", x, batch, s)
-	k := m.heads(b, "k_proj", x, batch, s)
-	v := m.heads(b, "v_proj", x, batch, s)
-	return m.merge(b, m.Spec.sparseSelf(q, k, v, pad), batch, s), nil
+	kind, _ := m.Spec.Attention()
+	q, k, v := m.project(b, "q_proj", x), m.project(b, "k_proj", x), m.project(b, "v_proj", x)
+	if qk, ok := m.Positions.(QueryKeyPositions); ok {
+		q, k = qk.QueryKey(b, q, k, batch, s)
+	}
+	if kind.Attend != nil {
+		ctx := kind.Attend(b, m.split(q, batch, s), m.split(k, batch, s), m.split(v, batch, s), pad, m.Spec)
+		return m.merge(b, ctx, batch, s), nil
+	}
+	var bias *G.Node
+	if sp, ok := m.Positions.(ScorePositions); ok {
+		bias = sp.ScoreBias(b, s, s)
+	}
+	return m.full(b, q, k, v, batch, s, s, mask, bias)
 }
 
-// heads projects x [batch·s, DModel] with the named projection and splits
-// it into heads: [batch, Heads, s, DModel/Heads].
-func (m MultiHeadAttention) heads(b *graph.Builder, proj string, x *G.Node, batch, s int) *G.Node {
-	y := Linear{Name: m.Name + "." + proj, In: m.DModel, Out: m.DModel}.Forward(b, x)
+// full is full attention of the projected rows q [batch·sq, DModel] and k,
+// v [batch·sk, DModel], with the score bias bias (nil for none).
+func (m MultiHeadAttention) full(b *graph.Builder, q, k, v *G.Node, batch, sq, sk int, mask, bias *G.Node) (out, weights *G.Node) {
+	if !b.Weights && bias == nil && mask != nil {
+		drop := b.DropoutMask(m.Dropout, batch, m.Heads, sq, sk)
+		ctx := graph.Attention(q, k, v, mask, drop, batch, m.Heads)
+		return m.project(b, "out_proj", ctx), nil
+	}
+	ctx, weights := ScaledDotProductAttention(b, m.split(q, batch, sq), m.split(k, batch, sk), m.split(v, batch, sk), mask, bias, m.Dropout)
+	return m.merge(b, ctx, batch, sq), weights
+}
+
+// project applies the named projection to rows x [n, DModel].
+func (m MultiHeadAttention) project(b *graph.Builder, proj string, x *G.Node) *G.Node {
+	return Linear{Name: m.Name + "." + proj, In: m.DModel, Out: m.DModel}.Forward(b, x)
+}
+
+// split turns projected rows [batch·s, DModel] into heads
+// [batch, Heads, s, DModel/Heads].
+func (m MultiHeadAttention) split(y *G.Node, batch, s int) *G.Node {
 	y = G.Must(G.Reshape(y, tensor.Shape{batch, s, m.Heads, m.DModel / m.Heads}))
 	return G.Must(G.Transpose(y, 0, 2, 1, 3))
 }
@@ -104,17 +119,5 @@ func (m MultiHeadAttention) heads(b *graph.Builder, proj string, x *G.Node, batc
 func (m MultiHeadAttention) merge(b *graph.Builder, ctx *G.Node, batch, s int) *G.Node {
 	ctx = G.Must(G.Transpose(ctx, 0, 2, 1, 3))
 	ctx = G.Must(G.Reshape(ctx, tensor.Shape{batch * s, m.DModel}))
-	return Linear{Name: m.Name + ".out_proj", In: m.DModel, Out: m.DModel}.Forward(b, ctx)
-}
-
-// fused is Forward with the projections as linear layers and the attention
-// as one graph.Attention op on the projected rows.
-func (m MultiHeadAttention) fused(b *graph.Builder, query, memory *G.Node, batch, sq, sk int, mask *G.Node) *G.Node {
-	proj := func(name string, x *G.Node) *G.Node {
-		return Linear{Name: m.Name + "." + name, In: m.DModel, Out: m.DModel}.Forward(b, x)
-	}
-	q, k, v := proj("q_proj", query), proj("k_proj", memory), proj("v_proj", memory)
-	drop := b.DropoutMask(m.Dropout, batch, m.Heads, sq, sk)
-	ctx := graph.Attention(q, k, v, mask, drop, batch, m.Heads)
-	return proj("out_proj", ctx)
+	return m.project(b, "out_proj", ctx)
 }

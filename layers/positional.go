@@ -2,16 +2,17 @@ package layers
 
 import (
 	"fmt"
-	"math"
+	"sort"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/graph"
 )
 
-// PositionalEncoding adds position information to token embeddings.
-// Implementations: Sinusoidal and LearnedPositions.
+// PositionalEncoding gives a stack position information. Every kind adds
+// something (possibly nothing) to the token embeddings; kinds that act
+// inside self-attention also implement QueryKeyPositions or
+// ScorePositions, and MultiHeadAttention.Self applies them.
 type PositionalEncoding interface {
 	// Encode returns x [batch·seqLen, DModel] with positions 0..seqLen-1 of
 	// every sequence added.
@@ -20,94 +21,101 @@ type PositionalEncoding interface {
 	MaxLen() int
 }
 
-// PositionKinds lists the positional encodings a config may name.
-// "relative" adds nothing to the embeddings: the stack's self-attention
-// gets a RelativeBias instead.
-var PositionKinds = []string{"sinusoidal", "learned", "relative"}
+// QueryKeyPositions is a PositionalEncoding that transforms the projected
+// queries and keys of self-attention, such as rotary embeddings.
+type QueryKeyPositions interface {
+	// QueryKey returns q and k [batch·seqLen, DModel] (rows of all heads
+	// side by side) with positions applied.
+	QueryKey(b *graph.Builder, q, k *G.Node, batch, seqLen int) (*G.Node, *G.Node)
+}
 
-// NewPositions returns the positional encoding called kind.
-func NewPositions(kind, name string, dModel, maxLen int) (PositionalEncoding, error) {
-	switch kind {
-	case "relative":
-		return NoPositions{}, nil
-	case "sinusoidal":
-		return Sinusoidal{Name: name, DModel: dModel}, nil
-	case "learned":
-		return LearnedPositions{Name: name, DModel: dModel, Max: maxLen}, nil
+// ScorePositions is a PositionalEncoding that adds a bias to the attention
+// scores of self-attention, such as T5's relative-position bias. It needs
+// full attention, which forms the scores.
+type ScorePositions interface {
+	// ScoreBias returns the bias [1, Heads, sq, sk].
+	ScoreBias(b *graph.Builder, sq, sk int) *G.Node
+}
+
+// PositionParams are what a positional encoding may be built from.
+type PositionParams struct {
+	// Name names the encoding's inputs and parameters on the embedding
+	// side ("src_pos"); Stack names those shared by the stack's attention
+	// layers ("encoder").
+	Name, Stack   string
+	DModel, Heads int
+	// MaxLen is the model's max_positions.
+	MaxLen int
+	// Buckets and MaxDistance size a relative-position bias.
+	Buckets, MaxDistance int
+	// Causal is set for the decoder stack.
+	Causal bool
+}
+
+// PositionKind is a registered positional scheme.
+type PositionKind struct {
+	// New builds the encoding; it reports parameters it cannot use.
+	New func(p PositionParams) (PositionalEncoding, error)
+	// Absolute kinds add a table to the embeddings and nothing else; the
+	// graph-free incremental decoder computes only those (others decode by
+	// recomputing the prefix).
+	Absolute bool
+	// UsesMaxLen kinds are sized by max_positions.
+	UsesMaxLen bool
+	// Params counts the encoding's parameters (nil: none).
+	Params func(p PositionParams) int64
+	// Check reports parameters the kind cannot use, as a *KeyError naming
+	// the config key (nil: it accepts all).
+	Check func(p PositionParams) error
+}
+
+// KeyError is a problem with one model-config key of a registered kind.
+type KeyError struct{ Key, Msg string }
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
+
+var positionKinds = map[string]PositionKind{}
+
+// RegisterPositions makes a positional scheme available under name (a
+// config's positions). It panics if name is taken: kinds register from
+// init functions.
+func RegisterPositions(name string, k PositionKind) {
+	if _, ok := positionKinds[name]; ok {
+		panic("layers: positions " + name + " registered twice")
 	}
-	return nil, fmt.Errorf("unknown positional encoding %q (want one of %v)", kind, PositionKinds)
+	positionKinds[name] = k
 }
 
-// Sinusoidal is the fixed encoding of "Attention Is All You Need" §3.5:
-//
-//	PE(pos, 2i)   = sin(pos / 10000^(2i/d))
-//	PE(pos, 2i+1) = cos(pos / 10000^(2i/d))
-type Sinusoidal struct {
-	Name   string // names the table input of each graph
-	DModel int
-}
-
-// MaxLen is 0: the sinusoidal table extends to any length.
-func (Sinusoidal) MaxLen() int { return 0 }
-
-// SinusoidalTable returns PE for positions 0..n-1 as n·d float64 values.
-func SinusoidalTable(n, d int) []float64 {
-	v := make([]float64, n*d)
-	for pos := 0; pos < n; pos++ {
-		for i := 0; i < d; i += 2 {
-			angle := float64(pos) / math.Pow(10000, float64(i)/float64(d))
-			v[pos*d+i] = math.Sin(angle)
-			if i+1 < d {
-				v[pos*d+i+1] = math.Cos(angle)
-			}
-		}
+// PositionKindNames lists the registered schemes in order.
+func PositionKindNames() []string {
+	names := make([]string, 0, len(positionKinds))
+	for n := range positionKinds {
+		names = append(names, n)
 	}
-	return v
+	sort.Strings(names)
+	return names
 }
 
-// Encode adds the table, tiled over the batch. The table is a graph input
-// that the builder fills once; callers that re-bind inputs per run must
-// re-bind it too (see model.Runner).
-func (s Sinusoidal) Encode(b *graph.Builder, x *G.Node, batch, seqLen int) *G.Node {
-	pe := b.Input(s.Name+".table", batch*seqLen, s.DModel)
-	row := SinusoidalTable(seqLen, s.DModel)
-	tiled := make([]float64, 0, batch*len(row))
-	for i := 0; i < batch; i++ {
-		tiled = append(tiled, row...)
+// Positions returns the registered scheme called name.
+func Positions(name string) (PositionKind, error) {
+	k, ok := positionKinds[name]
+	if !ok {
+		return PositionKind{}, fmt.Errorf("unknown positional encoding %q (want one of %v)", name, PositionKindNames())
 	}
-	G.Let(pe, graph.FromFloat64s(b.Dtype(), tiled, batch*seqLen, s.DModel))
-	return G.Must(G.Add(x, pe))
+	return k, nil
 }
 
-// LearnedPositions is a trained table [Max, DModel] of position vectors
-// (as in BERT and GPT).
-type LearnedPositions struct {
-	Name   string // parameter Name+".weight"
-	DModel int
-	Max    int
-}
-
-// MaxLen is the table's length.
-func (l LearnedPositions) MaxLen() int { return l.Max }
-
-// Encode adds rows 0..seqLen-1 of the table to every sequence. Position ids
-// are a graph input filled here.
-func (l LearnedPositions) Encode(b *graph.Builder, x *G.Node, batch, seqLen int) *G.Node {
-	if seqLen > l.Max {
-		panic(fmt.Sprintf("layers: sequence length %d exceeds the %d learned positions", seqLen, l.Max))
+// NewPositions builds the positional encoding called kind.
+func NewPositions(kind string, p PositionParams) (PositionalEncoding, error) {
+	k, err := Positions(kind)
+	if err != nil {
+		return nil, err
 	}
-	table := b.Param(l.Name+".weight", graph.Normal(0.02), l.Max, l.DModel)
-	ids := b.IntInput(l.Name+".ids", batch*seqLen)
-	pos := make([]int, batch*seqLen)
-	for i := range pos {
-		pos[i] = i % seqLen
-	}
-	G.Let(ids, tensor.New(tensor.WithShape(len(pos)), tensor.WithBacking(pos)))
-	return G.Must(G.Add(x, G.Must(G.ByIndices(table, ids, 0))))
+	return k.New(p)
 }
 
-// NoPositions adds nothing: for stacks whose attention carries positions
-// itself (a relative-position bias).
+// NoPositions adds nothing to the embeddings: for kinds whose positions act
+// inside attention only.
 type NoPositions struct{}
 
 // Encode returns x unchanged.

@@ -43,7 +43,7 @@ func NewClassifier(c Config, classes int, dt tensor.Dtype, seed int64) (*Classif
 		Encoder: NewEncoder("encoder", c),
 		Head:    layers.Linear{Name: "classifier", In: c.DModel, Out: classes},
 	}
-	m.Pos, _ = layers.NewPositions(c.EncoderPositions(), "pos", c.DModel, c.MaxPositions)
+	m.Pos = c.stackPositions("encoder", "pos")
 	err := graph.Build(func() {
 		b := graph.NewBuilder(store, false)
 		in := m.NewInputs(b, 1, 2)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gotransformer/transformer/graph"
@@ -83,16 +84,6 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// relativeBias returns the relative-position bias of the stack called name
-// when its positions are relative, else nil.
-func (c Config) relativeBias(name, positions string, bidirectional bool) *layers.RelativeBias {
-	if positions != "relative" {
-		return nil
-	}
-	return &layers.RelativeBias{Name: name + ".relative_bias", Heads: c.Heads,
-		Buckets: orInt(c.RelativeBuckets, 32), MaxDistance: orInt(c.RelativeMaxDistance, 128), Bidirectional: bidirectional}
-}
-
 func orInt(v, def int) int {
 	if v == 0 {
 		return def
@@ -100,11 +91,33 @@ func orInt(v, def int) int {
 	return v
 }
 
+// PositionParams are the parameters of the positional encoding of the
+// stack "encoder" or "decoder", named embedName on the embedding side.
+func (c Config) PositionParams(stack, embedName string) layers.PositionParams {
+	return layers.PositionParams{Name: embedName, Stack: stack, DModel: c.DModel, Heads: c.Heads, MaxLen: c.MaxPositions,
+		Buckets: orInt(c.RelativeBuckets, 32), MaxDistance: orInt(c.RelativeMaxDistance, 128), Causal: stack == "decoder"}
+}
+
+// stackPositions builds the positional encoding of a stack; the config is
+// valid, so the kind exists.
+func (c Config) stackPositions(stack, embedName string) layers.PositionalEncoding {
+	kind := c.EncoderPositions()
+	if stack == "decoder" {
+		kind = c.DecoderPositions()
+	}
+	p, err := layers.NewPositions(kind, c.PositionParams(stack, embedName))
+	if err != nil {
+		panic("model: " + err.Error())
+	}
+	return p
+}
+
 // IncrementalDecoding reports whether the decoder supports cached
-// one-position steps (full self-attention with absolute positions); other
-// decoders recompute every position at each step.
+// one-position steps: a kind of attention with a cached step (full) and
+// absolute positions; other decoders recompute every position at each step.
 func (c Config) IncrementalDecoding() bool {
-	return c.Decoder.Attention.Spec(true).IsFull() && c.DecoderPositions() != "relative"
+	k, err := layers.Positions(c.DecoderPositions())
+	return err == nil && k.Absolute && c.Decoder.Attention.Spec(true).IsFull()
 }
 
 // FieldError is a validation failure of one config field, named by its YAML
@@ -152,20 +165,36 @@ func (c Config) Problems() []error {
 	if err := layers.CheckActivation(c.Activation); err != nil {
 		bad(true, "activation", "%v", err)
 	}
-	if _, err := layers.NewPositions(c.Positions, "", c.DModel, c.MaxPositions); err != nil {
+	if _, err := layers.Positions(c.Positions); err != nil {
 		bad(true, "positions", "%v", err)
 	}
-	learned := c.EncoderPositions() == "learned" || c.DecoderPositions() == "learned"
-	bad(learned && c.MaxPositions <= 0, "max_positions", "must be positive for learned positions, got %d", c.MaxPositions)
 	bad(c.MaxPositions < 0 || c.MaxPositions > MaxPositions, "max_positions", "must be in [0, %d], got %d", MaxPositions, c.MaxPositions)
-	relative := false
+	checked := map[string]bool{}
 	for _, st := range []struct {
 		name string
 		s    StackConfig
 	}{{"encoder", c.Encoder}, {"decoder", c.Decoder}} {
-		if st.s.Positions != "" {
-			if _, err := layers.NewPositions(st.s.Positions, "", c.DModel, c.MaxPositions); err != nil {
+		pos := orDefault(st.s.Positions, c.Positions)
+		kind, err := layers.Positions(pos)
+		if err != nil {
+			if st.s.Positions != "" {
 				bad(true, st.name+".positions", "%v", err)
+			}
+			continue
+		}
+		if kind.UsesMaxLen && !checked["max_positions"] {
+			checked["max_positions"] = true
+			bad(c.MaxPositions <= 0, "max_positions", "must be positive for %s positions, got %d", pos, c.MaxPositions)
+		}
+		if kind.Check != nil && !checked[pos] {
+			checked[pos] = true
+			if err := kind.Check(c.PositionParams(st.name, "")); err != nil {
+				var ke *layers.KeyError
+				if errors.As(err, &ke) {
+					bad(true, ke.Key, "%s", ke.Msg)
+				} else {
+					bad(true, "positions", "%v", err)
+				}
 			}
 		}
 		if err := st.s.Attention.Spec(false).Check(); err != nil {
@@ -178,16 +207,15 @@ func (c Config) Problems() []error {
 		for _, g := range a.Global {
 			bad(g > maxGlobalPosDist, st.name+".attention.global", "position %d is beyond %d", g, maxGlobalPosDist)
 		}
-		pos := orDefault(st.s.Positions, c.Positions)
-		relative = relative || pos == "relative"
-		bad(pos == "relative" && !st.s.Attention.Spec(false).IsFull(), st.name+".attention",
-			"relative positions add a bias to the full n×n attention scores, so they need kind full, not %s; use sinusoidal or learned positions with %s attention",
-			st.s.Attention.Kind, st.s.Attention.Kind)
-	}
-	if relative {
-		nb, md := orInt(c.RelativeBuckets, 32), orInt(c.RelativeMaxDistance, 128)
-		bad(nb < 4 || nb > MaxRelBuckets, "relative_buckets", "must be in [4, %d], got %d", MaxRelBuckets, nb)
-		bad(md < nb || md > MaxRelDistance, "relative_max_distance", "must be at least relative_buckets (%d) and at most %d, got %d", nb, MaxRelDistance, md)
+		enc, err := kind.New(c.PositionParams(st.name, ""))
+		if err != nil {
+			bad(true, st.name+".positions", "%v", err)
+			continue
+		}
+		_, scores := enc.(layers.ScorePositions)
+		bad(scores && !a.Spec(false).IsFull(), st.name+".attention",
+			"%s positions add a bias to the full n×n attention scores, so they need kind full, not %s; use sinusoidal or learned positions with %s attention",
+			pos, a.Kind, a.Kind)
 	}
 	if _, err := graph.InitByName(c.Init); err != nil {
 		bad(true, "init", "%v", err)

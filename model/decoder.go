@@ -28,7 +28,7 @@ func newDecoderLayer(name string, c Config) DecoderLayer {
 	return DecoderLayer{
 		Name: name,
 		SelfAttn: layers.MultiHeadAttention{Name: name + ".self_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout,
-			Spec: c.Decoder.Attention.Spec(true), RelBias: c.relativeBias("decoder", c.DecoderPositions(), false)},
+			Spec: c.Decoder.Attention.Spec(true), Positions: c.stackPositions("decoder", "tgt_pos")},
 		CrossAttn: layers.MultiHeadAttention{Name: name + ".multihead_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout},
 		FF:        layers.FeedForward{Name: name, DModel: c.DModel, Hidden: c.FFDim, Activation: c.Activation, Dropout: c.Dropout},
 		Norm1:     norm(1), Norm2: norm(2), Norm3: norm(3),

@@ -27,7 +27,7 @@ func newEncoderLayer(name string, c Config) EncoderLayer {
 	return EncoderLayer{
 		Name: name,
 		SelfAttn: layers.MultiHeadAttention{Name: name + ".self_attn", DModel: c.DModel, Heads: c.Heads, Dropout: c.AttentionDropout,
-			Spec: c.Encoder.Attention.Spec(false), RelBias: c.relativeBias("encoder", c.EncoderPositions(), true)},
+			Spec: c.Encoder.Attention.Spec(false), Positions: c.stackPositions("encoder", "src_pos")},
 		FF:        layers.FeedForward{Name: name, DModel: c.DModel, Hidden: c.FFDim, Activation: c.Activation, Dropout: c.Dropout},
 		Norm1:     layers.LayerNorm{Name: name + ".norm1", Dim: c.DModel, Eps: c.LayerNormEps},
 		Norm2:     layers.LayerNorm{Name: name + ".norm2", Dim: c.DModel, Eps: c.LayerNormEps},

@@ -368,7 +368,7 @@ func TestGoldenLongAttention(t *testing.T) {
 				rename = func(s string) string { return s } // wrapped as .attn
 			}
 			if _, ok := f.Config["buckets"]; ok {
-				attn.RelBias = &layers.RelativeBias{Name: "relative_bias", Heads: h, Buckets: num(f, "buckets"),
+				attn.Positions = layers.RelativeBias{Name: "relative_bias", Heads: h, Buckets: num(f, "buckets"),
 					MaxDistance: num(f, "max_distance"), Bidirectional: f.Config["bidirectional"].(bool)}
 				rename = func(s string) string { return s }
 			}

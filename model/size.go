@@ -1,5 +1,7 @@
 package model
 
+import "github.com/gotransformer/transformer/layers"
+
 // Upper bounds of the model section's sizes. They are far above what a CPU
 // trains, and keep every size product within int64 so that the parameter
 // count and the memory estimate can be computed before anything is
@@ -11,8 +13,6 @@ const (
 	MaxFFDim         = 1 << 17
 	MaxPositions     = 1 << 16 // rows of a learned position table
 	MaxVocab         = 1 << 20
-	MaxRelBuckets    = 1024
-	MaxRelDistance   = 1 << 20
 	MaxWindow        = 1 << 16 // sliding-window attention
 	MaxGlobalTokens  = 64      // global positions of sliding-window attention
 	maxGlobalPosDist = 1 << 20
@@ -43,12 +43,9 @@ func (c Config) ParamCount() int64 {
 	if !c.TieOutput {
 		n += d * vt
 	}
-	for _, p := range []string{c.EncoderPositions(), c.DecoderPositions()} {
-		switch p {
-		case "learned":
-			n += int64(c.MaxPositions) * d
-		case "relative":
-			n += int64(c.Heads) * int64(orInt(c.RelativeBuckets, 32))
+	for _, st := range []struct{ stack, kind string }{{"encoder", c.EncoderPositions()}, {"decoder", c.DecoderPositions()}} {
+		if k, err := layers.Positions(st.kind); err == nil && k.Params != nil {
+			n += k.Params(c.PositionParams(st.stack, ""))
 		}
 	}
 	return n

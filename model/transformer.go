@@ -52,8 +52,8 @@ func New(c Config, dt tensor.Dtype, seed int64) (*Transformer, error) {
 	if c.ShareEmbeddings {
 		m.SrcEmbed.Name, m.TgtEmbed.Name = "shared_embed", "shared_embed"
 	}
-	m.SrcPos, _ = layers.NewPositions(c.EncoderPositions(), "src_pos", c.DModel, c.MaxPositions)
-	m.TgtPos, _ = layers.NewPositions(c.DecoderPositions(), "tgt_pos", c.DModel, c.MaxPositions)
+	m.SrcPos = c.stackPositions("encoder", "src_pos")
+	m.TgtPos = c.stackPositions("decoder", "tgt_pos")
 	// Build a one-token graph once so that every parameter exists, in a
 	// fixed order, before training or loading.
 	err := graph.Build(func() {

@@ -103,27 +103,41 @@ func GradCases() map[string]GradCase {
 		G.Let(n, graph.KeyPadding(tensor.Float64, 2, s, pad[:2*s]))
 		return n
 	}
-	for name, spec := range map[string]layers.AttentionSpec{
-		"sliding_window_attention":        {Kind: layers.SlidingWindow, Window: 1, Global: []int{0}},
-		"sliding_window_attention_causal": {Kind: layers.SlidingWindow, Window: 1, Global: []int{0}, Causal: true},
-		"linear_attention":                {Kind: layers.LinearKernel},
-		"linear_attention_causal":         {Kind: layers.LinearKernel, Causal: true},
-	} {
-		spec := spec
-		cases[name] = func(b *graph.Builder) (*G.Node, G.Nodes) {
-			x := in(b, "x", 1, 6)
-			out, _ := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h, Spec: spec}.Self(b, x, 2, 3, nil, keyPad(b, 3))
-			return out, G.Nodes{x}
+	// Every registered kind of attention, and every positional scheme that
+	// acts inside attention, gets its checks without a line here.
+	for _, kind := range layers.AttentionKindNames() {
+		k, _ := layers.AttentionSpec{Kind: kind}.Attention()
+		if k.Attend == nil {
+			continue // full attention: multihead_self
+		}
+		for i, spec := range k.GradChecks {
+			for _, causal := range []bool{false, true} {
+				spec.Causal = causal
+				name := kind + "_attention" + map[bool]string{false: "", true: "_causal"}[causal] + map[bool]string{false: "", true: fmt.Sprint("_", i)}[i > 0]
+				cases[name] = func(b *graph.Builder) (*G.Node, G.Nodes) {
+					x := in(b, "x", 1, 6)
+					out, _ := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h, Spec: spec}.Self(b, x, 2, 3, nil, keyPad(b, 3))
+					return out, G.Nodes{x}
+				}
+			}
 		}
 	}
-	for name, bi := range map[string]bool{"relative_bias_encoder": true, "relative_bias_decoder": false} {
-		bi := bi
-		cases[name] = func(b *graph.Builder) (*G.Node, G.Nodes) {
-			x := in(b, "x", 1, 6)
-			m := mask(b, "mask", 3, 3, !bi)
-			rel := &layers.RelativeBias{Name: "rel", Heads: h, Buckets: 4, MaxDistance: 4, Bidirectional: bi}
-			out, _ := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h, RelBias: rel}.Self(b, x, 2, 3, m, nil)
-			return out, G.Nodes{x}
+	for _, kind := range layers.PositionKindNames() {
+		if k, _ := layers.Positions(kind); k.Absolute {
+			continue // added to the embeddings: the *_positions cases above
+		}
+		for stack, causal := range map[string]bool{"encoder": false, "decoder": true} {
+			cases[kind+"_positions_"+stack] = func(b *graph.Builder) (*G.Node, G.Nodes) {
+				x := in(b, "x", 1, 6)
+				m := mask(b, "mask", 3, 3, causal)
+				pos, err := layers.NewPositions(kind, layers.PositionParams{Name: "pos", Stack: "stack", DModel: d, Heads: h,
+					MaxLen: 8, Buckets: 4, MaxDistance: 4, Causal: causal})
+				if err != nil {
+					panic(err)
+				}
+				out, _ := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h, Positions: pos}.Self(b, x, 2, 3, m, nil)
+				return out, G.Nodes{x}
+			}
 		}
 	}
 	cases["elu_plus_one"] = func(b *graph.Builder) (*G.Node, G.Nodes) {

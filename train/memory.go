@@ -50,15 +50,7 @@ func (c *Config) EstimateMemory(srcVocab, tgtVocab int) MemoryEstimate {
 	d, ff, h := int64(mc.DModel), int64(mc.FFDim), int64(mc.Heads)
 	T := int64(c.Training.BatchTokens)
 	n := min(int64(c.Data.MaxLen), T)
-	span := func(a model.AttentionConfig) int64 {
-		switch a.Kind {
-		case "sliding_window":
-			return min(n, 2*int64(a.Window)+1+int64(len(a.Global)))
-		case "linear":
-			return 0
-		}
-		return n
-	}
+	span := func(a model.AttentionConfig) int64 { return int64(a.Spec(false).Keys(int(n))) }
 	enc := int64(mc.EncoderLayers) * (12*d + 3*ff + 3*h*span(mc.Encoder.Attention))
 	dec := int64(mc.DecoderLayers) * (18*d + 3*ff + 3*h*(span(mc.Decoder.Attention)+n))
 	floats := T * (enc + dec + 3*int64(tgtVocab))
