@@ -10,7 +10,9 @@ import (
 
 func init() {
 	RegisterPositions("sinusoidal", PositionKind{Absolute: true,
-		New: func(p PositionParams) (PositionalEncoding, error) { return Sinusoidal{Name: p.Name, DModel: p.DModel}, nil }})
+		New: func(p PositionParams) (PositionalEncoding, error) {
+			return Sinusoidal{Name: p.Name, DModel: p.DModel}, nil
+		}})
 }
 
 // Sinusoidal is the fixed encoding of "Attention Is All You Need" §3.5:
