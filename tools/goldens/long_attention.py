@@ -11,6 +11,8 @@ testdata/goldens/ (run from the repository root with Debian's python3-torch):
   table an nn.Embedding(buckets, heads)), plus the causal mask.
 * mha_linear*: linear attention with phi = elu + 1 (Katharopoulos et al.,
   2020) written out with the module's projections; causal via cumsum.
+* mha_rope*: rotary position embeddings (Su et al., 2021) on the queries
+  and keys, attention written out with the module's projections.
 """
 import math
 import os
@@ -104,6 +106,40 @@ class LinearMHA(nn.Module):
         return self.attn.out_proj(ctx)
 
 
+class RopeMHA(nn.Module):
+    """Rotary position embeddings (Su et al., 2021) on the queries and keys
+    of nn.MultiheadAttention's projections, interleaved pairs (2i, 2i+1) of
+    each head rotated by position * 10000^(-2i/dh), as in RoFormer."""
+
+    def __init__(self, d, h):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(d, h, batch_first=True)
+        self.h = h
+
+    def rotate(self, t):  # t: [b, h, n, dh]
+        n, dh = t.shape[2], t.shape[3]
+        theta = 10000.0 ** (-torch.arange(0, dh, 2, dtype=torch.float64) / dh)  # [dh/2]
+        angle = torch.arange(n, dtype=torch.float64)[:, None] * theta[None, :]  # [n, dh/2]
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        even, odd = t[..., 0::2], t[..., 1::2]
+        out = torch.empty_like(t)
+        out[..., 0::2] = even * cos - odd * sin
+        out[..., 1::2] = even * sin + odd * cos
+        return out
+
+    def forward(self, x, pad, causal):
+        b, n, d = x.shape
+        q, k, v = F.linear(x, self.attn.in_proj_weight, self.attn.in_proj_bias).chunk(3, dim=-1)
+        split = lambda t: t.reshape(b, n, self.h, d // self.h).transpose(1, 2)  # noqa: E731
+        q, k, v = self.rotate(split(q)), self.rotate(split(k)), split(v)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(d // self.h)
+        scores = scores + torch.where(pad, NEG, 0.0)[:, None, None, :]
+        if causal:
+            scores = scores + torch.triu(torch.full((n, n), NEG), 1)
+        ctx = torch.softmax(scores, dim=-1) @ v
+        return self.attn.out_proj(ctx.transpose(1, 2).reshape(b, n, d))
+
+
 def main():
     d, h, n = 8, 2, 9
     pad = torch.tensor([[False] * n, [False] * (n - 2) + [True] * 2])
@@ -135,6 +171,15 @@ def main():
         out = m(x, pad, not bi)
         write(name, {"d_model": d, "heads": h, "kind": "full", "causal": not bi, "buckets": 8, "max_distance": 6,
                      "bidirectional": bi}, m, {"x": x, "key_padding_mask": padf}, out)
+
+    for name, causal in (("mha_rope", False), ("mha_rope_causal", True)):
+        torch.manual_seed(14)
+        m = RopeMHA(d, h)
+        randomize(m)
+        x = randn(2, n, d)
+        out = m(x, pad, causal)
+        write(name, {"d_model": d, "heads": h, "kind": "full", "causal": causal, "positions": "rope"}, m,
+              {"x": x, "key_padding_mask": padf}, out)
 
 
 if __name__ == "__main__":
