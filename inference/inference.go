@@ -1,0 +1,153 @@
+// Package inference is the one-call API for Go programs and notebooks: load
+// a run directory written by `transformer train`, then translate sentences,
+// greedily or by beam search, with scores and (on request) attention maps.
+//
+//	m, err := inference.Load("checkpoints/numbers-en-de")
+//	...
+//	defer m.Close()
+//	out, err := m.Translate(ctx, []string{"four hundred twenty-one"}, inference.Options{})
+//	fmt.Println(out[0].Text) // vierhunderteinundzwanzig
+package inference
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/train"
+)
+
+// Model is a loaded run, ready to translate. It is not safe for concurrent
+// use: give each goroutine its own, or serialise calls.
+type Model struct {
+	// Checkpoint is the loaded run: config, tokenizers, weights and the
+	// training state of the checkpoint the weights came from.
+	Checkpoint *train.Checkpoint
+	tr         *model.Translator
+}
+
+// Load loads the best checkpoint of the run directory dir (the latest one
+// before the first validation).
+func Load(dir string) (*Model, error) { return LoadWeights(dir, "best") }
+
+// LoadWeights loads the "best" or the "last" checkpoint of dir.
+func LoadWeights(dir, which string) (*Model, error) {
+	ck, err := train.LoadCheckpoint(dir, which)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Checkpoint: ck, tr: model.NewTranslator(ck.Model, 0)}, nil
+}
+
+// Close releases the compiled graphs.
+func (m *Model) Close() { m.tr.Close() }
+
+// Options choose how Translate decodes. The zero value decodes as the run's
+// config says (its decoding section).
+type Options struct {
+	// Beam is the beam size (1: greedy; 0: the config's decoding.beam).
+	Beam int
+	// LengthPenalty is GNMT's α for beam search (0: the config's
+	// decoding.length_penalty; negative: α = 0, no length normalisation).
+	LengthPenalty float64
+	// NBest is how many translations to return per sentence, best first
+	// (0: one); it needs a beam at least as wide.
+	NBest int
+	// MaxInputTokens cuts longer sources (0: the model's limit).
+	MaxInputTokens int
+	// BatchSize is how many sentences are decoded together (0: the
+	// config's decoding.batch_size).
+	BatchSize int
+	// Attention asks for every attention weight of each sentence and its
+	// greedy translation (at most model.MaxAttentionTokens tokens).
+	Attention bool
+}
+
+// Hypothesis is one translation and its score.
+type Hypothesis struct {
+	Text string
+	// Score is the log-probability divided by the length penalty (beam
+	// search), or 0 for greedy decoding.
+	Score float64
+}
+
+// Result is the translation of one sentence.
+type Result struct {
+	// Text is the best translation.
+	Text string
+	// Score is the best translation's score (see Hypothesis).
+	Score float64
+	// NBest holds Options.NBest translations, best first, when more than
+	// one was asked for.
+	NBest []Hypothesis
+	// Attention holds the attention maps of the sentence and its greedy
+	// translation, with token labels, when Options.Attention is set.
+	Attention *train.AttentionView
+}
+
+// Translate translates sentences, one Result each. Inputs longer than
+// the model takes (or than MaxInputTokens) are cut to fit; an empty
+// sentence gives an empty translation. When ctx is done, it stops within one decoding step and
+// returns ctx.Err().
+func (m *Model) Translate(ctx context.Context, sentences []string, opt Options) ([]Result, error) {
+	ck := m.Checkpoint
+	bo := ck.Config.Decoding.BeamOptions()
+	if opt.Beam != 0 {
+		bo.Beam = opt.Beam
+	}
+	if opt.BatchSize != 0 {
+		bo.BatchSize = opt.BatchSize
+	}
+	switch {
+	case math.IsNaN(opt.LengthPenalty) || math.IsInf(opt.LengthPenalty, 0):
+		return nil, fmt.Errorf("LengthPenalty must be a finite number, got %g", opt.LengthPenalty)
+	case opt.LengthPenalty < 0:
+		bo.Alpha = 0
+	case opt.LengthPenalty > 0:
+		bo.Alpha = opt.LengthPenalty
+	}
+	bo.NBest = max(opt.NBest, 1)
+	if bo.NBest > bo.Beam {
+		return nil, fmt.Errorf("NBest %d needs a beam of at least %d", bo.NBest, bo.NBest)
+	}
+	if err := bo.Check(ck.Model.Config.TgtVocab); err != nil {
+		return nil, err
+	}
+	out := make([]Result, len(sentences))
+	if bo.Beam > 1 {
+		hyps, err := train.TranslateBeam(ctx, m.tr, ck.SrcTok, ck.TgtTok, sentences, bo, opt.MaxInputTokens, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i, h := range hyps {
+			out[i] = Result{Text: h[0].Text, Score: h[0].Score}
+			if bo.NBest > 1 {
+				for _, x := range h {
+					out[i].NBest = append(out[i].NBest, Hypothesis{Text: x.Text, Score: x.Score})
+				}
+			}
+		}
+	} else {
+		texts, err := train.Translate(ctx, m.tr, ck.SrcTok, ck.TgtTok, sentences, bo.DecodeOptions, opt.MaxInputTokens, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range texts {
+			out[i] = Result{Text: t}
+		}
+	}
+	if opt.Attention {
+		for i, s := range sentences {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			v, err := train.InspectAttention(ck, m.tr, s, bo.DecodeOptions)
+			if err != nil {
+				return nil, fmt.Errorf("sentence %d: %w", i+1, err)
+			}
+			out[i].Attention = v
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,75 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/train"
+)
+
+// trainTiny trains a 2-step run: enough to load and decode, not to be right.
+func trainTiny(t *testing.T) string {
+	t.Helper()
+	c := train.DefaultConfig()
+	c.Data.Generate = &data.Generated{Task: "reverse", TrainSize: 8, ValidSize: 4, MinLen: 2, MaxLen: 4, Alphabet: 5, Seed: 2}
+	c.Data.SrcTokenizer.Merges, c.Data.TgtTokenizer.Merges = 0, 0
+	c.Model.DModel, c.Model.Heads, c.Model.FFDim, c.Model.EncoderLayers, c.Model.DecoderLayers = 16, 2, 16, 1, 1
+	c.Training.Steps, c.Training.BatchTokens, c.Training.ValidEvery = 2, 64, 2
+	c.Training.OutDir = filepath.Join(t.TempDir(), "run")
+	tr, err := train.NewTrainer(&c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c.Training.OutDir
+}
+
+func TestTranslateOptions(t *testing.T) {
+	m, err := Load(trainTiny(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	out, err := m.Translate(ctx, []string{"a b", ""}, Options{Attention: false})
+	if err != nil || len(out) != 2 || out[1].Text != "" {
+		t.Fatalf("greedy: %+v, %v", out, err)
+	}
+	out, err = m.Translate(ctx, []string{"a b"}, Options{Beam: 3, NBest: 3, LengthPenalty: -1})
+	if err != nil || len(out[0].NBest) != 3 || out[0].NBest[0].Text != out[0].Text || out[0].NBest[0].Score < out[0].NBest[2].Score {
+		t.Fatalf("beam: %+v, %v", out, err)
+	}
+	out, err = m.Translate(ctx, []string{"a b c"}, Options{Attention: true})
+	if err != nil || out[0].Attention == nil || len(out[0].Attention.SrcTokens) != len(m.Checkpoint.SrcTok.Encode("a b c"))+1 {
+		t.Fatalf("attention: %+v, %v", out, err)
+	}
+	for _, c := range []struct {
+		opt  Options
+		want string
+	}{
+		{Options{NBest: 2}, "NBest 2 needs a beam of at least 2"},
+		{Options{Beam: 100000}, "beam"},
+		{Options{LengthPenalty: math.NaN()}, "LengthPenalty must be a finite number"},
+	} {
+		_, err := m.Translate(ctx, []string{"a"}, c.opt)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want %q", c.opt, err, c.want)
+		}
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := m.Translate(cancelled, []string{"a b"}, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "none")); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("missing run: %v", err)
+	}
+}
