@@ -44,13 +44,10 @@ func TestAffineEqualsUnfused(t *testing.T) {
 		}
 		unfused := func(b *Builder) (*G.Node, G.Nodes) {
 			x, w, bias := affineInputs(b, trans)
-			var y *G.Node
 			if trans {
-				y = G.Must(G.Tensordot([]int{1}, []int{1}, x, w))
-			} else {
-				y = G.Must(G.Mul(x, w))
+				return AffineTComposed(x, w, bias), G.Nodes{x, w, bias}
 			}
-			return G.Must(G.BroadcastAdd(y, bias, nil, []byte{0})), G.Nodes{x, w, bias}
+			return AffineComposed(x, w, bias), G.Nodes{x, w, bias}
 		}
 		for _, c := range tolerances {
 			compareFused(t, fmt.Sprintf("transposed %v", trans), c.dt, c.tol, fused, unfused)

@@ -264,3 +264,38 @@ func attentionBackward[T float32 | float64](g attentionGeometry, ts []*tensor.De
 		gemmLD(true, false, g.sk, g.dh, g.sq, T(g.scale), dp, g.sk, q[qo:], g.d, 0, dk[ko:], g.d)
 	})
 }
+
+// AttentionProbs returns the weights [batch, heads, sq, sk] that the fused
+// Attention op computes (and never keeps) for the projected rows q
+// [batch·sq, d] and k [batch·sk, d] under mask [batch, 1, sq, sk], with
+// the op's own routine: for tests that tie attention maps, which come from
+// the composed graph, to the op that trains.
+func AttentionProbs(q, k, mask *tensor.Dense, batch, heads int) (*tensor.Dense, error) {
+	op := attentionOp{batch: batch, heads: heads}
+	ts := []*tensor.Dense{q, k, k, mask}
+	if _, err := op.InferShape(q.Shape(), k.Shape(), k.Shape(), mask.Shape()); err != nil {
+		return nil, err
+	}
+	g := op.geometry(ts)
+	out := tensor.New(tensor.WithShape(batch, heads, g.sq, g.sk), tensor.Of(q.Dtype()))
+	n := g.sq * g.sk
+	switch q.Dtype() {
+	case tensor.Float64:
+		p := out.Data().([]float64)
+		for b := 0; b < batch; b++ {
+			for h := 0; h < heads; h++ {
+				attentionWeights(g, b, h, q.Data().([]float64), k.Data().([]float64), mask.Data().([]float64), p[(b*heads+h)*n:(b*heads+h+1)*n])
+			}
+		}
+	case tensor.Float32:
+		p := out.Data().([]float32)
+		for b := 0; b < batch; b++ {
+			for h := 0; h < heads; h++ {
+				attentionWeights(g, b, h, q.Data().([]float32), k.Data().([]float32), mask.Data().([]float32), p[(b*heads+h)*n:(b*heads+h+1)*n])
+			}
+		}
+	default:
+		return nil, fmt.Errorf("AttentionProbs: unsupported dtype %v", q.Dtype())
+	}
+	return out, nil
+}

@@ -23,6 +23,11 @@ type Builder struct {
 	// own (for attention maps) instead of using the fused Attention op,
 	// which never forms them.
 	Weights bool
+	// Composed builds every fused op (Affine, LayerNorm, Residual, ReLU,
+	// CrossEntropyRows and full attention) as the graph of Gorgonia ops it
+	// optimises (composed.go): slower, and the reference the fused ops are
+	// tested against, up to whole models.
+	Composed bool
 
 	params  map[string]*G.Node
 	order   G.Nodes

@@ -36,13 +36,7 @@ func TestLayerNormEqualsUnfused(t *testing.T) {
 	}
 	unfused := func(b *Builder) (*G.Node, G.Nodes) {
 		x, gamma, beta := layerNormInputs(b, 7, 16)
-		mean := G.Must(G.Mean(x, 1))
-		xc := G.Must(G.BroadcastSub(x, mean, nil, []byte{1}))
-		variance := G.Must(G.Mean(G.Must(G.Square(xc)), 1))
-		std := G.Must(G.Sqrt(G.Must(G.Add(variance, b.Const(1e-5)))))
-		xn := G.Must(G.BroadcastHadamardDiv(xc, std, nil, []byte{1}))
-		y := G.Must(G.BroadcastHadamardProd(xn, gamma, nil, []byte{0}))
-		return G.Must(G.BroadcastAdd(y, beta, nil, []byte{0})), G.Nodes{x, gamma, beta}
+		return LayerNormComposed(b, x, gamma, beta, 1e-5), G.Nodes{x, gamma, beta}
 	}
 	for _, c := range tolerances {
 		compareFused(t, "layer norm", c.dt, c.tol, fused, unfused)

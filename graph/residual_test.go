@@ -42,10 +42,7 @@ func TestResidualEqualsUnfused(t *testing.T) {
 		}
 		unfused := func(b *Builder) (*G.Node, G.Nodes) {
 			x, y, mask := residualInputs(b, masked)
-			if masked {
-				return G.Must(G.Add(x, G.Must(G.HadamardProd(y, mask)))), G.Nodes{x, y}
-			}
-			return G.Must(G.Add(x, y)), G.Nodes{x, y}
+			return ResidualComposed(x, y, mask), G.Nodes{x, y}
 		}
 		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 			compareFused(t, fmt.Sprintf("masked %v", masked), dt, 0, fused, unfused)
@@ -70,11 +67,7 @@ func TestReLUEqualsUnfused(t *testing.T) {
 		}
 		unfused := func(b *Builder) (*G.Node, G.Nodes) {
 			x, _, mask := residualInputs(b, masked)
-			y := G.Must(G.Rectify(x))
-			if masked {
-				y = G.Must(G.HadamardProd(y, mask))
-			}
-			return y, G.Nodes{x}
+			return ReLUComposed(x, mask), G.Nodes{x}
 		}
 		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 			compareFused(t, fmt.Sprintf("masked %v", masked), dt, 0, fused, unfused)

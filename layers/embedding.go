@@ -40,5 +40,5 @@ func (e Embedding) Project(b *graph.Builder, x *G.Node) *G.Node {
 
 // ProjectBias computes x·Eᵀ + bias as one fused op (graph.AffineT).
 func (e Embedding) ProjectBias(b *graph.Builder, x, bias *G.Node) *G.Node {
-	return graph.AffineT(x, e.table(b), bias)
+	return b.AffineT(x, e.table(b), bias)
 }

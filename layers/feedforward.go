@@ -21,7 +21,7 @@ type FeedForward struct {
 func (f FeedForward) Forward(b *graph.Builder, x *G.Node) *G.Node {
 	h := Linear{Name: f.Name + ".linear1", In: f.DModel, Out: f.Hidden}.Forward(b, x)
 	if f.Activation == "relu" { // activation and dropout as one op
-		h = graph.ReLU(h, b.DropoutMask(f.Dropout, h.Shape()...))
+		h = b.ReLU(h, b.DropoutMask(f.Dropout, h.Shape()...))
 	} else {
 		h = b.Dropout(Activate(b, f.Activation, h), f.Dropout)
 	}

@@ -18,9 +18,10 @@ type LayerNorm struct {
 }
 
 // Forward normalises x [N, Dim] with the fused op graph.LayerNorm (one
-// op with a hand-written backward pass instead of a graph of nine).
+// op with a hand-written backward pass instead of a graph of nine), or
+// with that graph (graph.LayerNormComposed) when b.Composed is set.
 func (l LayerNorm) Forward(b *graph.Builder, x *G.Node) *G.Node {
 	gamma := b.Param(l.Name+".weight", graph.Ones, l.Dim)
 	beta := b.Param(l.Name+".bias", graph.Zeros, l.Dim)
-	return graph.LayerNorm(x, gamma, beta, l.Eps)
+	return b.LayerNorm(x, gamma, beta, l.Eps)
 }

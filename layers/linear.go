@@ -15,12 +15,12 @@ type Linear struct {
 }
 
 // Forward maps x [N, In] to [N, Out], with the bias as one fused op
-// (graph.Affine).
+// (graph.Affine, or its composed reference with b.Composed).
 func (l Linear) Forward(b *graph.Builder, x *G.Node) *G.Node {
 	w := b.Param(l.Name+".weight", nil, l.In, l.Out)
 	if l.NoBias {
 		return G.Must(G.Mul(x, w))
 	}
 	bias := b.Param(l.Name+".bias", graph.Zeros, l.Out)
-	return graph.Affine(x, w, bias)
+	return b.Affine(x, w, bias)
 }

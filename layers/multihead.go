@@ -93,7 +93,7 @@ func (m MultiHeadAttention) Self(b *graph.Builder, x *G.Node, batch, s int, mask
 // full is full attention of the projected rows q [batch·sq, DModel] and k,
 // v [batch·sk, DModel], with the score bias bias (nil for none).
 func (m MultiHeadAttention) full(b *graph.Builder, q, k, v *G.Node, batch, sq, sk int, mask, bias *G.Node) (out, weights *G.Node) {
-	if !b.Weights && bias == nil && mask != nil {
+	if !b.Weights && !b.Composed && bias == nil && mask != nil {
 		drop := b.DropoutMask(m.Dropout, batch, m.Heads, sq, sk)
 		ctx := graph.Attention(q, k, v, mask, drop, batch, m.Heads)
 		return m.project(b, "out_proj", ctx), nil

@@ -58,10 +58,10 @@ func (l EncoderLayer) Forward(b *graph.Builder, x *G.Node, batch, seqLen int, ma
 func residual(b *graph.Builder, x *G.Node, norm layers.LayerNorm, normFirst bool, p float64, f func(*G.Node) *G.Node) *G.Node {
 	if normFirst {
 		y := f(norm.Forward(b, x))
-		return graph.Residual(x, y, b.DropoutMask(p, y.Shape()...))
+		return b.Residual(x, y, b.DropoutMask(p, y.Shape()...))
 	}
 	y := f(x)
-	return norm.Forward(b, graph.Residual(x, y, b.DropoutMask(p, y.Shape()...)))
+	return norm.Forward(b, b.Residual(x, y, b.DropoutMask(p, y.Shape()...)))
 }
 
 // Encoder is a stack of encoder layers with an optional final layer norm

@@ -44,11 +44,12 @@ func layerName(stack string, i int) func(string) string {
 }
 
 // newCheckpointed builds the segments of m for batches of the given shape.
-func newCheckpointed(m *model.Transformer, batch, srcLen, tgtLen int) (*checkpointed, error) {
+func newCheckpointed(m *model.Transformer, batch, srcLen, tgtLen int, composed bool) (*checkpointed, error) {
 	c := &checkpointed{}
 	d := m.Config.DModel
 	segment := func(in func(b *graph.Builder, mi *model.Inputs) G.Nodes, out func(b *graph.Builder, mi *model.Inputs, in G.Nodes) G.Nodes, loss bool) (*graph.Segment, error) {
 		b := graph.NewBuilder(m.Store, true)
+		b.Composed = composed
 		var ins, outs G.Nodes
 		var mi *model.Inputs
 		if err := graph.Build(func() {

@@ -70,7 +70,7 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantLoss, want := plainGradients(t, m, batch, graph.NewRNG(9))
-		ck, err := newCheckpointed(m, batch.Size, batch.SrcLen, batch.TgtLen)
+		ck, err := newCheckpointed(m, batch.Size, batch.SrcLen, batch.TgtLen, false)
 		if err != nil {
 			t.Fatal(err)
 		}

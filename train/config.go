@@ -138,6 +138,10 @@ type Options struct {
 	// forward pass and recomputes the layer during backward: less memory
 	// for about one more forward pass, with the same gradients.
 	CheckpointActivations bool `yaml:"checkpoint_activations,omitempty"`
+	// ComposedOps builds every training graph from the composed references
+	// of the fused ops (graph.Builder.Composed): slower, for checking that
+	// the fused ops train the same model.
+	ComposedOps bool `yaml:"composed_ops,omitempty"`
 	// Overwrite lets a new run replace a run already in OutDir
 	// (transformer train --overwrite); it is never read from a file.
 	Overwrite bool `yaml:"-"`

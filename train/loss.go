@@ -24,7 +24,7 @@ import (
 // are one fused op (graph.CrossEntropyRows).
 func LabelSmoothedCE(b *graph.Builder, logits *G.Node) (loss, target *G.Node) {
 	target = b.Input("target", logits.Shape()...)
-	return G.Must(G.Sum(graph.CrossEntropyRows(logits, target))), target
+	return G.Must(G.Sum(b.CrossEntropyRows(logits, target))), target
 }
 
 // FillTargets writes the smoothed targets of gold ids [N] into t [N, V],

@@ -247,6 +247,7 @@ func (t *Trainer) stepGraphFor(batch *data.Batch) (*stepGraph, error) {
 	key := fmt.Sprintf("train/b%d/s%d/t%d", batch.Size, batch.SrcLen, batch.TgtLen)
 	c, err := t.graphs.Get(key, func() (graph.Compiled, error) {
 		s := &stepGraph{b: graph.NewBuilder(t.Model.Store, true)}
+		s.b.Composed = t.Config.Training.ComposedOps
 		err := graph.Build(func() {
 			s.in = t.Model.NewInputs(s.b, batch.Size, batch.SrcLen, batch.TgtLen)
 			s.loss, s.target = LabelSmoothedCE(s.b, t.Model.Forward(s.b, s.in))
@@ -345,7 +346,7 @@ func (t *Trainer) gradients(batch *data.Batch) (loss float64, params, grads []Pa
 func (t *Trainer) checkpointedGradients(batch *data.Batch) (loss float64, params, grads []Param, n int, err error) {
 	key := fmt.Sprintf("ckpt/b%d/s%d/t%d", batch.Size, batch.SrcLen, batch.TgtLen)
 	c, err := t.graphs.Get(key, func() (graph.Compiled, error) {
-		return newCheckpointed(t.Model, batch.Size, batch.SrcLen, batch.TgtLen)
+		return newCheckpointed(t.Model, batch.Size, batch.SrcLen, batch.TgtLen, t.Config.Training.ComposedOps)
 	})
 	if err != nil {
 		return 0, nil, nil, 0, err

@@ -1,0 +1,107 @@
+package graph
+
+import (
+	G "gorgonia.org/gorgonia"
+)
+
+// The composed references of the fused ops: each is the graph of Gorgonia
+// ops (with Gorgonia's own gradients) that the fused op computes in one
+// node with a hand-written backward pass. The tests check every fused op
+// against its reference, values and gradients, and whole models built with
+// Builder.Composed against the fused ones. The Builder methods below pick
+// one or the other, so that layers state their forward pass once.
+
+// AffineComposed is x·w + bias as Mul and a broadcast Add.
+func AffineComposed(x, w, bias *G.Node) *G.Node {
+	return G.Must(G.BroadcastAdd(G.Must(G.Mul(x, w)), bias, nil, []byte{0}))
+}
+
+// AffineTComposed is x·wᵀ + bias as Tensordot and a broadcast Add.
+func AffineTComposed(x, w, bias *G.Node) *G.Node {
+	return G.Must(G.BroadcastAdd(G.Must(G.Tensordot([]int{1}, []int{1}, x, w)), bias, nil, []byte{0}))
+}
+
+// LayerNormComposed is (x − mean) / sqrt(var + eps) · gamma + beta over each
+// row, with the biased variance.
+func LayerNormComposed(b *Builder, x, gamma, beta *G.Node, eps float64) *G.Node {
+	mean := G.Must(G.Mean(x, 1))
+	xc := G.Must(G.BroadcastSub(x, mean, nil, []byte{1}))
+	variance := G.Must(G.Mean(G.Must(G.Square(xc)), 1))
+	std := G.Must(G.Sqrt(G.Must(G.Add(variance, b.Const(eps)))))
+	xn := G.Must(G.BroadcastHadamardDiv(xc, std, nil, []byte{1}))
+	y := G.Must(G.BroadcastHadamardProd(xn, gamma, nil, []byte{0}))
+	return G.Must(G.BroadcastAdd(y, beta, nil, []byte{0}))
+}
+
+// ResidualComposed is x + y ⊙ mask (x + y without a mask).
+func ResidualComposed(x, y, mask *G.Node) *G.Node {
+	if mask != nil {
+		y = G.Must(G.HadamardProd(y, mask))
+	}
+	return G.Must(G.Add(x, y))
+}
+
+// ReLUComposed is Rectify(x) ⊙ mask (Rectify(x) without a mask).
+func ReLUComposed(x, mask *G.Node) *G.Node {
+	y := G.Must(G.Rectify(x))
+	if mask != nil {
+		y = G.Must(G.HadamardProd(y, mask))
+	}
+	return y
+}
+
+// CrossEntropyRowsComposed is −Σ_v target ⊙ log softmax(logits) per row.
+func CrossEntropyRowsComposed(logits, target *G.Node) *G.Node {
+	return G.Must(G.Neg(G.Must(G.Sum(G.Must(G.HadamardProd(LogSoftMax(logits), target)), 1))))
+}
+
+// Affine is the fused Affine, or its composed reference with b.Composed.
+func (b *Builder) Affine(x, w, bias *G.Node) *G.Node {
+	if b.Composed {
+		return AffineComposed(x, w, bias)
+	}
+	return Affine(x, w, bias)
+}
+
+// AffineT is the fused AffineT, or its composed reference with b.Composed.
+func (b *Builder) AffineT(x, w, bias *G.Node) *G.Node {
+	if b.Composed {
+		return AffineTComposed(x, w, bias)
+	}
+	return AffineT(x, w, bias)
+}
+
+// LayerNorm is the fused LayerNorm, or its composed reference with
+// b.Composed.
+func (b *Builder) LayerNorm(x, gamma, beta *G.Node, eps float64) *G.Node {
+	if b.Composed {
+		return LayerNormComposed(b, x, gamma, beta, eps)
+	}
+	return LayerNorm(x, gamma, beta, eps)
+}
+
+// Residual is the fused Residual, or its composed reference with
+// b.Composed.
+func (b *Builder) Residual(x, y, mask *G.Node) *G.Node {
+	if b.Composed {
+		return ResidualComposed(x, y, mask)
+	}
+	return Residual(x, y, mask)
+}
+
+// ReLU is the fused ReLU, or its composed reference with b.Composed.
+func (b *Builder) ReLU(x, mask *G.Node) *G.Node {
+	if b.Composed {
+		return ReLUComposed(x, mask)
+	}
+	return ReLU(x, mask)
+}
+
+// CrossEntropyRows is the fused CrossEntropyRows, or its composed reference
+// with b.Composed.
+func (b *Builder) CrossEntropyRows(logits, target *G.Node) *G.Node {
+	if b.Composed {
+		return CrossEntropyRowsComposed(logits, target)
+	}
+	return CrossEntropyRows(logits, target)
+}
