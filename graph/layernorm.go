@@ -3,11 +3,12 @@ package graph
 import (
 	"fmt"
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/internal/rows"
 )
 
 // LayerNorm normalises each row of x [N, d] and scales and shifts it:
@@ -151,29 +152,12 @@ func (op layerNormGradOp) Do(in ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
-// rowStats returns the mean and 1/√(var + eps) of a row, accumulated in
-// float64.
-func rowStats[T float32 | float64](x []T, eps float64) (mean, rstd float64) {
-	for _, v := range x {
-		mean += float64(v)
-	}
-	mean /= float64(len(x))
-	var sq float64
-	for _, v := range x {
-		c := float64(v) - mean
-		sq += c * c
-	}
-	return mean, 1 / math.Sqrt(sq/float64(len(x))+eps)
-}
+// rowStats and layerNormRows are the row kernels of internal/rows, which
+// the graph-free decoder shares.
+func rowStats[T float32 | float64](x []T, eps float64) (mean, rstd float64) { return rows.Stats(x, eps) }
 
 func layerNormRows[T float32 | float64](x, gamma, beta, y []T, d, lo, hi int, eps float64) {
-	for r := lo; r < hi; r++ {
-		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-		mean, rstd := rowStats(xr, eps)
-		for i, v := range xr {
-			yr[i] = T((float64(v)-mean)*rstd)*gamma[i] + beta[i]
-		}
-	}
+	rows.LayerNorm(x, gamma, beta, y, d, lo, hi, eps)
 }
 
 func layerNormGradRows[T float32 | float64](x, gamma, dy, dx []T, d, lo, hi int, eps float64) {

@@ -2,12 +2,12 @@ package model
 
 import (
 	"math"
-	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 
-	"github.com/gotransformer/transformer/graph/f32"
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/internal/rows"
 )
 
 // Plain-Go numeric kernels for the graph-free decoder (stepper.go), in the
@@ -17,14 +17,6 @@ import (
 
 // float is the element type of a model's weights.
 type float interface{ ~float32 | ~float64 }
-
-// exp returns e^x: f32.Exp in float32, math.Exp in float64.
-func exp[T float](x T) T {
-	if unsafe.Sizeof(x) == 4 {
-		return T(f32.Exp(float32(x)))
-	}
-	return T(math.Exp(float64(x)))
-}
 
 // gemm computes c = a·b + beta·c for row-major a [m, k], b [k, n] and c
 // [m, n].
@@ -50,25 +42,11 @@ func linear[T float](rows, in, out int, x, w, bias, y []T) {
 	gemm(rows, out, in, x, w, 0, y)
 }
 
-// layerNorm writes (x − mean)/√(var + eps)·gamma + beta of each row of x
-// [rows, d] into y (which may be x).
-func layerNorm[T float](rows, d int, x, gamma, beta []T, eps float64, y []T) {
-	for r := 0; r < rows; r++ {
-		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-		var sum T
-		for _, v := range xr {
-			sum += v
-		}
-		mean := sum / T(d)
-		var sq T
-		for _, v := range xr {
-			sq += (v - mean) * (v - mean)
-		}
-		std := T(math.Sqrt(float64(sq/T(d) + T(eps))))
-		for i, v := range xr {
-			yr[i] = (v-mean)/std*gamma[i] + beta[i]
-		}
-	}
+// layerNorm writes the layer norm of each row of x [rows, d] into y (which
+// may be x) with the fused graph op's own row kernel (internal/rows), so
+// that both accumulate in float64 alike.
+func layerNorm[T float](n, d int, x, gamma, beta []T, eps float64, y []T) {
+	rows.LayerNorm(x, gamma, beta, y, d, 0, n, eps)
 }
 
 // activate applies the named activation (layers.Activations) in place.
@@ -112,21 +90,21 @@ func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T,
 		w[j] = s
 		best = max(best, s)
 	}
-	var sum T
+	// Skipped keys get the fused op's mask value, whose exponential is 0;
+	// the exponentials and their sum come from the softmax rows' kernel
+	// (internal/rows), as in the fused op.
 	for j := 0; j < n; j++ {
 		if skip != nil && skip[j] {
-			w[j] = 0
-			continue
+			w[j] = T(graph.MaskValue) // as the fused op's additive mask
 		}
-		w[j] = exp(w[j] - best)
-		sum += w[j]
 	}
+	inv := 1 / rows.ExpShift(w[:n], w[:n], best)
 	clear(out[:dh])
 	for j := 0; j < n; j++ {
 		if w[j] == 0 {
 			continue
 		}
-		p := w[j] / sum
+		p := T(float64(w[j]) * inv)
 		vj := vals[j*stride : j*stride+dh]
 		for i := range out[:dh] {
 			out[i] += p * vj[i]
