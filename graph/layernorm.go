@@ -154,7 +154,9 @@ func (op layerNormGradOp) Do(in ...G.Value) (G.Value, error) {
 
 // rowStats and layerNormRows are the row kernels of internal/rows, which
 // the graph-free decoder shares.
-func rowStats[T float32 | float64](x []T, eps float64) (mean, rstd float64) { return rows.Stats(x, eps) }
+func rowStats[T float32 | float64](x []T, eps float64) (mean, rstd float64) {
+	return rows.Stats(x, eps)
+}
 
 func layerNormRows[T float32 | float64](x, gamma, beta, y []T, d, lo, hi int, eps float64) {
 	rows.LayerNorm(x, gamma, beta, y, d, lo, hi, eps)
