@@ -93,6 +93,17 @@ func (c *Config) MemoryProblems(srcVocab, tgtVocab int, avail sysmem.Limit) []er
 	return out
 }
 
+// GuessMemory is EstimateMemory before the tokenizers are learned, with
+// vocabularies guessed from the merges (their count plus a few hundred
+// characters and special tokens).
+func (c *Config) GuessMemory() MemoryEstimate {
+	src, tgt := guessVocab(c.Data.SrcTokenizer.Merges), guessVocab(c.Data.TgtTokenizer.Merges)
+	if c.Data.JointTokenizer {
+		tgt = src
+	}
+	return c.EstimateMemory(src, tgt)
+}
+
 // guessVocab is the vocabulary size a tokenizer with this many merges is
 // assumed to have before it is learned: the merges, the special tokens and
 // a few hundred characters.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/sysmem"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -39,6 +40,9 @@ Exits with status 1 if there is any problem.`,
 			}
 			if problems > 0 {
 				return fmt.Errorf("%s: %s, %s", cfgPath, plural(problems, "problem"), plural(warnings, "warning"))
+			}
+			if c, err := train.LoadConfig(cfgPath); err == nil {
+				fmt.Fprintf(out, "estimate: %v (vocabularies guessed from the merges; available: %v)\n", c.GuessMemory(), sysmem.Available())
 			}
 			fmt.Fprintf(out, "%s: ok (%s)\n", cfgPath, plural(warnings, "warning"))
 			return nil
