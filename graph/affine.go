@@ -25,10 +25,13 @@ func Affine(x, w, b *G.Node) *G.Node { return affine(x, w, b, false) }
 func AffineT(x, w, b *G.Node) *G.Node { return affine(x, w, b, true) }
 
 func affine(x, w, b *G.Node, transW bool) *G.Node {
-	return G.Must(G.ApplyOp(affineOp{transW}, x, w, b))
+	return G.Must(G.ApplyOp(affineOp{transW: transW}, x, w, b))
 }
 
-type affineOp struct{ transW bool }
+type affineOp struct {
+	opBase
+	transW bool
+}
 
 func (op affineOp) Arity() int { return 3 }
 func (op affineOp) Type() hm.Type {
@@ -45,9 +48,6 @@ func (op affineOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{x[0], out}, nil
 }
-func (op affineOp) ReturnsPtr() bool      { return false }
-func (op affineOp) CallsExtern() bool     { return false }
-func (op affineOp) OverwritesInput() int  { return -1 }
 func (op affineOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op affineOp) Hashcode() uint32      { return hashOf(op) }
 func (op affineOp) String() string {
@@ -112,7 +112,10 @@ func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 
 // productOp is op(A)·op(B) for matrices, op transposing where asked,
 // without materialising a transpose.
-type productOp struct{ transA, transB bool }
+type productOp struct {
+	opBase
+	transA, transB bool
+}
 
 func (op productOp) Arity() int { return 2 }
 func (op productOp) Type() hm.Type {
@@ -133,9 +136,6 @@ func (op productOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	m, n, _ := op.dims(in[0].(tensor.Shape), in[1].(tensor.Shape))
 	return tensor.Shape{m, n}, nil
 }
-func (op productOp) ReturnsPtr() bool      { return false }
-func (op productOp) CallsExtern() bool     { return false }
-func (op productOp) OverwritesInput() int  { return -1 }
 func (op productOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op productOp) Hashcode() uint32      { return hashOf(op) }
 func (op productOp) String() string        { return fmt.Sprintf("Product{%v,%v}", op.transA, op.transB) }

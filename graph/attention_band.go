@@ -103,10 +103,13 @@ func (bd Band) normalized() Band {
 // FlashAttention does. A query whose keys are all padding gets uniform
 // weights over its band.
 func BandAttention(q, k, v, pad *G.Node, band Band) *G.Node {
-	return G.Must(G.ApplyOp(bandOp{band.normalized()}, q, k, v, pad))
+	return G.Must(G.ApplyOp(bandOp{band: band.normalized()}, q, k, v, pad))
 }
 
-type bandOp struct{ band Band }
+type bandOp struct {
+	opBase
+	band Band
+}
 
 func (op bandOp) Arity() int { return 4 }
 func (op bandOp) Type() hm.Type {
@@ -116,9 +119,6 @@ func (op bandOp) Type() hm.Type {
 func (op bandOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op bandOp) ReturnsPtr() bool      { return false }
-func (op bandOp) CallsExtern() bool     { return false }
-func (op bandOp) OverwritesInput() int  { return -1 }
 func (op bandOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op bandOp) Hashcode() uint32      { return hashOf(op) }
 func (op bandOp) String() string {
@@ -165,9 +165,6 @@ func (op bandGradOp) Type() hm.Type {
 func (op bandGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{3 * in[0].(tensor.Shape).TotalSize()}, nil
 }
-func (op bandGradOp) ReturnsPtr() bool      { return false }
-func (op bandGradOp) CallsExtern() bool     { return false }
-func (op bandGradOp) OverwritesInput() int  { return -1 }
 func (op bandGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op bandGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op bandGradOp) String() string        { return bandOp(op).String() + "Grad" }
@@ -365,7 +362,7 @@ func splitGrads(all *G.Node, inputs G.Nodes, k int) (G.Nodes, error) {
 	off := 0
 	for i := 0; i < k; i++ {
 		sh := inputs[i].Shape().Clone()
-		n, err := G.ApplyOp(partOp{off, sh}, all)
+		n, err := G.ApplyOp(partOp{off: off, shape: sh}, all)
 		if err != nil {
 			return nil, err
 		}
@@ -378,6 +375,7 @@ func splitGrads(all *G.Node, inputs G.Nodes, k int) (G.Nodes, error) {
 // partOp returns the elements off … off+|shape| of a flat tensor as a tensor
 // of the given shape that shares the flat tensor's memory.
 type partOp struct {
+	opBase
 	off   int
 	shape tensor.Shape
 }
@@ -390,9 +388,6 @@ func (op partOp) Type() hm.Type {
 // tensorType is the Gorgonia type of a float tensor with dims dimensions.
 func tensorType(dims int) hm.Type                                   { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
 func (op partOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-func (op partOp) ReturnsPtr() bool                                  { return false }
-func (op partOp) CallsExtern() bool                                 { return false }
-func (op partOp) OverwritesInput() int                              { return -1 }
 func (op partOp) WriteHash(h hash.Hash)                             { fmt.Fprint(h, op.String()) }
 func (op partOp) Hashcode() uint32                                  { return hashOf(op) }
 func (op partOp) String() string                                    { return fmt.Sprintf("Part{%d,%v}", op.off, op.shape) }

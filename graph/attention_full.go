@@ -44,6 +44,7 @@ func Attention(q, k, v, mask, drop *G.Node, batch, heads int) *G.Node {
 }
 
 type attentionOp struct {
+	opBase
 	batch, heads int
 	dropout      bool
 }
@@ -68,9 +69,6 @@ func (op attentionOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return q.Clone(), nil
 }
-func (op attentionOp) ReturnsPtr() bool      { return false }
-func (op attentionOp) CallsExtern() bool     { return false }
-func (op attentionOp) OverwritesInput() int  { return -1 }
 func (op attentionOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op attentionOp) Hashcode() uint32      { return hashOf(op) }
 func (op attentionOp) String() string {
@@ -121,9 +119,6 @@ func (op attentionGradOp) Type() hm.Type {
 func (op attentionGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{in[0].(tensor.Shape).TotalSize() + 2*in[1].(tensor.Shape).TotalSize()}, nil
 }
-func (op attentionGradOp) ReturnsPtr() bool      { return false }
-func (op attentionGradOp) CallsExtern() bool     { return false }
-func (op attentionGradOp) OverwritesInput() int  { return -1 }
 func (op attentionGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op attentionGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op attentionGradOp) String() string        { return attentionOp(op).String() + "Grad" }

@@ -19,7 +19,7 @@ const LinearEps = 1e-6
 // φ(x) > 0 everywhere.
 func EluPlusOne(x *G.Node) *G.Node { return G.Must(G.ApplyOp(eluOneOp{}, x)) }
 
-type eluOneOp struct{}
+type eluOneOp struct{ opBase }
 
 func (eluOneOp) Arity() int { return 1 }
 func (eluOneOp) Type() hm.Type {
@@ -52,7 +52,7 @@ func (eluOneOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 }
 
 // eluOneGradOp maps (x, dy) to dy·φ'(x): dy for x > 0, dy·exp(x) otherwise.
-type eluOneGradOp struct{}
+type eluOneGradOp struct{ opBase }
 
 func (eluOneGradOp) Arity() int { return 2 }
 func (eluOneGradOp) Type() hm.Type {
@@ -87,10 +87,13 @@ func (op eluOneGradOp) Do(in ...G.Value) (G.Value, error) {
 // j ≤ i when causal, where the sums are running sums. It costs O(n·d·e)
 // time and O(d·e) memory beyond its inputs and output, never an n×n matrix.
 func LinearAttention(fq, fk, v, pad *G.Node, causal bool) *G.Node {
-	return G.Must(G.ApplyOp(linearOp{causal}, fq, fk, v, pad))
+	return G.Must(G.ApplyOp(linearOp{causal: causal}, fq, fk, v, pad))
 }
 
-type linearOp struct{ causal bool }
+type linearOp struct {
+	opBase
+	causal bool
+}
 
 func (op linearOp) Arity() int { return 4 }
 func (op linearOp) Type() hm.Type {
@@ -101,9 +104,6 @@ func (op linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	q, v := in[0].(tensor.Shape), in[2].(tensor.Shape)
 	return tensor.Shape{q[0], q[1], q[2], v[3]}, nil
 }
-func (op linearOp) ReturnsPtr() bool      { return false }
-func (op linearOp) CallsExtern() bool     { return false }
-func (op linearOp) OverwritesInput() int  { return -1 }
 func (op linearOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op linearOp) Hashcode() uint32      { return hashOf(op) }
 func (op linearOp) String() string        { return fmt.Sprintf("LinearAttention{causal=%v}", op.causal) }
@@ -225,9 +225,6 @@ func (op linearGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	q, v := in[0].(tensor.Shape), in[2].(tensor.Shape)
 	return tensor.Shape{2*q.TotalSize() + v.TotalSize()}, nil
 }
-func (op linearGradOp) ReturnsPtr() bool      { return false }
-func (op linearGradOp) CallsExtern() bool     { return false }
-func (op linearGradOp) OverwritesInput() int  { return -1 }
 func (op linearGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op linearGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op linearGradOp) String() string        { return linearOp(op).String() + "Grad" }

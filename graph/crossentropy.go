@@ -27,7 +27,7 @@ func CrossEntropyRows(logits, target *G.Node) *G.Node {
 	return G.Must(G.ApplyOp(crossEntropyOp{}, logits, target))
 }
 
-type crossEntropyOp struct{}
+type crossEntropyOp struct{ opBase }
 
 func (op crossEntropyOp) Arity() int { return 2 }
 func (op crossEntropyOp) Type() hm.Type {
@@ -40,9 +40,6 @@ func (op crossEntropyOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{s[0]}, nil
 }
-func (op crossEntropyOp) ReturnsPtr() bool      { return false }
-func (op crossEntropyOp) CallsExtern() bool     { return false }
-func (op crossEntropyOp) OverwritesInput() int  { return -1 }
 func (op crossEntropyOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op crossEntropyOp) Hashcode() uint32      { return hashOf(op) }
 func (op crossEntropyOp) String() string        { return "CrossEntropyRows" }
@@ -74,7 +71,7 @@ func (op crossEntropyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes,
 }
 
 // crossEntropyGradOp maps (logits, target, dloss) to dlogits.
-type crossEntropyGradOp struct{}
+type crossEntropyGradOp struct{ opBase }
 
 func (op crossEntropyGradOp) Arity() int { return 3 }
 func (op crossEntropyGradOp) Type() hm.Type {
@@ -83,9 +80,6 @@ func (op crossEntropyGradOp) Type() hm.Type {
 func (op crossEntropyGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op crossEntropyGradOp) ReturnsPtr() bool      { return false }
-func (op crossEntropyGradOp) CallsExtern() bool     { return false }
-func (op crossEntropyGradOp) OverwritesInput() int  { return -1 }
 func (op crossEntropyGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op crossEntropyGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op crossEntropyGradOp) String() string        { return "CrossEntropyRowsGrad" }

@@ -23,10 +23,13 @@ import (
 //	x̂ = (x − mean)·rstd, g = dy·gamma
 //	dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), dgamma = Σ_rows dy·x̂, dbeta = Σ_rows dy
 func LayerNorm(x, gamma, beta *G.Node, eps float64) *G.Node {
-	return G.Must(G.ApplyOp(layerNormOp{eps}, x, gamma, beta))
+	return G.Must(G.ApplyOp(layerNormOp{eps: eps}, x, gamma, beta))
 }
 
-type layerNormOp struct{ eps float64 }
+type layerNormOp struct {
+	opBase
+	eps float64
+}
 
 func (op layerNormOp) Arity() int { return 3 }
 func (op layerNormOp) Type() hm.Type {
@@ -35,9 +38,6 @@ func (op layerNormOp) Type() hm.Type {
 func (op layerNormOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op layerNormOp) ReturnsPtr() bool      { return false }
-func (op layerNormOp) CallsExtern() bool     { return false }
-func (op layerNormOp) OverwritesInput() int  { return -1 }
 func (op layerNormOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op layerNormOp) Hashcode() uint32      { return hashOf(op) }
 func (op layerNormOp) String() string        { return fmt.Sprintf("LayerNorm{%g}", op.eps) }
@@ -69,11 +69,11 @@ func (op layerNormOp) DiffWRT(inputs int) []bool { return []bool{true, true, tru
 
 func (op layerNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, gamma := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(layerNormGradOp{op.eps, false}, x, gamma, grad)
+	dx, err := G.ApplyOp(layerNormGradOp{eps: op.eps}, x, gamma, grad)
 	if err != nil {
 		return nil, err
 	}
-	dgamma, err := G.ApplyOp(layerNormGradOp{op.eps, true}, x, gamma, grad)
+	dgamma, err := G.ApplyOp(layerNormGradOp{eps: op.eps, param: true}, x, gamma, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +87,7 @@ func (op layerNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 // layerNormGradOp maps (x, gamma, dy) to dx, or to dgamma when param is
 // set.
 type layerNormGradOp struct {
+	opBase
 	eps   float64
 	param bool
 }
@@ -104,9 +105,6 @@ func (op layerNormGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op layerNormGradOp) ReturnsPtr() bool      { return false }
-func (op layerNormGradOp) CallsExtern() bool     { return false }
-func (op layerNormGradOp) OverwritesInput() int  { return -1 }
 func (op layerNormGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op layerNormGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op layerNormGradOp) String() string {

@@ -47,6 +47,7 @@ func RelativeBias(table *G.Node, sq, sk int, bidirectional bool, maxDistance int
 }
 
 type relBiasOp struct {
+	opBase
 	sq, sk, buckets, maxDist int
 	bidirectional            bool
 }
@@ -67,9 +68,6 @@ func (op relBiasOp) Type() hm.Type { return hm.NewFnType(tensorType(2), tensorTy
 func (op relBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{1, in[0].(tensor.Shape)[0], op.sq, op.sk}, nil
 }
-func (op relBiasOp) ReturnsPtr() bool      { return false }
-func (op relBiasOp) CallsExtern() bool     { return false }
-func (op relBiasOp) OverwritesInput() int  { return -1 }
 func (op relBiasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op relBiasOp) Hashcode() uint32      { return hashOf(op) }
 func (op relBiasOp) String() string {
@@ -120,9 +118,6 @@ func (op relBiasGradOp) Type() hm.Type {
 func (op relBiasGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op relBiasGradOp) ReturnsPtr() bool      { return false }
-func (op relBiasGradOp) CallsExtern() bool     { return false }
-func (op relBiasGradOp) OverwritesInput() int  { return -1 }
 func (op relBiasGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op relBiasGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op relBiasGradOp) String() string        { return relBiasOp(op).String() + "Grad" }

@@ -21,7 +21,10 @@ func Residual(x, y, mask *G.Node) *G.Node {
 	return G.Must(G.ApplyOp(residualOp{masked: true}, x, y, mask))
 }
 
-type residualOp struct{ masked bool }
+type residualOp struct {
+	opBase
+	masked bool
+}
 
 func (op residualOp) Arity() int {
 	if op.masked {
@@ -45,9 +48,6 @@ func (op residualOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return s.Clone(), nil
 }
-func (op residualOp) ReturnsPtr() bool      { return false }
-func (op residualOp) CallsExtern() bool     { return false }
-func (op residualOp) OverwritesInput() int  { return -1 }
 func (op residualOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op residualOp) Hashcode() uint32      { return hashOf(op) }
 func (op residualOp) String() string {
@@ -111,7 +111,7 @@ func (op residualOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 }
 
 // maskOp is a ⊙ m without copying either operand first.
-type maskOp struct{}
+type maskOp struct{ opBase }
 
 func (op maskOp) Arity() int { return 2 }
 func (op maskOp) Type() hm.Type {
@@ -121,9 +121,6 @@ func (op maskOp) Type() hm.Type {
 func (op maskOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op maskOp) ReturnsPtr() bool      { return false }
-func (op maskOp) CallsExtern() bool     { return false }
-func (op maskOp) OverwritesInput() int  { return -1 }
 func (op maskOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op maskOp) Hashcode() uint32      { return hashOf(op) }
 func (op maskOp) String() string        { return "Mask" }
@@ -157,7 +154,10 @@ func ReLU(x, mask *G.Node) *G.Node {
 
 // reluOp is ReLU's forward pass; with grad set, it maps (x, [mask,] dy) to
 // dx instead.
-type reluOp struct{ masked, grad bool }
+type reluOp struct {
+	opBase
+	masked, grad bool
+}
 
 func (op reluOp) Arity() int {
 	n := 1
@@ -180,9 +180,6 @@ func (op reluOp) Type() hm.Type {
 func (op reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op reluOp) ReturnsPtr() bool      { return false }
-func (op reluOp) CallsExtern() bool     { return false }
-func (op reluOp) OverwritesInput() int  { return -1 }
 func (op reluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op reluOp) Hashcode() uint32      { return hashOf(op) }
 func (op reluOp) String() string        { return fmt.Sprintf("ReLU{masked %v, grad %v}", op.masked, op.grad) }

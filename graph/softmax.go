@@ -29,7 +29,10 @@ func SoftMax(x *G.Node) *G.Node { return G.Must(G.ApplyOp(softmaxOp{}, x)) }
 // LogSoftMax, which shares SoftMax's defect.
 func LogSoftMax(x *G.Node) *G.Node { return G.Must(G.ApplyOp(softmaxOp{log: true}, x)) }
 
-type softmaxOp struct{ log bool }
+type softmaxOp struct {
+	opBase
+	log bool
+}
 
 func (op softmaxOp) Arity() int { return 1 }
 func (op softmaxOp) Type() hm.Type {
@@ -39,9 +42,6 @@ func (op softmaxOp) Type() hm.Type {
 func (op softmaxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op softmaxOp) ReturnsPtr() bool      { return false }
-func (op softmaxOp) CallsExtern() bool     { return false }
-func (op softmaxOp) OverwritesInput() int  { return -1 }
 func (op softmaxOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op softmaxOp) Hashcode() uint32      { return hashOf(op) }
 func (op softmaxOp) String() string {
@@ -77,7 +77,10 @@ func (op softmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 }
 
 // softmaxGradOp maps (y, dy) to dx for softmaxOp.
-type softmaxGradOp struct{ log bool }
+type softmaxGradOp struct {
+	opBase
+	log bool
+}
 
 func (op softmaxGradOp) Arity() int { return 2 }
 func (op softmaxGradOp) Type() hm.Type {
@@ -87,9 +90,6 @@ func (op softmaxGradOp) Type() hm.Type {
 func (op softmaxGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op softmaxGradOp) ReturnsPtr() bool      { return false }
-func (op softmaxGradOp) CallsExtern() bool     { return false }
-func (op softmaxGradOp) OverwritesInput() int  { return -1 }
 func (op softmaxGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op softmaxGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op softmaxGradOp) String() string        { return softmaxOp(op).String() + "Grad" }
