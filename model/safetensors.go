@@ -290,7 +290,18 @@ func WeightsLimit(numElements int, bytesPerElement int) int64 {
 // renames it over path, so that path always holds either the old or the
 // new content in full. The file gets mode 0644, like the files around it
 // (a temporary file starts as 0600).
+//
+// A path that is a symbolic link is written through to its target; a path
+// that exists but is not a regular file (a device such as /dev/full or
+// /dev/null, a FIFO, a directory) is refused, since renaming over it would
+// replace it.
 func WriteFileAtomic(path string, data []byte) error {
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file, refusing to replace it", path)
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -187,7 +187,12 @@ func pruneCheckpoints(run string, keep, keepBest int, metric string) {
 	for _, e := range entries {
 		switch {
 		case e.IsDir() && strings.HasPrefix(e.Name(), "step-"):
-			steps = append(steps, e.Name())
+			// Only complete checkpoints count toward keep_checkpoints: a
+			// stray or damaged step folder is left alone, and never makes a
+			// good checkpoint go.
+			if _, err := readState(filepath.Join(run, CheckpointsDir, e.Name())); err == nil {
+				steps = append(steps, e.Name())
+			}
 		case strings.HasPrefix(e.Name(), ".tmp-"):
 			// Left by a save that was killed midway.
 			os.RemoveAll(filepath.Join(run, CheckpointsDir, e.Name()))
@@ -254,7 +259,14 @@ func readState(dir string) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	return parseState(path, b)
+	st, err := parseState(path, b)
+	if err != nil {
+		return State{}, err
+	}
+	if name := fmt.Sprintf("step-%07d", st.Step); strings.HasPrefix(filepath.Base(dir), "step-") && filepath.Base(dir) != name {
+		return State{}, fmt.Errorf("%s: step %d belongs in %s, not %s", path, st.Step, name, filepath.Base(dir))
+	}
+	return st, nil
 }
 
 // LoadCheckpoint loads a run directory written by training. which is
@@ -267,8 +279,8 @@ func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 	pointer := LatestFile
 	switch which {
 	case "", "best":
-		if _, err := os.Stat(filepath.Join(dir, BestFile)); err == nil {
-			pointer = BestFile
+		if _, err := os.Lstat(filepath.Join(dir, BestFile)); err == nil {
+			pointer = BestFile // a broken best is an error, not a fallback
 		}
 	case "last":
 	default:

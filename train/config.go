@@ -235,6 +235,9 @@ func ParseConfig(path string, raw []byte) (*Config, error) {
 	if err := secondDocument(path, raw); err != nil {
 		return nil, err
 	}
+	if p := scalarProblems(path, &root); len(p) > 0 {
+		return nil, p[0]
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
@@ -291,22 +294,27 @@ func YAMLProblems(path string, raw []byte) []error {
 	if err := secondDocument(path, raw); err != nil {
 		return []error{err}
 	}
+	var root yaml.Node
+	var scalars []error
+	if yaml.Unmarshal(raw, &root) == nil {
+		scalars = scalarProblems(path, &root)
+	}
 	c := DefaultConfig()
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	err := dec.Decode(&c)
 	if err == nil {
-		return nil
+		return scalars
 	}
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		return []error{yamlError(path, err, 0)}
+		return append(scalars, yamlError(path, err, 0))
 	}
 	out := make([]error, len(te.Errors))
 	for i := range te.Errors {
 		out[i] = yamlError(path, err, i)
 	}
-	return out
+	return append(scalars, out...)
 }
 
 // yamlError turns problem i of a yaml.v3 error into a one-line *ConfigError.
@@ -502,7 +510,14 @@ func (c *Config) dataProblems() []error {
 			}
 			path := d.File(kp.path)
 			st, err := os.Stat(path)
-			bad(err != nil || st.IsDir(), f.key+kp.key, "file %s does not exist", path)
+			switch {
+			case err != nil && errors.Is(err, os.ErrNotExist):
+				bad(true, f.key+kp.key, "file %s does not exist", path)
+			case err != nil:
+				bad(true, f.key+kp.key, "file %s cannot be read: %v", path, err)
+			case st.IsDir():
+				bad(true, f.key+kp.key, "%s is a directory, not a file", path)
+			}
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"reflect"
@@ -121,4 +122,62 @@ func (c *Config) rangeProblems() []error {
 		out = append(out, c.fieldError("training.max_time", "must be at most a year, got %v", c.Training.MaxTime))
 	}
 	return out
+}
+
+// scalarProblems finds what yaml.v3 would decode silently into something
+// else: a float for an integer key (20.7 would become 20), a null value
+// (~ would leave the default) and a null key. root is the parsed document
+// and t the struct type it decodes into.
+func scalarProblems(path string, root *yaml.Node) []error {
+	if root == nil || len(root.Content) == 0 {
+		return nil
+	}
+	var out []error
+	var walk func(n *yaml.Node, t reflect.Type, key string)
+	walk = func(n *yaml.Node, t reflect.Type, key string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		switch {
+		case n.Kind == yaml.ScalarNode && n.Tag == "!!null" && key != "":
+			out = append(out, &ConfigError{Path: path, Line: n.Line, Field: key, Msg: "null is not a value: give one, or leave the key out for its default"})
+		case n.Kind == yaml.ScalarNode && n.Tag == "!!float" && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+			out = append(out, &ConfigError{Path: path, Line: n.Line, Field: key, Msg: fmt.Sprintf("wrong type: %q is a float, want an integer", n.Value)})
+		case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Tag == "!!null" {
+					out = append(out, &ConfigError{Path: path, Line: k.Line, Field: key, Msg: "a null key"})
+					continue
+				}
+				if f, ok := fieldByTag(t, k.Value); ok {
+					walk(v, f.Type, strings.TrimPrefix(key+"."+k.Value, "."))
+				}
+			}
+		case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+			for _, e := range n.Content {
+				walk(e, t.Elem(), key)
+			}
+		}
+	}
+	walk(root.Content[0], reflect.TypeOf(Config{}), "")
+	return out
+}
+
+// fieldByTag finds the field of struct type t whose yaml name is name.
+func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "" {
+			tag = strings.ToLower(f.Name)
+		}
+		if tag == name && tag != "-" {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }

@@ -105,6 +105,36 @@ func CheckOutputDir(out string, overwrite bool, inputs ...string) error {
 	return nil
 }
 
+// CheckOutputFile refuses an output file that would destroy something: a
+// path that exists and is not a regular file (a device, a FIFO, a
+// directory), one inside a run directory (only training writes there), or
+// one that is the same file as an input.
+func CheckOutputFile(out string, inputs ...string) error {
+	if st, err := os.Stat(out); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file, refusing to replace it", out)
+	}
+	o := absPath(out)
+	for p := filepath.Dir(o); ; p = filepath.Dir(p) {
+		if IsRun(p) {
+			return fmt.Errorf("%s: is inside the run %s, which only training writes: choose a path outside it", out, p)
+		}
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	ost, err := os.Stat(out)
+	for _, in := range inputs {
+		if in == "" {
+			continue
+		}
+		ist, ierr := os.Stat(in)
+		if absPath(in) == o || err == nil && ierr == nil && os.SameFile(ost, ist) {
+			return fmt.Errorf("%s: is the input %s: choose another output", out, in)
+		}
+	}
+	return nil
+}
+
 // removeRun deletes the files of the run in dir (and nothing else), for
 // transformer train --overwrite.
 func removeRun(dir string) error {

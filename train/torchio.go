@@ -3,7 +3,9 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
+	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
 )
 
@@ -88,6 +90,13 @@ func ImportTorch(weights, like, outDir string) error {
 	sd, _, err := model.DecodeSafetensors(raw)
 	if err != nil {
 		return fmt.Errorf("%s: not a valid safetensors file: %w", weights, err)
+	}
+	for name, t := range sd {
+		for i, v := range graph.Float64s(t) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("%s: tensor %q holds %v at index %d: a model with non-finite weights translates nothing", weights, name, v, i)
+			}
+		}
 	}
 	if err := ck.Model.LoadTorchState(sd); err != nil {
 		return fmt.Errorf("%s: %w", weights, err)

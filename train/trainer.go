@@ -73,6 +73,14 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 	} else if err := CheckOutputDir(t.Dir, c.Training.Overwrite); err != nil {
 		return nil, err
 	}
+	// created is the outermost folder MkdirAll makes (none if t.Dir exists).
+	created := ""
+	for d := filepath.Clean(t.Dir); !exists(d); d = filepath.Dir(d) {
+		created = d
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
 	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("training.out_dir: %w", err)
 	}
@@ -83,8 +91,16 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 	t.lock = lock
 	ok := false
 	defer func() {
+		// A run that could not start leaves nothing behind in a directory
+		// it made (bad data, a model too big, ...).
 		if !ok {
+			if t.logFile != nil {
+				t.logFile.Close()
+			}
 			lock.Release()
+			if created != "" {
+				os.RemoveAll(created)
+			}
 		}
 	}()
 	if !resume && IsRun(t.Dir) {
@@ -150,6 +166,10 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 	if resume {
 		if err := t.restore(); err != nil {
 			return nil, err
+		}
+		if tc.Steps < t.state.Step {
+			return nil, fmt.Errorf("cannot resume %s: it is at step %d, past training.steps %d; give --steps above %d to train further",
+				t.Dir, t.state.Step, tc.Steps, t.state.Step)
 		}
 	}
 

@@ -54,6 +54,9 @@ many: the maps are n×n per head and layer.`,
 			if err != nil {
 				return err
 			}
+			if head < -1 || layer < -1 {
+				return fmt.Errorf("--head and --layer take a number from 0, or -1 for all; got --head %d --layer %d", head, layer)
+			}
 			if head >= v.Maps.Heads() {
 				return fmt.Errorf("--head %d: the model has %d heads (0–%d)", head, v.Maps.Heads(), v.Maps.Heads()-1)
 			}

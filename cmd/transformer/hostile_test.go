@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gotransformer/transformer/model"
 )
 
 // hostileCase is one bad input or fault, run as a separate process of the
@@ -200,6 +203,34 @@ func TestHostileInputs(t *testing.T) {
 	linear := trainRun("linear", cfg("linear.yaml", replace("norm_first: true}", "norm_first: true,\n  decoder: {attention: {kind: linear}}}")))
 	perStack := trainRun("perstack", cfg("perstack.yaml", replace("norm_first: true}", "norm_first: true,\n  decoder: {positions: learned}}")))
 
+	// Outputs that would replace a device, a FIFO, an input or a run's file.
+	fifo := p("fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srcCopy := cfg("src-copy.txt", "a b\nb c\n")
+	stray := copyRun("stray", func(d string) { os.Mkdir(filepath.Join(d, "checkpoints", "step-0000009"), 0o755) })
+	strayConfig := filepath.Join(stray, "config.yaml")
+	wrongStep := copyRun("wrongstep", func(d string) { editState(d, `"step": 2,`, `"step": 3,`) })
+	loopBest := copyRun("loopbest", func(d string) { link(filepath.Join(d, "best"), filepath.Join(d, "best")) })
+	nanWeights := p("nan.safetensors")
+	if status, _, stderr := runCLI(t, "", "export", "-k", run, "--out", nanWeights); status != 0 {
+		t.Fatal(stderr)
+	}
+	{
+		b, _ := os.ReadFile(nanWeights)
+		vals, meta, err := model.DecodeSafetensors(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			v.Data().([]float32)[0] = float32(math.NaN())
+			break
+		}
+		nb, _ := model.EncodeSafetensors(vals, meta)
+		mustWrite(nanWeights, string(nb))
+	}
+
 	nonEmpty := p("notarun")
 	os.Mkdir(nonEmpty, 0o755)
 	mustWrite(filepath.Join(nonEmpty, "thesis.tex"), "keep me")
@@ -300,6 +331,31 @@ func TestHostileInputs(t *testing.T) {
 		{"tie", "resume an edited config", []string{"train", "--resume", gelu}, "", 1, "changed since step 2", nil},
 		{"tie", "swapped target tokens", []string{"translate", "-k", swappedTok, "a"}, "", 1, "tgt_tokenizer.json: changed since step 2 was saved", nil},
 		{"tie", "weights from another run", []string{"translate", "-k", swappedWeights, "a"}, "", 1, "model.safetensors: checksum mismatch", nil},
+		{"tie", "state of another step", []string{"translate", "-k", wrongStep, "a"}, "", 1, "step 3 belongs in step-0000003, not step-0000002", nil},
+		{"tie", "best pointer loops", []string{"translate", "-k", loopBest, "a"}, "", 1, "best", nil},
+		// Outputs that would replace a device, an input, or a run's file.
+		{"outputs", "eval --out /dev/full", []string{"eval", "-k", run, "--src", src, "--ref", src, "--out", "/dev/full"}, "", 1, "--out /dev/full: not a regular file, refusing to replace it", nil},
+		{"outputs", "export --out a FIFO", []string{"export", "-k", run, "--out", fifo}, "", 1, "not a regular file, refusing to replace it", nil},
+		{"outputs", "export into the run", []string{"export", "-k", run, "--out", filepath.Join(ckpt, "model.safetensors")}, "", 1, "is inside the run " + run, intact},
+		{"outputs", "eval --out the run's config", []string{"eval", "-k", run, "--src", src, "--ref", src, "--out", runConfig}, "", 1, "is inside the run", intact},
+		{"outputs", "eval --out its source", []string{"eval", "-k", run, "--src", srcCopy, "--ref", src, "--out", srcCopy}, "", 1, "is the input " + srcCopy, nil},
+		{"outputs", "bench --cpuprofile the run's config", []string{"bench", "--preset", "tiny", "--steps", "2", "--warmup", "1", "--cpuprofile", runConfig}, "", 1, "--cpuprofile", intact},
+		{"outputs", "import NaN weights", []string{"import", "--weights", nanWeights, "--like", run, "--out", p("imp-nan")}, "", 1, "holds NaN", nil},
+		{"runs", "a stray step folder", []string{"train", "--resume", stray, "--steps", "5"}, "", 0, "", func(t *testing.T) {
+			if status, _, stderr := runCLI(t, "", "translate", "-k", stray, "a b"); status != 0 {
+				t.Errorf("the run lost its checkpoints to a stray folder: %s", stderr)
+			}
+			if _, err := os.Stat(filepath.Join(stray, "checkpoints", "step-0000009")); err != nil {
+				t.Errorf("the stray folder was deleted: %v", err)
+			}
+			_ = strayConfig
+		}},
+		{"runs", "resume below its step", []string{"train", "--resume", run, "--steps", "1"}, "", 1, "it is at step 2, past training.steps 1", intact},
+		{"runtime", "attention --head -5", []string{"attention", "-k", run, "-o", p("att2"), "--head", "-5", "a b"}, "", 1, "--head and --layer take a number from 0", nil},
+		{"runtime", "stdin is /dev/zero", []string{"bash-stdin-zero"}, "", 1, "standard input: line 1: longer than 64 MiB", nil},
+		{"values", "float for an integer", []string{"train", "-c", cfg("v9.yaml", replace("warmup: 20", "warmup: 20.7"))}, "", 1, "training.warmup: wrong type: \"20.7\" is a float, want an integer", nil},
+		{"values", "null value", []string{"train", "-c", cfg("v10.yaml", replace("warmup: 20", "warmup: ~"))}, "", 1, "training.warmup: null is not a value", nil},
+		{"values", "escape sequence in a path", []string{"train", "-c", p("a\x1b[31mRED")}, "", 1, `a\x1b[31mRED`, nil},
 		// Bad values.
 		{"values", "max_len_a NaN", []string{"train", "-c", cfg("v1.yaml", tinyConfig+"decoding: {max_len_a: .nan}\n")}, "", 1, "decoding.max_len_a: must be a finite number, got NaN", nil},
 		{"values", "layer_norm_eps NaN", []string{"train", "-c", cfg("v2.yaml", replace("norm_first: true}", "norm_first: true, layer_norm_eps: .nan}"))}, "", 1, "model.layer_norm_eps: must be a finite number, got NaN", nil},
@@ -324,7 +380,19 @@ func TestHostileInputs(t *testing.T) {
 			var status int
 			var stdout, stderr string
 			var took time.Duration
-			if c.args[0] == "bash-dev-full" {
+			if c.args[0] == "bash-stdin-zero" {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				cmd := exec.CommandContext(ctx, "bash", "-c", `ulimit -v 4194304 && exec "$0" translate -k "$1" < /dev/zero`, bin, run)
+				var errb bytes.Buffer
+				cmd.Stderr = &errb
+				err := cmd.Run()
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					status = ee.ExitCode()
+				}
+				stderr = errb.String()
+			} else if c.args[0] == "bash-dev-full" {
 				// exec cannot redirect to /dev/full by itself: bash does.
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
@@ -374,7 +442,7 @@ func TestSignalsExitStatus(t *testing.T) {
 	for _, s := range []struct {
 		sig    syscall.Signal
 		status int
-	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
 		run := filepath.Join(dir, s.sig.String())
 		cmd := exec.Command(bin, "train", "-c", cfg, "--out", run)
 		var out, errb bytes.Buffer

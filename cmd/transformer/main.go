@@ -115,8 +115,19 @@ translates with the trained models.
 }
 
 // oneLine keeps an error on one line, whatever wrapped it.
+// Other control characters (an escape sequence in a file name) are shown
+// escaped, never sent to the terminal.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
+	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // display makes the progress display for w from --quiet and --log-format.

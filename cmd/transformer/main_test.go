@@ -133,7 +133,7 @@ func TestBadInputs(t *testing.T) {
 		{"resume with another config", []string{"train", "--resume", otherConfig}, filepath.Join(otherConfig, "checkpoints/step-0000001") + ": the model section of " + filepath.Join(otherConfig, "config.yaml") + " changed since step 1 was saved"},
 		{"resume changes seed", []string{"train", "--resume", run, "--seed", "4"}, "--resume continues a run as it was"},
 		{"empty corpus", []string{"train", "-c", cfg("e.yaml", "data:\n  train: {src: "+empty+", tgt: "+empty+"}\n  valid: {src: "+src+", tgt: "+src+"}\ntraining: {out_dir: "+filepath.Join(dir, "run-e")+"}\n")}, empty + ": training corpus is empty"},
-		{"data path is a directory", []string{"train", "-c", cfg("d.yaml", "data:\n  train: {src: "+dir+", tgt: "+src+"}\n  valid: {src: "+src+", tgt: "+src+"}\n")}, filepath.Join(dir, "d.yaml") + ":2: data.train.src: file " + dir + " does not exist"},
+		{"data path is a directory", []string{"train", "-c", cfg("d.yaml", "data:\n  train: {src: "+dir+", tgt: "+src+"}\n  valid: {src: "+src+", tgt: "+src+"}\n")}, filepath.Join(dir, "d.yaml") + ":2: data.train.src: " + dir + " is a directory, not a file"},
 		{"validate finds problems", []string{"validate", "-c", cfg("v.yaml", strings.Replace(tinyConfig, "heads: 4", "heads: 5, attention_dropout: 3", 1))}, filepath.Join(dir, "v.yaml") + ": 2 problems, 0 warnings"},
 		{"negative max input", []string{"translate", "-k", run, "--max-input-tokens", "-1", "a"}, "--max-input-tokens must not be negative, got -1"},
 	}

@@ -1,15 +1,21 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime/pprof"
+
+	"github.com/gotransformer/transformer/train"
 )
 
 // startCPUProfile starts a CPU profile written to path and returns the
 // function that stops it; with an empty path it does nothing.
-func startCPUProfile(path string) (stop func(), err error) {
+func startCPUProfile(path string) (stop func() error, err error) {
 	if path == "" {
-		return func() {}, nil
+		return func() error { return nil }, nil
+	}
+	if err := train.CheckOutputFile(path); err != nil {
+		return nil, fmt.Errorf("--cpuprofile %w", err)
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -19,5 +25,11 @@ func startCPUProfile(path string) (stop func(), err error) {
 		f.Close()
 		return nil, err
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("writing the CPU profile %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }

@@ -114,6 +114,11 @@ as 'transformer score' does.`,
 			if ckpt == "" || srcPath == "" {
 				return fmt.Errorf("--checkpoint and --src are required")
 			}
+			if outPath != "" {
+				if err := train.CheckOutputFile(outPath, append([]string{srcPath}, m.refs...)...); err != nil {
+					return fmt.Errorf("--out %w", err)
+				}
+			}
 			if err := dec.check(cmd); err != nil {
 				return err
 			}

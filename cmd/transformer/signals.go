@@ -7,29 +7,41 @@ import (
 	"syscall"
 )
 
-// signalContext returns a context that ends at the first SIGINT or SIGTERM,
+// signalContext returns a context that ends at the first SIGINT, SIGTERM or
+// SIGHUP (a closed terminal),
 // and a channel that then holds the signal. A second signal ends the
 // process at once with 128 plus its number: whatever was being written is
 // written atomically, so the last checkpoint stays intact.
-func signalContext(parent context.Context) (context.Context, <-chan os.Signal) {
+//
+// stop ends the catching (the command is over).
+func signalContext(parent context.Context) (ctx context.Context, got <-chan os.Signal, stop func()) {
 	if parent == nil {
 		parent = context.Background()
 	}
 	ctx, cancel := context.WithCancel(parent)
 	sigs := make(chan os.Signal, 2)
-	got := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	first := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
-		sig := <-sigs
-		got <- sig
-		cancel()
-		sig = <-sigs
-		os.Exit(128 + signalNumber(sig))
+		select {
+		case sig := <-sigs:
+			first <- sig
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			os.Exit(128 + signalNumber(sig))
+		case <-done:
+		}
 	}()
-	return ctx, got
+	return ctx, first, func() { signal.Stop(sigs); close(done); cancel() }
 }
 
-// signalNumber is the Unix number of SIGINT (2) and SIGTERM (15).
+// signalNumber is the Unix number of the signal (SIGHUP 1, SIGINT 2,
+// SIGTERM 15).
 func signalNumber(sig os.Signal) int {
 	if s, ok := sig.(syscall.Signal); ok {
 		return int(s)
@@ -38,8 +50,11 @@ func signalNumber(sig os.Signal) int {
 }
 
 func signalName(sig os.Signal) string {
-	if sig == syscall.SIGTERM {
+	switch sig {
+	case syscall.SIGTERM:
 		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
 	}
 	return "SIGINT"
 }

@@ -25,6 +25,9 @@ is refused with an error naming the config key.`,
 			if ckpt == "" || out == "" {
 				return fmt.Errorf("--checkpoint and --out are required")
 			}
+			if err := train.CheckOutputFile(out); err != nil {
+				return fmt.Errorf("--out %w", err)
+			}
 			c, err := train.LoadCheckpoint(ckpt, weights)
 			if err != nil {
 				return err

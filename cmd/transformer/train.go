@@ -84,12 +84,15 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 			if resume != "" {
 				newTrainer = train.ResumeTrainer
 			}
+			// Signals are caught from here on: one that arrives while the run
+			// is prepared stops it at its first step, with a checkpoint.
+			ctx, got, stopSignals := signalContext(cmd.Context())
+			defer stopSignals()
 			t, err := newTrainer(c, disp)
 			if err != nil {
 				return err
 			}
 			defer t.Close()
-			ctx, got := signalContext(cmd.Context())
 			res, err := t.Run(ctx)
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -250,13 +251,26 @@ func interactive(in io.Reader, out io.Writer, translate func(string) (string, er
 	}
 }
 
-// readLines reads every line of r, without line endings.
+// maxStdin bounds what translate reads from standard input, which it holds
+// whole to sort sentences by length.
+const maxStdin = 1 << 30
+
+// readLines reads every line of standard input r, without line endings:
+// lines of at most 64 MiB, 1 GiB in all.
 func readLines(r io.Reader) ([]string, error) {
 	var lines []string
+	var total int
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	for sc.Scan() {
+		total += len(sc.Bytes()) + 1
+		if total > maxStdin {
+			return nil, fmt.Errorf("standard input: more than %d MiB; translate it in parts", maxStdin>>20)
+		}
 		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))
+	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return nil, fmt.Errorf("standard input: line %d: longer than 64 MiB", len(lines)+1)
 	}
 	return lines, sc.Err()
 }
