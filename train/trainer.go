@@ -209,6 +209,11 @@ func (t *Trainer) restore() error {
 	rel, err := readPointer(t.Dir, LatestFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
+			if cks, lerr := listCheckpoints(t.Dir); lerr == nil && len(cks) > 0 {
+				last := cks[len(cks)-1].rel
+				return fmt.Errorf("cannot resume %s: its %s pointer is missing; the newest complete checkpoint is %s (write that line into %s to resume from it)",
+					t.Dir, LatestFile, last, filepath.Join(t.Dir, LatestFile))
+			}
 			return fmt.Errorf("cannot resume %s: it has no checkpoint yet", t.Dir)
 		}
 		return err

@@ -474,4 +474,27 @@ func TestSignalsExitStatus(t *testing.T) {
 			t.Errorf("%v: resume failed: %s", s.sig, stderr)
 		}
 	}
+	// translate writes each chunk as it is done; a signal stops it with what
+	// is done written, and says so.
+	run := filepath.Join(dir, syscall.SIGINT.String())
+	cmd := exec.Command(bin, "translate", "-k", run, "--batch-size", "16")
+	cmd.Stdin = strings.NewReader(strings.Repeat("a b c d\n", 200000))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for out.Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if got := cmd.ProcessState.ExitCode(); got != 143 || !strings.Contains(errb.String(), "transformer: interrupted by SIGTERM: ") ||
+		!strings.Contains(errb.String(), " of 200000 lines translated and written") {
+		t.Errorf("translate stopped by SIGTERM: exit %d, stderr %q", got, errb.String())
+	}
+	if n := strings.Count(out.String(), "\n"); n == 0 || n >= 200000 {
+		t.Errorf("translate stopped by SIGTERM wrote %d lines", n)
+	}
 }

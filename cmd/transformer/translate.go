@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -163,22 +164,38 @@ a file shows progress on stderr.`,
 			if err != nil {
 				return err
 			}
-			out, err := translateAll(ctx, tr, c, lines, opt, maxLen, disp, warn)
+			// Each chunk is written as soon as it is translated; SIGINT or
+			// SIGTERM stops within a decoding step, with what is done written.
+			ctx, got, stopSignals := signalContext(ctx)
+			defer stopSignals()
+			w := bufio.NewWriter(cmd.OutOrStdout())
+			written := 0
+			err = translateChunks(ctx, tr, c, lines, opt, maxLen, disp, warn, func(start int, out [][]train.Translation) error {
+				for i, hyps := range out {
+					if nbest == 1 {
+						fmt.Fprintln(w, hyps[0].Text)
+						continue
+					}
+					for _, h := range hyps {
+						fmt.Fprintf(w, "%d ||| %s ||| %.6f\n", start+i, h.Text, h.Score)
+					}
+				}
+				written = start + len(out)
+				return w.Flush()
+			})
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				var sig os.Signal = os.Interrupt
+				select {
+				case sig = <-got:
+				default:
+				}
+				return &exitError{status: 128 + signalNumber(sig),
+					msg: fmt.Sprintf("interrupted by %s: %d of %d lines translated and written", signalName(sig), written, len(lines))}
+			}
 			if err != nil {
 				return err
 			}
-			w := bufio.NewWriter(cmd.OutOrStdout())
-			defer w.Flush()
-			for i, hyps := range out {
-				if nbest == 1 {
-					fmt.Fprintln(w, hyps[0].Text)
-					continue
-				}
-				for _, h := range hyps {
-					fmt.Fprintf(w, "%d ||| %s ||| %.6f\n", i, h.Text, h.Score)
-				}
-			}
-			return nil
+			return w.Flush()
 		},
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
@@ -211,20 +228,34 @@ func decodeLines(ctx context.Context, tr *model.Translator, c *train.Checkpoint,
 // with ctx.Err() when ctx is done.
 func translateAll(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
 	disp *progress.Display, warn func(i int, msg string)) ([][]train.Translation, error) {
+	out := make([][]train.Translation, 0, len(lines))
+	err := translateChunks(ctx, tr, c, lines, opt, maxLen, disp, warn, func(_ int, o [][]train.Translation) error {
+		out = append(out, o...)
+		return nil
+	})
+	return out, err
+}
+
+// translateChunks is translateAll handing each chunk's translations, in
+// order, to done as soon as they are ready (start is the chunk's first
+// line), so that output flows and a stop loses at most one chunk.
+func translateChunks(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
+	disp *progress.Display, warn func(i int, msg string), done func(start int, out [][]train.Translation) error) error {
 	chunk := 8 * opt.BatchSize
 	task := disp.Start("translate", len(lines), "sentences")
 	defer task.Finish()
-	out := make([][]train.Translation, 0, len(lines))
 	for start := 0; start < len(lines); start += chunk {
 		end := min(start+chunk, len(lines))
 		o, err := decodeLines(ctx, tr, c, lines[start:end], opt, maxLen, func(i int, msg string) { warn(start+i, msg) })
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, o...)
+		if err := done(start, o); err != nil {
+			return err
+		}
 		task.Update(end)
 	}
-	return out, nil
+	return nil
 }
 
 // interactive prompts for sentences on a terminal and prints each
