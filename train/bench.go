@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -10,6 +11,8 @@ import (
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/safeio"
+	"github.com/gotransformer/transformer/sysmem"
 )
 
 // BenchOptions describe a speed measurement on random tokens, with the
@@ -55,6 +58,123 @@ func (o BenchOptions) benchModel() model.Config {
 	c.Dropout, c.AttentionDropout, c.NormFirst, c.FinalNorm = o.Dropout, o.Dropout, false, false
 	c.Positions, c.TieOutput, c.SrcVocab, c.TgtVocab = "sinusoidal", true, o.Vocab, o.Vocab
 	return c
+}
+
+// Bounds of the bench and bench-long flags beside the model's (package
+// model); the memory estimate then decides what this machine can hold.
+const (
+	MaxBenchSteps      = 10_000 // --steps
+	MaxBenchDecodeReps = 1000   // --decode-reps, --decode-warmup
+	MaxBenchBatch      = 4096   // --batch, --decode-batch
+	MaxBenchLen        = 4096   // --src-len, --tgt-len
+	MaxLongBenchSeq    = 1 << 16
+)
+
+// flagRange is one integer flag and its bounds.
+type flagRange struct {
+	flag      string
+	v, lo, hi int
+}
+
+// checkFlagRanges returns the first flag out of its bounds, named.
+func checkFlagRanges(fs []flagRange) error {
+	for _, f := range fs {
+		if f.v < f.lo || f.v > f.hi {
+			return fmt.Errorf("%s must be in [%d, %d], got %d", f.flag, f.lo, f.hi, f.v)
+		}
+	}
+	return nil
+}
+
+// modelFlagProblem checks a model built from flags: model.Config's
+// problems, their keys replaced by the flags that set them (flags maps a
+// key to its flag); a key without a flag keeps its name.
+func modelFlagProblem(mc model.Config, flags map[string]string) error {
+	if mc.Heads > 0 && mc.DModel%mc.Heads != 0 {
+		return fmt.Errorf("%s %d does not divide %s %d", flags["heads"], mc.Heads, flags["d_model"], mc.DModel)
+	}
+	p := mc.Problems()
+	if len(p) == 0 {
+		return nil
+	}
+	var fe *model.FieldError
+	if errors.As(p[0], &fe) {
+		if f, ok := flags[fe.Field]; ok {
+			return fmt.Errorf("%s: %s", f, fe.Msg)
+		}
+	}
+	return p[0]
+}
+
+// Check reports the first option out of bounds, naming its flag, and,
+// when avail is known (Bytes > 0), a run whose estimated memory exceeds
+// it.
+func (o BenchOptions) Check(avail sysmem.Limit) error {
+	if err := checkFlagRanges([]flagRange{
+		{"--d-model", o.DModel, 2, model.MaxDModel},
+		{"--heads", o.Heads, 1, model.MaxHeads},
+		{"--layers", o.Layers, 1, model.MaxLayers},
+		{"--ff", o.FF, 1, model.MaxFFDim},
+		{"--vocab", o.Vocab, 5, model.MaxVocab},
+		{"--batch", o.Batch, 1, MaxBenchBatch},
+		{"--src-len", o.SrcLen, 2, MaxBenchLen},
+		{"--tgt-len", o.TgtLen, 2, MaxBenchLen},
+		{"--steps", o.Steps, 1, MaxBenchSteps},
+		{"--warmup", o.Warmup, 0, max(o.Steps-1, 0)},
+	}); err != nil {
+		return err
+	}
+	if o.Decode {
+		if err := checkFlagRanges([]flagRange{
+			{"--decode-batch", o.DecodeBatch, 1, MaxBenchBatch},
+			{"--decode-src-len", o.DecodeSrcLen, 2, model.MaxInputTokens},
+			{"--decode-len", o.DecodeLen, 1, model.MaxDecodeLen},
+			{"--decode-reps", o.DecodeReps, 1, MaxBenchDecodeReps},
+			{"--decode-warmup", o.DecodeWarmup, 0, MaxBenchDecodeReps},
+		}); err != nil {
+			return err
+		}
+	}
+	if !(o.Dropout >= 0 && o.Dropout < 1) {
+		return fmt.Errorf("--dropout must be in [0, 1), got %g", o.Dropout)
+	}
+	if !(o.LabelSmoothing >= 0 && o.LabelSmoothing < 1) {
+		return fmt.Errorf("label smoothing must be in [0, 1), got %g", o.LabelSmoothing)
+	}
+	mc := o.benchModel()
+	if mc.DModel%2 != 0 {
+		return fmt.Errorf("--d-model must be even for the sinusoidal positions, got %d", mc.DModel)
+	}
+	if err := modelFlagProblem(mc, map[string]string{"d_model": "--d-model", "heads": "--heads", "encoder_layers": "--layers",
+		"decoder_layers": "--layers", "ff_dim": "--ff", "vocabulary": "--vocab", "dropout": "--dropout", "attention_dropout": "--dropout"}); err != nil {
+		return err
+	}
+	if avail.Bytes <= 0 {
+		return nil
+	}
+	c := &Config{Model: mc}
+	c.Training.Dtype = "float32"
+	if o.Decode {
+		n := o.DecodeSrcLen + 1
+		c.Training.BatchTokens, c.Data.MaxLen = n, n
+		c.Decoding.BatchSize, c.Decoding.Beam, c.Decoding.MaxLen = o.DecodeBatch, 1, o.DecodeLen
+		if e := c.EstimateMemory(o.Vocab, o.Vocab); e.Decode > avail.Bytes {
+			return fmt.Errorf("decoding needs about %s (%d parameters), more than the %s available: lower --decode-batch, --decode-len, --decode-src-len or the model's sizes",
+				safeio.Size(e.Decode), e.Params, avail)
+		}
+		return nil
+	}
+	n := max(o.SrcLen, o.TgtLen+1)
+	c.Training.BatchTokens, c.Data.MaxLen = o.Batch*n, n
+	if e := c.EstimateMemory(o.Vocab, o.Vocab); e.Train > avail.Bytes {
+		change := "lower --batch, --src-len or --tgt-len"
+		if e.Static > e.Activations {
+			change = "lower --d-model, --ff, --layers or --vocab"
+		}
+		return fmt.Errorf("a training step needs about %s (%d parameters, %s of weights, gradients and Adam moments, %s of activations), more than the %s available: %s",
+			safeio.Size(e.Train), e.Params, safeio.Size(e.Static), safeio.Size(e.Activations), avail, change)
+	}
+	return nil
 }
 
 // FlopsPerStep is the reference's count of matrix-multiply FLOPs of one
@@ -140,8 +260,8 @@ func benchBatch(rng *rand.Rand, o BenchOptions) *data.Batch {
 // tokens and reports throughput, achieved GFLOP/s and peak memory. progress,
 // if not nil, hears about each step.
 func Bench(o BenchOptions, progress func(step int, seconds, loss float64)) (*BenchResult, error) {
-	if o.Layers <= 0 || o.DModel <= 0 || o.Heads <= 0 || o.DModel%o.Heads != 0 || o.Vocab <= 4 || o.Batch <= 0 || o.SrcLen <= 1 || o.TgtLen <= 1 {
-		return nil, fmt.Errorf("bench: bad shape %+v", o)
+	if err := o.Check(sysmem.Available()); err != nil {
+		return nil, err
 	}
 	c := DefaultConfig()
 	c.Model = o.benchModel()

@@ -2,11 +2,15 @@ package train
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +23,7 @@ import (
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/safeio"
+	"github.com/gotransformer/transformer/sysmem"
 )
 
 // ClassifyConfig drives `transformer classify`: an encoder-only
@@ -50,6 +55,20 @@ type ClassifyTraining struct {
 	OutDir                string `yaml:"out_dir"`
 }
 
+// Bounds of a classify config beside the model's (package model) and the
+// task's (data.LongRange.Check); the memory estimate
+// (ClassifyConfig.MemoryProblem) then decides what this machine can hold.
+const (
+	// MaxClassifyBatch bounds training.batch_size (sequences per step).
+	MaxClassifyBatch = 1 << 16
+	// MaxClassifyLearningRate bounds training.learning_rate: Adam's steps
+	// are about the learning rate in size, and far larger ones only make
+	// the loss overflow.
+	MaxClassifyLearningRate = 10.0
+	// MaxClipNorm bounds training.clip_norm.
+	MaxClipNorm = 1e6
+)
+
 // LoadClassifyConfig reads a classify config; unknown keys and invalid
 // values are errors naming the file and the field.
 func LoadClassifyConfig(path string) (*ClassifyConfig, error) {
@@ -57,47 +76,296 @@ func LoadClassifyConfig(path string) (*ClassifyConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := secondDocument(path, raw); err != nil {
+		return nil, err
+	}
 	c := &ClassifyConfig{Model: model.DefaultConfig(),
 		Training: ClassifyTraining{BatchSize: 8, LearningRate: 1e-3, ClipNorm: 1, EvalEvery: 50, Dtype: "float32", Seed: 1}}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
-		return nil, fmt.Errorf("%s: %v", path, strings.ReplaceAll(err.Error(), "yaml: ", ""))
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, classifyYAMLError(path, err)
 	}
 	c.Path = path
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
+	}
+	if err := c.MemoryProblem(sysmem.Available()); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// Validate checks every section.
+// classifySection names, for yaml.v3's Go type names, the section of a
+// classify config a key was read into.
+var classifySection = map[string]string{
+	"train.ClassifyConfig":   "the top level (want model, data, training)",
+	"train.ClassifyData":     "data",
+	"data.LongRange":         "data.longrange",
+	"train.ClassifyTraining": "training",
+	"model.Config":           "model",
+	"model.StackConfig":      "model.encoder or model.decoder",
+	"model.AttentionConfig":  "an attention section",
+}
+
+// classifyYAMLError turns the first problem of a yaml.v3 error into a
+// one-line *ConfigError with the file, the line and the section, without
+// Go type names.
+func classifyYAMLError(path string, err error) error {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	ce := &ConfigError{Path: path, Msg: msg}
+	if m := reLine.FindStringSubmatch(msg); m != nil {
+		ce.Line, _ = strconv.Atoi(m[1])
+		ce.Msg = m[2]
+	}
+	if m := reUnknown.FindStringSubmatch(ce.Msg); m != nil {
+		where := classifySection[m[2]]
+		if where == "" {
+			where = "the config"
+		}
+		ce.Msg = fmt.Sprintf("unknown key %q in %s", m[1], where)
+	} else if m := reType.FindStringSubmatch(ce.Msg); m != nil {
+		ce.Msg = fmt.Sprintf("wrong type: %q is %s, want %s", m[2], yamlKind(m[1]), goTypeWant(m[3]))
+	} else if m := reTypeNoValue.FindStringSubmatch(ce.Msg); m != nil {
+		ce.Msg = fmt.Sprintf("wrong type: %s, want %s", yamlKind(m[1]), goTypeWant(m[2]))
+	}
+	return ce
+}
+
+var reTypeNoValue = regexp.MustCompile(`^cannot unmarshal !!(\w+) into (\S+)$`)
+
+// yamlKind names a YAML tag ("seq") in words ("a list").
+func yamlKind(tag string) string {
+	switch tag {
+	case "seq":
+		return "a list"
+	case "map":
+		return "a mapping"
+	case "str":
+		return "a string"
+	case "int":
+		return "an integer"
+	case "float":
+		return "a number"
+	case "bool":
+		return "true or false"
+	}
+	return "a " + tag
+}
+
+// goTypeWant names the value a Go type takes, without the Go type name.
+func goTypeWant(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "an integer"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	case t == "time.Duration":
+		return "a duration such as 90m"
+	}
+	return "a mapping"
+}
+
+// classifyNonFinite names the first float of v (a config struct) that is
+// NaN or infinite by its dotted YAML key, or returns "".
+func classifyNonFinite(v reflect.Value, key string) (string, float64) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return classifyNonFinite(v.Elem(), key)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if name == "-" || !t.Field(i).IsExported() {
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(t.Field(i).Name)
+			}
+			if key != "" {
+				name = key + "." + name
+			}
+			if k, f := classifyNonFinite(v.Field(i), name); k != "" {
+				return k, f
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if k, f := classifyNonFinite(v.Index(i), key); k != "" {
+				return k, f
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if k, f := classifyNonFinite(it.Value(), key+"."+fmt.Sprint(it.Key())); k != "" {
+				return k, f
+			}
+		}
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return key, f
+		}
+	}
+	return "", 0
+}
+
+// Validate checks every section; the error names the file and the key of
+// the first problem.
 func (c *ClassifyConfig) Validate() error {
-	if err := c.Data.LongRange.Check(); err != nil {
-		return fmt.Errorf("data.longrange: %w", err)
+	if err := c.problem(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return err
+		}
+		return &ConfigError{Path: c.Path, Msg: err.Error()}
+	}
+	return nil
+}
+
+func (c *ClassifyConfig) fieldError(field, format string, a ...any) error {
+	return &ConfigError{Path: c.Path, Field: field, Msg: fmt.Sprintf(format, a...)}
+}
+
+func (c *ClassifyConfig) problem() error {
+	if key, f := classifyNonFinite(reflect.ValueOf(*c), ""); key != "" {
+		return c.fieldError(key, "must be a finite number, got %g", f)
+	}
+	lr := c.Data.LongRange
+	if err := lr.Check(); err != nil {
+		return c.fieldError("data.longrange", "%v", err)
+	}
+	if lr.Fillers < 2 {
+		return c.fieldError("data.longrange.fillers", "must be at least 2 (one filler token makes every sequence's middle the same), got %d", lr.Fillers)
 	}
 	m := c.Model
-	m.SrcVocab, m.TgtVocab = c.Data.LongRange.Vocab(), c.Data.LongRange.Vocab()
-	if err := m.Validate(); err != nil {
-		return fmt.Errorf("model.%w", err)
+	m.SrcVocab, m.TgtVocab = lr.Vocab(), lr.Vocab()
+	m.DecoderLayers = max(m.DecoderLayers, 1) // unused, as in model.NewClassifier
+	if p := m.Problems(); len(p) > 0 {
+		var fe *model.FieldError
+		if errors.As(p[0], &fe) {
+			return c.fieldError("model."+fe.Field, "%s", fe.Msg)
+		}
+		return c.fieldError("model", "%v", p[0])
+	}
+	a := m.Encoder.Attention
+	seen := map[int]bool{}
+	for _, g := range a.Global {
+		switch {
+		case g < 0 || g >= lr.Length:
+			return c.fieldError("model.encoder.attention.global", "position %d is outside the %d-token sequences of data.longrange.length (want 0 … %d)", g, lr.Length, lr.Length-1)
+		case seen[g]:
+			return c.fieldError("model.encoder.attention.global", "position %d is given twice", g)
+		}
+		seen[g] = true
 	}
 	t := c.Training
 	switch {
 	case t.Steps <= 0:
-		return fmt.Errorf("training.steps: must be positive, got %d", t.Steps)
+		return c.fieldError("training.steps", "must be positive, got %d", t.Steps)
+	case t.Steps > MaxSteps:
+		return c.fieldError("training.steps", "must be at most %d, got %d", MaxSteps, t.Steps)
 	case t.BatchSize <= 0:
-		return fmt.Errorf("training.batch_size: must be positive, got %d", t.BatchSize)
-	case t.LearningRate <= 0:
-		return fmt.Errorf("training.learning_rate: must be positive, got %g", t.LearningRate)
+		return c.fieldError("training.batch_size", "must be positive, got %d", t.BatchSize)
+	case t.BatchSize > MaxClassifyBatch:
+		return c.fieldError("training.batch_size", "must be at most %d, got %d", MaxClassifyBatch, t.BatchSize)
+	case t.BatchSize > lr.Train:
+		return c.fieldError("training.batch_size", "%d exceeds the %d sequences of data.longrange.train_size", t.BatchSize, lr.Train)
+	case !(t.LearningRate > 0 && t.LearningRate <= MaxClassifyLearningRate):
+		return c.fieldError("training.learning_rate", "must be in (0, %g], got %g", MaxClassifyLearningRate, t.LearningRate)
+	case t.Warmup < 0 || t.Warmup > MaxSteps:
+		return c.fieldError("training.warmup", "must be in [0, %d], got %d", MaxSteps, t.Warmup)
+	case !(t.ClipNorm >= 0 && t.ClipNorm <= MaxClipNorm):
+		return c.fieldError("training.clip_norm", "must be in [0, %g] (0: no clipping), got %g", MaxClipNorm, t.ClipNorm)
 	case t.Dtype != "float32" && t.Dtype != "float64":
-		return fmt.Errorf("training.dtype: want float32 or float64, got %q", t.Dtype)
+		return c.fieldError("training.dtype", "want float32 or float64, got %q", t.Dtype)
 	case t.EvalEvery <= 0:
-		return fmt.Errorf("training.eval_every: must be positive, got %d", t.EvalEvery)
+		return c.fieldError("training.eval_every", "must be positive, got %d", t.EvalEvery)
+	case t.EvalEvery > MaxSteps:
+		return c.fieldError("training.eval_every", "must be at most %d, got %d", MaxSteps, t.EvalEvery)
 	}
-	if pm := m.MaxPositions; m.EncoderPositions() == "learned" && pm < c.Data.LongRange.Length {
-		return fmt.Errorf("model.max_positions: %d learned positions are fewer than data.longrange.length %d", pm, c.Data.LongRange.Length)
+	if pm := m.MaxPositions; m.EncoderPositions() == "learned" && pm < lr.Length {
+		return c.fieldError("model.max_positions", "%d learned positions are fewer than data.longrange.length %d", pm, lr.Length)
+	}
+	if lr.Test < 1 {
+		return c.fieldError("data.longrange.test_size", "must be positive: test accuracy is measured on it, got %d", lr.Test)
 	}
 	return nil
+}
+
+// ClassifyMemory estimates the peak memory of training the encoder
+// classifier mc (vocab tokens, two classes) on batches of batch sequences
+// of n tokens, with the formula of Config.EstimateMemory for the weights
+// and the layers' activations, plus what a classifier adds: the
+// first-position selector (batch × batch·n), the n×n masks of full
+// attention for each compiled graph, and dataTokens generated token ids.
+// With checkpoint, two layers' activations are held at a time (the
+// recomputed one and the tail's), plus every layer's input.
+func ClassifyMemory(mc model.Config, vocab, batch, n int, dtype string, checkpoint bool, dataTokens int64) MemoryEstimate {
+	mc.DecoderLayers = 0
+	mc.ShareEmbeddings, mc.TieOutput = false, true
+	cfg := func(layers int) *Config {
+		m := mc
+		m.EncoderLayers = layers
+		return &Config{Model: m, Training: Options{BatchTokens: batch * n, Dtype: dtype}, Data: DataConfig{MaxLen: n}}
+	}
+	e := cfg(mc.EncoderLayers).EstimateMemory(vocab, 0)
+	b := int64(4)
+	if dtype == "float64" {
+		b = 8
+	}
+	B, N, T := int64(batch), int64(n), int64(batch)*int64(n)
+	e.Params += int64(mc.DModel)*2 + 2 // the head
+	if checkpoint && mc.EncoderLayers > 2 {
+		// The recomputed layer and the tail (the last layer and the head)
+		// hold their activations at once.
+		e.Activations = cfg(2).EstimateMemory(vocab, 0).Activations + int64(mc.EncoderLayers)*T*int64(mc.DModel)*b
+	}
+	inputs := B * T // first-position selector
+	if mc.Encoder.Attention.Spec(false).IsFull() {
+		inputs += B * N * N // mask
+	}
+	graphs := int64(2) // training and evaluation
+	if checkpoint {
+		graphs = 4 // three segments and evaluation
+	}
+	e.Activations += graphs*inputs*b + inputs*8 // and the float64 slice each is built from
+	e.Train = int64(gcHeadroom*float64(e.Static+e.Activations+dataTokens*8)) + runtimeBase
+	return e
+}
+
+// MemoryProblem compares the estimated peak of training with the memory
+// this process may use (avail; Bytes 0: unknown, passes) and names the key
+// to change when it does not fit.
+func (c *ClassifyConfig) MemoryProblem(avail sysmem.Limit) error {
+	if avail.Bytes <= 0 {
+		return nil
+	}
+	lr := c.Data.LongRange
+	t := c.Training
+	e := ClassifyMemory(c.Model, lr.Vocab(), t.BatchSize, lr.Length, t.Dtype, t.CheckpointActivations, int64(lr.Train+lr.Test)*int64(lr.Length))
+	if e.Train <= avail.Bytes {
+		return nil
+	}
+	key, change := "training.batch_size", "lower training.batch_size, data.longrange.length or the model's sizes, or set training.checkpoint_activations"
+	if e.Static > e.Activations {
+		key, change = "model.d_model", "lower model.d_model, ff_dim or encoder_layers"
+	}
+	return c.fieldError(key, "a training step needs about %s (%d parameters, %s of weights, gradients and Adam moments, %s of activations), more than the %s available: %s",
+		safeio.Size(e.Train), e.Params, safeio.Size(e.Static), safeio.Size(e.Activations), avail, change)
 }
 
 // ClassifyResult summarises a classify run.
@@ -365,7 +633,7 @@ func (t *Classifier) checkpointedStep(tokens, labels []int, batch, n int) (float
 // Accuracy classifies set in batches and returns the fraction right.
 func (t *Classifier) Accuracy(set []data.Labelled) (float64, error) {
 	if len(set) == 0 {
-		return math.NaN(), nil
+		return 0, fmt.Errorf("no sequences to measure accuracy on")
 	}
 	bs := t.Config.BatchSize
 	right := 0
@@ -447,6 +715,12 @@ func argmaxRow(v []float64) int {
 // progress to disp (nil: nowhere), and evaluates test accuracy every
 // EvalEvery steps and at the end. It writes result.json to OutDir when set.
 func RunClassify(c *ClassifyConfig, disp *progress.Display) (*ClassifyResult, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.MemoryProblem(sysmem.Available()); err != nil {
+		return nil, err
+	}
 	train, test := c.Data.LongRange.Generate()
 	t, err := NewClassifierTrainer(c.Model, c.Training, c.Data.LongRange.Vocab(), 2)
 	if err != nil {
@@ -472,6 +746,10 @@ func RunClassify(c *ClassifyConfig, disp *progress.Display) (*ClassifyResult, er
 			return nil, err
 		}
 		pos += tc.BatchSize
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return nil, &ConfigError{Path: c.Path, Field: "training.learning_rate",
+				Msg: fmt.Sprintf("training diverged: the loss is %g at step %d; lower training.learning_rate (%g) or set training.clip_norm", loss, step+1, tc.LearningRate)}
+		}
 		res.FinalLoss, res.Steps = loss, step+1
 		task.Update(step+1, progress.F("loss", fmt.Sprintf("%.4f", loss)))
 		if (step+1)%tc.EvalEvery == 0 || step+1 == tc.Steps {
@@ -490,12 +768,22 @@ func RunClassify(c *ClassifyConfig, disp *progress.Display) (*ClassifyResult, er
 		if err := os.MkdirAll(tc.OutDir, 0o755); err != nil {
 			return nil, err
 		}
-		js := fmt.Sprintf("{\"steps\": %d, \"test_accuracy\": %.6f, \"final_loss\": %.6f, \"seconds\": %.1f}\n", res.Steps, res.TestAccuracy, res.FinalLoss, res.Seconds)
+		js := fmt.Sprintf("{\"steps\": %d, \"test_accuracy\": %s, \"final_loss\": %s, \"seconds\": %s}\n",
+			res.Steps, jsonNumber(res.TestAccuracy, 6), jsonNumber(res.FinalLoss, 6), jsonNumber(res.Seconds, 1))
 		if err := model.WriteFileAtomic(filepath.Join(tc.OutDir, "result.json"), []byte(js)); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// jsonNumber formats f with prec decimals, or null when it is not finite
+// (JSON has no NaN or infinity).
+func jsonNumber(f float64, prec int) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "null"
+	}
+	return strconv.FormatFloat(f, 'f', prec, 64)
 }
 
 func orFull(kind string) string {

@@ -201,6 +201,15 @@ func GradCheckCase(name string, opt graph.GradCheckOptions) ([]graph.GradResult,
 	return graph.GradCheckOutput(b, out, wrt, opt)
 }
 
+// Bounds of a whole-model gradient check (GradCheckModel), which keep its
+// float64 copies in memory and its two forward passes per perturbed
+// element within a minute or so.
+const (
+	MaxGradCheckParams    = 2_000_000
+	MaxGradCheckPerTensor = 100_000
+	MaxGradCheckElements  = 10_000
+)
+
 // GradCheckModel checks the whole model of c (dropout off, float64,
 // vocabularies of srcVocab and tgtVocab tokens) through the label-smoothed
 // loss on a random padded batch of two sentences.
@@ -210,9 +219,32 @@ func GradCheckModel(c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckO
 		c.SrcVocab = tgtVocab
 	}
 	c.Dropout, c.AttentionDropout = 0, 0
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if n := c.ParamCount(); n > MaxGradCheckParams {
+		return nil, fmt.Errorf("the model has %d parameters, more than the %d a float64 finite-difference check handles: use a smaller config (lower model.d_model, ff_dim or the layer counts)", n, MaxGradCheckParams)
+	}
+	if opt.MaxPerTensor < 0 || opt.MaxPerTensor > MaxGradCheckPerTensor {
+		return nil, fmt.Errorf("--per-tensor must be in [0, %d] (0: all), got %d", MaxGradCheckPerTensor, opt.MaxPerTensor)
+	}
+	if !(opt.Step >= 0 && opt.Step < 1) { // 0: the default
+		return nil, fmt.Errorf("--step must be a finite number in (0, 1), got %g", opt.Step)
+	}
 	m, err := model.New(c, tensor.Float64, 1)
 	if err != nil {
 		return nil, err
+	}
+	perturbed := 0
+	for _, name := range m.Store.Names() {
+		n := m.Store.Get(name).Shape().TotalSize()
+		if opt.MaxPerTensor > 0 {
+			n = min(n, opt.MaxPerTensor)
+		}
+		perturbed += n
+	}
+	if perturbed > MaxGradCheckElements {
+		return nil, fmt.Errorf("--per-tensor %d perturbs %d elements of this model, two forward passes each; at most %d: lower --per-tensor (0 means every element)", opt.MaxPerTensor, perturbed, MaxGradCheckElements)
 	}
 	rng := randSource(opt.Seed)
 	word := func(n int) int { return 4 + rng.Intn(n-4) }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/safeio"
+	"github.com/gotransformer/transformer/sysmem"
 )
 
 // LongBenchOptions shape one long-sequence measurement: training steps of
@@ -41,22 +43,12 @@ type LongBenchResult struct {
 
 // BenchLong builds the encoder of o and times its training steps.
 func BenchLong(o LongBenchOptions) (*LongBenchResult, error) {
-	if o.SeqLen < 2 || o.Batch < 1 || o.Steps < 1 {
-		return nil, fmt.Errorf("bench: need --seq ≥ 2, --batch ≥ 1 and --steps ≥ 1")
+	if err := o.Check(sysmem.Available()); err != nil {
+		return nil, err
 	}
-	mc := model.DefaultConfig()
-	mc.DModel, mc.Heads, mc.FFDim, mc.EncoderLayers = o.DModel, o.Heads, o.FFDim, o.Layers
-	// Dropout 0.1 on residuals and on attention weights, as in the PyTorch
-	// reference (../shared/reference) and nn.TransformerEncoderLayer;
-	// sliding-window and linear attention form no weights to drop.
-	mc.Dropout, mc.AttentionDropout = 0.1, 0.1
-	mc.Encoder.Attention = model.AttentionConfig{Kind: o.Attention}
-	if o.Attention == "sliding_window" {
-		mc.Encoder.Attention.Window, mc.Encoder.Attention.Global = o.Window, []int{0}
-	}
+	mc := o.model()
 	tc := ClassifyTraining{BatchSize: o.Batch, LearningRate: 1e-4, ClipNorm: 1, Seed: 1, Dtype: "float32", CheckpointActivations: o.Checkpoint}
-	const vocab = 64
-	t, err := NewClassifierTrainer(mc, tc, vocab, 2)
+	t, err := NewClassifierTrainer(mc, tc, longBenchVocab, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +58,7 @@ func BenchLong(o LongBenchOptions) (*LongBenchResult, error) {
 	for i := range batch {
 		toks := make([]int, o.SeqLen)
 		for j := range toks {
-			toks[j] = 4 + rng.Intn(vocab-4)
+			toks[j] = 4 + rng.Intn(longBenchVocab-4)
 		}
 		batch[i] = data.Labelled{Tokens: toks, Label: rng.Intn(2)}
 	}
@@ -83,4 +75,77 @@ func BenchLong(o LongBenchOptions) (*LongBenchResult, error) {
 	}
 	sort.Float64s(times)
 	return &LongBenchResult{LongBenchOptions: o, StepSeconds: times[len(times)/2], PeakRSSMB: peakRSSMB()}, nil
+}
+
+// longBenchVocab is the token count of bench-long's random sequences.
+const longBenchVocab = 64
+
+// MaxLongBenchSteps bounds bench-long --steps.
+const MaxLongBenchSteps = 1000
+
+// Check reports the first option out of bounds, naming its flag, and,
+// when avail is known (Bytes > 0), a step whose estimated memory exceeds
+// it (full attention holds batch × heads × seq² weights per layer).
+func (o LongBenchOptions) Check(avail sysmem.Limit) error {
+	if o.SeqLen < 2 || o.Batch < 1 || o.Steps < 1 {
+		return fmt.Errorf("bench: need --seq ≥ 2, --batch ≥ 1 and --steps ≥ 1")
+	}
+	if err := checkFlagRanges([]flagRange{
+		{"--seq", o.SeqLen, 2, MaxLongBenchSeq},
+		{"--batch", o.Batch, 1, MaxBenchBatch},
+		{"--steps", o.Steps, 1, MaxLongBenchSteps},
+		{"--layers", o.Layers, 1, model.MaxLayers},
+		{"--d-model", o.DModel, 2, model.MaxDModel},
+		{"--heads", o.Heads, 1, model.MaxHeads},
+		{"--ff", o.FFDim, 1, model.MaxFFDim},
+	}); err != nil {
+		return err
+	}
+	if o.Attention == "sliding_window" {
+		if err := checkFlagRanges([]flagRange{{"--window", o.Window, 1, model.MaxWindow}}); err != nil {
+			return err
+		}
+	}
+	mc := o.model()
+	if mc.DModel%2 != 0 && mc.Positions == "sinusoidal" {
+		return fmt.Errorf("--d-model must be even for sinusoidal positions, got %d", mc.DModel)
+	}
+	mc.SrcVocab, mc.TgtVocab = longBenchVocab, longBenchVocab
+	if err := modelFlagProblem(mc, map[string]string{"d_model": "--d-model", "heads": "--heads", "encoder_layers": "--layers",
+		"ff_dim": "--ff", "encoder.attention.window": "--window"}); err != nil {
+		return err
+	}
+	if avail.Bytes <= 0 {
+		return nil
+	}
+	e := ClassifyMemory(mc, longBenchVocab, o.Batch, o.SeqLen, "float32", o.Checkpoint, 0)
+	if e.Train <= avail.Bytes {
+		return nil
+	}
+	change := "lower --seq or --batch"
+	switch {
+	case e.Static > e.Activations:
+		change = "lower --d-model, --ff or --layers"
+	case mc.Encoder.Attention.Spec(false).IsFull():
+		change = "lower --seq or --batch, or use --attention sliding_window or linear (full attention holds batch × heads × seq² weights per layer)"
+	case !o.Checkpoint:
+		change = "lower --seq or --batch, or add --checkpoint"
+	}
+	return fmt.Errorf("--seq %d --batch %d: a training step needs about %s (%d parameters, %s of activations), more than the %s available: %s",
+		o.SeqLen, o.Batch, safeio.Size(e.Train), e.Params, safeio.Size(e.Activations), avail, change)
+}
+
+// model is the encoder of o.
+func (o LongBenchOptions) model() model.Config {
+	mc := model.DefaultConfig()
+	mc.DModel, mc.Heads, mc.FFDim, mc.EncoderLayers = o.DModel, o.Heads, o.FFDim, o.Layers
+	// Dropout 0.1 on residuals and on attention weights, as in the PyTorch
+	// reference (../shared/reference) and nn.TransformerEncoderLayer;
+	// sliding-window and linear attention form no weights to drop.
+	mc.Dropout, mc.AttentionDropout = 0.1, 0.1
+	mc.Encoder.Attention = model.AttentionConfig{Kind: o.Attention}
+	if o.Attention == "sliding_window" {
+		mc.Encoder.Attention.Window, mc.Encoder.Attention.Global = o.Window, []int{0}
+	}
+	return mc
 }

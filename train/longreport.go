@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -31,11 +32,30 @@ func ReadLongBench(path string) ([]LongBenchResult, error) {
 		}
 		var r LongBenchResult
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: not a bench-long result line: %v", path, line, strings.TrimPrefix(err.Error(), "json: "))
+		}
+		if err := r.check(); err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
 		}
 		out = append(out, r)
 	}
 	return out, sc.Err()
+}
+
+// check reports a result line that lacks a field the table and the plot
+// need, or whose figures cannot be drawn on log axes.
+func (r LongBenchResult) check() error {
+	switch {
+	case r.Attention == "":
+		return fmt.Errorf("no attention field: not a bench-long result line")
+	case r.SeqLen <= 0:
+		return fmt.Errorf("seq_len must be positive, got %d (missing?)", r.SeqLen)
+	case !(r.StepSeconds > 0) || math.IsInf(r.StepSeconds, 0):
+		return fmt.Errorf("step_seconds must be a positive number, got %g (missing?)", r.StepSeconds)
+	case !(r.PeakRSSMB > 0) || math.IsInf(r.PeakRSSMB, 0):
+		return fmt.Errorf("peak_rss_mb must be a positive number, got %g (missing?)", r.PeakRSSMB)
+	}
+	return nil
 }
 
 // longSeries names a configuration: attention kind with or without
@@ -117,7 +137,20 @@ func LongBenchTable(results []LongBenchResult) string {
 
 // DrawLongBench plots step time and peak RSS against sequence length on
 // log–log axes, one line per configuration, in format "png" or "svg".
-func DrawLongBench(results []LongBenchResult, format string) ([]byte, error) {
+func DrawLongBench(results []LongBenchResult, format string) (img []byte, err error) {
+	if len(results) == 0 {
+		return nil, fmt.Errorf("no results to plot")
+	}
+	for i, r := range results {
+		if err := r.check(); err != nil {
+			return nil, fmt.Errorf("result %d: %v", i+1, err)
+		}
+	}
+	defer func() { // gonum/plot panics on ranges it cannot draw
+		if e := recover(); e != nil {
+			img, err = nil, fmt.Errorf("cannot draw the plot: %v", e)
+		}
+	}()
 	seen, lens := map[string]bool{}, map[int]bool{}
 	var names []string
 	var ticks []plot.Tick
@@ -166,6 +199,13 @@ func DrawLongBench(results []LongBenchResult, format string) ([]byte, error) {
 			p.Add(l, s)
 			if len(row) == 0 {
 				p.Legend.Add(name, l, s)
+			}
+		}
+		// One sequence length, or one value, is a range of width 0, which
+		// a log axis cannot draw: widen it by a factor of two each way.
+		for _, a := range []*plot.Axis{&p.X, &p.Y} {
+			if a.Min == a.Max {
+				a.Min, a.Max = a.Min/2, a.Max*2
 			}
 		}
 		p.Legend.Top, p.Legend.Left = true, true

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/sysmem"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -52,8 +53,8 @@ base shape; explicit flags override it.`,
 			if o.Steps <= o.Warmup || o.Warmup < 0 {
 				return fmt.Errorf("--steps (%d) must exceed --warmup (%d)", o.Steps, o.Warmup)
 			}
-			if o.Decode && (o.DecodeBatch <= 0 || o.DecodeSrcLen <= 0 || o.DecodeLen <= 0 || o.DecodeReps <= 0) {
-				return fmt.Errorf("--decode-batch, --decode-src-len, --decode-len and --decode-reps must be positive")
+			if err := o.Check(sysmem.Available()); err != nil {
+				return err
 			}
 			stop, err := startCPUProfile(cpuProfile)
 			if err != nil {

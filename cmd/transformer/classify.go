@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/progress"
+	"github.com/gotransformer/transformer/sysmem"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -40,6 +41,9 @@ first token; configs/longrange-window.yaml the same window without it.`,
 			if f.Changed("steps") {
 				if steps <= 0 {
 					return fmt.Errorf("--steps must be positive, got %d", steps)
+				}
+				if steps > train.MaxSteps {
+					return fmt.Errorf("--steps must be at most %d, got %d", train.MaxSteps, steps)
 				}
 				c.Training.Steps = steps
 			}
@@ -82,8 +86,14 @@ the process's peak RSS. Run one configuration per process, as
 tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if plotBase != "" && report == "" {
+				return fmt.Errorf("--plot draws the results of --report FILE: give --report too")
+			}
 			if report != "" {
 				return longReport(cmd, report, plotBase)
+			}
+			if err := o.Check(sysmem.Available()); err != nil {
+				return err
 			}
 			stop, err := startCPUProfile(cpuProfile)
 			if err != nil {

@@ -7,6 +7,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/safeio"
+	"github.com/gotransformer/transformer/sysmem"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -27,14 +30,26 @@ Layers: ` + fmt.Sprint(train.GradCaseNames()),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			if tol <= 0 {
+			f := cmd.Flags()
+			switch {
+			case math.IsNaN(tol) || math.IsInf(tol, 0):
+				return fmt.Errorf("--tol must be a finite number, got %g", tol)
+			case tol <= 0:
 				return fmt.Errorf("--tol must be positive, got %g", tol)
-			}
-			if step <= 0 {
+			case math.IsNaN(step) || math.IsInf(step, 0):
+				return fmt.Errorf("--step must be a finite number, got %g", step)
+			case step <= 0:
 				return fmt.Errorf("--step must be positive, got %g", step)
-			}
-			if perTensor < 0 {
+			case step >= 1:
+				return fmt.Errorf("--step must be below 1 (a central-difference step h, such as 1e-5), got %g", step)
+			case perTensor < 0:
 				return fmt.Errorf("--per-tensor must not be negative, got %d", perTensor)
+			case perTensor > train.MaxGradCheckPerTensor:
+				return fmt.Errorf("--per-tensor must be at most %d (0: every element), got %d", train.MaxGradCheckPerTensor, perTensor)
+			case cfgPath != "" && f.Changed("layer"):
+				return fmt.Errorf("give --layer or --config, not both")
+			case cfgPath == "" && f.Changed("per-tensor"):
+				return fmt.Errorf("--per-tensor applies to --config only: a --layer check perturbs every element")
 			}
 			type check struct {
 				name string
@@ -46,9 +61,12 @@ Layers: ` + fmt.Sprint(train.GradCaseNames()),
 				if err != nil {
 					return err
 				}
+				if err := gradCheckFits(c.Model, 23, 29); err != nil {
+					return fmt.Errorf("%s: %w", cfgPath, err)
+				}
 				res, err := train.GradCheckModel(c.Model, 23, 29, graph.GradCheckOptions{MaxPerTensor: perTensor, Seed: 1, Step: step})
 				if err != nil {
-					return err
+					return fmt.Errorf("%s: %w", cfgPath, err)
 				}
 				checks = append(checks, check{cfgPath, res})
 			} else {
@@ -89,8 +107,29 @@ Layers: ` + fmt.Sprint(train.GradCaseNames()),
 	}
 	cmd.Flags().StringVar(&layer, "layer", "all", "built-in layer to check, or all")
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "check the whole model of this config instead")
-	cmd.Flags().IntVar(&perTensor, "per-tensor", 4, "with --config: elements perturbed per parameter (0: all)")
+	cmd.Flags().IntVar(&perTensor, "per-tensor", 4, "with --config: elements perturbed per parameter, at most 100000 (0: every element; at most 10000 in all)")
 	cmd.Flags().Float64Var(&tol, "tol", 1e-6, "largest accepted relative error")
 	cmd.Flags().Float64Var(&step, "step", 1e-5, "central-difference step h")
 	return cmd
+}
+
+// gradCheckFits refuses a model too large for a float64 finite-difference
+// check: more than train.MaxGradCheckParams parameters, or more memory than
+// this process may use for its float64 values, gradients and the copies
+// the check keeps.
+func gradCheckFits(mc model.Config, srcVocab, tgtVocab int) error {
+	mc.SrcVocab, mc.TgtVocab = srcVocab, tgtVocab
+	if mc.ShareEmbeddings {
+		mc.SrcVocab = tgtVocab
+	}
+	n := mc.ParamCount()
+	if n > train.MaxGradCheckParams {
+		return fmt.Errorf("the model has %d parameters, more than the %d a float64 finite-difference check handles: use a smaller config (lower model.d_model, ff_dim or the layer counts)", n, train.MaxGradCheckParams)
+	}
+	const copies = 6 // values, gradients, analytic gradients, graph buffers
+	need := n*8*copies + 200<<20
+	if avail := sysmem.Available(); avail.Bytes > 0 && need > avail.Bytes {
+		return fmt.Errorf("the check of %d parameters needs about %s, more than the %s available: use a smaller config", n, safeio.Size(need), avail)
+	}
+	return nil
 }

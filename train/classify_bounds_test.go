@@ -1,0 +1,266 @@
+package train
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/sysmem"
+)
+
+const classifyBase = `model:
+  d_model: 32
+  heads: 2
+  encoder_layers: 2
+  ff_dim: 64
+  dropout: 0
+  norm_first: true
+  positions: sinusoidal
+  encoder:
+    attention: {kind: sliding_window, window: 8, global: [0]}
+data:
+  longrange:
+    length: 64
+    fillers: 16
+    train_size: 200
+    test_size: 20
+    seed: 1
+training:
+  steps: 5
+  batch_size: 8
+  learning_rate: 0.001
+  warmup: 3
+  clip_norm: 1
+  eval_every: 5
+  seed: 1
+`
+
+// Hostile classify configs are refused with one line naming the file and
+// the key: out-of-bounds sizes (bug 1), NaN, infinite and absurd values,
+// globals outside the sequence or repeated, an empty test set (bug 2), and
+// unknown keys reported with their line and section, not Go type names
+// (bug 3).
+func TestClassifyConfigBounds(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ old, new, want string }{
+		{"batch_size: 8", "batch_size: 1000000000", ": training.batch_size: must be at most 65536, got 1000000000"},
+		{"batch_size: 8", "batch_size: 201", ": training.batch_size: 201 exceeds the 200 sequences of data.longrange.train_size"},
+		{"d_model: 32", "d_model: 100000", ": model.d_model: must be at most 16384"},
+		{"learning_rate: 0.001", "learning_rate: .nan", ": training.learning_rate: must be a finite number, got NaN"},
+		{"learning_rate: 0.001", "learning_rate: .inf", ": training.learning_rate: must be a finite number, got +Inf"},
+		{"learning_rate: 0.001", "learning_rate: 1e300", ": training.learning_rate: must be in (0, 10], got 1e+300"},
+		{"clip_norm: 1", "clip_norm: -.inf", ": training.clip_norm: must be a finite number"},
+		{"dropout: 0", "dropout: .nan", ": model.dropout: must be a finite number"},
+		{"test_size: 20", "test_size: 0", ": data.longrange.test_size: must be positive"},
+		{"global: [0]", "global: [100000]", ": model.encoder.attention.global: position 100000 is outside the 64-token sequences"},
+		{"global: [0]", "global: [0, 0, 0]", ": model.encoder.attention.global: position 0 is given twice"},
+		{"warmup: 3", "warmup: -5", ": training.warmup: must be in [0, 1000000000], got -5"},
+		{"fillers: 16", "fillers: 1", ": data.longrange.fillers: must be at least 2"},
+		{"eval_every: 5", "eval_every: 0", ": training.eval_every: must be positive"},
+		{"    seed: 1\n", "    seed: 1\n  bogus: 3\n", `:18: unknown key "bogus" in data`},
+		{"  steps: 5\n", "  steps: 5\n  bogus: 3\n  more: 4\n", `:20: unknown key "bogus" in training`},
+		{"    length: 64", "    length: 64\n    wat: 1", `:14: unknown key "wat" in data.longrange`},
+		{"heads: 2", "heads: two", `:3: wrong type: "two" is a string, want an integer`},
+		{"heads: 2", "heads: [2]", `:3: wrong type: a list, want an integer`},
+	} {
+		p := filepath.Join(dir, "c.yaml")
+		text := strings.Replace(classifyBase, tc.old, tc.new, 1)
+		if text == classifyBase {
+			t.Fatalf("%q not in the base config", tc.old)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadClassifyConfig(p)
+		if err == nil || !strings.HasPrefix(err.Error(), p+tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s → %s: error %v, want %q", tc.old, tc.new, err, p+tc.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "train.Classify") || strings.Contains(err.Error(), "unmarshal errors")) {
+			t.Errorf("error names Go types: %v", err)
+		}
+	}
+	p := filepath.Join(dir, "good.yaml")
+	os.WriteFile(p, []byte(classifyBase), 0o644)
+	if _, err := LoadClassifyConfig(p); err != nil {
+		t.Errorf("base config: %v", err)
+	}
+}
+
+// A classifier the machine cannot hold is refused before anything is
+// allocated, naming the key to lower (bug 1).
+func TestClassifyMemoryRefused(t *testing.T) {
+	limit := sysmem.Limit{Bytes: 4 << 30, Source: "ulimit -v"}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.yaml")
+	os.WriteFile(p, []byte(classifyBase), 0o644)
+	c, err := LoadClassifyConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.MemoryProblem(limit); err != nil {
+		t.Errorf("the base config does not fit in 4 GiB: %v", err)
+	}
+	big := *c
+	big.Model.DModel, big.Model.FFDim = 8192, 32768
+	if err := big.MemoryProblem(limit); err == nil || !strings.Contains(err.Error(), "model.d_model: a training step needs about") {
+		t.Errorf("d_model 8192: %v", err)
+	}
+	wide := *c
+	wide.Data.LongRange.Train, wide.Data.LongRange.Length, wide.Training.BatchSize = 100000, 500, 65536
+	if err := wide.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := wide.MemoryProblem(limit); err == nil || !strings.Contains(err.Error(), "training.batch_size: a training step needs about") {
+		t.Errorf("batch 65536: %v", err)
+	}
+	if err := big.MemoryProblem(sysmem.Limit{}); err != nil {
+		t.Errorf("unknown memory refuses: %v", err)
+	}
+}
+
+// result.json is valid JSON: never NaN (bug 2).
+func TestClassifyResultJSONFinite(t *testing.T) {
+	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0.5} {
+		js := `{"a": ` + jsonNumber(f, 6) + `}`
+		var v map[string]any
+		if err := json.Unmarshal([]byte(js), &v); err != nil {
+			t.Errorf("%g: %s is not JSON: %v", f, js, err)
+		}
+	}
+}
+
+// Every bench flag is bounded and named in its error, and a run the
+// machine cannot hold is refused before anything is allocated (bug 4).
+func TestBenchOptionsBounds(t *testing.T) {
+	limit := sysmem.Limit{Bytes: 4 << 30, Source: "ulimit -v"}
+	for _, tc := range []struct {
+		set  func(o *BenchOptions)
+		want string
+	}{
+		{func(o *BenchOptions) { o.Batch = 1000000 }, "--batch must be in [1, 4096], got 1000000"},
+		{func(o *BenchOptions) { o.SrcLen = 1000000 }, "--src-len must be in [2, 4096], got 1000000"},
+		{func(o *BenchOptions) { o.Steps = 1000000000 }, "--steps must be in [1, 10000], got 1000000000"},
+		{func(o *BenchOptions) { o.Heads = 3 }, "--heads 3 does not divide --d-model 128"},
+		{func(o *BenchOptions) { o.Heads = 0 }, "--heads must be in [1, 1024], got 0"},
+		{func(o *BenchOptions) { o.Vocab = 1 }, "--vocab must be in [5, 1048576], got 1"},
+		{func(o *BenchOptions) { o.Dropout = math.NaN() }, "--dropout must be in [0, 1), got NaN"},
+		{func(o *BenchOptions) { o.Decode, o.DecodeReps = true, 1000000000 }, "--decode-reps must be in [1, 1000]"},
+		{func(o *BenchOptions) { o.Decode, o.DecodeLen = true, 100000 }, "--decode-len must be in [1, 1024], got 100000"},
+		{func(o *BenchOptions) { o.Batch, o.SrcLen, o.TgtLen = 4096, 4096, 4096 }, "a training step needs about"},
+		{func(o *BenchOptions) { o.Decode, o.DecodeBatch, o.DecodeLen, o.DecodeSrcLen = true, 4096, 1024, 1024 }, "decoding needs about"},
+	} {
+		o := DefaultBenchOptions()
+		tc.set(&o)
+		err := o.Check(limit)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("error %v, want %q", err, tc.want)
+		}
+		if _, err := Bench(o, nil); err == nil {
+			t.Errorf("Bench ran %+v", o)
+		}
+	}
+	if err := DefaultBenchOptions().Check(limit); err != nil {
+		t.Errorf("default options: %v", err)
+	}
+}
+
+// bench-long bounds its flags and estimates the memory of a step, full
+// attention's batch × heads × seq² weights included (bug 5).
+func TestLongBenchBounds(t *testing.T) {
+	limit := sysmem.Limit{Bytes: 4 << 30, Source: "ulimit -v"}
+	for _, tc := range []struct {
+		set  func(o *LongBenchOptions)
+		want string
+	}{
+		{func(o *LongBenchOptions) { o.SeqLen = 1000000000 }, "--seq must be in [2, 65536], got 1000000000"},
+		{func(o *LongBenchOptions) { o.SeqLen, o.Attention = 65536, "full" }, "--seq 65536 --batch 1: a training step needs about"},
+		{func(o *LongBenchOptions) { o.SeqLen, o.Attention = 65536, "linear" }, "--seq 65536 --batch 1: a training step needs about"},
+		{func(o *LongBenchOptions) { o.Batch = 1000000 }, "--batch must be in [1, 4096], got 1000000"},
+		{func(o *LongBenchOptions) { o.Batch = 4096 }, "--seq 1024 --batch 4096: a training step needs about"},
+		{func(o *LongBenchOptions) { o.DModel, o.FFDim = 16384, 65536 }, "--seq 1024 --batch 1: a training step needs about"},
+		{func(o *LongBenchOptions) { o.Heads = 3 }, "--heads 3 does not divide --d-model 256"},
+		{func(o *LongBenchOptions) { o.Steps = 1 << 30 }, "--steps must be in [1, 1000]"},
+		{func(o *LongBenchOptions) { o.Attention, o.Window = "sliding_window", 1<<20 }, "--window must be in [1, 65536]"},
+	} {
+		o := DefaultLongBenchOptions()
+		tc.set(&o)
+		if err := o.Check(limit); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("error %v, want %q", err, tc.want)
+		}
+	}
+	if err := DefaultLongBenchOptions().Check(limit); err != nil {
+		t.Errorf("default options: %v", err)
+	}
+}
+
+// The classifier's memory estimate is within a factor of two of the peaks
+// docs/long-sequences.jsonl measured.
+func TestLongBenchMemoryEstimateMatchesRuns(t *testing.T) {
+	res, err := ReadLongBench("../docs/long-sequences.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		e := ClassifyMemory(r.LongBenchOptions.model(), longBenchVocab, r.Batch, r.SeqLen, "float32", r.Checkpoint, 0)
+		ratio := float64(e.Train) / (1 << 20) / r.PeakRSSMB
+		if ratio < 0.5 || ratio > 2 {
+			t.Errorf("%s n=%d checkpoint %v: estimate %.0f MB, measured %.0f MB", r.Attention, r.SeqLen, r.Checkpoint, float64(e.Train)/(1<<20), r.PeakRSSMB)
+		}
+	}
+}
+
+// A report of one result draws (the log axes get a range around the one
+// point); lines missing fields are refused with their line (bug 5).
+func TestLongReportOnePointAndMissingFields(t *testing.T) {
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one.jsonl")
+	os.WriteFile(one, []byte(`{"attention":"full","seq_len":256,"batch":1,"step_seconds":0.66,"peak_rss_mb":340.6}`+"\n"), 0o644)
+	res, err := ReadLongBench(one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"png", "svg"} {
+		if img, err := DrawLongBench(res, format); err != nil || len(img) == 0 {
+			t.Errorf("%s: %d bytes, %v", format, len(img), err)
+		}
+	}
+	for _, tc := range []struct{ line, want string }{
+		{`{"attention":"full","seq_len":256}`, ":1: step_seconds must be a positive number"},
+		{`{"attention":"full","step_seconds":1,"peak_rss_mb":3}`, ":1: seq_len must be positive"},
+		{`{"seq_len":256,"step_seconds":1,"peak_rss_mb":3}`, ":1: no attention field"},
+		{`{"attention":"full","seq_len":"x"}`, ":1: not a bench-long result line"},
+	} {
+		p := filepath.Join(dir, "bad.jsonl")
+		os.WriteFile(p, []byte(tc.line+"\n"), 0o644)
+		if _, err := ReadLongBench(p); err == nil || !strings.HasPrefix(err.Error(), p+tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.line, err, p+tc.want)
+		}
+	}
+	if _, err := DrawLongBench([]LongBenchResult{{}}, "png"); err == nil {
+		t.Error("drew an empty result")
+	}
+}
+
+// A whole-model gradient check refuses models too large for float64 finite
+// differences before building them, and bounds the elements perturbed
+// (bug 6).
+func TestGradCheckModelBounds(t *testing.T) {
+	c := DefaultConfig().Model
+	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 1024, 8, 4096, 4, 4
+	if _, err := GradCheckModel(c, 23, 29, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4}); err == nil || !strings.Contains(err.Error(), "parameters, more than the 2000000") {
+		t.Errorf("big model: %v", err)
+	}
+	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 32, 4, 64, 1, 1
+	if _, err := GradCheckModel(c, 23, 29, graph.GradCheckOptions{Step: 1e-5}); err == nil || !strings.Contains(err.Error(), "perturbs 23197 elements of this model, two forward passes each; at most 10000") {
+		t.Errorf("every element of a 23,197-parameter model: %v", err)
+	}
+	for _, opt := range []graph.GradCheckOptions{{Step: math.NaN()}, {Step: math.Inf(1)}, {Step: 1e308}, {Step: 1e-5, MaxPerTensor: 1000000000}} {
+		if _, err := GradCheckModel(c, 11, 13, opt); err == nil {
+			t.Errorf("%+v accepted", opt)
+		}
+	}
+}
