@@ -3,8 +3,10 @@ package data
 import (
 	"fmt"
 	"math"
-	"regexp"
+	"math/bits"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // This file implements corpus BLEU as sacreBLEU 2.x computes it by default:
@@ -13,29 +15,120 @@ import (
 // the brevity penalty, and no effective order.
 
 // Tokenize13a tokenizes a detokenized line as sacreBLEU's default "13a"
-// tokenizer (the one of mteval-v13a.pl used by WMT) does.
-func Tokenize13a(line string) string {
-	r := strings.NewReplacer("<skipped>", "", "-\n", "", "\n", " ",
-		"&quot;", `"`, "&amp;", "&", "&lt;", "<", "&gt;", ">")
-	line = " " + r.Replace(line) + " "
-	for _, rule := range rules13a {
-		line = rule.re.ReplaceAllString(line, rule.repl)
+// tokenizer (the one of mteval-v13a.pl used by WMT) does: it drops
+// "<skipped>" and "-\n", turns other newlines into spaces, unescapes
+// &quot; &amp; &lt; &gt; (in that order, one after the other), then applies
+// sacreBLEU's four punctuation rules in turn and joins the words with single
+// spaces, splitting on what Python's str.split counts as white space.
+//
+// The rules are the regular expressions
+//
+//	([\{-~\[-` -&\(-\+:-@/])  ->  " \1 "   (punctuation and symbols)
+//	([^0-9])([\.,])           ->  "\1 \2 "  (period, comma after a non-digit)
+//	([\.,])([^0-9])           ->  " \1 \2"  (period, comma before a non-digit)
+//	([0-9])(-)                ->  "\1 \2 "  (dash after a digit)
+//
+// applied here as byte scans, which is equivalent because every class they
+// test is ASCII: any other byte, including NUL, control characters and
+// invalid UTF-8, is simply "not a digit". The cost is linear in the line.
+func Tokenize13a(line string) string { return strings.Join(tokenize13a(line), " ") }
+
+// tokenize13a returns the words of Tokenize13a(line).
+func tokenize13a(line string) []string {
+	line = strings.ReplaceAll(line, "<skipped>", "")
+	line = strings.ReplaceAll(line, "-\n", "")
+	line = strings.ReplaceAll(line, "\n", " ")
+	if strings.Contains(line, "&") {
+		line = strings.ReplaceAll(line, "&quot;", `"`)
+		line = strings.ReplaceAll(line, "&amp;", "&")
+		line = strings.ReplaceAll(line, "&lt;", "<")
+		line = strings.ReplaceAll(line, "&gt;", ">")
 	}
-	return strings.Join(strings.Fields(line), " ")
+	// Rule 1 on " " + line + " ".
+	a := make([]byte, 0, 2*len(line)+8)
+	a = append(a, ' ', ' ', ' ')
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; punct13a(c) {
+			a = append(a, ' ', c, ' ')
+		} else {
+			a = append(a, c)
+		}
+	}
+	a = append(a, ' ', ' ', ' ')
+	// Rule 2: a non-digit followed by a period or comma.
+	b := make([]byte, 0, len(a)+len(a)/2)
+	for i := 0; i < len(a); i++ {
+		if i+1 < len(a) && !isDigit(a[i]) && (a[i+1] == '.' || a[i+1] == ',') {
+			b = append(b, a[i], ' ', a[i+1], ' ')
+			i++
+		} else {
+			b = append(b, a[i])
+		}
+	}
+	// Rule 3: a period or comma followed by a non-digit.
+	a = a[:0]
+	for i := 0; i < len(b); i++ {
+		if i+1 < len(b) && (b[i] == '.' || b[i] == ',') && !isDigit(b[i+1]) {
+			a = append(a, ' ', b[i], ' ', b[i+1])
+			i++
+		} else {
+			a = append(a, b[i])
+		}
+	}
+	// Rule 4: a dash after a digit.
+	b = b[:0]
+	for i := 0; i < len(a); i++ {
+		if i+1 < len(a) && isDigit(a[i]) && a[i+1] == '-' {
+			b = append(b, a[i], ' ', '-', ' ')
+			i++
+		} else {
+			b = append(b, a[i])
+		}
+	}
+	return pyFields(string(b))
 }
 
-var rules13a = []struct {
-	re   *regexp.Regexp
-	repl string
-}{
-	// Punctuation and symbols: { | } ~ [ \ ] ^ _ ` space ! " # $ % & ( ) * + : ; < = > ? @ /
-	{regexp.MustCompile(`([\{-~\[-` + "`" + ` -&\(-\+:-@/])`), " ${1} "},
-	// Period and comma unless preceded by a digit.
-	{regexp.MustCompile(`([^0-9])([\.,])`), "${1} ${2} "},
-	// Period and comma unless followed by a digit.
-	{regexp.MustCompile(`([\.,])([^0-9])`), " ${1} ${2}"},
-	// Dash after a digit.
-	{regexp.MustCompile(`([0-9])(-)`), "${1} ${2} "},
+// punct13a is the character class of the first 13a rule:
+// { | } ~ [ \ ] ^ _ ` space ! " # $ % & ( ) * + : ; < = > ? @ /
+func punct13a(c byte) bool {
+	return c >= '{' && c <= '~' || c >= '[' && c <= '`' || c >= ' ' && c <= '&' ||
+		c >= '(' && c <= '+' || c >= ':' && c <= '@' || c == '/'
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// pySpace reports whether Python's str.isspace holds for r: Go's
+// unicode.IsSpace plus the separators U+001C–U+001F.
+func pySpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r == ' ' || r >= '\t' && r <= '\r' || r >= 0x1c && r <= 0x1f
+	}
+	return unicode.IsSpace(r)
+}
+
+// pyFields splits s as Python's str.split() does.
+func pyFields(s string) []string {
+	var out []string
+	start := -1
+	for i := 0; i < len(s); {
+		c, w := rune(s[i]), 1
+		if c >= utf8.RuneSelf {
+			c, w = utf8.DecodeRuneInString(s[i:])
+		}
+		if pySpace(c) {
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+		i += w
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
 }
 
 // BLEUOptions select the variant of BLEU. The zero value is sacreBLEU's
@@ -120,16 +213,23 @@ func CorpusBLEU(hyps []string, refs [][]string, opt BLEUOptions) (BLEUScore, err
 			x = strings.ToLower(x)
 		}
 		if opt.Tokenize == "13a" {
-			x = Tokenize13a(x)
+			return tokenize13a(strings.TrimRightFunc(x, pySpace)) // sacreBLEU rstrips first
 		}
-		return strings.Fields(x)
+		return pyFields(x)
 	}
+	var g gramIndex
+	var units []int32
 	for i, h := range hyps {
+		g.reset()
 		hw := prep(h)
 		s.HypLen += len(hw)
+		units = units[:0]
+		for _, w := range hw {
+			units = append(units, g.word(w, true))
+		}
+		g.addHyp(units, 4)
 		// Clip each n-gram by its largest count in any reference; take the
 		// reference length closest to the hypothesis (the shorter on ties).
-		maxRef := map[string]int{}
 		closest := -1
 		for _, set := range refs {
 			rw := prep(set[i])
@@ -137,15 +237,21 @@ func CorpusBLEU(hyps []string, refs [][]string, opt BLEUOptions) (BLEUScore, err
 			if closest < 0 || d < abs(closest-len(hw)) || (d == abs(closest-len(hw)) && len(rw) < closest) {
 				closest = len(rw)
 			}
-			for g, c := range ngrams(rw, 4) {
-				maxRef[g] = max(maxRef[g], c)
+			units = units[:0]
+			for _, w := range rw {
+				units = append(units, g.word(w, false))
 			}
+			g.countRef(units, 4, nil)
+			for _, id := range g.touched {
+				c := &g.grams[id]
+				c.best = max(c.best, c.ref)
+			}
+			g.clearRef()
 		}
 		s.RefLen += closest
-		for g, c := range ngrams(hw, 4) {
-			n := strings.Count(g, "\x00") // order − 1
-			s.Total[n] += c
-			s.Correct[n] += min(c, maxRef[g])
+		for _, c := range g.grams {
+			s.Total[c.order] += int(c.hyp)
+			s.Correct[c.order] += int(min(c.hyp, c.best))
 		}
 	}
 	s.Score, s.Precisions, s.BP = bleuFromStats(s.Correct, s.Total, s.HypLen, s.RefLen, opt)
@@ -206,15 +312,225 @@ func bleuFromStats(correct, total [4]int, hypLen, refLen int, opt BLEUOptions) (
 	return bp * math.Exp(sum/float64(order)), prec, bp
 }
 
-// ngrams counts the 1- to n-grams of words, joined by NUL.
-func ngrams(words []string, n int) map[string]int {
-	out := map[string]int{}
-	for k := 1; k <= n; k++ {
-		for i := 0; i+k <= len(words); i++ {
-			out[strings.Join(words[i:i+k], "\x00")]++
+// gramIndex numbers the distinct 1- to n-grams of one hypothesis so that
+// counting them needs no string keys: a unigram's id is that of its unit
+// (a word, or a character for chrF), and an n-gram's is found from the pair
+// (id of its first n−1 units, id of its last unit), one integer key whatever
+// its length. A reference's n-grams are only looked up: one the hypothesis
+// lacks cannot match, nor can any longer n-gram it starts. Everything is
+// linear in the lengths of the sentences.
+type gramIndex struct {
+	words     map[string]int32 // unigram id of each hypothesis word
+	wordsPeak int              // the most words since words was made
+	chars     idTable          // unigram id of each hypothesis character
+	ids       idTable          // (prefix id + 1) << 32 | unigram id -> n-gram id
+	grams     []gramCounts     // by n-gram id
+	touched   []int32          // ids whose ref count is not zero
+	pos       []int32          // id of the current n-gram at each position
+}
+
+// gramCounts are the counts of one n-gram of the hypothesis, together so
+// that counting an occurrence touches one cache line.
+type gramCounts struct {
+	order int32 // n − 1
+	hyp   int32 // count in the hypothesis
+	ref   int32 // count in the current reference
+	best  int32 // largest count in any reference so far
+}
+
+// reset forgets the previous hypothesis. Tables that grew large are
+// dropped rather than cleared, as clearing costs their capacity.
+func (g *gramIndex) reset() {
+	g.ids.reset()
+	g.chars.reset()
+	// As for idTable.reset: clearing a map costs its capacity, which
+	// follows the largest sentence since it was made.
+	g.wordsPeak = max(g.wordsPeak, len(g.words))
+	if g.words == nil || g.wordsPeak > 2*len(g.words)+64 {
+		g.words = map[string]int32{}
+		g.wordsPeak = 0
+	} else {
+		clear(g.words)
+	}
+	g.grams, g.touched = g.grams[:0], g.touched[:0]
+}
+
+// newID numbers a new n-gram of order n.
+func (g *gramIndex) newID(n int) int32 {
+	id := int32(len(g.grams))
+	g.grams = append(g.grams, gramCounts{order: int32(n - 1)})
+	return id
+}
+
+// word returns the unigram id of w, numbering it if hyp, or −1 when the
+// hypothesis has no such word.
+func (g *gramIndex) word(w string, hyp bool) int32 {
+	id, ok := g.words[w]
+	if !ok {
+		if !hyp {
+			return -1
+		}
+		id = g.newID(1)
+		g.words[w] = id
+	}
+	return id
+}
+
+// char is word for a character.
+func (g *gramIndex) char(r rune, hyp bool) int32 {
+	if !hyp {
+		return g.chars.get(uint64(r))
+	}
+	id, added := g.chars.put(uint64(r), int32(len(g.grams)))
+	if added {
+		g.newID(1)
+	}
+	return id
+}
+
+// addHyp counts the 1- to maxN-grams of the hypothesis, given the unigram
+// ids of its units, numbering the new ones.
+func (g *gramIndex) addHyp(units []int32, maxN int) {
+	for _, id := range units {
+		g.grams[id].hyp++
+	}
+	g.pos = append(g.pos[:0], units...)
+	for n := 2; n <= maxN && n <= len(units); n++ {
+		for i := 0; i+n <= len(units); i++ {
+			key := uint64(g.pos[i]+1)<<32 | uint64(units[i+n-1])
+			id, added := g.ids.put(key, int32(len(g.grams)))
+			if added {
+				g.newID(n)
+			}
+			g.grams[id].hyp++
+			g.pos[i] = id
 		}
 	}
-	return out
+}
+
+// countRef counts into g.ref (and lists in g.touched) the 1- to maxN-grams
+// of a reference that the hypothesis has, given the unigram ids of its
+// units (−1 for those the hypothesis lacks). If match is not nil,
+// match[n−1] counts the reference n-grams that a hypothesis occurrence
+// still clips (by how much the sum of min(hyp, ref) grows).
+func (g *gramIndex) countRef(units []int32, maxN int, match []int) {
+	g.pos = append(g.pos[:0], units...)
+	for n := 1; n <= maxN && n <= len(units); n++ {
+		for i := 0; i+n <= len(units); i++ {
+			id := g.pos[i]
+			if n > 1 {
+				if u := units[i+n-1]; id < 0 || u < 0 {
+					id = -1
+				} else {
+					id = g.ids.get(uint64(id+1)<<32 | uint64(u))
+				}
+				g.pos[i] = id
+			}
+			if id < 0 {
+				continue
+			}
+			c := &g.grams[id]
+			if c.ref == 0 {
+				g.touched = append(g.touched, id)
+			}
+			if match != nil && c.ref < c.hyp {
+				match[c.order]++
+			}
+			c.ref++
+		}
+	}
+}
+
+// idTable maps uint64 keys to int32 ids: open addressing with linear
+// probing, one cache line per lookup, which is what the long sentences
+// an adversary may give spend their time on.
+type idTable struct {
+	slots []idSlot // a power of two, at most half full
+	n     int
+	shift uint
+}
+
+type idSlot struct {
+	key uint64
+	id  int32 // id + 1; 0 marks an empty slot
+}
+
+// reset empties the table. Clearing costs the table's size, so a table
+// much larger than the last use needed is replaced by one sized for that
+// use: a long sentence followed by many short ones stays linear.
+func (t *idTable) reset() {
+	want := 1 << 4
+	for want < 2*t.n {
+		want <<= 1
+	}
+	if len(t.slots) == 0 || len(t.slots) > 2*want {
+		t.slots = make([]idSlot, want)
+		t.shift = uint(64 - bits.TrailingZeros(uint(want)))
+	} else {
+		clear(t.slots)
+	}
+	t.n = 0
+}
+
+func (t *idTable) home(key uint64) int { return int((key * 0x9e3779b97f4a7c15) >> t.shift) }
+
+// get returns the id of key, or −1.
+func (t *idTable) get(key uint64) int32 {
+	mask := len(t.slots) - 1
+	for i := t.home(key); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.id == 0 {
+			return -1
+		}
+		if s.key == key {
+			return s.id - 1
+		}
+	}
+}
+
+// put returns the id of key, giving it id if it has none (added).
+func (t *idTable) put(key uint64, id int32) (int32, bool) {
+	mask := len(t.slots) - 1
+	i := t.home(key)
+	for ; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.id == 0 {
+			break
+		}
+		if s.key == key {
+			return s.id - 1, false
+		}
+	}
+	t.slots[i] = idSlot{key, id + 1}
+	t.n++
+	if 2*t.n > len(t.slots) {
+		t.grow()
+	}
+	return id, true
+}
+
+func (t *idTable) grow() {
+	old := t.slots
+	t.slots = make([]idSlot, 2*len(old))
+	t.shift--
+	mask := len(t.slots) - 1
+	for _, s := range old {
+		if s.id != 0 {
+			i := t.home(s.key)
+			for t.slots[i].id != 0 {
+				i = (i + 1) & mask
+			}
+			t.slots[i] = s
+		}
+	}
+}
+
+// clearRef zeroes the counts of the last reference.
+func (g *gramIndex) clearRef() {
+	for _, id := range g.touched {
+		g.grams[id].ref = 0
+	}
+	g.touched = g.touched[:0]
 }
 
 func checkRefs(n int, refs [][]string) error {

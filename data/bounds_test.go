@@ -31,9 +31,9 @@ func TestGeneratedBounds(t *testing.T) {
 	}
 	for _, g := range []Generated{
 		num(MaxNumbersTrain, MaxNumbersHeldOut, MaxNumbersHeldOut),
-		num(0, 0, 0),
+		num(0, 1, 0),
 		sym("copy", MaxSymbolPairs-2, 1, 1, 1, 10, MaxAlphabet),
-		sym("reverse", MaxSymbolTotal/MaxSymbolLen, 0, 0, MaxSymbolLen, MaxSymbolLen, 2),
+		sym("reverse", MaxSymbolTotal/MaxSymbolLen-1, 1, 0, MaxSymbolLen, MaxSymbolLen, 2),
 	} {
 		if err := g.Validate(); err != nil {
 			t.Errorf("%+v: %v", g, err)

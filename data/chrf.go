@@ -50,14 +50,33 @@ func CorpusChrF(hyps []string, refs [][]string, opt ChrFOptions) (ChrFScore, err
 		return ChrFScore{}, err
 	}
 	total := make([]int, 3*opt.CharOrder)
+	var g gramIndex
+	var hu, ru []int32
+	match := make([]int, opt.CharOrder)
+	st := make([]int, 3*opt.CharOrder)
+	best := make([]int, 3*opt.CharOrder)
 	for i, h := range hyps {
-		hg := charNgrams(h, opt)
-		var best []int
+		g.reset()
+		hu = chrfUnits(hu[:0], h, opt, &g, true)
+		g.addHyp(hu, opt.CharOrder)
 		bestF := -1.0
 		for _, set := range refs {
-			st := matchStats(hg, charNgrams(set[i], opt))
+			ru = chrfUnits(ru[:0], set[i], opt, &g, false)
+			clear(match)
+			g.countRef(ru, opt.CharOrder, match)
+			g.clearRef()
+			// [hyp, ref, match] per order; hypothesis n-grams do not count
+			// for an order in which the reference has none.
+			for n := 1; n <= opt.CharOrder; n++ {
+				hn, rn := max(0, len(hu)-n+1), max(0, len(ru)-n+1)
+				if rn == 0 {
+					hn = 0
+				}
+				st[3*(n-1)], st[3*(n-1)+1], st[3*(n-1)+2] = hn, rn, match[n-1]
+			}
 			if f := chrfFromStats(st, opt); f > bestF {
-				best, bestF = st, f
+				copy(best, st)
+				bestF = f
 			}
 		}
 		for k, v := range best {
@@ -70,45 +89,20 @@ func CorpusChrF(hyps []string, refs [][]string, opt ChrFOptions) (ChrFScore, err
 	return ChrFScore{Score: chrfFromStats(total, opt), Beta: opt.Beta, Signature: sig}, nil
 }
 
-// charNgrams counts the character 1- to CharOrder-grams of s.
-func charNgrams(s string, opt ChrFOptions) []map[string]int {
+// chrfUnits appends to u the unigram ids in g (see gramIndex.char) of the
+// characters of s whose n-grams chrF counts: lowercased if asked, without
+// white space (as Python's str.split sees it) unless Whitespace. Each
+// invalid UTF-8 byte counts as U+FFFD.
+func chrfUnits(u []int32, s string, opt ChrFOptions, g *gramIndex, hyp bool) []int32 {
 	if opt.Lowercase {
 		s = strings.ToLower(s)
 	}
-	if !opt.Whitespace {
-		s = strings.Join(strings.Fields(s), "")
+	for _, r := range s {
+		if opt.Whitespace || !pySpace(r) {
+			u = append(u, g.char(r, hyp))
+		}
 	}
-	r := []rune(s)
-	out := make([]map[string]int, opt.CharOrder)
-	for n := 1; n <= opt.CharOrder; n++ {
-		m := map[string]int{}
-		for i := 0; i+n <= len(r); i++ {
-			m[string(r[i:i+n])]++
-		}
-		out[n-1] = m
-	}
-	return out
-}
-
-// matchStats returns [hyp, ref, match] counts per order. Hypothesis
-// n-grams do not count for an order in which the reference has none.
-func matchStats(hyp, ref []map[string]int) []int {
-	st := make([]int, 0, 3*len(hyp))
-	for n := range hyp {
-		var h, r, m int
-		for g, c := range hyp[n] {
-			h += c
-			m += min(c, ref[n][g])
-		}
-		for _, c := range ref[n] {
-			r += c
-		}
-		if len(ref[n]) == 0 {
-			h = 0
-		}
-		st = append(st, h, r, m)
-	}
-	return st
+	return u
 }
 
 // chrfFromStats is sacreBLEU's _compute_f_score.

@@ -90,7 +90,22 @@ const (
 
 // Validate checks the task name and its sizes without generating anything.
 // Errors are one line naming the config key (train_size, max_len, ...).
+// valid_size must be positive: training validates on the valid split, and
+// a config with valid_size 0 is refused, so transformer generate refuses
+// it too.
 func (g Generated) Validate() error {
+	if err := g.check(); err != nil {
+		return err
+	}
+	if g.ValidSize <= 0 {
+		return fmt.Errorf("valid_size must be positive, got %d", g.ValidSize)
+	}
+	return nil
+}
+
+// check is Validate without the valid_size requirement: the bounds that
+// keep Generate from exhausting memory.
+func (g Generated) check() error {
 	for _, f := range []struct {
 		key string
 		v   int
@@ -147,9 +162,11 @@ func (g Generated) Validate() error {
 	return fmt.Errorf("unknown generated task %q (want one of %v)", g.Task, GeneratedTasks)
 }
 
-// Generate makes the train, valid and test pairs of g.
+// Generate makes the train, valid and test pairs of g. It enforces the
+// bounds of Validate but, for callers that want only some splits, not that
+// valid_size be positive.
 func Generate(g Generated) (train, valid, test []Pair, err error) {
-	if err := g.Validate(); err != nil {
+	if err := g.check(); err != nil {
 		return nil, nil, nil, err
 	}
 	switch g.Task {

@@ -3,6 +3,7 @@ package train
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -94,10 +95,16 @@ func appendRecord(dir string, r Record) error {
 	return f.Close()
 }
 
+// maxMetricsLine is the longest line ReadMetrics reads.
+const maxMetricsLine = 1 << 24
+
 // ReadMetrics reads a run's metrics.jsonl. Records written after the last
 // checkpoint of a run that was killed and resumed are superseded: when the
-// step of a kind goes back, the earlier records from that step on are
-// dropped. A torn last line (a kill while writing) is ignored.
+// step of a kind goes back, the earlier records of that kind from that step
+// on are dropped (so is an earlier record of the kind at the same step). A
+// torn last line (a kill while writing) is ignored. The records come back
+// sorted by step, in file order within a step. The cost is linear in the
+// file (plus the final sort).
 func ReadMetrics(dir string) ([]Record, error) {
 	path := filepath.Join(dir, MetricsFile)
 	f, err := safeio.Open(path, safeio.MetricsLimit, "metrics file")
@@ -105,9 +112,16 @@ func ReadMetrics(dir string) ([]Record, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var recs []Record
+	// Each kind's surviving records, in file order: their steps strictly
+	// increase, so a record supersedes a suffix, popped in amortized O(1).
+	type numbered struct {
+		Record
+		seq int
+	}
+	var kinds []string
+	byKind := map[string][]numbered{}
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<24)
+	sc.Buffer(make([]byte, 1<<16), maxMetricsLine)
 	line := 0
 	var bad error
 	for sc.Scan() {
@@ -123,18 +137,38 @@ func ReadMetrics(dir string) ([]Record, error) {
 		if r.Step < 0 || r.Step > MaxSteps || r.Epoch < 0 || r.Epoch > MaxSteps {
 			return nil, fmt.Errorf("%s:%d: step %d or epoch %d is out of range [0, %d]", path, line, r.Step, r.Epoch, MaxSteps)
 		}
-		kept := recs[:0]
-		for _, old := range recs {
-			if old.Kind != r.Kind || old.Step < r.Step {
-				kept = append(kept, old)
-			}
+		recs, seen := byKind[r.Kind]
+		if !seen {
+			kinds = append(kinds, r.Kind)
 		}
-		recs = append(kept, r)
+		for len(recs) > 0 && recs[len(recs)-1].Step >= r.Step {
+			recs = recs[:len(recs)-1]
+		}
+		byKind[r.Kind] = append(recs, numbered{r, line})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		if bad != nil {
+			return nil, bad
+		}
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s:%d: line longer than %d MiB", path, line+1, maxMetricsLine>>20)
+		}
+		return nil, fmt.Errorf("%s:%d: %w", path, line+1, err)
 	}
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Step < recs[j].Step })
+	var all []numbered
+	for _, k := range kinds {
+		all = append(all, byKind[k]...)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Step != all[j].Step {
+			return all[i].Step < all[j].Step
+		}
+		return all[i].seq < all[j].seq
+	})
+	recs := make([]Record, len(all))
+	for i, r := range all {
+		recs[i] = r.Record
+	}
 	return recs, nil
 }
 

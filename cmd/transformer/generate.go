@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/train"
 )
 
 // generateFlags renames the config keys in data.Generated's errors to the
@@ -41,16 +42,19 @@ train.src/train.tgt, valid.*, test.* (for numbers: train.en/train.de, ...).
 			if st, err := os.Stat(out); err == nil && !st.IsDir() {
 				return fmt.Errorf("--out %s: exists and is not a directory", out)
 			}
+			src, tgt := "src", "tgt"
+			if g.Task == "numbers" {
+				src, tgt = "en", "de"
+			}
+			if err := checkGenerateOut(out, src, tgt); err != nil {
+				return err
+			}
 			tr, va, te, err := data.Generate(g)
 			if err != nil {
 				return err
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return fmt.Errorf("--out: %v", err)
-			}
-			src, tgt := "src", "tgt"
-			if g.Task == "numbers" {
-				src, tgt = "en", "de"
 			}
 			for _, s := range []struct {
 				name  string
@@ -73,4 +77,52 @@ train.src/train.tgt, valid.*, test.* (for numbers: train.en/train.de, ...).
 	cmd.Flags().IntVar(&g.Alphabet, "alphabet", 10, fmt.Sprintf("copy/reverse: number of distinct letters (2 to %d)", data.MaxAlphabet))
 	cmd.Flags().Int64Var(&g.Seed, "seed", 1, "copy/reverse: random seed")
 	return cmd
+}
+
+// checkGenerateOut refuses an --out that generate would damage: one that
+// already holds any of the files it writes (train, valid and test, with
+// the extensions src and tgt), or that is or lies inside a run directory,
+// whose files only training writes.
+func checkGenerateOut(out, src, tgt string) error {
+	for _, split := range []string{"train", "valid", "test"} {
+		for _, ext := range []string{src, tgt} {
+			p := filepath.Join(out, split+"."+ext)
+			if _, err := os.Lstat(p); err == nil {
+				return fmt.Errorf("%s exists: remove it or choose another --out", p)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("--out %s: %v", out, err)
+			}
+		}
+	}
+	for p := resolvedPath(out); ; p = filepath.Dir(p) {
+		if train.IsRun(p) {
+			if p == resolvedPath(out) {
+				return fmt.Errorf("--out %s: is a run directory, which only training writes: choose a directory outside it", out)
+			}
+			return fmt.Errorf("--out %s: is inside the run %s, which only training writes: choose a directory outside it", out, p)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
+}
+
+// resolvedPath is path made absolute, with symbolic links resolved as far
+// as the path exists, so that the run directories above it are found
+// whichever way it is written.
+func resolvedPath(path string) string {
+	p, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	rest := ""
+	for q := p; ; q = filepath.Dir(q) {
+		if r, err := filepath.EvalSymlinks(q); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if filepath.Dir(q) == q {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(q), rest)
+	}
 }

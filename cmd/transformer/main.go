@@ -46,7 +46,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) 
 	root.SetOut(out)
 	root.SetErr(stderr)
 	err := root.Execute()
-	if err == nil && out.err != nil {
+	if out.err != nil && (err == nil || errors.Is(err, out.err)) {
 		err = fmt.Errorf("writing standard output: %w", out.err)
 	}
 	if err != nil {
