@@ -2,6 +2,7 @@ package train
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/safeio"
 )
 
@@ -179,4 +181,31 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// cutMetrics drops the records of the run's metrics.jsonl logged after
+// step (by a run killed after its last checkpoint), so that a resumed run
+// logs those steps once; a torn last line goes too. The file is replaced
+// atomically.
+func cutMetrics(dir string, step int) error {
+	path := filepath.Join(dir, MetricsFile)
+	b, err := safeio.ReadFile(path, safeio.MetricsLimit, "metrics file")
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var kept []byte
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		var r Record
+		if len(line) == 0 || line[len(line)-1] != '\n' || json.Unmarshal(line, &r) != nil || r.Step > step {
+			continue
+		}
+		kept = append(kept, line...)
+	}
+	if len(kept) == len(b) {
+		return nil
+	}
+	return model.WriteFileAtomic(path, kept)
 }

@@ -143,3 +143,28 @@ func BenchmarkReadMetrics(b *testing.B) {
 		}
 	}
 }
+
+// A resumed run first drops what its killed predecessor logged after the
+// checkpoint it resumes from (and a torn last line), so no step is logged
+// twice.
+func TestCutMetrics(t *testing.T) {
+	dir := t.TempDir()
+	for s := 1; s <= 5; s++ {
+		if err := appendRecord(dir, Record{Kind: "train", Step: s, Values: map[string]float64{"loss": float64(s)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, MetricsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"kind":"train","st`)
+	f.Close()
+	if err := cutMetrics(dir, 3); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadMetrics(dir)
+	if err != nil || len(recs) != 3 || recs[2].Step != 3 {
+		t.Fatalf("after cutting at step 3: %+v, %v", recs, err)
+	}
+	if err := cutMetrics(t.TempDir(), 3); err != nil {
+		t.Errorf("a run without metrics: %v", err)
+	}
+}

@@ -245,6 +245,9 @@ func (t *Trainer) restore() error {
 	}
 	t.state = st
 	t.dropoutRNG.State = st.DropoutRNG
+	if err := cutMetrics(t.Dir, st.Step); err != nil {
+		return err
+	}
 	t.Log.Printf("resumed from %s: step %d, epoch %d, batch %d", dir, st.Step, st.Epoch, st.Pos)
 	return nil
 }
