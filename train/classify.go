@@ -177,52 +177,6 @@ func goTypeWant(t string) string {
 	return "a mapping"
 }
 
-// classifyNonFinite names the first float of v (a config struct) that is
-// NaN or infinite by its dotted YAML key, or returns "".
-func classifyNonFinite(v reflect.Value, key string) (string, float64) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			return classifyNonFinite(v.Elem(), key)
-		}
-	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-			if name == "-" || !t.Field(i).IsExported() {
-				continue
-			}
-			if name == "" {
-				name = strings.ToLower(t.Field(i).Name)
-			}
-			if key != "" {
-				name = key + "." + name
-			}
-			if k, f := classifyNonFinite(v.Field(i), name); k != "" {
-				return k, f
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := 0; i < v.Len(); i++ {
-			if k, f := classifyNonFinite(v.Index(i), key); k != "" {
-				return k, f
-			}
-		}
-	case reflect.Map:
-		it := v.MapRange()
-		for it.Next() {
-			if k, f := classifyNonFinite(it.Value(), key+"."+fmt.Sprint(it.Key())); k != "" {
-				return k, f
-			}
-		}
-	case reflect.Float32, reflect.Float64:
-		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
-			return key, f
-		}
-	}
-	return "", 0
-}
-
 // Validate checks every section; the error names the file and the key of
 // the first problem.
 func (c *ClassifyConfig) Validate() error {
@@ -241,7 +195,14 @@ func (c *ClassifyConfig) fieldError(field, format string, a ...any) error {
 }
 
 func (c *ClassifyConfig) problem() error {
-	if key, f := classifyNonFinite(reflect.ValueOf(*c), ""); key != "" {
+	var key string
+	var f float64
+	nonFiniteFloats(reflect.ValueOf(*c), "", func(k string, v float64) {
+		if key == "" {
+			key, f = k, v
+		}
+	})
+	if key != "" {
 		return c.fieldError(key, "must be a finite number, got %g", f)
 	}
 	lr := c.Data.LongRange

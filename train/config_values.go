@@ -34,36 +34,50 @@ const (
 // written to fail on NaN too; this gives the clearer message first.
 func (c *Config) nonFinite() []error {
 	var out []error
-	var walk func(v reflect.Value, key string)
-	walk = func(v reflect.Value, key string) {
-		switch v.Kind() {
-		case reflect.Pointer:
-			if !v.IsNil() {
-				walk(v.Elem(), key)
+	nonFiniteFloats(reflect.ValueOf(*c), "", func(key string, f float64) {
+		out = append(out, c.fieldError(key, "must be a finite number, got %g", f))
+	})
+	return out
+}
+
+// nonFiniteFloats calls visit for every float in v (a config struct, with
+// its pointers, slices and maps) that is NaN or infinite, with its dotted
+// YAML key.
+func nonFiniteFloats(v reflect.Value, key string, visit func(key string, f float64)) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			nonFiniteFloats(v.Elem(), key, visit)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if name == "-" || !t.Field(i).IsExported() {
+				continue
 			}
-		case reflect.Struct:
-			t := v.Type()
-			for i := 0; i < t.NumField(); i++ {
-				name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-				if name == "-" || !t.Field(i).IsExported() {
-					continue
-				}
-				if name == "" {
-					name = strings.ToLower(t.Field(i).Name)
-				}
-				if key != "" {
-					name = key + "." + name
-				}
-				walk(v.Field(i), name)
+			if name == "" {
+				name = strings.ToLower(t.Field(i).Name)
 			}
-		case reflect.Float32, reflect.Float64:
-			if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
-				out = append(out, c.fieldError(key, "must be a finite number, got %g", f))
+			if key != "" {
+				name = key + "." + name
 			}
+			nonFiniteFloats(v.Field(i), name, visit)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			nonFiniteFloats(v.Index(i), key, visit)
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			nonFiniteFloats(it.Value(), key+"."+fmt.Sprint(it.Key()), visit)
+		}
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			visit(key, f)
 		}
 	}
-	walk(reflect.ValueOf(*c), "")
-	return out
 }
 
 // secondDocument reports a YAML stream with more than one document: a

@@ -50,6 +50,20 @@ func absPath(path string) string {
 	}
 }
 
+// EnclosingRun returns the run directory that path lies inside (path
+// itself excluded), with symbolic links resolved, or "".
+func EnclosingRun(path string) string {
+	o := absPath(path)
+	for p := filepath.Dir(o); ; p = filepath.Dir(p) {
+		if IsRun(p) {
+			return p
+		}
+		if filepath.Dir(p) == p {
+			return ""
+		}
+	}
+}
+
 // within reports whether path is dir or inside it.
 func within(path, dir string) bool {
 	rel, err := filepath.Rel(dir, path)
@@ -69,13 +83,8 @@ func CheckOutputDir(out string, overwrite bool, inputs ...string) error {
 			return fmt.Errorf("%s: the output directory is (or holds, or is inside) the input run %s: choose another directory", out, in)
 		}
 	}
-	for p := filepath.Dir(o); ; p = filepath.Dir(p) {
-		if IsRun(p) {
-			return fmt.Errorf("%s: the output directory is inside the run %s: choose a directory outside it", out, p)
-		}
-		if filepath.Dir(p) == p {
-			break
-		}
+	if run := EnclosingRun(out); run != "" {
+		return fmt.Errorf("%s: the output directory is inside the run %s: choose a directory outside it", out, run)
 	}
 	st, err := os.Stat(o)
 	if errors.Is(err, os.ErrNotExist) {
@@ -114,13 +123,8 @@ func CheckOutputFile(out string, inputs ...string) error {
 		return fmt.Errorf("%s: not a regular file, refusing to replace it", out)
 	}
 	o := absPath(out)
-	for p := filepath.Dir(o); ; p = filepath.Dir(p) {
-		if IsRun(p) {
-			return fmt.Errorf("%s: is inside the run %s, which only training writes: choose a path outside it", out, p)
-		}
-		if filepath.Dir(p) == p {
-			break
-		}
+	if run := EnclosingRun(out); run != "" {
+		return fmt.Errorf("%s: is inside the run %s, which only training writes: choose a path outside it", out, run)
 	}
 	ost, err := os.Stat(out)
 	for _, in := range inputs {

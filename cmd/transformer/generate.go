@@ -94,35 +94,11 @@ func checkGenerateOut(out, src, tgt string) error {
 			}
 		}
 	}
-	for p := resolvedPath(out); ; p = filepath.Dir(p) {
-		if train.IsRun(p) {
-			if p == resolvedPath(out) {
-				return fmt.Errorf("--out %s: is a run directory, which only training writes: choose a directory outside it", out)
-			}
-			return fmt.Errorf("--out %s: is inside the run %s, which only training writes: choose a directory outside it", out, p)
-		}
-		if filepath.Dir(p) == p {
-			return nil
-		}
+	if train.IsRun(out) {
+		return fmt.Errorf("--out %s: is a run directory, which only training writes: choose a directory outside it", out)
 	}
-}
-
-// resolvedPath is path made absolute, with symbolic links resolved as far
-// as the path exists, so that the run directories above it are found
-// whichever way it is written.
-func resolvedPath(path string) string {
-	p, err := filepath.Abs(path)
-	if err != nil {
-		return filepath.Clean(path)
+	if run := train.EnclosingRun(out); run != "" {
+		return fmt.Errorf("--out %s: is inside the run %s, which only training writes: choose a directory outside it", out, run)
 	}
-	rest := ""
-	for q := p; ; q = filepath.Dir(q) {
-		if r, err := filepath.EvalSymlinks(q); err == nil {
-			return filepath.Join(r, rest)
-		}
-		if filepath.Dir(q) == q {
-			return p
-		}
-		rest = filepath.Join(filepath.Base(q), rest)
-	}
+	return nil
 }
