@@ -112,17 +112,7 @@ var classifySection = map[string]string{
 // one-line *ConfigError with the file, the line and the section, without
 // Go type names.
 func classifyYAMLError(path string, err error) error {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	ce := &ConfigError{Path: path, Msg: msg}
-	if m := reLine.FindStringSubmatch(msg); m != nil {
-		ce.Line, _ = strconv.Atoi(m[1])
-		ce.Msg = m[2]
-	}
+	ce := yamlProblem(path, err, 0)
 	if m := reUnknown.FindStringSubmatch(ce.Msg); m != nil {
 		where := classifySection[m[2]]
 		if where == "" {

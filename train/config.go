@@ -319,17 +319,7 @@ func YAMLProblems(path string, raw []byte) []error {
 
 // yamlError turns problem i of a yaml.v3 error into a one-line *ConfigError.
 func yamlError(path string, err error, i int) error {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > i {
-		msg = te.Errors[i]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	ce := &ConfigError{Path: path, Msg: msg}
-	if m := reLine.FindStringSubmatch(msg); m != nil {
-		ce.Line, _ = strconv.Atoi(m[1])
-		ce.Msg = m[2]
-	}
+	ce := yamlProblem(path, err, i)
 	if m := reUnknown.FindStringSubmatch(ce.Msg); m != nil {
 		where := sectionOfType[m[2]]
 		if where == "" {
@@ -345,6 +335,23 @@ func yamlError(path string, err error, i int) error {
 			}
 		}
 		ce.Msg = fmt.Sprintf("wrong type: %q is a %s, want %s", m[2], m[1], want)
+	}
+	return ce
+}
+
+// yamlProblem is problem i of a yaml.v3 error as a *ConfigError with the
+// file and line, its message still in yaml.v3's words.
+func yamlProblem(path string, err error, i int) *ConfigError {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > i {
+		msg = te.Errors[i]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	ce := &ConfigError{Path: path, Msg: msg}
+	if m := reLine.FindStringSubmatch(msg); m != nil {
+		ce.Line, _ = strconv.Atoi(m[1])
+		ce.Msg = m[2]
 	}
 	return ce
 }
