@@ -107,6 +107,13 @@ translates with the trained models.
   transformer translate --checkpoint checkpoints/numbers-en-de "four hundred twenty-one"`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Flags every command shares are checked once here.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if f := cmd.Flags().Lookup("weights"); f != nil && f.Changed && f.Value.String() == "" {
+				return fmt.Errorf("--weights must not be empty")
+			}
+			return nil
+		},
 	}
 	root.PersistentFlags().Bool("quiet", false, "print no progress or log lines, only results and errors")
 	root.PersistentFlags().String("log-format", "text", "text (a progress bar on a terminal, plain lines otherwise) or json (one object per line)")

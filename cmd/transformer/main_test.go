@@ -122,6 +122,7 @@ func TestBadInputs(t *testing.T) {
 		{"checkpoint missing", []string{"translate", "-k", filepath.Join(dir, "nope"), "x"}, "checkpoint " + filepath.Join(dir, "nope") + ": not a directory"},
 		{"checkpoint without config", []string{"translate", "-k", dir, "x"}, "checkpoint " + dir + ": open " + filepath.Join(dir, "config.yaml")},
 		{"bad batch size", []string{"translate", "-k", dir, "--batch-size", "0", "x"}, "--batch-size must be positive, got 0"},
+		{"empty weights", []string{"translate", "-k", dir, "--weights", "", "x"}, "--weights must not be empty"},
 		{"generate unknown task", []string{"generate", "sums", "--out", dir}, `unknown generated task "sums"`},
 		{"generate without out", []string{"generate", "numbers"}, "--out is required"},
 		{"export without flags", []string{"export"}, "--checkpoint and --out are required"},
