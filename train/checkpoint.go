@@ -377,6 +377,10 @@ func weightsLimit(m *model.Transformer, copies int) int64 {
 	return model.WeightsLimit(copies*m.Store.NumElements(), 8)
 }
 
+// DtypeOf is the tensor type a config's training.dtype names (float32
+// unless it is "float64").
+func DtypeOf(name string) tensor.Dtype { return dtypeOf(name) }
+
 func dtypeOf(name string) tensor.Dtype {
 	if name == "float64" {
 		return tensor.Float64

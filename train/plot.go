@@ -3,7 +3,7 @@ package train
 import (
 	"bytes"
 	"fmt"
-	"image/color"
+	"github.com/gotransformer/transformer/viz"
 	"math"
 	"path/filepath"
 	"sort"
@@ -55,12 +55,8 @@ func validMetric(runs []Curves) string {
 	return "token_accuracy"
 }
 
-// palette is colour-blind safe (Okabe–Ito).
-var palette = []color.Color{
-	color.RGBA{0, 114, 178, 255}, color.RGBA{213, 94, 0, 255}, color.RGBA{0, 158, 115, 255},
-	color.RGBA{204, 121, 167, 255}, color.RGBA{230, 159, 0, 255}, color.RGBA{86, 180, 233, 255},
-	color.RGBA{0, 0, 0, 255}, color.RGBA{240, 228, 66, 255},
-}
+// palette is the line colours of every plot (viz.Palette).
+var palette = viz.Palette
 
 // DrawCurves draws the runs' learning curves as a 2×2 grid (training
 // loss, validation loss, the headline validation metric, learning rate)

@@ -736,3 +736,11 @@ func (t *Trainer) Evaluate(ctx context.Context, pairs []data.Pair, maxSentences 
 }
 
 func normalizeSpaces(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// NewStepTrainer is a Trainer with no corpus or run directory, for
+// TrainStep on batches made elsewhere (benchmarks).
+func NewStepTrainer(c *Config, m *model.Transformer) *Trainer {
+	t := &Trainer{Config: c, Model: m, Log: NewLogger(nil, nil)}
+	t.initStep(8, 1)
+	return t
+}

@@ -3,15 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/gotransformer/transformer/bench"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/sysmem"
-	"github.com/gotransformer/transformer/train"
 )
 
 func benchCmd() *cobra.Command {
-	o := train.DefaultBenchOptions()
+	o := bench.DefaultBenchOptions()
 	var preset, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench [--preset tiny|small|base] [flags]",
@@ -28,7 +28,7 @@ base shape; explicit flags override it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if preset != "" {
-				p, ok := train.BenchPresets[preset]
+				p, ok := bench.BenchPresets[preset]
 				if !ok {
 					return fmt.Errorf("--preset must be tiny, small or base, got %q", preset)
 				}
@@ -62,7 +62,7 @@ base shape; explicit flags override it.`,
 			}
 			defer stop()
 			out := cmd.OutOrStdout()
-			res, err := train.Bench(o, func(step int, sec, loss float64) {
+			res, err := bench.Bench(o, func(step int, sec, loss float64) {
 				warm := ""
 				if step < o.Warmup {
 					warm = "  [warm-up]"

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/gotransformer/transformer/bench"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -74,7 +75,7 @@ first token; configs/longrange-window.yaml the same window without it.`,
 }
 
 func benchLongCmd() *cobra.Command {
-	o := train.DefaultLongBenchOptions()
+	o := bench.DefaultLongBenchOptions()
 	var report, plotBase, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench-long [flags]",
@@ -100,7 +101,7 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 				return err
 			}
 			defer stop()
-			res, err := train.BenchLong(o)
+			res, err := bench.BenchLong(o)
 			if err != nil {
 				return err
 			}
@@ -128,19 +129,19 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 
 // longReport prints the table of a results file and draws its plot.
 func longReport(cmd *cobra.Command, path, plotBase string) error {
-	res, err := train.ReadLongBench(path)
+	res, err := bench.ReadLongBench(path)
 	if err != nil {
 		return err
 	}
 	if len(res) == 0 {
 		return fmt.Errorf("%s: no results", path)
 	}
-	fmt.Fprint(cmd.OutOrStdout(), train.LongBenchTable(res))
+	fmt.Fprint(cmd.OutOrStdout(), bench.LongBenchTable(res))
 	if plotBase == "" {
 		return nil
 	}
 	for _, format := range []string{"png", "svg"} {
-		img, err := train.DrawLongBench(res, format)
+		img, err := bench.DrawLongBench(res, format)
 		if err != nil {
 			return err
 		}

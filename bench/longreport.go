@@ -1,4 +1,4 @@
-package train
+package bench
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/gotransformer/transformer/safeio"
+	"github.com/gotransformer/transformer/viz"
 )
 
 // ReadLongBench reads the JSON lines of `transformer bench-long` runs.
@@ -191,7 +192,7 @@ func DrawLongBench(results []LongBenchResult, format string) (img []byte, err er
 			if err != nil {
 				return nil, err
 			}
-			l.Color, s.Color = palette[j%len(palette)], palette[j%len(palette)]
+			l.Color, s.Color = viz.Palette[j%len(viz.Palette)], viz.Palette[j%len(viz.Palette)]
 			l.Width = vg.Points(1.5)
 			if strings.Contains(name, "checkpointing") {
 				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}

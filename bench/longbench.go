@@ -1,4 +1,4 @@
-package train
+package bench
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/safeio"
 	"github.com/gotransformer/transformer/sysmem"
+	"github.com/gotransformer/transformer/train"
 )
 
 // LongBenchOptions shape one long-sequence measurement: training steps of
@@ -47,8 +48,8 @@ func BenchLong(o LongBenchOptions) (*LongBenchResult, error) {
 		return nil, err
 	}
 	mc := o.model()
-	tc := ClassifyTraining{BatchSize: o.Batch, LearningRate: 1e-4, ClipNorm: 1, Seed: 1, Dtype: "float32", CheckpointActivations: o.Checkpoint}
-	t, err := NewClassifierTrainer(mc, tc, longBenchVocab, 2)
+	tc := train.ClassifyTraining{BatchSize: o.Batch, LearningRate: 1e-4, ClipNorm: 1, Seed: 1, Dtype: "float32", CheckpointActivations: o.Checkpoint}
+	t, err := train.NewClassifierTrainer(mc, tc, longBenchVocab, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func (o LongBenchOptions) Check(avail sysmem.Limit) error {
 	if avail.Bytes <= 0 {
 		return nil
 	}
-	e := ClassifyMemory(mc, longBenchVocab, o.Batch, o.SeqLen, "float32", o.Checkpoint, 0)
+	e := train.ClassifyMemory(mc, longBenchVocab, o.Batch, o.SeqLen, "float32", o.Checkpoint, 0)
 	if e.Train <= avail.Bytes {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package train
+package bench
 
 import (
 	"errors"
@@ -13,6 +13,7 @@ import (
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/safeio"
 	"github.com/gotransformer/transformer/sysmem"
+	"github.com/gotransformer/transformer/train"
 )
 
 // BenchOptions describe a speed measurement on random tokens, with the
@@ -152,7 +153,7 @@ func (o BenchOptions) Check(avail sysmem.Limit) error {
 	if avail.Bytes <= 0 {
 		return nil
 	}
-	c := &Config{Model: mc}
+	c := &train.Config{Model: mc}
 	c.Training.Dtype = "float32"
 	if o.Decode {
 		n := o.DecodeSrcLen + 1
@@ -263,12 +264,12 @@ func Bench(o BenchOptions, progress func(step int, seconds, loss float64)) (*Ben
 	if err := o.Check(sysmem.Available()); err != nil {
 		return nil, err
 	}
-	c := DefaultConfig()
+	c := train.DefaultConfig()
 	c.Model = o.benchModel()
 	c.Training.LabelSmoothing = o.LabelSmoothing
 	c.Training.Schedule, c.Training.LearningRate, c.Training.Warmup = "constant", 1e-4, 1
 	c.Training.ClipNorm = 0
-	m, err := model.New(c.Model, dtypeOf("float32"), int64(o.Seed))
+	m, err := model.New(c.Model, train.DtypeOf("float32"), int64(o.Seed))
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +283,7 @@ func Bench(o BenchOptions, progress func(step int, seconds, loss float64)) (*Ben
 			return nil, err
 		}
 	} else {
-		t := newStepTrainer(&c, m)
+		t := train.NewStepTrainer(&c, m)
 		defer t.Close()
 		var times []float64
 		var nonpad int
@@ -361,12 +362,4 @@ func benchDecode(o BenchOptions, m *model.Transformer, rng *rand.Rand, res *Benc
 	same := fmt.Sprint(outs[0]) == fmt.Sprint(outs[1])
 	res.DecodeSame = &same
 	return nil
-}
-
-// newStepTrainer is a Trainer with no corpus or run directory, for
-// TrainStep on batches made elsewhere.
-func newStepTrainer(c *Config, m *model.Transformer) *Trainer {
-	t := &Trainer{Config: c, Model: m, Log: NewLogger(nil, nil)}
-	t.initStep(8, 1)
-	return t
 }
