@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"github.com/gotransformer/transformer/runlog"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -91,7 +92,7 @@ func TestPatienceStopsTraining(t *testing.T) {
 	if tr.state.Step != 15 { // validations at 5 (best), 10, 15
 		t.Errorf("stopped at step %d, want 15", tr.state.Step)
 	}
-	recs, err := ReadMetrics(c.Training.OutDir)
+	recs, err := runlog.Read(c.Training.OutDir)
 	if err != nil {
 		t.Fatal(err)
 	}

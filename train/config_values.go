@@ -12,13 +12,14 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/runlog"
 )
 
 // Upper bounds of the training, data and decoding sections' sizes (the
 // model section's are in package model). The memory estimate
 // (Config.MemoryProblems) then decides what this machine can hold.
 const (
-	MaxSteps        = 1_000_000_000
+	MaxSteps        = runlog.MaxStep
 	MaxBatchTokens  = 1 << 20
 	MaxBucketWidth  = 1 << 12
 	MaxSeqTokens    = 1 << 16 // data.max_len: tokens per side of a training pair

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"github.com/gotransformer/transformer/runlog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,7 +144,7 @@ func CheckOutputFile(out string, inputs ...string) error {
 // transformer train --overwrite.
 func removeRun(dir string) error {
 	for _, f := range []string{CheckpointsDir, LatestFile, BestFile, ConfigFile, SrcTokenizerFile, TgtTokenizerFile,
-		LogFile, MetricsFile, CurvesFile + ".png", CurvesFile + ".svg"} {
+		LogFile, runlog.MetricsFile, runlog.CurvesFile + ".png", runlog.CurvesFile + ".svg"} {
 		if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
 			return fmt.Errorf("replacing the run in %s: %w", dir, err)
 		}

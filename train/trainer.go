@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
+	"github.com/gotransformer/transformer/runlog"
 	"github.com/gotransformer/transformer/sysmem"
 )
 
@@ -245,7 +247,7 @@ func (t *Trainer) restore() error {
 	}
 	t.state = st
 	t.dropoutRNG.State = st.DropoutRNG
-	if err := cutMetrics(t.Dir, st.Step); err != nil {
+	if err := runlog.Cut(t.Dir, st.Step); err != nil {
 		return err
 	}
 	t.Log.Printf("resumed from %s: step %d, epoch %d, batch %d", dir, st.Step, st.Epoch, st.Pos)
@@ -602,9 +604,9 @@ func (t *Trainer) logTrain(loss float64, r StepResult, tokPerSec float64, eta ti
 
 // record appends figures to metrics.jsonl.
 func (t *Trainer) record(kind string, values map[string]float64) error {
-	err := appendRecord(t.Dir, Record{Kind: kind, Step: t.state.Step, Epoch: t.state.Epoch, Time: time.Now(), Values: values})
+	err := runlog.Append(t.Dir, runlog.Record{Kind: kind, Step: t.state.Step, Epoch: t.state.Epoch, Time: time.Now(), Values: values})
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", MetricsFile, err)
+		return fmt.Errorf("writing %s: %w", runlog.MetricsFile, err)
 	}
 	return nil
 }
@@ -743,4 +745,26 @@ func NewStepTrainer(c *Config, m *model.Transformer) *Trainer {
 	t := &Trainer{Config: c, Model: m, Log: NewLogger(nil, nil)}
 	t.initStep(8, 1)
 	return t
+}
+
+// plotCurves redraws the run's own curves.png and curves.svg.
+func (t *Trainer) plotCurves() error {
+	recs, err := runlog.Read(t.Dir)
+	if err != nil {
+		return err
+	}
+	run := runlog.Curves{Name: filepath.Base(filepath.Clean(t.Dir)), Records: recs}
+	if err := runlog.WriteCurves([]runlog.Curves{run}, filepath.Join(t.Dir, runlog.CurvesFile)); err != nil {
+		return fmt.Errorf("drawing learning curves: %w", err)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

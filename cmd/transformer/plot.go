@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/runlog"
 )
 
 func plotCmd() *cobra.Command {
@@ -21,7 +21,7 @@ Each run also keeps its own curves.png and curves.svg, redrawn at every
 validation while it trains.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
-			if err := train.PlotRuns(dirs, out); err != nil {
+			if err := runlog.PlotRuns(dirs, out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s.png and %s.svg\n", out, out)

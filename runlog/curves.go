@@ -1,4 +1,4 @@
-package train
+package runlog
 
 import (
 	"bytes"
@@ -154,16 +154,16 @@ func series(recs []Record, kind, key string) plotter.XYs {
 func PlotRuns(dirs []string, base string) error {
 	var runs []Curves
 	for _, d := range dirs {
-		recs, err := ReadMetrics(d)
+		recs, err := Read(d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", d, err)
 		}
 		runs = append(runs, Curves{Name: filepath.Base(filepath.Clean(d)), Records: recs})
 	}
-	return writeCurves(runs, base)
+	return WriteCurves(runs, base)
 }
 
-func writeCurves(runs []Curves, base string) error {
+func WriteCurves(runs []Curves, base string) error {
 	for _, format := range []string{"png", "svg"} {
 		b, err := DrawCurves(runs, format)
 		if err != nil {
@@ -172,19 +172,6 @@ func writeCurves(runs []Curves, base string) error {
 		if err := model.WriteFileAtomic(base+"."+format, b); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// plotCurves redraws the run's own curves.png and curves.svg.
-func (t *Trainer) plotCurves() error {
-	recs, err := ReadMetrics(t.Dir)
-	if err != nil {
-		return err
-	}
-	run := Curves{Name: filepath.Base(filepath.Clean(t.Dir)), Records: recs}
-	if err := writeCurves([]Curves{run}, filepath.Join(t.Dir, CurvesFile)); err != nil {
-		return fmt.Errorf("drawing learning curves: %w", err)
 	}
 	return nil
 }

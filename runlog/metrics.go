@@ -1,4 +1,7 @@
-package train
+// Package runlog is a run's record of training: the metrics.jsonl log of
+// training intervals and validations, read back exactly as a resumed run
+// left it, and the learning-curve plots drawn from it.
+package runlog
 
 import (
 	"bufio"
@@ -19,6 +22,10 @@ import (
 // MetricsFile is the run directory's record of training and validation
 // figures, one JSON object per line.
 const MetricsFile = "metrics.jsonl"
+
+// MaxStep bounds the step and epoch of a record: no run trains longer
+// (train.MaxSteps is this bound).
+const MaxStep = 1_000_000_000
 
 // Record is one line of metrics.jsonl: a training log interval (kind
 // "train": loss, lr, grad_norm, tgt_tokens_per_s) or a validation (kind
@@ -79,8 +86,8 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// appendRecord adds r to the run's metrics file.
-func appendRecord(dir string, r Record) error {
+// Append adds r to the run's metrics file.
+func Append(dir string, r Record) error {
 	f, err := os.OpenFile(filepath.Join(dir, MetricsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -100,14 +107,14 @@ func appendRecord(dir string, r Record) error {
 // maxMetricsLine is the longest line ReadMetrics reads.
 const maxMetricsLine = 1 << 24
 
-// ReadMetrics reads a run's metrics.jsonl. Records written after the last
+// Read reads a run's metrics.jsonl. Records written after the last
 // checkpoint of a run that was killed and resumed are superseded: when the
 // step of a kind goes back, the earlier records of that kind from that step
 // on are dropped (so is an earlier record of the kind at the same step). A
 // torn last line (a kill while writing) is ignored. The records come back
 // sorted by step, in file order within a step. The cost is linear in the
 // file (plus the final sort).
-func ReadMetrics(dir string) ([]Record, error) {
+func Read(dir string) ([]Record, error) {
 	path := filepath.Join(dir, MetricsFile)
 	f, err := safeio.Open(path, safeio.MetricsLimit, "metrics file")
 	if err != nil {
@@ -136,8 +143,8 @@ func ReadMetrics(dir string) ([]Record, error) {
 			bad = fmt.Errorf("%s:%d: %v", path, line, err)
 			continue
 		}
-		if r.Step < 0 || r.Step > MaxSteps || r.Epoch < 0 || r.Epoch > MaxSteps {
-			return nil, fmt.Errorf("%s:%d: step %d or epoch %d is out of range [0, %d]", path, line, r.Step, r.Epoch, MaxSteps)
+		if r.Step < 0 || r.Step > MaxStep || r.Epoch < 0 || r.Epoch > MaxStep {
+			return nil, fmt.Errorf("%s:%d: step %d or epoch %d is out of range [0, %d]", path, line, r.Step, r.Epoch, MaxStep)
 		}
 		recs, seen := byKind[r.Kind]
 		if !seen {
@@ -174,20 +181,11 @@ func ReadMetrics(dir string) ([]Record, error) {
 	return recs, nil
 }
 
-func sortedKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// cutMetrics drops the records of the run's metrics.jsonl logged after
+// Cut drops the records of the run's metrics.jsonl logged after
 // step (by a run killed after its last checkpoint), so that a resumed run
 // logs those steps once; a torn last line goes too. The file is replaced
 // atomically.
-func cutMetrics(dir string, step int) error {
+func Cut(dir string, step int) error {
 	path := filepath.Join(dir, MetricsFile)
 	b, err := safeio.ReadFile(path, safeio.MetricsLimit, "metrics file")
 	if errors.Is(err, os.ErrNotExist) {

@@ -1,4 +1,4 @@
-package train
+package runlog
 
 import (
 	"bytes"
@@ -74,7 +74,7 @@ func TestReadMetricsMatchesNaive(t *testing.T) {
 			}
 			in = append(in, Record{Kind: k, Step: step[k], Values: map[string]float64{"n": float64(len(in))}})
 		}
-		got, err := ReadMetrics(writeRecords(t, in))
+		got, err := Read(writeRecords(t, in))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestReadMetricsManySteps(t *testing.T) {
 	}
 	// Resumed from step n−10: the last ten training records are superseded.
 	in = append(in, Record{Kind: "train", Step: n - 10, Values: map[string]float64{"n": float64(len(in))}})
-	got, err := ReadMetrics(writeRecords(t, in))
+	got, err := Read(writeRecords(t, in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,21 +124,21 @@ func TestReadMetricsLongLine(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, MetricsFile), []byte(b), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ReadMetrics(dir)
+	_, err := Read(dir)
 	want := filepath.Join(dir, MetricsFile) + ":2: line longer than 16 MiB"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
 
-func BenchmarkReadMetrics(b *testing.B) {
+func BenchmarkRead(b *testing.B) {
 	in := make([]Record, 120000)
 	for i := range in {
 		in[i] = Record{Kind: "train", Step: i + 1}
 	}
 	dir := writeRecords(b, in)
 	for b.Loop() {
-		if _, err := ReadMetrics(dir); err != nil {
+		if _, err := Read(dir); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -150,21 +150,21 @@ func BenchmarkReadMetrics(b *testing.B) {
 func TestCutMetrics(t *testing.T) {
 	dir := t.TempDir()
 	for s := 1; s <= 5; s++ {
-		if err := appendRecord(dir, Record{Kind: "train", Step: s, Values: map[string]float64{"loss": float64(s)}}); err != nil {
+		if err := Append(dir, Record{Kind: "train", Step: s, Values: map[string]float64{"loss": float64(s)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	f, _ := os.OpenFile(filepath.Join(dir, MetricsFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"kind":"train","st`)
 	f.Close()
-	if err := cutMetrics(dir, 3); err != nil {
+	if err := Cut(dir, 3); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := ReadMetrics(dir)
+	recs, err := Read(dir)
 	if err != nil || len(recs) != 3 || recs[2].Step != 3 {
 		t.Fatalf("after cutting at step 3: %+v, %v", recs, err)
 	}
-	if err := cutMetrics(t.TempDir(), 3); err != nil {
+	if err := Cut(t.TempDir(), 3); err != nil {
 		t.Errorf("a run without metrics: %v", err)
 	}
 }
