@@ -16,10 +16,10 @@ import (
 	"github.com/gotransformer/transformer/train"
 )
 
-// BenchOptions describe a speed measurement on random tokens, with the
+// Options describe a speed measurement on random tokens, with the
 // flags and defaults of the PyTorch reference (../shared/reference/
 // ref_transformer.py), so that both can run the same shapes.
-type BenchOptions struct {
+type Options struct {
 	Name                         string
 	DModel, Heads, Layers, FF    int
 	Vocab, Batch, SrcLen, TgtLen int
@@ -34,16 +34,16 @@ type BenchOptions struct {
 	DecodeReps, DecodeWarmup             int
 }
 
-// BenchPresets are the reference configurations ("tiny", "small", "base").
-var BenchPresets = map[string]BenchOptions{
+// Presets are the reference configurations ("tiny", "small", "base").
+var Presets = map[string]Options{
 	"tiny":  {DModel: 128, Heads: 4, Layers: 2, FF: 512, Vocab: 8000, Batch: 64, SrcLen: 24, TgtLen: 24},
 	"small": {DModel: 256, Heads: 4, Layers: 3, FF: 1024, Vocab: 10000, Batch: 64, SrcLen: 24, TgtLen: 24},
 	"base":  {DModel: 512, Heads: 8, Layers: 6, FF: 2048, Vocab: 16000, Batch: 32, SrcLen: 32, TgtLen: 32},
 }
 
-// DefaultBenchOptions are the reference's defaults (its tiny shape).
-func DefaultBenchOptions() BenchOptions {
-	o := BenchPresets["tiny"]
+// DefaultOptions are the reference's defaults (its tiny shape).
+func DefaultOptions() Options {
+	o := Presets["tiny"]
 	o.Dropout, o.LabelSmoothing = 0.1, 0.1
 	o.Steps, o.Warmup, o.Seed = 20, 3, 1234
 	o.DecodeBatch, o.DecodeSrcLen, o.DecodeLen, o.DecodeReps, o.DecodeWarmup = 32, 32, 32, 3, 1
@@ -53,7 +53,7 @@ func DefaultBenchOptions() BenchOptions {
 // benchModel is the reference's architecture: post-LN, no final norms,
 // sinusoidal positions, separate source and target embeddings, the target
 // embedding tied to the output projection.
-func (o BenchOptions) benchModel() model.Config {
+func (o Options) benchModel() model.Config {
 	c := model.DefaultConfig()
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = o.DModel, o.Heads, o.FF, o.Layers, o.Layers
 	c.Dropout, c.AttentionDropout, c.NormFirst, c.FinalNorm = o.Dropout, o.Dropout, false, false
@@ -110,7 +110,7 @@ func modelFlagProblem(mc model.Config, flags map[string]string) error {
 // Check reports the first option out of bounds, naming its flag, and,
 // when avail is known (Bytes > 0), a run whose estimated memory exceeds
 // it.
-func (o BenchOptions) Check(avail sysmem.Limit) error {
+func (o Options) Check(avail sysmem.Limit) error {
 	if err := checkFlagRanges([]flagRange{
 		{"--d-model", o.DModel, 2, model.MaxDModel},
 		{"--heads", o.Heads, 1, model.MaxHeads},
@@ -180,7 +180,7 @@ func (o BenchOptions) Check(avail sysmem.Limit) error {
 
 // FlopsPerStep is the reference's count of matrix-multiply FLOPs of one
 // training step (forward and backward; padding included).
-func (o BenchOptions) FlopsPerStep() float64 {
+func (o Options) FlopsPerStep() float64 {
 	L, d, f, V, B, s, t := float64(o.Layers), float64(o.DModel), float64(o.FF), float64(o.Vocab), float64(o.Batch), float64(o.SrcLen), float64(o.TgtLen)
 	S, T := B*s, B*t
 	matmul := 2 * (S*(L*(4*d*d+2*d*f)+L*2*d*d) + T*(L*(6*d*d+2*d*f)+d*V))
@@ -188,8 +188,8 @@ func (o BenchOptions) FlopsPerStep() float64 {
 	return 3 * (matmul + attn)
 }
 
-// BenchResult is one measurement, printed as one JSON object.
-type BenchResult struct {
+// Result is one measurement, printed as one JSON object.
+type Result struct {
 	Name   string `json:"name,omitempty"`
 	Impl   string `json:"impl"`
 	BLAS   string `json:"blas"`
@@ -243,7 +243,7 @@ func randomSentences(rng *rand.Rand, n, maxLen, vocab int, fixed bool) [][]int {
 }
 
 // benchBatch makes a training batch of fixed shape from random sentences.
-func benchBatch(rng *rand.Rand, o BenchOptions) *data.Batch {
+func benchBatch(rng *rand.Rand, o Options) *data.Batch {
 	srcs := randomSentences(rng, o.Batch, o.SrcLen, o.Vocab, o.FixedLen)
 	tgts := randomSentences(rng, o.Batch, o.TgtLen, o.Vocab, o.FixedLen)
 	b := &data.Batch{Size: o.Batch, SrcLen: o.SrcLen, TgtLen: o.TgtLen,
@@ -257,10 +257,10 @@ func benchBatch(rng *rand.Rand, o BenchOptions) *data.Batch {
 	return b
 }
 
-// Bench trains (or decodes with) a model of the options' shape on random
+// Run trains (or decodes with) a model of the options' shape on random
 // tokens and reports throughput, achieved GFLOP/s and peak memory. progress,
 // if not nil, hears about each step.
-func Bench(o BenchOptions, progress func(step int, seconds, loss float64)) (*BenchResult, error) {
+func Run(o Options, progress func(step int, seconds, loss float64)) (*Result, error) {
 	if err := o.Check(sysmem.Available()); err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ func Bench(o BenchOptions, progress func(step int, seconds, loss float64)) (*Ben
 	if err != nil {
 		return nil, err
 	}
-	res := &BenchResult{Name: o.Name, Impl: "gotransformer", BLAS: graph.BLAS, Threads: runtime.GOMAXPROCS(0),
+	res := &Result{Name: o.Name, Impl: "gotransformer", BLAS: graph.BLAS, Threads: runtime.GOMAXPROCS(0),
 		Parameters: m.ParamCounts()["total"]}
 	res.Config.DModel, res.Config.Heads, res.Config.Layers, res.Config.FF = o.DModel, o.Heads, o.Layers, o.FF
 	res.Config.Vocab, res.Config.Batch, res.Config.SrcLen, res.Config.TgtLen = o.Vocab, o.Batch, o.SrcLen, o.TgtLen
@@ -326,7 +326,7 @@ func Bench(o BenchOptions, progress func(step int, seconds, loss float64)) (*Ben
 	return res, nil
 }
 
-func benchDecode(o BenchOptions, m *model.Transformer, rng *rand.Rand, res *BenchResult) error {
+func benchDecode(o Options, m *model.Transformer, rng *rand.Rand, res *Result) error {
 	srcs := randomSentences(rng, o.DecodeBatch, o.DecodeSrcLen, o.Vocab, true)
 	for i := range srcs {
 		srcs[i] = srcs[i][:len(srcs[i])-1] // Greedy appends EosID itself

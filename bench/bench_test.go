@@ -5,15 +5,15 @@ import (
 	"testing"
 )
 
-// Bench runs the reference's loop on a very small shape and reports
+// Run runs the reference's loop on a very small shape and reports
 // sensible figures (this is not a timing test: only shapes and counts are
 // checked).
 func TestBenchSmallShape(t *testing.T) {
-	o := DefaultBenchOptions()
+	o := DefaultOptions()
 	o.DModel, o.Heads, o.Layers, o.FF, o.Vocab, o.Batch, o.SrcLen, o.TgtLen = 16, 2, 1, 32, 40, 4, 6, 5
 	o.Steps, o.Warmup = 4, 1
 	var steps int
-	res, err := Bench(o, func(int, float64, float64) { steps++ })
+	res, err := Run(o, func(int, float64, float64) { steps++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestBenchSmallShape(t *testing.T) {
 		t.Errorf("first loss %g", res.LossFirst)
 	}
 	o.Decode, o.DecodeBatch, o.DecodeSrcLen, o.DecodeLen, o.DecodeReps = true, 3, 5, 6, 1
-	res, err = Bench(o, nil)
+	res, err = Run(o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestBenchSmallShape(t *testing.T) {
 // The FLOP count is the reference's formula: for its tiny shape it prints
 // train_gflop_per_step 18.233.
 func TestBenchFlops(t *testing.T) {
-	if got := BenchPresets["tiny"].FlopsPerStep() / 1e9; math.Abs(got-18.232639488) > 1e-9 {
+	if got := Presets["tiny"].FlopsPerStep() / 1e9; math.Abs(got-18.232639488) > 1e-9 {
 		t.Errorf("tiny: %.9f GFLOP per step", got)
 	}
 }

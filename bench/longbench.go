@@ -14,9 +14,9 @@ import (
 	"github.com/gotransformer/transformer/train"
 )
 
-// LongBenchOptions shape one long-sequence measurement: training steps of
+// LongOptions shape one long-sequence measurement: training steps of
 // an encoder classifier on random tokens.
-type LongBenchOptions struct {
+type LongOptions struct {
 	Attention  string `json:"attention"` // full | sliding_window | linear
 	Window     int    `json:"window"`
 	SeqLen     int    `json:"seq_len"`
@@ -29,21 +29,21 @@ type LongBenchOptions struct {
 	Steps      int    `json:"steps"`      // timed steps after one warm-up step
 }
 
-// DefaultLongBenchOptions is the configuration of docs/long-sequences.md:
+// DefaultLongOptions is the configuration of docs/long-sequences.md:
 // a 6-layer d_model 256 encoder.
-func DefaultLongBenchOptions() LongBenchOptions {
-	return LongBenchOptions{Attention: "full", Window: 64, SeqLen: 1024, Batch: 1, Layers: 6, DModel: 256, Heads: 4, FFDim: 1024, Steps: 3}
+func DefaultLongOptions() LongOptions {
+	return LongOptions{Attention: "full", Window: 64, SeqLen: 1024, Batch: 1, Layers: 6, DModel: 256, Heads: 4, FFDim: 1024, Steps: 3}
 }
 
-// LongBenchResult is one measurement; PeakRSSMB covers the whole process.
-type LongBenchResult struct {
-	LongBenchOptions
+// LongResult is one measurement; PeakRSSMB covers the whole process.
+type LongResult struct {
+	LongOptions
 	StepSeconds float64 `json:"step_seconds"` // median of the timed steps
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
 }
 
-// BenchLong builds the encoder of o and times its training steps.
-func BenchLong(o LongBenchOptions) (*LongBenchResult, error) {
+// Long builds the encoder of o and times its training steps.
+func Long(o LongOptions) (*LongResult, error) {
 	if err := o.Check(sysmem.Available()); err != nil {
 		return nil, err
 	}
@@ -75,26 +75,26 @@ func BenchLong(o LongBenchOptions) (*LongBenchResult, error) {
 		runtime.GC()
 	}
 	sort.Float64s(times)
-	return &LongBenchResult{LongBenchOptions: o, StepSeconds: times[len(times)/2], PeakRSSMB: peakRSSMB()}, nil
+	return &LongResult{LongOptions: o, StepSeconds: times[len(times)/2], PeakRSSMB: peakRSSMB()}, nil
 }
 
 // longBenchVocab is the token count of bench-long's random sequences.
 const longBenchVocab = 64
 
-// MaxLongBenchSteps bounds bench-long --steps.
-const MaxLongBenchSteps = 1000
+// MaxLongSteps bounds bench-long --steps.
+const MaxLongSteps = 1000
 
 // Check reports the first option out of bounds, naming its flag, and,
 // when avail is known (Bytes > 0), a step whose estimated memory exceeds
 // it (full attention holds batch × heads × seq² weights per layer).
-func (o LongBenchOptions) Check(avail sysmem.Limit) error {
+func (o LongOptions) Check(avail sysmem.Limit) error {
 	if o.SeqLen < 2 || o.Batch < 1 || o.Steps < 1 {
 		return fmt.Errorf("bench: need --seq ≥ 2, --batch ≥ 1 and --steps ≥ 1")
 	}
 	if err := checkFlagRanges([]flagRange{
 		{"--seq", o.SeqLen, 2, MaxLongBenchSeq},
 		{"--batch", o.Batch, 1, MaxBenchBatch},
-		{"--steps", o.Steps, 1, MaxLongBenchSteps},
+		{"--steps", o.Steps, 1, MaxLongSteps},
 		{"--layers", o.Layers, 1, model.MaxLayers},
 		{"--d-model", o.DModel, 2, model.MaxDModel},
 		{"--heads", o.Heads, 1, model.MaxHeads},
@@ -137,7 +137,7 @@ func (o LongBenchOptions) Check(avail sysmem.Limit) error {
 }
 
 // model is the encoder of o.
-func (o LongBenchOptions) model() model.Config {
+func (o LongOptions) model() model.Config {
 	mc := model.DefaultConfig()
 	mc.DModel, mc.Heads, mc.FFDim, mc.EncoderLayers = o.DModel, o.Heads, o.FFDim, o.Layers
 	// Dropout 0.1 on residuals and on attention weights, as in the PyTorch

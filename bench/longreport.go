@@ -18,20 +18,20 @@ import (
 	"github.com/gotransformer/transformer/viz"
 )
 
-// ReadLongBench reads the JSON lines of `transformer bench-long` runs.
-func ReadLongBench(path string) ([]LongBenchResult, error) {
+// ReadLong reads the JSON lines of `transformer bench-long` runs.
+func ReadLong(path string) ([]LongResult, error) {
 	f, err := safeio.Open(path, safeio.MetricsLimit, "bench-long results")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []LongBenchResult
+	var out []LongResult
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
-		var r LongBenchResult
+		var r LongResult
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			return nil, fmt.Errorf("%s:%d: not a bench-long result line: %v", path, line, strings.TrimPrefix(err.Error(), "json: "))
 		}
@@ -45,7 +45,7 @@ func ReadLongBench(path string) ([]LongBenchResult, error) {
 
 // check reports a result line that lacks a field the table and the plot
 // need, or whose figures cannot be drawn on log axes.
-func (r LongBenchResult) check() error {
+func (r LongResult) check() error {
 	switch {
 	case r.Attention == "":
 		return fmt.Errorf("no attention field: not a bench-long result line")
@@ -61,7 +61,7 @@ func (r LongBenchResult) check() error {
 
 // longSeries names a configuration: attention kind with or without
 // checkpointing.
-func longSeries(r LongBenchResult) string {
+func longSeries(r LongResult) string {
 	s := r.Attention
 	if r.Attention == "sliding_window" {
 		s = fmt.Sprintf("sliding window (w=%d)", r.Window)
@@ -72,17 +72,17 @@ func longSeries(r LongBenchResult) string {
 	return s
 }
 
-// LongBenchTable formats results as a Markdown table: one row per
+// LongTable formats results as a Markdown table: one row per
 // configuration, step time and peak RSS per sequence length, and the growth
 // from the shortest to the longest length measured.
-func LongBenchTable(results []LongBenchResult) string {
+func LongTable(results []LongResult) string {
 	lens := map[int]bool{}
-	rows := map[string]map[int]LongBenchResult{}
+	rows := map[string]map[int]LongResult{}
 	var names []string
 	for _, r := range results {
 		name := longSeries(r)
 		if rows[name] == nil {
-			rows[name] = map[int]LongBenchResult{}
+			rows[name] = map[int]LongResult{}
 			names = append(names, name)
 		}
 		rows[name][r.SeqLen] = r
@@ -106,7 +106,7 @@ func LongBenchTable(results []LongBenchResult) string {
 		b.WriteString("---:|\n")
 		for _, name := range names {
 			fmt.Fprintf(&b, "| %s | ", name)
-			val := func(r LongBenchResult) float64 {
+			val := func(r LongResult) float64 {
 				if what == "peak RSS (MB)" {
 					return r.PeakRSSMB
 				}
@@ -136,9 +136,9 @@ func LongBenchTable(results []LongBenchResult) string {
 	return b.String()
 }
 
-// DrawLongBench plots step time and peak RSS against sequence length on
+// DrawLong plots step time and peak RSS against sequence length on
 // log–log axes, one line per configuration, in format "png" or "svg".
-func DrawLongBench(results []LongBenchResult, format string) (img []byte, err error) {
+func DrawLong(results []LongResult, format string) (img []byte, err error) {
 	if len(results) == 0 {
 		return nil, fmt.Errorf("no results to plot")
 	}

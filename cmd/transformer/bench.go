@@ -11,7 +11,7 @@ import (
 )
 
 func benchCmd() *cobra.Command {
-	o := bench.DefaultBenchOptions()
+	o := bench.DefaultOptions()
 	var preset, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench [--preset tiny|small|base] [flags]",
@@ -28,7 +28,7 @@ base shape; explicit flags override it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if preset != "" {
-				p, ok := bench.BenchPresets[preset]
+				p, ok := bench.Presets[preset]
 				if !ok {
 					return fmt.Errorf("--preset must be tiny, small or base, got %q", preset)
 				}
@@ -62,7 +62,7 @@ base shape; explicit flags override it.`,
 			}
 			defer stop()
 			out := cmd.OutOrStdout()
-			res, err := bench.Bench(o, func(step int, sec, loss float64) {
+			res, err := bench.Run(o, func(step int, sec, loss float64) {
 				warm := ""
 				if step < o.Warmup {
 					warm = "  [warm-up]"

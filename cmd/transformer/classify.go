@@ -75,7 +75,7 @@ first token; configs/longrange-window.yaml the same window without it.`,
 }
 
 func benchLongCmd() *cobra.Command {
-	o := bench.DefaultLongBenchOptions()
+	o := bench.DefaultLongOptions()
 	var report, plotBase, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench-long [flags]",
@@ -101,7 +101,7 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 				return err
 			}
 			defer stop()
-			res, err := bench.BenchLong(o)
+			res, err := bench.Long(o)
 			if err != nil {
 				return err
 			}
@@ -129,19 +129,19 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 
 // longReport prints the table of a results file and draws its plot.
 func longReport(cmd *cobra.Command, path, plotBase string) error {
-	res, err := bench.ReadLongBench(path)
+	res, err := bench.ReadLong(path)
 	if err != nil {
 		return err
 	}
 	if len(res) == 0 {
 		return fmt.Errorf("%s: no results", path)
 	}
-	fmt.Fprint(cmd.OutOrStdout(), bench.LongBenchTable(res))
+	fmt.Fprint(cmd.OutOrStdout(), bench.LongTable(res))
 	if plotBase == "" {
 		return nil
 	}
 	for _, format := range []string{"png", "svg"} {
-		img, err := bench.DrawLongBench(res, format)
+		img, err := bench.DrawLong(res, format)
 		if err != nil {
 			return err
 		}
