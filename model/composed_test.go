@@ -60,14 +60,7 @@ func logitsAndGrads(t *testing.T, m *Transformer, composed bool) (logits []float
 // keys' bias gets a gradient that is zero analytically (a shift of every
 // score of a row leaves its softmax unchanged), where both paths give
 // rounding noise of about 1e-17.
-func relDiff(a, b []float64) float64 {
-	var diff, scale float64
-	for i := range b {
-		diff = math.Max(diff, math.Abs(a[i]-b[i]))
-		scale = math.Max(scale, math.Abs(b[i]))
-	}
-	return diff / math.Max(scale, 1e-6)
-}
+func relDiff(a, b []float64) float64 { return relErrFloor(a, b, 1e-6) }
 
 // The whole model built of fused ops equals the same model built of the
 // composed references (Builder.Composed), logits and every parameter

@@ -91,13 +91,16 @@ func (f *fixture) bools(t *testing.T, key string) []bool {
 	return out
 }
 
-func relErr(got, want []float64) float64 {
+func relErr(got, want []float64) float64 { return relErrFloor(got, want, 1e-300) }
+
+// relErrFloor is max|got−want| / max(max|want|, floor).
+func relErrFloor(got, want []float64, floor float64) float64 {
 	var diff, scale float64
 	for i := range want {
 		diff = math.Max(diff, math.Abs(got[i]-want[i]))
 		scale = math.Max(scale, math.Abs(want[i]))
 	}
-	return diff / math.Max(scale, 1e-300)
+	return diff / math.Max(scale, floor)
 }
 
 func (f *fixture) compare(t *testing.T, what string, got *tensor.Dense, key string) {

@@ -1,7 +1,6 @@
 package runlog
 
 import (
-	"bytes"
 	"fmt"
 	"github.com/gotransformer/transformer/viz"
 	"math"
@@ -104,25 +103,7 @@ func DrawCurves(runs []Curves, format string) ([]byte, error) {
 		p.Legend.Top = true
 		plots[i/2] = append(plots[i/2], p)
 	}
-	const w, h = 10 * vg.Inch, 7 * vg.Inch
-	c, err := draw.NewFormattedCanvas(w, h, format)
-	if err != nil {
-		return nil, err
-	}
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 8, PadY: vg.Millimeter * 8,
-		PadTop: vg.Millimeter * 4, PadBottom: vg.Millimeter * 4, PadLeft: vg.Millimeter * 4, PadRight: vg.Millimeter * 4}
-	canvases := plot.Align(plots, tiles, dc)
-	for i := range plots {
-		for j := range plots[i] {
-			plots[i][j].Draw(canvases[i][j])
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return viz.RenderPlots(plots, 10*vg.Inch, 7*vg.Inch, vg.Millimeter*8, vg.Millimeter*8, format)
 }
 
 func metricTitle(k string) string {

@@ -12,32 +12,17 @@ import (
 	"github.com/gotransformer/transformer/sysmem"
 )
 
-const classifyBase = `model:
-  d_model: 32
-  heads: 2
-  encoder_layers: 2
-  ff_dim: 64
-  dropout: 0
-  norm_first: true
-  positions: sinusoidal
-  encoder:
-    attention: {kind: sliding_window, window: 8, global: [0]}
-data:
-  longrange:
-    length: 64
-    fillers: 16
-    train_size: 200
-    test_size: 20
-    seed: 1
-training:
-  steps: 5
-  batch_size: 8
-  learning_rate: 0.001
-  warmup: 3
-  clip_norm: 1
-  eval_every: 5
-  seed: 1
-`
+// classifyBase is testdata/classify-small.yaml, which the command's tests
+// share.
+var classifyBase = readTestConfig("../testdata/classify-small.yaml")
+
+func readTestConfig(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // Hostile classify configs are refused with one line naming the file and
 // the key: out-of-bounds sizes (bug 1), NaN, infinite and absurd values,
