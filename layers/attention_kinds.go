@@ -2,7 +2,6 @@ package layers
 
 import (
 	"fmt"
-	"sort"
 
 	G "gorgonia.org/gorgonia"
 
@@ -47,27 +46,17 @@ type AttentionKind struct {
 	GradChecks []AttentionSpec
 }
 
-var attentionKinds = map[string]AttentionKind{}
+var attentionKinds = newRegistry[AttentionKind]("attention kind")
 
 // RegisterAttention makes an attention kind available under name (a
 // config's attention.kind). It panics if name is taken: kinds register
 // from init functions.
 func RegisterAttention(name string, k AttentionKind) {
-	if _, ok := attentionKinds[name]; ok {
-		panic("layers: attention kind " + name + " registered twice")
-	}
-	attentionKinds[name] = k
+	attentionKinds.add(name, k)
 }
 
 // AttentionKindNames lists the registered kinds in order.
-func AttentionKindNames() []string {
-	names := make([]string, 0, len(attentionKinds))
-	for n := range attentionKinds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func AttentionKindNames() []string { return attentionKinds.names() }
 
 // Attention returns the registered kind of the spec.
 func (s AttentionSpec) Attention() (AttentionKind, error) {
@@ -75,7 +64,7 @@ func (s AttentionSpec) Attention() (AttentionKind, error) {
 	if name == "" {
 		name = FullAttention
 	}
-	k, ok := attentionKinds[name]
+	k, ok := attentionKinds.kinds[name]
 	if !ok {
 		return AttentionKind{}, fmt.Errorf("unknown attention kind %q (want one of %v)", s.Kind, AttentionKindNames())
 	}

@@ -2,7 +2,6 @@ package layers
 
 import (
 	"fmt"
-	"sort"
 
 	G "gorgonia.org/gorgonia"
 
@@ -74,31 +73,21 @@ type KeyError struct{ Key, Msg string }
 
 func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
 
-var positionKinds = map[string]PositionKind{}
+var positionKinds = newRegistry[PositionKind]("positions")
 
 // RegisterPositions makes a positional scheme available under name (a
 // config's positions). It panics if name is taken: kinds register from
 // init functions.
 func RegisterPositions(name string, k PositionKind) {
-	if _, ok := positionKinds[name]; ok {
-		panic("layers: positions " + name + " registered twice")
-	}
-	positionKinds[name] = k
+	positionKinds.add(name, k)
 }
 
 // PositionKindNames lists the registered schemes in order.
-func PositionKindNames() []string {
-	names := make([]string, 0, len(positionKinds))
-	for n := range positionKinds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func PositionKindNames() []string { return positionKinds.names() }
 
 // Positions returns the registered scheme called name.
 func Positions(name string) (PositionKind, error) {
-	k, ok := positionKinds[name]
+	k, ok := positionKinds.kinds[name]
 	if !ok {
 		return PositionKind{}, fmt.Errorf("unknown positional encoding %q (want one of %v)", name, PositionKindNames())
 	}
