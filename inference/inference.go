@@ -64,6 +64,19 @@ type Options struct {
 	Attention bool
 }
 
+// check refuses negative counts (0 means the default for each).
+func (o Options) check() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"Beam", o.Beam}, {"NBest", o.NBest}, {"MaxInputTokens", o.MaxInputTokens}, {"BatchSize", o.BatchSize}} {
+		if f.v < 0 {
+			return fmt.Errorf("Options.%s must not be negative (0: the default), got %d", f.name, f.v)
+		}
+	}
+	return nil
+}
+
 // Hypothesis is one translation and its score.
 type Hypothesis struct {
 	Text string
@@ -91,6 +104,9 @@ type Result struct {
 // sentence gives an empty translation. When ctx is done, it stops within one decoding step and
 // returns ctx.Err().
 func (m *Model) Translate(ctx context.Context, sentences []string, opt Options) ([]Result, error) {
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
 	ck := m.Checkpoint
 	bo := ck.Config.Decoding.BeamOptions()
 	if opt.Beam != 0 {

@@ -58,6 +58,10 @@ func TestTranslateOptions(t *testing.T) {
 		{Options{NBest: 2}, "NBest 2 needs a beam of at least 2"},
 		{Options{Beam: 100000}, "beam"},
 		{Options{LengthPenalty: math.NaN()}, "LengthPenalty must be a finite number"},
+		{Options{Beam: -1}, "Options.Beam must not be negative"},
+		{Options{MaxInputTokens: -5}, "Options.MaxInputTokens must not be negative"},
+		{Options{BatchSize: -1}, "Options.BatchSize must not be negative"},
+		{Options{NBest: -2}, "Options.NBest must not be negative"},
 	} {
 		_, err := m.Translate(ctx, []string{"a"}, c.opt)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
