@@ -28,19 +28,25 @@ type Builder struct {
 	// optimises (composed.go): slower, and the reference the fused ops are
 	// tested against, up to whole models.
 	Composed bool
+	// Checkpointing makes Checkpoint turn each block it wraps into one op
+	// that recomputes the block during backward (gradient checkpointing).
+	Checkpointing bool
 
 	params  map[string]*G.Node
 	order   G.Nodes
 	masks   []DropoutMask
 	inputs  map[string]*G.Node
 	outputs map[string]*G.Node
+	shared  *checkpointShared
 }
 
 // DropoutMask is a mask input added by Builder.Dropout: its value holds 0 or
-// 1/(1-P) per element.
+// 1/(1-P) per element. An entry with a nil Node stands for the masks of a
+// checkpointed block, drawn when the block runs.
 type DropoutMask struct {
-	Node *G.Node
-	P    float64
+	Node  *G.Node
+	P     float64
+	block *checkpoint
 }
 
 // NewBuilder starts a new graph over store; train enables dropout.
@@ -137,8 +143,16 @@ func (b *Builder) DropoutMasks() []DropoutMask { return b.masks }
 
 // FillDropout draws fresh masks: each element is 0 with probability P and
 // 1/(1-P) otherwise.
+// A checkpointed block's entry records the generator's state and skips
+// the numbers its masks take, so that masks are drawn in the order of
+// the plain graph.
 func FillDropout(masks []DropoutMask, rng *RNG) {
 	for _, m := range masks {
+		if m.block != nil {
+			m.block.rng = rng.State
+			rng.Skip(m.block.draws)
+			continue
+		}
 		keep := 1 / (1 - m.P)
 		switch d := m.Node.Value().Data().(type) {
 		case []float32:

@@ -42,7 +42,7 @@ func RelativeBucket(rel int, bidirectional bool, buckets, maxDistance int) int {
 // scores: element (h, i, j) is table[h, RelativeBucket(j−i)]. Its gradient
 // sums the incoming gradient of every (i, j) into its bucket.
 func RelativeBias(table *G.Node, sq, sk int, bidirectional bool, maxDistance int) *G.Node {
-	op := relBiasOp{sq: sq, sk: sk, buckets: table.Shape()[1], maxDist: maxDistance, bidirectional: bidirectional}
+	op := relBiasOp{sq: sq, sk: sk, buckets: table.Shape()[1], maxDist: maxDistance, bidirectional: bidirectional, id: new(byte)}
 	return G.Must(G.ApplyOp(op, table))
 }
 
@@ -50,6 +50,11 @@ type relBiasOp struct {
 	opBase
 	sq, sk, buckets, maxDist int
 	bidirectional            bool
+	// id makes every call a node of its own: Gorgonia merges nodes of
+	// equal hash, which would make layers that share a table share one
+	// bias and sum their gradients before the scatter, in an order that
+	// a checkpointed block (which holds its own bias) cannot reproduce.
+	id *byte
 }
 
 // index returns the bucket of every (i, j).
@@ -71,7 +76,7 @@ func (op relBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (op relBiasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op relBiasOp) Hashcode() uint32      { return hashOf(op) }
 func (op relBiasOp) String() string {
-	return fmt.Sprintf("RelativeBias{%dx%d,buckets=%d,max=%d,bi=%v}", op.sq, op.sk, op.buckets, op.maxDist, op.bidirectional)
+	return fmt.Sprintf("RelativeBias@%p{%dx%d,buckets=%d,max=%d,bi=%v}", op.id, op.sq, op.sk, op.buckets, op.maxDist, op.bidirectional)
 }
 func (op relBiasOp) DiffWRT(int) []bool { return []bool{true} }
 

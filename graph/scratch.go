@@ -46,6 +46,9 @@ func (p *DropoutPool) Bind(masks []DropoutMask, dt tensor.Dtype) error {
 		p.arrays = append(p.arrays, Scratch{})
 	}
 	for i, m := range masks {
+		if m.Node == nil {
+			continue // a checkpointed block's masks: bound when it runs
+		}
 		if err := G.Let(m.Node, p.arrays[i].Tensor(dt, m.Node.Shape()...)); err != nil {
 			return err
 		}

@@ -102,10 +102,7 @@ func (in *ClassifierInputs) Bind(tokens []int) error {
 
 // Forward gives the class scores [Batch, Classes] of the bound batch.
 func (m *Classifier) Forward(b *graph.Builder, in *ClassifierInputs) *G.Node {
-	x := m.Embedding(b, in)
-	for _, l := range m.Encoder.Layers {
-		x = l.Forward(b, x, in.Batch, in.Len, in.Mask, in.Pad)
-	}
+	x := m.Encoder.Forward(b, m.Embedding(b, in), in.Batch, in.Len, in.Mask, in.Pad)
 	return m.Logits(b, in, x)
 }
 
@@ -115,9 +112,9 @@ func (m *Classifier) Embedding(b *graph.Builder, in *ClassifierInputs) *G.Node {
 	return b.Dropout(m.Pos.Encode(b, x, in.Batch, in.Len), m.Config.Dropout)
 }
 
-// Logits maps the last encoder layer's output h [Batch·Len, d] to class
-// scores [Batch, Classes]: final norm, first position, linear layer.
+// Logits maps the encoder's output h [Batch·Len, d] (after its final
+// norm) to class scores [Batch, Classes]: first position, linear layer.
 func (m *Classifier) Logits(b *graph.Builder, in *ClassifierInputs, h *G.Node) *G.Node {
-	first := G.Must(G.Mul(in.First, m.Encoder.Finish(b, h)))
+	first := G.Must(G.Mul(in.First, h))
 	return b.Mark("logits", m.Head.Forward(b, first))
 }

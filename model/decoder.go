@@ -83,12 +83,20 @@ func NewDecoder(name string, c Config) Decoder {
 	return d
 }
 
-// Forward runs the stack.
+// Forward runs the stack: its layers, then its final norm.
 func (d Decoder) Forward(b *graph.Builder, x, memory *G.Node, batch, tgtLen, srcLen int, selfMask, tgtPad, crossMask *G.Node) *G.Node {
+	return d.Finish(b, d.Stack(b, x, memory, batch, tgtLen, srcLen, selfMask, tgtPad, crossMask))
+}
+
+// Stack runs the layers alone, each one block of b.Checkpoint (recomputed
+// during backward when b.Checkpointing is set).
+func (d Decoder) Stack(b *graph.Builder, x, memory *G.Node, batch, tgtLen, srcLen int, selfMask, tgtPad, crossMask *G.Node) *G.Node {
 	for _, l := range d.Layers {
-		x = l.Forward(b, x, memory, batch, tgtLen, srcLen, selfMask, tgtPad, crossMask)
+		x = b.Checkpoint(l.Name, G.Nodes{x, memory}, G.Nodes{selfMask, tgtPad, crossMask}, func(b *graph.Builder, x, aux G.Nodes) *G.Node {
+			return l.Forward(b, x[0], x[1], batch, tgtLen, srcLen, aux[0], aux[1], aux[2])
+		})
 	}
-	return d.Finish(b, x)
+	return x
 }
 
 // Finish applies the stack's final layer norm, if it has one.

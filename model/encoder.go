@@ -87,9 +87,13 @@ func NewEncoder(name string, c Config) Encoder {
 
 // Forward runs the stack on x [batch·seqLen, d] (see EncoderLayer.Forward
 // for mask and pad).
+// Each layer is one block of b.Checkpoint, recomputed during backward when
+// b.Checkpointing is set.
 func (e Encoder) Forward(b *graph.Builder, x *G.Node, batch, seqLen int, mask, pad *G.Node) *G.Node {
 	for _, l := range e.Layers {
-		x = l.Forward(b, x, batch, seqLen, mask, pad)
+		x = b.Checkpoint(l.Name, G.Nodes{x}, G.Nodes{mask, pad}, func(b *graph.Builder, x, aux G.Nodes) *G.Node {
+			return l.Forward(b, x[0], batch, seqLen, aux[0], aux[1])
+		})
 	}
 	return e.Finish(b, x)
 }

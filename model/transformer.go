@@ -177,8 +177,33 @@ func (m *Transformer) EmbedTarget(b *graph.Builder, in *Inputs) *G.Node {
 // projects to target-vocabulary scores [Batch·TgtLen, TgtVocab] (marked
 // "logits").
 func (m *Transformer) Decode(b *graph.Builder, in *Inputs, memory *G.Node) *G.Node {
-	h := m.Decoder.Forward(b, m.EmbedTarget(b, in), memory, in.Batch, in.TgtLen, in.SrcLen, in.TgtMask, in.TgtPad, in.CrossMask)
-	return b.Mark("logits", m.Project(b, h))
+	return b.Mark("logits", m.Head(b, m.decoderStates(b, in, memory)))
+}
+
+// decoderStates are the decoder layers' output over the embedded decoder
+// input, before the final norm.
+func (m *Transformer) decoderStates(b *graph.Builder, in *Inputs, memory *G.Node) *G.Node {
+	return m.Decoder.Stack(b, m.EmbedTarget(b, in), memory, in.Batch, in.TgtLen, in.SrcLen, in.TgtMask, in.TgtPad, in.CrossMask)
+}
+
+// Head maps the decoder layers' output h [N, d] to target-vocabulary
+// scores [N, TgtVocab]: the decoder's final norm, then Project.
+func (m *Transformer) Head(b *graph.Builder, h *G.Node) *G.Node {
+	return m.Project(b, m.Decoder.Finish(b, h))
+}
+
+// A LossFunc maps scores [N, V] and the target input to a scalar loss.
+type LossFunc func(b *graph.Builder, logits, target *G.Node) *G.Node
+
+// Objective is the training loss of a batch: loss applied to Forward's
+// scores and target. The output head and the loss form one block of
+// b.Checkpoint, so that with b.Checkpointing set the [N, V] scores are not
+// kept between forward and backward.
+func (m *Transformer) Objective(b *graph.Builder, in *Inputs, target *G.Node, loss LossFunc) *G.Node {
+	h := m.decoderStates(b, in, m.Encode(b, in))
+	return b.Checkpoint("head", G.Nodes{h}, G.Nodes{target}, func(b *graph.Builder, h, target G.Nodes) *G.Node {
+		return loss(b, m.Head(b, h[0]), target[0])
+	})
 }
 
 // Project maps decoder states h [N, d] to target-vocabulary scores

@@ -5,7 +5,6 @@ import (
 	"math"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/data"
@@ -13,40 +12,67 @@ import (
 	"github.com/gotransformer/transformer/model"
 )
 
-// plainGradients is one whole-model graph's backprop: the reference for
-// checkpointing.
-func plainGradients(t *testing.T, m *model.Transformer, batch *data.Batch, rng *graph.RNG) (float64, map[string][]float64) {
+// translatorGradients runs one training step's forward and backward on a
+// freshly built graph (with or without checkpointing) and returns copies
+// of its loss and gradients.
+func translatorGradients(t *testing.T, m *model.Transformer, batch *data.Batch, ckpt bool) (float64, []Param) {
 	t.Helper()
-	b := graph.NewBuilder(m.Store, true)
-	in := m.NewInputs(b, batch.Size, batch.SrcLen, batch.TgtLen)
-	loss, target := LabelSmoothedCE(b, m.Forward(b, in))
-	if _, err := G.Grad(loss, b.Params()...); err != nil {
+	tr := &Trainer{Model: m, Config: &Config{Training: Options{CheckpointActivations: ckpt, LabelSmoothing: 0.1}},
+		graphs: graph.NewCache(1), dropoutRNG: graph.NewRNG(9)}
+	defer tr.graphs.Clear()
+	loss, _, grads, _, err := tr.gradients(batch)
+	if err != nil {
 		t.Fatal(err)
 	}
-	vm := G.NewTapeMachine(b.G)
-	defer vm.Close()
-	if err := in.Bind(batch.Src, batch.DecoderInput()); err != nil {
-		t.Fatal(err)
-	}
-	FillTargets(target.Value().(*tensor.Dense), batch.DecoderOutput(), 0.1)
-	graph.FillDropout(b.DropoutMasks(), rng)
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	grads := map[string][]float64{}
-	for _, p := range b.Params() {
-		g, err := p.Grad()
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads[p.Name()] = append([]float64(nil), g.Data().([]float64)...)
-	}
-	return scalar(loss), grads
+	return loss, cloneParams(grads)
 }
 
-// TestCheckpointedGradientsEqualBackprop: with dropout on, the
-// checkpointed step's loss and every gradient (encoder, decoder,
-// embeddings) equal plain backpropagation's to 1e-12 relative error.
+func cloneParams(ps []Param) []Param {
+	out := make([]Param, len(ps))
+	for i, p := range ps {
+		out[i] = Param{p.Name, p.Tensor.Clone().(*tensor.Dense)}
+	}
+	return out
+}
+
+// sameGradients reports whether the checkpointed step's loss and
+// gradients are bitwise those of plain backpropagation, and logs how many
+// elements differ and by how much if not.
+func sameGradients(t *testing.T, name string, wantLoss, loss float64, want, got []Param) {
+	t.Helper()
+	if loss != wantLoss {
+		t.Errorf("%s: loss %v, backprop %v", name, loss, wantLoss)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d gradients, backprop has %d", name, len(got), len(want))
+	}
+	differ, elements := 0, 0
+	worst := 0.0
+	for i, w := range want {
+		g := got[i]
+		if g.Name != w.Name {
+			t.Fatalf("%s: gradient %d is %s, backprop's is %s", name, i, g.Name, w.Name)
+		}
+		a, b := graph.Float64s(g.Tensor), graph.Float64s(w.Tensor)
+		elements += len(b)
+		for j := range b {
+			if math.Float64bits(a[j]) != math.Float64bits(b[j]) {
+				differ++
+				worst = math.Max(worst, math.Abs(a[j]-b[j])/math.Max(maxAbs(b), 1e-300))
+			}
+		}
+	}
+	if differ > 0 {
+		t.Errorf("%s: %d of %d gradient elements differ from backprop (worst relative to their tensor's largest %.3g)", name, differ, elements, worst)
+	}
+	t.Logf("%s: %d gradients, %d elements, bitwise equal to backprop: %v", name, len(want), elements, differ == 0)
+}
+
+// TestCheckpointedGradientsEqualBackprop: with dropout on, the step that
+// graph.Builder.Checkpoint derives from the model's one definition (each
+// layer and the output head with the loss recomputed during backward) has
+// the loss and every gradient of plain backpropagation, bit for bit, for
+// the translator and the classifier.
 func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 	batch := &data.Batch{Size: 2, SrcLen: 6, TgtLen: 5,
 		Src: []int{5, 6, 7, 8, 9, data.EosID, 10, 11, data.EosID, 0, 0, 0},
@@ -59,6 +85,7 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 			c.Encoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 1, Global: []int{0}}
 		},
 		"linear, relative pos": func(c *model.Config) { c.Decoder.Attention.Kind, c.Encoder.Positions = "linear", "relative" },
+		"rope":                 func(c *model.Config) { c.Positions = "rope" },
 	} {
 		c := model.DefaultConfig()
 		c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 16, 3, 2
@@ -69,43 +96,31 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantLoss, want := plainGradients(t, m, batch, graph.NewRNG(9))
-		ck, err := newCheckpointed(m, batch.Size, batch.SrcLen, batch.TgtLen, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		loss, got, _, err := ck.step(m, batch, 0.1, graph.NewRNG(9), &graph.Scratch{})
-		ck.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rel := math.Abs(loss-wantLoss) / math.Abs(wantLoss); rel > 1e-12 {
-			t.Errorf("%s: loss %v, backprop %v", name, loss, wantLoss)
-		}
-		if len(got) != len(want) {
-			t.Errorf("%s: %d gradients, backprop has %d", name, len(got), len(want))
-		}
-		// A gradient that is zero in exact arithmetic (the key projection's
-		// bias: softmax ignores a shift shared by all keys) is round-off
-		// noise; it is judged against the largest gradient of all.
-		global := 0.0
-		for _, w := range want {
-			global = math.Max(global, maxAbs(w))
-		}
-		worst := 0.0
-		for p, w := range want {
-			g, ok := got[p]
-			if !ok {
-				t.Errorf("%s: no gradient for %s", name, p)
-				continue
+		wantLoss, want := translatorGradients(t, m, batch, false)
+		loss, got := translatorGradients(t, m, batch, true)
+		sameGradients(t, "translator, "+name, wantLoss, loss, want, got)
+	}
+
+	g := data.LongRange{Length: 12, Fillers: 5, Train: 3, Seed: 2}
+	examples, _ := g.Generate()
+	for _, kind := range []string{"full", "sliding_window", "linear"} {
+		step := func(ckpt bool) (float64, []Param) {
+			tc := ClassifyTraining{BatchSize: 3, LearningRate: 1e-3, Dtype: "float64", Seed: 4, CheckpointActivations: ckpt}
+			tr, err := NewClassifierTrainer(classifyModel(kind), tc, g.Vocab(), 2)
+			if err != nil {
+				t.Fatal(err)
 			}
-			scale := math.Max(maxAbs(w), 1e-3*global)
-			worst = math.Max(worst, maxDiff(g.Data().([]float64), w)/scale)
+			defer tr.Close()
+			tr.rng = graph.NewRNG(11)
+			loss, _, grads, err := tr.gradients(examples)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return loss, cloneParams(grads)
 		}
-		if worst > 1e-12 {
-			t.Errorf("%s: gradients differ from backprop by relative error %.3g", name, worst)
-		}
-		t.Logf("%s: %d gradients, worst relative error %.3g", name, len(want), worst)
+		wantLoss, want := step(false)
+		loss, got := step(true)
+		sameGradients(t, "classifier, "+kind, wantLoss, loss, want, got)
 	}
 }
 

@@ -351,16 +351,12 @@ func NewClassifierTrainer(mc model.Config, tc ClassifyTraining, vocab, classes i
 // Close releases compiled graphs.
 func (t *Classifier) Close() { t.graphs.Clear() }
 
-// classifyGraph is the whole-model training graph of one batch shape.
+// classifyGraph is the classifier's training graph of one batch shape.
 type classifyGraph struct {
-	b      *graph.Builder
+	*lossGraph
 	in     *model.ClassifierInputs
-	loss   *G.Node
 	target *G.Node
-	vm     G.VM
 }
-
-func (g *classifyGraph) Close() error { return g.vm.Close() }
 
 // classifyLoss is the mean cross-entropy of logits [B, C] against the
 // one-hot target input it adds (see fillClassTargets).
@@ -382,16 +378,7 @@ func fillClassTargets(target *G.Node, labels []int) error {
 // Step trains on one batch of sequences of equal length and returns the
 // loss.
 func (t *Classifier) Step(batch []data.Labelled, step int) (float64, error) {
-	n := len(batch[0].Tokens)
-	tokens, labels := flatten(batch)
-	var loss float64
-	var params, grads []Param
-	var err error
-	if t.Config.CheckpointActivations {
-		loss, params, grads, err = t.checkpointedStep(tokens, labels, len(batch), n)
-	} else {
-		loss, params, grads, err = t.plainStep(tokens, labels, len(batch), n)
-	}
+	loss, params, grads, err := t.gradients(batch)
 	if err != nil {
 		return 0, err
 	}
@@ -411,19 +398,23 @@ func flatten(batch []data.Labelled) (tokens, labels []int) {
 	return tokens, labels
 }
 
-func (t *Classifier) plainStep(tokens, labels []int, batch, n int) (float64, []Param, []Param, error) {
-	c, err := t.graphs.Get(fmt.Sprintf("train/b%d/n%d", batch, n), func() (graph.Compiled, error) {
-		g := &classifyGraph{b: graph.NewBuilder(t.Model.Store, true)}
-		if err := graph.Build(func() {
-			g.in = t.Model.NewInputs(g.b, batch, n)
-			g.loss, g.target = classifyLoss(g.b, t.Model.Forward(g.b, g.in))
-		}); err != nil {
+// gradients runs forward and backward on one batch, as Trainer.gradients.
+func (t *Classifier) gradients(batch []data.Labelled) (float64, []Param, []Param, error) {
+	size, n := len(batch), len(batch[0].Tokens)
+	tokens, labels := flatten(batch)
+	o := GraphOptions{Checkpointing: t.Config.CheckpointActivations}
+	c, err := t.graphs.Get(fmt.Sprintf("train/b%d/n%d", size, n), func() (graph.Compiled, error) {
+		g := &classifyGraph{}
+		var err error
+		g.lossGraph, err = newLossGraph(t.Model.Store, o, func(b *graph.Builder) *G.Node {
+			g.in = t.Model.NewInputs(b, size, n)
+			var loss *G.Node
+			loss, g.target = classifyLoss(b, t.Model.Forward(b, g.in))
+			return loss
+		})
+		if err != nil {
 			return nil, err
 		}
-		if _, err := G.Grad(g.loss, g.b.Params()...); err != nil {
-			return nil, err
-		}
-		g.vm = G.NewTapeMachine(g.b.G)
 		return g, nil
 	})
 	if err != nil {
@@ -436,149 +427,7 @@ func (t *Classifier) plainStep(tokens, labels []int, batch, n int) (float64, []P
 	if err := fillClassTargets(g.target, labels); err != nil {
 		return 0, nil, nil, err
 	}
-	graph.FillDropout(g.b.DropoutMasks(), t.rng)
-	g.vm.Reset()
-	if err := g.vm.RunAll(); err != nil {
-		return 0, nil, nil, err
-	}
-	defer graph.Release(g.b.G, g.vm)
-	var params, grads []Param
-	for _, p := range g.b.Params() {
-		gr, err := p.Grad()
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		params = append(params, Param{p.Name(), p.Value().(*tensor.Dense)})
-		grads = append(grads, Param{p.Name(), gr.(*tensor.Dense)})
-	}
-	return scalar(g.loss), params, grads, nil
-}
-
-// classifySegments is the checkpointed form: the embedding, one layer
-// shared by layers 0 … L−2, and the tail: the last layer with the head and
-// the loss. The last layer's output is needed by nothing but the head, so
-// it is computed once, in the tail's backward run, not recomputed.
-type classifySegments struct {
-	embed, layer, tail *graph.Segment
-	ins                []*model.ClassifierInputs
-	target             *G.Node
-}
-
-func (c *classifySegments) Close() error {
-	c.embed.Close()
-	c.layer.Close()
-	return c.tail.Close()
-}
-
-func (t *Classifier) segments(batch, n int) (*classifySegments, error) {
-	m := t.Model
-	cs := &classifySegments{}
-	build := func(hasIn bool, out func(b *graph.Builder, in *model.ClassifierInputs, x *G.Node) *G.Node, loss bool) (*graph.Segment, error) {
-		b := graph.NewBuilder(m.Store, true)
-		var ins G.Nodes
-		var o *G.Node
-		var mi *model.ClassifierInputs
-		if err := graph.Build(func() {
-			mi = m.NewInputs(b, batch, n)
-			var x *G.Node
-			if hasIn {
-				x = b.Input("x", batch*n, m.Config.DModel)
-				ins = G.Nodes{x}
-			}
-			o = out(b, mi, x)
-		}); err != nil {
-			return nil, err
-		}
-		cs.ins = append(cs.ins, mi)
-		return graph.NewSegment(b, ins, G.Nodes{o}, loss)
-	}
-	var err error
-	if cs.embed, err = build(false, func(b *graph.Builder, in *model.ClassifierInputs, _ *G.Node) *G.Node {
-		return m.Embedding(b, in)
-	}, false); err != nil {
-		return nil, err
-	}
-	if cs.layer, err = build(true, func(b *graph.Builder, in *model.ClassifierInputs, x *G.Node) *G.Node {
-		return m.Encoder.Layers[0].Forward(b, x, batch, n, in.Mask, in.Pad)
-	}, false); err != nil {
-		return nil, err
-	}
-	if cs.tail, err = build(true, func(b *graph.Builder, in *model.ClassifierInputs, x *G.Node) *G.Node {
-		x = m.Encoder.Layers[0].Forward(b, x, batch, n, in.Mask, in.Pad)
-		loss, target := classifyLoss(b, m.Logits(b, in, x))
-		cs.target = target
-		return loss
-	}, true); err != nil {
-		return nil, err
-	}
-	return cs, nil
-}
-
-func (t *Classifier) checkpointedStep(tokens, labels []int, batch, n int) (float64, []Param, []Param, error) {
-	c, err := t.graphs.Get(fmt.Sprintf("ckpt/b%d/n%d", batch, n), func() (graph.Compiled, error) { return t.segments(batch, n) })
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	cs := c.(*classifySegments)
-	for _, in := range cs.ins {
-		if err := in.Bind(tokens); err != nil {
-			return 0, nil, nil, err
-		}
-	}
-	if err := fillClassTargets(cs.target, labels); err != nil {
-		return 0, nil, nil, err
-	}
-	L := len(t.Model.Encoder.Layers)
-	xs := make([]*tensor.Dense, L+1)
-	states := make([]uint64, L+1)
-	out, st, err := cs.embed.Forward(nil, t.rng)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	xs[0], states[L] = out[0], st
-	for i := 0; i < L-1; i++ {
-		if err := cs.layer.Bind(layerName("encoder", i)); err != nil {
-			return 0, nil, nil, err
-		}
-		if out, states[i], err = cs.layer.Forward(xs[i:i+1], t.rng); err != nil {
-			return 0, nil, nil, err
-		}
-		xs[i+1] = out[0]
-	}
-	grads := map[string]*tensor.Dense{}
-	last := layerName("encoder", L-1)
-	if err := cs.tail.Bind(last); err != nil {
-		return 0, nil, nil, err
-	}
-	states[L-1] = t.rng.State
-	graph.FillDropout(cs.tail.B.DropoutMasks(), t.rng) // advance past the last layer's masks
-	d, loss, err := cs.tail.Backward(xs[L-1:L], nil, states[L-1], last, grads)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	for i := L - 2; i >= 0; i-- {
-		rename := layerName("encoder", i)
-		if err := cs.layer.Bind(rename); err != nil {
-			return 0, nil, nil, err
-		}
-		if d, _, err = cs.layer.Backward(xs[i:i+1], d, states[i], rename, grads); err != nil {
-			return 0, nil, nil, err
-		}
-		xs[i+1] = nil
-	}
-	if _, _, err := cs.embed.Backward(nil, d, states[L], nil, grads); err != nil {
-		return 0, nil, nil, err
-	}
-	var params, gs []Param
-	for _, name := range t.Model.Store.Names() {
-		g, ok := grads[name]
-		if !ok {
-			return 0, nil, nil, fmt.Errorf("no gradient for %s", name)
-		}
-		params = append(params, Param{name, t.Model.Store.Get(name)})
-		gs = append(gs, Param{name, g})
-	}
-	return loss, params, gs, nil
+	return g.run(nil, t.rng)
 }
 
 // Accuracy classifies set in batches and returns the fraction right.

@@ -24,7 +24,14 @@ import (
 // are one fused op (graph.CrossEntropyRows).
 func LabelSmoothedCE(b *graph.Builder, logits *G.Node) (loss, target *G.Node) {
 	target = b.Input("target", logits.Shape()...)
-	return G.Must(G.Sum(b.CrossEntropyRows(logits, target))), target
+	return SmoothedCE(b, logits, target), target
+}
+
+// SmoothedCE is LabelSmoothedCE's loss for a given target input: the sum
+// over rows of the cross-entropy of logits against target (a
+// model.LossFunc).
+func SmoothedCE(b *graph.Builder, logits, target *G.Node) *G.Node {
+	return G.Must(G.Sum(b.CrossEntropyRows(logits, target)))
 }
 
 // FillTargets writes the smoothed targets of gold ids [N] into t [N, V],

@@ -12,7 +12,7 @@ import (
 	"github.com/gotransformer/transformer/graph/gradtest"
 )
 
-func lossGraph(t *testing.T, eps float64, gold []int) (*graph.Builder, *G.Node, *G.Node, int) {
+func smoothedLossGraph(t *testing.T, eps float64, gold []int) (*graph.Builder, *G.Node, *G.Node, int) {
 	b := graph.NewBuilder(graph.NewStore(tensor.Float64, 1), false)
 	logits := graph.RandomInput(b, "logits", 3, len(gold), 6)
 	loss, target := LabelSmoothedCE(b, logits)
@@ -21,7 +21,7 @@ func lossGraph(t *testing.T, eps float64, gold []int) (*graph.Builder, *G.Node, 
 }
 
 func TestLabelSmoothedCEGrad(t *testing.T) {
-	b, logits, loss, _ := lossGraph(t, 0.1, []int{4, 5, data.PadID, 2})
+	b, logits, loss, _ := smoothedLossGraph(t, 0.1, []int{4, 5, data.PadID, 2})
 	res, err := graph.GradCheck(loss, G.Nodes{logits}, graph.GradCheckOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestLabelSmoothedCEGrad(t *testing.T) {
 func TestLabelSmoothedCEValueAndPadding(t *testing.T) {
 	gold := []int{4, 5, data.PadID, 2}
 	const eps = 0.1
-	b, logits, loss, n := lossGraph(t, eps, gold)
+	b, logits, loss, n := smoothedLossGraph(t, eps, gold)
 	if n != 3 {
 		t.Fatalf("%d tokens counted, want 3", n)
 	}

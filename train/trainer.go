@@ -12,7 +12,6 @@ import (
 	"time"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
@@ -262,33 +261,31 @@ func (t *Trainer) Close() {
 	t.lock.Release()
 }
 
-// stepGraph is a compiled training graph for one batch shape.
+// stepGraph is the translator's training graph for one batch shape.
 type stepGraph struct {
-	b      *graph.Builder
+	*lossGraph
 	in     *model.Inputs
 	target *G.Node
-	loss   *G.Node
-	vm     G.VM
 }
 
-func (s *stepGraph) Close() error { return s.vm.Close() }
+// graphOptions are the training graphs' build options from the config.
+func (t *Trainer) graphOptions() GraphOptions {
+	return GraphOptions{Checkpointing: t.Config.Training.CheckpointActivations, Composed: t.Config.Training.ComposedOps}
+}
 
 func (t *Trainer) stepGraphFor(batch *data.Batch) (*stepGraph, error) {
 	key := fmt.Sprintf("train/b%d/s%d/t%d", batch.Size, batch.SrcLen, batch.TgtLen)
 	c, err := t.graphs.Get(key, func() (graph.Compiled, error) {
-		s := &stepGraph{b: graph.NewBuilder(t.Model.Store, true)}
-		s.b.Composed = t.Config.Training.ComposedOps
-		err := graph.Build(func() {
-			s.in = t.Model.NewInputs(s.b, batch.Size, batch.SrcLen, batch.TgtLen)
-			s.loss, s.target = LabelSmoothedCE(s.b, t.Model.Forward(s.b, s.in))
+		s := &stepGraph{}
+		var err error
+		s.lossGraph, err = newLossGraph(t.Model.Store, t.graphOptions(), func(b *graph.Builder) *G.Node {
+			s.in = t.Model.NewInputs(b, batch.Size, batch.SrcLen, batch.TgtLen)
+			s.target = b.Input("target", batch.Size*batch.TgtLen, t.Model.Config.TgtVocab)
+			return t.Model.Objective(b, s.in, s.target, SmoothedCE)
 		})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", key, err)
 		}
-		if _, err := G.Grad(s.loss, s.b.Params()...); err != nil {
-			return nil, fmt.Errorf("gradient of %s: %w", key, err)
-		}
-		s.vm = G.NewTapeMachine(s.b.G)
 		return s, nil
 	})
 	if err != nil {
@@ -334,9 +331,6 @@ func (t *Trainer) TrainStep(batch *data.Batch) (StepResult, error) {
 // parameters and their gradients in the same order, and the number of
 // target tokens. The gradients stay valid until the next step.
 func (t *Trainer) gradients(batch *data.Batch) (loss float64, params, grads []Param, n int, err error) {
-	if t.Config.Training.CheckpointActivations {
-		return t.checkpointedGradients(batch)
-	}
 	s, err := t.stepGraphFor(batch)
 	if err != nil {
 		return 0, nil, nil, 0, err
@@ -351,49 +345,8 @@ func (t *Trainer) gradients(batch *data.Batch) (loss float64, params, grads []Pa
 	if err := G.Let(s.target, target); err != nil {
 		return 0, nil, nil, 0, err
 	}
-	if err := t.dropout.Bind(s.b.DropoutMasks(), t.Model.Store.Dtype()); err != nil {
-		return 0, nil, nil, 0, err
-	}
-	graph.FillDropout(s.b.DropoutMasks(), t.dropoutRNG)
-	s.vm.Reset()
-	if err := s.vm.RunAll(); err != nil {
-		return 0, nil, nil, 0, err
-	}
-	defer graph.Release(s.b.G, s.vm)
-	loss = scalar(s.loss)
-	for _, p := range s.b.Params() {
-		g, err := p.Grad()
-		if err != nil {
-			return 0, nil, nil, 0, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
-		}
-		params = append(params, Param{p.Name(), p.Value().(*tensor.Dense)})
-		grads = append(grads, Param{p.Name(), g.(*tensor.Dense)})
-	}
-	return loss, params, grads, n, nil
-}
-
-// checkpointedGradients is gradients with gradient checkpointing.
-func (t *Trainer) checkpointedGradients(batch *data.Batch) (loss float64, params, grads []Param, n int, err error) {
-	key := fmt.Sprintf("ckpt/b%d/s%d/t%d", batch.Size, batch.SrcLen, batch.TgtLen)
-	c, err := t.graphs.Get(key, func() (graph.Compiled, error) {
-		return newCheckpointed(t.Model, batch.Size, batch.SrcLen, batch.TgtLen, t.Config.Training.ComposedOps)
-	})
-	if err != nil {
-		return 0, nil, nil, 0, err
-	}
-	loss, byName, n, err := c.(*checkpointed).step(t.Model, batch, t.Config.Training.LabelSmoothing, t.dropoutRNG, &t.targets)
-	if err != nil {
-		return 0, nil, nil, 0, err
-	}
-	for _, name := range t.Model.Store.Names() {
-		g, ok := byName[name]
-		if !ok {
-			return 0, nil, nil, 0, fmt.Errorf("no gradient for %s", name)
-		}
-		params = append(params, Param{name, t.Model.Store.Get(name)})
-		grads = append(grads, Param{name, g})
-	}
-	return loss, params, grads, n, nil
+	loss, params, grads, err = s.run(&t.dropout, t.dropoutRNG)
+	return loss, params, grads, n, err
 }
 
 // NonFiniteError stops a run whose loss or gradient became NaN or infinite.

@@ -1,0 +1,81 @@
+package train
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/graph"
+)
+
+// GraphOptions choose how a training graph is built from a model's one
+// definition.
+type GraphOptions struct {
+	// Checkpointing recomputes each block (layer, output head) during
+	// backward instead of keeping its activations (graph.Builder.Checkpoint).
+	Checkpointing bool
+	// Composed builds the fused ops from their composed references.
+	Composed bool
+}
+
+// lossGraph is a compiled, differentiated training graph for one batch
+// shape. Every task (translation, classification) trains through it: the
+// task builds its objective on b and binds each batch's inputs; run does
+// the rest.
+type lossGraph struct {
+	b    *graph.Builder
+	loss *G.Node
+	vm   G.VM
+}
+
+// newLossGraph builds objective on a fresh training builder over store,
+// differentiates its scalar loss with respect to every parameter, and
+// compiles it.
+func newLossGraph(store *graph.Store, o GraphOptions, objective func(b *graph.Builder) *G.Node) (*lossGraph, error) {
+	g := &lossGraph{b: graph.NewBuilder(store, true)}
+	g.b.Composed, g.b.Checkpointing = o.Composed, o.Checkpointing
+	if err := graph.Build(func() { g.loss = objective(g.b) }); err != nil {
+		g.b.Close()
+		return nil, err
+	}
+	if _, err := G.Grad(g.loss, g.b.Params()...); err != nil {
+		g.b.Close()
+		return nil, fmt.Errorf("gradient: %w", err)
+	}
+	g.vm = G.NewTapeMachine(g.b.G)
+	return g, nil
+}
+
+// Close releases the graph's machines.
+func (g *lossGraph) Close() error {
+	g.b.Close()
+	return g.vm.Close()
+}
+
+// run draws the dropout masks from rng (into the arrays of pool, if not
+// nil), runs forward and backward on the bound inputs, and returns the loss
+// and every parameter with its gradient, in the order the model created
+// them. The gradients are valid until the next run.
+func (g *lossGraph) run(pool *graph.DropoutPool, rng *graph.RNG) (loss float64, params, grads []Param, err error) {
+	if pool != nil {
+		if err := pool.Bind(g.b.DropoutMasks(), g.b.Dtype()); err != nil {
+			return 0, nil, nil, err
+		}
+	}
+	graph.FillDropout(g.b.DropoutMasks(), rng)
+	g.vm.Reset()
+	if err := g.vm.RunAll(); err != nil {
+		return 0, nil, nil, err
+	}
+	defer graph.Release(g.b.G, g.vm)
+	for _, p := range g.b.Params() {
+		gr, err := p.Grad()
+		if err != nil {
+			return 0, nil, nil, fmt.Errorf("no gradient for %s: %w", p.Name(), err)
+		}
+		params = append(params, Param{p.Name(), p.Value().(*tensor.Dense)})
+		grads = append(grads, Param{p.Name(), gr.(*tensor.Dense)})
+	}
+	return scalar(g.loss), params, grads, nil
+}
