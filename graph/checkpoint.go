@@ -45,11 +45,17 @@ func (b *Builder) Checkpoint(name string, acts, aux G.Nodes, block BlockFunc) *G
 	c := &checkpoint{name: name, shared: b.shared, nActs: len(acts)}
 	innerNodes := func(prefix string, ns G.Nodes) G.Nodes {
 		out := make(G.Nodes, len(ns))
+		seen := map[*G.Node]*G.Node{}
 		for i, n := range ns {
 			if n == nil {
 				continue
 			}
+			if in, ok := seen[n]; ok { // one input, however often it is passed
+				out[i] = in
+				continue
+			}
 			out[i] = G.NewTensor(inner.G, n.Dtype(), n.Dims(), G.WithShape(n.Shape()...), G.WithName(fmt.Sprintf("%s.%d", prefix, i)))
+			seen[n] = out[i]
 			c.outer = append(c.outer, n)
 			c.innerIn = append(c.innerIn, out[i])
 		}
@@ -363,14 +369,23 @@ func (op checkpointGradOp) Do(in ...G.Value) (G.Value, error) {
 // used by several blocks (the encoder's memory, read by every decoder
 // layer) is summed within each block first and then across blocks: in
 // the order a checkpointed step sums it, which makes the two bitwise
-// equal. The op copies (an alias could be overwritten in place by a
-// forward-only machine); it costs one activation per block input.
+// equal. A node passed twice gets one copy, as it gets one input of a
+// checkpointed block. The op copies (an alias could be overwritten in
+// place by a forward-only machine); it costs one activation per block
+// input.
 func blockInputs(acts G.Nodes) G.Nodes {
 	out := make(G.Nodes, len(acts))
+	seen := map[*G.Node]*G.Node{}
 	for i, a := range acts {
-		if a != nil {
-			out[i] = G.Must(G.ApplyOp(blockInputOp{id: new(byte)}, a))
+		if a == nil {
+			continue
 		}
+		if c, ok := seen[a]; ok { // as Checkpoint: one input, passed twice
+			out[i] = c
+			continue
+		}
+		out[i] = G.Must(G.ApplyOp(blockInputOp{id: new(byte)}, a))
+		seen[a] = out[i]
 	}
 	return out
 }

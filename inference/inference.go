@@ -16,6 +16,7 @@ import (
 
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/translate"
 )
 
 // Model is a loaded run, ready to translate. It is not safe for concurrent
@@ -96,7 +97,7 @@ type Result struct {
 	NBest []Hypothesis
 	// Attention holds the attention maps of the sentence and its greedy
 	// translation, with token labels, when Options.Attention is set.
-	Attention *train.AttentionView
+	Attention *translate.AttentionView
 }
 
 // Translate translates sentences, one Result each. Inputs longer than
@@ -132,7 +133,7 @@ func (m *Model) Translate(ctx context.Context, sentences []string, opt Options) 
 	}
 	out := make([]Result, len(sentences))
 	if bo.Beam > 1 {
-		hyps, err := train.TranslateBeam(ctx, m.tr, ck.SrcTok, ck.TgtTok, sentences, bo, opt.MaxInputTokens, nil)
+		hyps, err := translate.Beam(ctx, m.tr, ck.SrcTok, ck.TgtTok, sentences, bo, opt.MaxInputTokens, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +146,7 @@ func (m *Model) Translate(ctx context.Context, sentences []string, opt Options) 
 			}
 		}
 	} else {
-		texts, err := train.Translate(ctx, m.tr, ck.SrcTok, ck.TgtTok, sentences, bo.DecodeOptions, opt.MaxInputTokens, nil)
+		texts, err := translate.Greedy(ctx, m.tr, ck.SrcTok, ck.TgtTok, sentences, bo.DecodeOptions, opt.MaxInputTokens, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +159,7 @@ func (m *Model) Translate(ctx context.Context, sentences []string, opt Options) 
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			v, err := train.InspectAttention(ck, m.tr, s, bo.DecodeOptions)
+			v, err := translate.Inspect(ctx, m.tr, ck.SrcTok, ck.TgtTok, s, bo.DecodeOptions)
 			if err != nil {
 				return nil, fmt.Errorf("sentence %d: %w", i+1, err)
 			}

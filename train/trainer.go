@@ -19,6 +19,7 @@ import (
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/runlog"
 	"github.com/gotransformer/transformer/sysmem"
+	"github.com/gotransformer/transformer/translate"
 )
 
 // metricDirection is +1 for metrics where higher is better, −1 otherwise.
@@ -662,7 +663,7 @@ func (t *Trainer) Evaluate(ctx context.Context, pairs []data.Pair, maxSentences 
 	var hyps []string
 	for start := 0; start < maxSentences; start += chunk {
 		end := min(start+chunk, maxSentences)
-		h, err := Translate(ctx, t.translator, t.SrcTok, t.TgtTok, data.Sources(pairs[start:end]), t.Config.Decoding.Options(), 0, nil)
+		h, err := translate.Greedy(ctx, t.translator, t.SrcTok, t.TgtTok, data.Sources(pairs[start:end]), t.Config.Decoding.Options(), 0, nil)
 		if err != nil {
 			return nil, err
 		}

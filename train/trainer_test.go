@@ -11,6 +11,7 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/translate"
 )
 
 // overfitConfig trains a tiny model on eight reversal pairs.
@@ -67,7 +68,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	// all splits, and compare with a fresh load from disk.
 	srcs := append(data.Sources(tr.Corpus.Train), data.Sources(tr.Corpus.Valid)...)
 	srcs = append(srcs, "", "a b c d e f", "zz")
-	want, err := Translate(context.Background(), tr.translator, tr.SrcTok, tr.TgtTok, srcs, c.Decoding.Options(), 0, nil)
+	want, err := translate.Greedy(context.Background(), tr.translator, tr.SrcTok, tr.TgtTok, srcs, c.Decoding.Options(), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Translate(context.Background(), model.NewTranslator(ck.Model, 0), ck.SrcTok, ck.TgtTok, srcs, ck.Config.Decoding.Options(), 0, nil)
+	got, err := translate.Greedy(context.Background(), model.NewTranslator(ck.Model, 0), ck.SrcTok, ck.TgtTok, srcs, ck.Config.Decoding.Options(), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/translate"
 	"github.com/gotransformer/transformer/viz"
 )
 
@@ -50,7 +51,7 @@ many: the maps are n×n per head and layer.`,
 			}
 			tr := model.NewTranslator(ck.Model, 0)
 			defer tr.Close()
-			v, err := train.InspectAttention(ck, tr, args[0], ck.Config.Decoding.Options())
+			v, err := translate.Inspect(cmd.Context(), tr, ck.SrcTok, ck.TgtTok, args[0], ck.Config.Decoding.Options())
 			if err != nil {
 				return err
 			}

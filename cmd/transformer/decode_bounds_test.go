@@ -11,6 +11,7 @@ import (
 
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/translate"
 )
 
 // Decoding inputs out of bounds give one line on stderr naming the flag
@@ -80,13 +81,13 @@ func TestDecodeBounds(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		lines := []string{"a b c", "d e"}
-		if _, err := train.Translate(ctx, tr, ck.SrcTok, ck.TgtTok, lines, ck.Config.Decoding.Options(), 0, nil); !errors.Is(err, context.Canceled) {
+		if _, err := translate.Greedy(ctx, tr, ck.SrcTok, ck.TgtTok, lines, ck.Config.Decoding.Options(), 0, nil); !errors.Is(err, context.Canceled) {
 			t.Errorf("Translate: %v, want context.Canceled", err)
 		}
-		if _, err := train.TranslateBeam(ctx, tr, ck.SrcTok, ck.TgtTok, lines, model.BeamOptions{Beam: 3}, 0, nil); !errors.Is(err, context.Canceled) {
+		if _, err := translate.Beam(ctx, tr, ck.SrcTok, ck.TgtTok, lines, model.BeamOptions{Beam: 3}, 0, nil); !errors.Is(err, context.Canceled) {
 			t.Errorf("TranslateBeam: %v, want context.Canceled", err)
 		}
-		if _, err := train.Translate(context.Background(), tr, ck.SrcTok, ck.TgtTok, lines, ck.Config.Decoding.Options(), 0, nil); err != nil {
+		if _, err := translate.Greedy(context.Background(), tr, ck.SrcTok, ck.TgtTok, lines, ck.Config.Decoding.Options(), 0, nil); err != nil {
 			t.Errorf("Translate without cancelling: %v", err)
 		}
 	})

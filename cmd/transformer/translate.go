@@ -15,6 +15,7 @@ import (
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/translate"
 )
 
 // decodeFlags are the decoding options of translate and eval.
@@ -170,7 +171,7 @@ a file shows progress on stderr.`,
 			defer stopSignals()
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			written := 0
-			err = translateChunks(ctx, tr, c, lines, opt, maxLen, disp, warn, func(start int, out [][]train.Translation) error {
+			err = translateChunks(ctx, tr, c, lines, opt, maxLen, disp, warn, func(start int, out [][]translate.Hypothesis) error {
 				for i, hyps := range out {
 					if nbest == 1 {
 						fmt.Fprintln(w, hyps[0].Text)
@@ -208,17 +209,17 @@ a file shows progress on stderr.`,
 
 // decodeLines translates lines greedily (opt.Beam ≤ 1, one translation
 // each, without scores) or by beam search, until ctx is done.
-func decodeLines(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int, warn func(i int, msg string)) ([][]train.Translation, error) {
+func decodeLines(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int, warn func(i int, msg string)) ([][]translate.Hypothesis, error) {
 	if opt.Beam > 1 {
-		return train.TranslateBeam(ctx, tr, c.SrcTok, c.TgtTok, lines, opt, maxLen, warn)
+		return translate.Beam(ctx, tr, c.SrcTok, c.TgtTok, lines, opt, maxLen, warn)
 	}
-	out, err := train.Translate(ctx, tr, c.SrcTok, c.TgtTok, lines, opt.DecodeOptions, maxLen, warn)
+	out, err := translate.Greedy(ctx, tr, c.SrcTok, c.TgtTok, lines, opt.DecodeOptions, maxLen, warn)
 	if err != nil {
 		return nil, err
 	}
-	res := make([][]train.Translation, len(out))
+	res := make([][]translate.Hypothesis, len(out))
 	for i, o := range out {
-		res[i] = []train.Translation{{Text: o}}
+		res[i] = []translate.Hypothesis{{Text: o}}
 	}
 	return res, nil
 }
@@ -227,9 +228,9 @@ func decodeLines(ctx context.Context, tr *model.Translator, c *train.Checkpoint,
 // length sorting effective and lets progress be shown on disp; it stops
 // with ctx.Err() when ctx is done.
 func translateAll(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
-	disp *progress.Display, warn func(i int, msg string)) ([][]train.Translation, error) {
-	out := make([][]train.Translation, 0, len(lines))
-	err := translateChunks(ctx, tr, c, lines, opt, maxLen, disp, warn, func(_ int, o [][]train.Translation) error {
+	disp *progress.Display, warn func(i int, msg string)) ([][]translate.Hypothesis, error) {
+	out := make([][]translate.Hypothesis, 0, len(lines))
+	err := translateChunks(ctx, tr, c, lines, opt, maxLen, disp, warn, func(_ int, o [][]translate.Hypothesis) error {
 		out = append(out, o...)
 		return nil
 	})
@@ -240,7 +241,7 @@ func translateAll(ctx context.Context, tr *model.Translator, c *train.Checkpoint
 // order, to done as soon as they are ready (start is the chunk's first
 // line), so that output flows and a stop loses at most one chunk.
 func translateChunks(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
-	disp *progress.Display, warn func(i int, msg string), done func(start int, out [][]train.Translation) error) error {
+	disp *progress.Display, warn func(i int, msg string), done func(start int, out [][]translate.Hypothesis) error) error {
 	chunk := 8 * opt.BatchSize
 	task := disp.Start("translate", len(lines), "sentences")
 	defer task.Finish()

@@ -1,4 +1,8 @@
-package train
+// Package translate turns sentences into translations with a trained
+// model: it tokenizes them, decodes greedily or by beam search, and
+// detokenizes the results; Inspect returns the attention of the model on
+// one sentence and its translation, with token labels, ready to draw.
+package translate
 
 import (
 	"context"
@@ -8,8 +12,8 @@ import (
 	"github.com/gotransformer/transformer/model"
 )
 
-// Translation is one output of beam search, detokenized.
-type Translation struct {
+// Hypothesis is one output of beam search, detokenized.
+type Hypothesis struct {
 	Text    string
 	Score   float64 // log-probability divided by the length penalty
 	LogProb float64
@@ -35,13 +39,13 @@ func encodeSources(tr *model.Translator, src *data.BPE, sentences []string, maxS
 	return ids
 }
 
-// Translate tokenizes sentences, decodes them greedily and detokenizes the
+// Greedy tokenizes sentences, decodes them greedily and detokenizes the
 // results, one output per input (an empty input gives an empty output).
 // Sources longer than maxSrc tokens (0: the model's limit), or than the
 // model's limit (Transformer.MaxSourceLen), are cut to fit; warn, if not
 // nil, is told which. When ctx is done, decoding stops within one output
-// position and Translate returns ctx.Err().
-func Translate(ctx context.Context, tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.DecodeOptions, maxSrc int, warn func(i int, msg string)) ([]string, error) {
+// position and Greedy returns ctx.Err().
+func Greedy(ctx context.Context, tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.DecodeOptions, maxSrc int, warn func(i int, msg string)) ([]string, error) {
 	ids := encodeSources(tr, src, sentences, maxSrc, warn)
 	out, err := tr.GreedyContext(ctx, ids, opt)
 	if err != nil {
@@ -56,23 +60,23 @@ func Translate(ctx context.Context, tr *model.Translator, src, tgt *data.BPE, se
 	return res, nil
 }
 
-// TranslateBeam is Translate with beam search: for each sentence, its
-// opt.NBest translations, best first (an empty input gives one empty
-// translation). It stops as Translate does when ctx is done.
-func TranslateBeam(ctx context.Context, tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.BeamOptions, maxSrc int, warn func(i int, msg string)) ([][]Translation, error) {
+// Beam is Greedy with beam search: for each sentence, its opt.NBest
+// translations, best first (an empty input gives one empty translation).
+// It stops as Greedy does when ctx is done.
+func Beam(ctx context.Context, tr *model.Translator, src, tgt *data.BPE, sentences []string, opt model.BeamOptions, maxSrc int, warn func(i int, msg string)) ([][]Hypothesis, error) {
 	ids := encodeSources(tr, src, sentences, maxSrc, warn)
 	out, err := tr.BeamContext(ctx, ids, opt)
 	if err != nil {
 		return nil, err
 	}
-	res := make([][]Translation, len(out))
+	res := make([][]Hypothesis, len(out))
 	for i, hyps := range out {
 		if len(ids[i]) == 0 {
-			res[i] = []Translation{{}}
+			res[i] = []Hypothesis{{}}
 			continue
 		}
 		for _, h := range hyps {
-			res[i] = append(res[i], Translation{Text: tgt.Decode(h.Tokens), Score: h.Score, LogProb: h.LogProb})
+			res[i] = append(res[i], Hypothesis{Text: tgt.Decode(h.Tokens), Score: h.Score, LogProb: h.LogProb})
 		}
 	}
 	return res, nil

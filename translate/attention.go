@@ -1,6 +1,7 @@
-package train
+package translate
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/gotransformer/transformer/data"
@@ -22,26 +23,26 @@ type AttentionView struct {
 	Maps   *model.AttentionMaps
 }
 
-// InspectAttention translates sentence greedily with the checkpoint's
-// model and returns the attention weights of the model on the pair. A
+// Inspect translates sentence greedily with tr (tokenized by src, detokenized
+// by tgt) and returns the attention weights of the model on the pair. A
 // sentence of more than model.MaxAttentionTokens tokens, or more than the
 // model takes, is refused; the translation is cut at
 // model.MaxAttentionTokens tokens.
-func InspectAttention(ck *Checkpoint, tr *model.Translator, sentence string, opt model.DecodeOptions) (*AttentionView, error) {
-	src := ck.SrcTok.Encode(sentence)
+func Inspect(ctx context.Context, tr *model.Translator, srcTok, tgtTok *data.BPE, sentence string, opt model.DecodeOptions) (*AttentionView, error) {
+	src := srcTok.Encode(sentence)
 	if len(src) == 0 {
 		return nil, fmt.Errorf("the sentence %q has no tokens", sentence)
 	}
 	if len(src) > model.MaxAttentionTokens {
 		return nil, fmt.Errorf("the sentence has %d tokens; attention is drawn for at most %d", len(src), model.MaxAttentionTokens)
 	}
-	if pm := ck.Model.SrcPos.MaxLen(); pm > 0 && len(src) > pm-1 {
+	if pm := tr.Model.SrcPos.MaxLen(); pm > 0 && len(src) > pm-1 {
 		return nil, fmt.Errorf("the sentence has %d tokens; the model has %d source positions", len(src), pm)
 	}
 	if opt.MaxLen > model.MaxAttentionTokens {
 		opt.MaxLen = model.MaxAttentionTokens
 	}
-	out, err := tr.Greedy([][]int{src}, opt)
+	out, err := tr.GreedyContext(ctx, [][]int{src}, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -53,10 +54,10 @@ func InspectAttention(ck *Checkpoint, tr *model.Translator, sentence string, opt
 	}
 	return &AttentionView{
 		Source:      sentence,
-		Translation: ck.TgtTok.Decode(out[0]),
-		SrcTokens:   ck.SrcTok.Tokens(srcIDs),
-		TgtIn:       ck.TgtTok.Tokens(tgtIn),
-		TgtOut:      ck.TgtTok.Tokens(append(append([]int(nil), out[0]...), data.EosID)),
+		Translation: tgtTok.Decode(out[0]),
+		SrcTokens:   srcTok.Tokens(srcIDs),
+		TgtIn:       tgtTok.Tokens(tgtIn),
+		TgtOut:      tgtTok.Tokens(append(append([]int(nil), out[0]...), data.EosID)),
 		Maps:        maps,
 	}, nil
 }
