@@ -44,6 +44,11 @@ func LoadWeights(dir, which string) (*Model, error) {
 // Close releases the compiled graphs.
 func (m *Model) Close() { m.tr.Close() }
 
+// SourceTokens is the number of tokens sentence encodes to (without </s>):
+// Translate cuts a sentence longer than the model takes
+// (Checkpoint.Model.MaxSourceLen) or than Options.MaxInputTokens.
+func (m *Model) SourceTokens(sentence string) int { return len(m.Checkpoint.SrcTok.Encode(sentence)) }
+
 // Options choose how Translate decodes. The zero value decodes as the run's
 // config says (its decoding section).
 type Options struct {

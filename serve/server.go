@@ -1,0 +1,463 @@
+// Package serve puts trained translators behind HTTP (`transformer serve`):
+// POST /translate, GET /health, /info and /metrics. Concurrent requests for
+// a model are gathered into one decoding batch; every request is bounded
+// (body, sentences, tokens, beam, queue, deadline) and every bad one gets a
+// 4xx JSON error naming the field.
+//
+//	s, _ := serve.New(serve.DefaultLimits(), log)
+//	m, _ := inference.Load("checkpoints/numbers-en-de")
+//	s.Add(serve.InfoOf("numbers", "checkpoints/numbers-en-de", m), m)
+//	s.SetReady()
+//	s.Serve(ctx, listener) // until ctx ends, then a graceful shutdown
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gotransformer/transformer/inference"
+	"github.com/gotransformer/transformer/progress"
+)
+
+// Limits bound what a request may ask and how the server batches. Zero
+// fields take DefaultLimits' values.
+type Limits struct {
+	MaxBodyBytes          int64 // request body
+	MaxSentences          int   // sentences per request
+	MaxSentenceBytes      int   // bytes per sentence
+	MaxTokens             int   // tokens per sentence (also at most the model's limit)
+	MaxBeam               int   // beam and n-best
+	MaxAttentionSentences int   // sentences per request that asks for attention
+	// MaxQueue is how many /translate requests may be queued or decoding
+	// at once, over all models; more get 503 with Retry-After.
+	MaxQueue int
+	// BatchWindow is how long a model's worker waits for more requests
+	// after the first before it decodes; MaxBatchSentences and
+	// MaxBatchTokens end the wait early and bound a batch.
+	BatchWindow       time.Duration
+	MaxBatchSentences int
+	MaxBatchTokens    int
+	// RequestTimeout is each request's deadline (504 when passed).
+	RequestTimeout time.Duration
+	// ReadHeaderTimeout, ReadTimeout (header and body) and IdleTimeout
+	// cut off slow and idle clients.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// ShutdownTimeout is how long a shutdown waits for requests in flight.
+	ShutdownTimeout time.Duration
+}
+
+// DefaultLimits are the limits `transformer serve` starts with.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxBodyBytes: 1 << 20, MaxSentences: 64, MaxSentenceBytes: 4096, MaxTokens: 256, MaxBeam: 16,
+		MaxAttentionSentences: 4, MaxQueue: 256,
+		BatchWindow: 5 * time.Millisecond, MaxBatchSentences: 64, MaxBatchTokens: 4096,
+		RequestTimeout: 30 * time.Second, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		IdleTimeout: 60 * time.Second, ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+// withDefaults fills zero fields from DefaultLimits and refuses negative
+// ones, naming the field.
+func (l Limits) withDefaults() (Limits, error) {
+	d := DefaultLimits()
+	ints := []struct {
+		name   string
+		v, def *int
+	}{{"MaxSentences", &l.MaxSentences, &d.MaxSentences}, {"MaxSentenceBytes", &l.MaxSentenceBytes, &d.MaxSentenceBytes},
+		{"MaxTokens", &l.MaxTokens, &d.MaxTokens}, {"MaxBeam", &l.MaxBeam, &d.MaxBeam},
+		{"MaxAttentionSentences", &l.MaxAttentionSentences, &d.MaxAttentionSentences}, {"MaxQueue", &l.MaxQueue, &d.MaxQueue},
+		{"MaxBatchSentences", &l.MaxBatchSentences, &d.MaxBatchSentences}, {"MaxBatchTokens", &l.MaxBatchTokens, &d.MaxBatchTokens}}
+	for _, f := range ints {
+		if *f.v < 0 {
+			return l, fmt.Errorf("Limits.%s must not be negative, got %d", f.name, *f.v)
+		}
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	durs := []struct {
+		name   string
+		v, def *time.Duration
+	}{{"RequestTimeout", &l.RequestTimeout, &d.RequestTimeout}, {"ReadHeaderTimeout", &l.ReadHeaderTimeout, &d.ReadHeaderTimeout},
+		{"ReadTimeout", &l.ReadTimeout, &d.ReadTimeout}, {"IdleTimeout", &l.IdleTimeout, &d.IdleTimeout},
+		{"ShutdownTimeout", &l.ShutdownTimeout, &d.ShutdownTimeout}}
+	for _, f := range durs {
+		if *f.v < 0 {
+			return l, fmt.Errorf("Limits.%s must not be negative, got %v", f.name, *f.v)
+		}
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	switch {
+	case l.BatchWindow < 0:
+		return l, fmt.Errorf("Limits.BatchWindow must not be negative, got %v", l.BatchWindow)
+	case l.MaxBodyBytes < 0:
+		return l, fmt.Errorf("Limits.MaxBodyBytes must not be negative, got %d", l.MaxBodyBytes)
+	case l.MaxBodyBytes == 0:
+		l.MaxBodyBytes = d.MaxBodyBytes
+	}
+	return l, nil
+}
+
+// Server serves one or more translators by name.
+type Server struct {
+	lim      Limits
+	log      *progress.Display
+	metrics  *metrics
+	slots    chan struct{}
+	ready    atomic.Bool
+	stopping atomic.Bool
+
+	mu     sync.Mutex
+	models map[string]*served
+
+	ctx    context.Context // the workers'
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// served is one model: its description and its worker.
+type served struct {
+	info   Info
+	worker *worker
+}
+
+// New returns a server with no models; log (nil: nowhere) gets a line per
+// request.
+func New(lim Limits, logTo *progress.Display) (*Server, error) {
+	lim, err := lim.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if logTo == nil {
+		logTo = progress.New(io.Discard, progress.Quiet)
+	}
+	s := &Server{lim: lim, log: logTo, metrics: newMetrics(), slots: make(chan struct{}, lim.MaxQueue), models: map[string]*served{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+var modelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// Add serves tr under info.Name and starts its worker. The server owns tr
+// from now on: nothing else may call it.
+func (s *Server) Add(info Info, tr Translator) error {
+	if !modelName.MatchString(info.Name) {
+		return fmt.Errorf("model name %q: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", info.Name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.models[info.Name]; dup {
+		return fmt.Errorf("model name %q is given twice", info.Name)
+	}
+	lim := s.lim
+	if info.MaxTokens > 0 && info.MaxTokens < lim.MaxTokens {
+		lim.MaxTokens = info.MaxTokens
+	}
+	info.MaxTokens = lim.MaxTokens
+	w := &worker{name: info.Name, tr: tr, lim: lim, jobs: make(chan *job, s.lim.MaxQueue), metrics: s.metrics}
+	s.models[info.Name] = &served{info: info, worker: w}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); w.run(s.ctx) }()
+	return nil
+}
+
+// SetReady makes /health report ready and /translate accept requests.
+func (s *Server) SetReady() { s.ready.Store(true) }
+
+// Close stops the workers; requests still waiting get no answer, so call
+// it after the HTTP server has shut down (Serve does).
+func (s *Server) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// Handler routes the server's endpoints, logging each request.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/translate", s.handleTranslate)
+	mux.HandleFunc("/health", s.handleHealth)
+	mux.HandleFunc("/info", s.handleInfo)
+	mux.HandleFunc("/metrics", s.handleMetrics)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, Error{Error: fmt.Sprintf("no endpoint %s: use POST /translate, GET /health, /info or /metrics", r.URL.Path)})
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		mux.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = 499 // the client went away before an answer
+		}
+		d := time.Since(start)
+		path := r.URL.Path
+		switch path {
+		case "/translate", "/health", "/info", "/metrics":
+		default:
+			path = "other"
+		}
+		s.metrics.request(path, sw.status, d)
+		s.log.Message("request", fmt.Sprintf("%s %s %d %.1f ms %s%s", r.Method, r.URL.Path, sw.status, float64(d.Microseconds())/1000, r.RemoteAddr, sw.note),
+			progress.F("method", r.Method), progress.F("path", r.URL.Path), progress.F("status", sw.status),
+			progress.F("ms", float64(d.Microseconds())/1000), progress.F("remote", r.RemoteAddr), progress.F("sentences", sw.sentences))
+	})
+}
+
+// statusWriter records the status and what the log line should add.
+type statusWriter struct {
+	http.ResponseWriter
+	status    int
+	sentences int
+	note      string
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func allow(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method || (method == http.MethodGet && r.Method == http.MethodHead) {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	writeJSON(w, http.StatusMethodNotAllowed, Error{Error: fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, method)})
+	return false
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	switch {
+	case s.stopping.Load():
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "stopping"})
+	case !s.ready.Load():
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "loading"})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "models": s.names()})
+	}
+}
+
+func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	s.mu.Lock()
+	infos := make([]Info, 0, len(s.models))
+	for _, name := range s.namesLocked() {
+		infos = append(infos, s.models[name].info)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"models": infos, "limits": limitsJSON(s.lim)})
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	s.metrics.write(w)
+}
+
+func (s *Server) names() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.namesLocked()
+}
+
+func (s *Server) namesLocked() []string {
+	names := make([]string, 0, len(s.models))
+	for n := range s.models {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// model returns the model a request names, or the only one.
+func (s *Server) model(name string) (*served, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if name == "" {
+		if len(s.models) == 1 {
+			for _, m := range s.models {
+				return m, nil
+			}
+		}
+		return nil, badField("model", "several models are served: name one of %s", strings.Join(s.namesLocked(), ", "))
+	}
+	m, ok := s.models[name]
+	if !ok {
+		return nil, badField("model", "no model %q is served (served: %s)", name, strings.Join(s.namesLocked(), ", "))
+	}
+	return m, nil
+}
+
+func (s *Server) handleTranslate(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodPost) {
+		return
+	}
+	if s.stopping.Load() || !s.ready.Load() {
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, Error{Error: "the server is not ready (loading models or stopping)"})
+		return
+	}
+	req, err := decodeRequest(w, r, s.lim.MaxBodyBytes)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	m, err := s.model(req.Model)
+	if err == nil {
+		err = req.check(s.lim)
+	}
+	if err == nil && req.NBest > 1 && req.Beam == 0 && req.NBest > m.info.Beam {
+		err = badField("nbest", "%d needs a beam of at least %d; the model decodes with beam %d: give beam", req.NBest, req.NBest, m.info.Beam)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if sw, ok := w.(*statusWriter); ok {
+		sw.sentences = len(req.Sentences)
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, Error{Error: fmt.Sprintf("the server is busy: %d requests are queued or decoding; retry later", s.lim.MaxQueue)})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.lim.RequestTimeout)
+	defer cancel()
+	opt := inference.Options{Beam: req.Beam, NBest: req.NBest, Attention: req.Attention, MaxInputTokens: m.worker.lim.MaxTokens}
+	if p := req.LengthPenalty; p != nil {
+		opt.LengthPenalty = *p
+		if *p == 0 {
+			opt.LengthPenalty = -1 // inference: negative is α = 0
+		}
+	}
+	j := &job{ctx: ctx, sentences: req.Sentences, opt: opt, done: make(chan jobResult, 1)}
+	m.worker.jobs <- j // never blocks: the queue has a place per slot
+	var res jobResult
+	select {
+	case res = <-j.done:
+	case <-ctx.Done():
+		res.err = ctx.Err()
+	}
+	switch {
+	case res.err == nil:
+	case errors.Is(res.err, context.DeadlineExceeded):
+		writeJSON(w, http.StatusGatewayTimeout, Error{Error: fmt.Sprintf("not translated within the request deadline of %v", s.lim.RequestTimeout)})
+		return
+	case errors.Is(res.err, context.Canceled):
+		return // the client is gone, or the server is stopping
+	default:
+		var re *requestError
+		if errors.As(res.err, &re) {
+			writeError(w, re.status, re)
+			return
+		}
+		writeError(w, http.StatusUnprocessableEntity, res.err)
+		return
+	}
+	writeJSON(w, http.StatusOK, response(m.info.Name, res.res))
+}
+
+func response(name string, res []inference.Result) Response {
+	out := Response{Model: name, Translations: make([]Translation, len(res))}
+	for i, r := range res {
+		t := Translation{Text: r.Text}
+		if r.Score != 0 || len(r.NBest) > 0 {
+			sc := r.Score
+			t.Score = &sc
+		}
+		for _, h := range r.NBest {
+			t.NBest = append(t.NBest, Hypothesis{Text: h.Text, Score: h.Score})
+		}
+		if v := r.Attention; v != nil {
+			if p, err := v.Page(); err == nil {
+				t.Attention = &Attention{Translation: v.Translation, Views: p.Views}
+			}
+		}
+		out.Translations[i] = t
+	}
+	return out
+}
+
+// Serve answers on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets the requests in flight finish within ShutdownTimeout,
+// and stops the workers.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: s.lim.ReadHeaderTimeout,
+		ReadTimeout:       s.lim.ReadTimeout,
+		WriteTimeout:      s.lim.RequestTimeout + s.lim.ReadTimeout + 5*time.Second,
+		IdleTimeout:       s.lim.IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          log.New(logWriter{s.log}, "", 0),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	s.stopping.Store(true)
+	s.log.Message("info", fmt.Sprintf("stopping: finishing the requests in flight (at most %v)", s.lim.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), s.lim.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc
+	s.Close()
+	if err != nil {
+		return fmt.Errorf("shutdown: requests still running after %v: %w", s.lim.ShutdownTimeout, err)
+	}
+	return nil
+}
+
+// logWriter sends net/http's own messages (bad TLS, accept errors) to the
+// server's log.
+type logWriter struct{ d *progress.Display }
+
+func (w logWriter) Write(b []byte) (int, error) {
+	w.d.Message("http", strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+func limitsJSON(l Limits) map[string]any {
+	return map[string]any{
+		"max_body_bytes": l.MaxBodyBytes, "max_sentences": l.MaxSentences, "max_sentence_bytes": l.MaxSentenceBytes,
+		"max_tokens": l.MaxTokens, "max_beam": l.MaxBeam, "max_attention_sentences": l.MaxAttentionSentences,
+		"max_queue": l.MaxQueue, "batch_window_ms": l.BatchWindow.Milliseconds(), "max_batch_sentences": l.MaxBatchSentences,
+		"max_batch_tokens": l.MaxBatchTokens, "request_timeout_s": l.RequestTimeout.Seconds(),
+	}
+}
