@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,10 @@ func TestShippedConfigsLoad(t *testing.T) {
 		if strings.HasPrefix(filepath.Base(p), "longrange-") {
 			_, err = LoadClassifyConfig(p)
 		} else {
-			_, err = LoadConfig(p)
+			var c *Config
+			if c, err = LoadConfig(p); err == nil {
+				err = roundTrip(c)
+			}
 		}
 		switch {
 		case err == nil:
@@ -33,6 +37,24 @@ func TestShippedConfigsLoad(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
+}
+
+// roundTrip checks that c, written as a run directory's config.yaml is,
+// reads back to the same config (a corpus config once wrote
+// "generate: null", which loading refuses).
+func roundTrip(c *Config) error {
+	b, err := c.Marshal()
+	if err != nil {
+		return err
+	}
+	back, err := ParseConfig(c.Path, b)
+	if err != nil {
+		return fmt.Errorf("written as config.yaml, it does not load: %w", err)
+	}
+	if b2, _ := back.Marshal(); string(b2) != string(b) {
+		return fmt.Errorf("written and read back, it changes:\n%s\n---\n%s", b, b2)
+	}
+	return nil
 }
 
 const goodConfig = `data:
