@@ -63,9 +63,11 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// gather collects first and the jobs that arrive within the batch window,
-// up to the batch's sentence and token limits; a job that would pass them
-// is returned as next, to start the following batch.
+// gather collects first, the jobs queued behind it and those that arrive
+// within the batch window, up to the batch's sentence and token limits; a
+// job that would pass them is returned as next, to start the following
+// batch. Under load, batches form without a window: requests queue while
+// the previous batch decodes.
 func (w *worker) gather(first *job) (batch []*job, next *job) {
 	sentences, tokens := 0, 0
 	add := func(j *job) bool {
@@ -81,7 +83,23 @@ func (w *worker) gather(first *job) (batch []*job, next *job) {
 		tokens += j.tokens
 		return sentences < w.lim.MaxBatchSentences && tokens < w.lim.MaxBatchTokens
 	}
-	if !add(first) || w.lim.BatchWindow <= 0 {
+	if !add(first) {
+		return batch, next
+	}
+	// Take what queued while the last batch was decoding, then wait out
+	// the window for more.
+	for {
+		select {
+		case j := <-w.jobs:
+			if !add(j) {
+				return batch, next
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if w.lim.BatchWindow <= 0 {
 		return batch, next
 	}
 	timer := time.NewTimer(w.lim.BatchWindow)

@@ -43,7 +43,8 @@ type Limits struct {
 	// at once, over all models; more get 503 with Retry-After.
 	MaxQueue int
 	// BatchWindow is how long a model's worker waits for more requests
-	// after the first before it decodes; MaxBatchSentences and
+	// after the first before it decodes (0: no wait; a batch is then what
+	// queued while the previous one decoded); MaxBatchSentences and
 	// MaxBatchTokens end the wait early and bound a batch.
 	BatchWindow       time.Duration
 	MaxBatchSentences int
@@ -62,7 +63,7 @@ func DefaultLimits() Limits {
 	return Limits{
 		MaxBodyBytes: 1 << 20, MaxSentences: 64, MaxSentenceBytes: 4096, MaxTokens: 256, MaxBeam: 16,
 		MaxAttentionSentences: 4, MaxQueue: 256,
-		BatchWindow: 5 * time.Millisecond, MaxBatchSentences: 64, MaxBatchTokens: 4096,
+		BatchWindow: 0, MaxBatchSentences: 64, MaxBatchTokens: 4096,
 		RequestTimeout: 30 * time.Second, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		IdleTimeout: 60 * time.Second, ShutdownTimeout: 30 * time.Second,
 	}

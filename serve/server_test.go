@@ -169,7 +169,7 @@ func TestBadRequests(t *testing.T) {
 	for _, c := range []struct {
 		method, path, ctype string
 		status              int
-	}{{"GET", "/translate", "", 405}, {"POST", "/health", "", 405}, {"GET", "/nope", "", 404}, {"POST", "/translate", "text/plain", 415}} {
+	}{{"GET", "/translate", "", 405}, {"POST", "/health", "", 405}, {"GET", "/nope", "", 404}} {
 		r := httptest.NewRequest(c.method, c.path, strings.NewReader(`{"sentences": ["a"]}`))
 		if c.ctype != "" {
 			r.Header.Set("Content-Type", c.ctype)
@@ -506,5 +506,30 @@ func TestManyConnectionsAtOnce(t *testing.T) {
 	close(fails)
 	for f := range fails {
 		t.Error(f)
+	}
+}
+
+// Without a window, the requests that queue while a batch decodes are
+// decoded together next.
+func TestRequestsQueuedDuringABatchShareTheNext(t *testing.T) {
+	f := &fake{release: make(chan struct{}, 2)}
+	h := newTestServer(t, Limits{}, f).Handler()
+	var wg sync.WaitGroup
+	send := func() { defer wg.Done(); post(t, h, `{"sentences": ["a"]}`) }
+	wg.Add(1)
+	go send()
+	for f.batchCount() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go send()
+	}
+	time.Sleep(100 * time.Millisecond) // let them queue
+	f.release <- struct{}{}
+	f.release <- struct{}{}
+	wg.Wait()
+	if n := f.batchCount(); n != 2 || len(f.batches[1].sentences) != 5 {
+		t.Errorf("%d batches (%+v), want the first request alone and the 5 queued behind it together", n, f.batches)
 	}
 }

@@ -31,8 +31,10 @@ accepting, finish the requests in flight and exit 0.
   GET  /info       the models' configs, vocabularies, steps and validation figures
   GET  /metrics    request, batch and latency counters (Prometheus text format)
 
-Concurrent requests are gathered into one decoding batch per model (for
---batch-window, up to --max-batch sentences). Each model is named by NAME=,
+Concurrent requests are gathered into one decoding batch per model: those
+that queued while the previous batch decoded, and those that arrive within
+--batch-window, up to --max-batch sentences (--max-batch 1 serves one
+request at a time). Each model is named by NAME=,
 or by its directory's base name; a request names one with "model" unless
 only one is served. Bad requests get a 4xx JSON error naming the field; a
 full queue gets 503 with Retry-After. The server binds to loopback unless
@@ -114,7 +116,7 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 	cmd.Flags().IntVar(&lim.MaxBeam, "max-beam", lim.MaxBeam, "largest beam and n-best a request may ask for")
 	cmd.Flags().Int64Var(&lim.MaxBodyBytes, "max-body", lim.MaxBodyBytes, "request body size in bytes")
 	cmd.Flags().IntVar(&lim.MaxQueue, "max-queue", lim.MaxQueue, "requests queued or decoding at once; more get 503")
-	cmd.Flags().DurationVar(&lim.BatchWindow, "batch-window", lim.BatchWindow, "how long to gather requests into a batch (0: decode each request alone)")
+	cmd.Flags().DurationVar(&lim.BatchWindow, "batch-window", lim.BatchWindow, "how long to wait for more requests before decoding a batch (0: no wait; requests queued during a batch form the next one)")
 	cmd.Flags().IntVar(&lim.MaxBatchSentences, "max-batch", lim.MaxBatchSentences, "sentences per decoding batch")
 	cmd.Flags().IntVar(&lim.MaxBatchTokens, "max-batch-tokens", lim.MaxBatchTokens, "source tokens per decoding batch")
 	cmd.Flags().DurationVar(&lim.RequestTimeout, "timeout", lim.RequestTimeout, "deadline of each request (504 after it)")

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serve answers on a free port with a trained run; SIGTERM during a
+// request lets it finish with its translation, and the server exits 0.
+func TestServeFinishesRequestOnSIGTERM(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "tiny.yaml", tinyConfig)
+	run := filepath.Join(dir, "tiny")
+	if status, _, stderr := runCLI(t, "", "train", "-c", cfg, "--out", run, "--steps", "20"); status != 0 {
+		t.Fatal(stderr)
+	}
+	if status, _, stderr := runCLI(t, "", "serve", "-k", run, "--max-batch", "0"); status != 1 || !strings.Contains(stderr, "--max-batch must be positive, got 0") {
+		t.Errorf("--max-batch 0: status %d, %q", status, stderr)
+	}
+	// A batch window of 2 s holds the request in the server while the
+	// signal arrives.
+	cmd := exec.Command(bin, "serve", "-k", run, "--addr", "127.0.0.1:0", "--batch-window", "2s", "--log-format", "json")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	addrRE := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+)`)
+	var addr string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := addrRE.FindStringSubmatch(stderr.String()); m != nil && strings.Contains(stderr.String(), `"ready"`) {
+			addr = m[1]
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatalf("the server did not become ready: %s", stderr.String())
+	}
+	resp, err := http.Get("http://" + addr + "/health")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/health: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	type reply struct {
+		code int
+		body []byte
+		err  error
+	}
+	done := make(chan reply, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+"/translate", "application/json", strings.NewReader(`{"sentences": ["a b c", "d e"]}`))
+		if err != nil {
+			done <- reply{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- reply{code: resp.StatusCode, body: b}
+	}()
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	r := <-done
+	var body struct {
+		Translations []struct{ Text string }
+	}
+	if r.err != nil || r.code != 200 || json.Unmarshal(r.body, &body) != nil || len(body.Translations) != 2 {
+		t.Errorf("request in flight at SIGTERM: %d %q %v", r.code, r.body, r.err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case <-waited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30 s after SIGTERM")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit status %d after SIGTERM, want 0; stderr %s", code, stderr.String())
+	}
+	for _, want := range []string{`"event":"request"`, `"path":"/translate"`, `"status":200`, "SIGTERM: stopped"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, stderr.String())
+		}
+	}
+}
