@@ -71,6 +71,33 @@ func TestServeFinishesRequestOnSIGTERM(t *testing.T) {
 		t.Fatalf("/health: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	// Attention on request: three views (encoder self, decoder self,
+	// cross) of layers × heads × rows × columns.
+	resp, err = http.Post("http://"+addr+"/translate", "application/json", strings.NewReader(`{"sentences": ["a b c"], "attention": true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var att struct {
+		Translations []struct {
+			Attention struct {
+				Views []struct {
+					Name    string
+					Rows    []string
+					Weights [][][][]float64
+				}
+			}
+		}
+	}
+	err = json.NewDecoder(resp.Body).Decode(&att)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || len(att.Translations) != 1 || len(att.Translations[0].Attention.Views) != 3 {
+		t.Fatalf("attention reply: %d %v %+v", resp.StatusCode, err, att)
+	}
+	for _, v := range att.Translations[0].Attention.Views {
+		if len(v.Weights) == 0 || len(v.Weights[0]) == 0 || len(v.Weights[0][0]) != len(v.Rows) {
+			t.Errorf("view %s: %d layers, rows %v", v.Name, len(v.Weights), v.Rows)
+		}
+	}
 	type reply struct {
 		code int
 		body []byte
