@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -376,18 +377,19 @@ func fillClassTargets(target *G.Node, labels []int) error {
 }
 
 // Step trains on one batch of sequences of equal length and returns the
-// loss.
+// loss. A batch whose loss or gradient is not finite updates nothing; its
+// loss is returned for the caller to stop on.
 func (t *Classifier) Step(batch []data.Labelled, step int) (float64, error) {
 	loss, params, grads, err := t.gradients(batch)
 	if err != nil {
 		return 0, err
 	}
-	ClipGlobalNorm(grads, t.Config.ClipNorm)
 	lr := t.Config.LearningRate
 	if step < t.Config.Warmup {
 		lr *= float64(step+1) / float64(t.Config.Warmup)
 	}
-	return loss, t.opt.Update(params, grads, lr)
+	_, _, err = update(t.opt, params, grads, loss, t.Config.ClipNorm, lr)
+	return loss, err
 }
 
 func flatten(batch []data.Labelled) (tokens, labels []int) {
@@ -430,14 +432,18 @@ func (t *Classifier) gradients(batch []data.Labelled) (float64, []Param, []Param
 	return g.run(nil, t.rng)
 }
 
-// Accuracy classifies set in batches and returns the fraction right.
-func (t *Classifier) Accuracy(set []data.Labelled) (float64, error) {
+// Accuracy classifies set in batches and returns the fraction right; it
+// stops between batches when ctx ends, returning ctx.Err().
+func (t *Classifier) Accuracy(ctx context.Context, set []data.Labelled) (float64, error) {
 	if len(set) == 0 {
 		return 0, fmt.Errorf("no sequences to measure accuracy on")
 	}
 	bs := t.Config.BatchSize
 	right := 0
 	for lo := 0; lo < len(set); lo += bs {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 		part := set[lo:min(lo+bs, len(set))]
 		for len(part) < bs { // pad the last batch with copies
 			part = append(part[:len(part):len(part)], part[0])
@@ -514,7 +520,8 @@ func argmaxRow(v []float64) int {
 // RunClassify trains the classifier of c on the long-range task, reporting
 // progress to disp (nil: nowhere), and evaluates test accuracy every
 // EvalEvery steps and at the end. It writes result.json to OutDir when set.
-func RunClassify(c *ClassifyConfig, disp *progress.Display) (*ClassifyResult, error) {
+// When ctx ends it stops within a step and returns ctx.Err().
+func RunClassify(ctx context.Context, c *ClassifyConfig, disp *progress.Display) (*ClassifyResult, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -538,6 +545,9 @@ func RunClassify(c *ClassifyConfig, disp *progress.Display) (*ClassifyResult, er
 	start := time.Now()
 	pos := 0
 	for step := 0; step < tc.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if pos+tc.BatchSize > len(train) {
 			pos = 0
 		}
@@ -553,7 +563,7 @@ func RunClassify(c *ClassifyConfig, disp *progress.Display) (*ClassifyResult, er
 		res.FinalLoss, res.Steps = loss, step+1
 		task.Update(step+1, progress.F("loss", fmt.Sprintf("%.4f", loss)))
 		if (step+1)%tc.EvalEvery == 0 || step+1 == tc.Steps {
-			acc, err := t.Accuracy(test)
+			acc, err := t.Accuracy(ctx, test)
 			if err != nil {
 				return nil, err
 			}

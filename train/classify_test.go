@@ -1,10 +1,12 @@
 package train
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
@@ -43,7 +45,7 @@ func TestLongRangeNeedsGlobalTokens(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		res, err := RunClassify(c, nil)
+		res, err := RunClassify(context.Background(), c, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,5 +101,25 @@ func TestClassifyConfigErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
 			t.Errorf("%q: error %v, want one naming %s and %q", tc.yaml, err, p, tc.want)
 		}
+	}
+}
+
+// A cancelled context stops RunClassify with its error.
+func TestRunClassifyStopsOnContext(t *testing.T) {
+	c := &ClassifyConfig{Model: classifyModel("full"),
+		Data: ClassifyData{LongRange: data.LongRange{Length: 16, Fillers: 8, Train: 64, Test: 16, Seed: 1}},
+		Training: ClassifyTraining{Steps: 100000, BatchSize: 8, LearningRate: 1e-3, Warmup: 1, ClipNorm: 1,
+			EvalEvery: 100000, Seed: 1, Dtype: "float32"}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := RunClassify(ctx, c, nil); err != context.DeadlineExceeded {
+		t.Errorf("RunClassify after its context ended: %v, want context.DeadlineExceeded", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("stopped %v after the context ended", time.Since(start)-300*time.Millisecond)
 	}
 }

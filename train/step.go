@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -78,4 +79,15 @@ func (g *lossGraph) run(pool *graph.DropoutPool, rng *graph.RNG) (loss float64, 
 		grads = append(grads, Param{p.Name(), gr.(*tensor.Dense)})
 	}
 	return scalar(g.loss), params, grads, nil
+}
+
+// update is the optimizer step every task shares: it clips the gradients
+// to a global norm of clip (0: no clipping) and, when the loss and that
+// norm are finite, applies Adam at rate lr. finite reports whether it did.
+func update(opt *Adam, params, grads []Param, loss, clip, lr float64) (norm float64, finite bool, err error) {
+	norm = ClipGlobalNorm(grads, clip)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return norm, false, nil
+	}
+	return norm, true, opt.Update(params, grads, lr)
 }

@@ -310,9 +310,13 @@ func (t *Trainer) TrainStep(batch *data.Batch) (StepResult, error) {
 	if err != nil {
 		return StepResult{}, err
 	}
-	norm := ClipGlobalNorm(grads, t.Config.Training.ClipNorm)
 	t.state.Step++
-	if math.IsNaN(loss) || math.IsInf(loss, 0) || math.IsNaN(norm) || math.IsInf(norm, 0) {
+	lr := t.sched.Rate(t.opt.Step + 1)
+	norm, finite, err := update(t.opt, params, grads, loss, t.Config.Training.ClipNorm, lr)
+	if err != nil {
+		return StepResult{}, err
+	}
+	if !finite {
 		if t.Config.Training.OnNonFinite != "skip" {
 			last, _ := readPointer(t.Dir, LatestFile)
 			return StepResult{}, &NonFiniteError{Step: t.state.Step, Loss: loss, Norm: norm, Last: last}
@@ -320,10 +324,6 @@ func (t *Trainer) TrainStep(batch *data.Batch) (StepResult, error) {
 		t.state.Skipped++
 		t.Log.Printf("step %d: skipped a batch whose loss or gradient is not finite (loss %v, gradient norm %v)", t.state.Step, loss, norm)
 		return StepResult{Loss: loss, Tokens: n, GradNorm: norm, Skipped: true}, nil
-	}
-	lr := t.sched.Rate(t.opt.Step + 1)
-	if err := t.opt.Update(params, grads, lr); err != nil {
-		return StepResult{}, err
 	}
 	return StepResult{Loss: loss, Tokens: n, GradNorm: norm, LR: lr}, nil
 }

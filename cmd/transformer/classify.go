@@ -54,8 +54,16 @@ first token; configs/longrange-window.yaml the same window without it.`,
 			if f.Changed("checkpoint-activations") {
 				c.Training.CheckpointActivations = ckpt
 			}
-			res, err := train.RunClassify(c, disp)
+			ctx, got, stopSignals := signalContext(cmd.Context())
+			defer stopSignals()
+			res, err := train.RunClassify(ctx, c, disp)
 			if err != nil {
+				select {
+				case sig := <-got:
+					return &exitError{status: 128 + signalNumber(sig),
+						msg: fmt.Sprintf("interrupted by %s: no result (classify keeps no checkpoints)", signalName(sig))}
+				default:
+				}
 				return err
 			}
 			if disp.Mode() == progress.JSON {
