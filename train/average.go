@@ -78,7 +78,7 @@ func AverageCheckpoints(run, which string, n int, outDir string) ([]string, erro
 	if err := CheckOutputDir(outDir, false, run); err != nil {
 		return nil, err
 	}
-	ck, err := loadRun(run)
+	ck, err := LoadRun(run)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func AverageCheckpoints(run, which string, n int, outDir string) ([]string, erro
 		}
 	}
 	st := State{Step: last.Step, Epoch: last.Epoch, Seed: last.Seed, Metric: last.Metric, AveragedFrom: names}
-	if err := writeRunLike(ck.Model, run, outDir, st); err != nil {
+	if err := WriteRunLike(ck.Model, run, outDir, st); err != nil {
 		return nil, err
 	}
 	return names, nil
@@ -158,7 +158,7 @@ func AverageCheckpoints(run, which string, n int, outDir string) ([]string, erro
 // writeRunLike makes outDir a run directory with the config and
 // tokenizers of like and one checkpoint of m's weights, which both latest
 // and best point at.
-func writeRunLike(m *model.Transformer, like, outDir string, st State) error {
+func WriteRunLike(m *model.Transformer, like, outDir string, st State) error {
 	if err := CheckOutputDir(outDir, false, like); err != nil {
 		return err
 	}

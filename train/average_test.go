@@ -40,7 +40,7 @@ func TestAverageCheckpoints(t *testing.T) {
 	}
 	var parts []*Checkpoint
 	for _, n := range names {
-		ck, err := loadRun(run)
+		ck, err := LoadRun(run)
 		if err != nil {
 			t.Fatal(err)
 		}

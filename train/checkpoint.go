@@ -286,7 +286,7 @@ func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 	default:
 		return nil, fmt.Errorf("unknown weights %q (want best or last)", which)
 	}
-	ck, err := loadRun(dir)
+	ck, err := LoadRun(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +315,7 @@ func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 }
 
 // loadRun reads a run's config and tokenizers and builds its model.
-func loadRun(dir string) (*Checkpoint, error) {
+func LoadRun(dir string) (*Checkpoint, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)

@@ -123,7 +123,7 @@ func newTrainer(c *Config, disp *progress.Display, resume bool) (*Trainer, error
 	}
 	t.Log.Printf("data: %d train, %d valid, %d test pairs", len(t.Corpus.Train), len(t.Corpus.Valid), len(t.Corpus.Test))
 	if resume {
-		ck, err := loadRun(t.Dir)
+		ck, err := LoadRun(t.Dir)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/torchio"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -32,7 +33,7 @@ is refused with an error naming the config key.`,
 			if err != nil {
 				return err
 			}
-			if err := train.ExportTorch(c, out); err != nil {
+			if err := torchio.Export(c, out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d parameters)\n", out, c.Model.Store.NumElements())
@@ -62,7 +63,7 @@ refused.`,
 			if weights == "" || like == "" || out == "" {
 				return fmt.Errorf("--weights, --like and --out are required")
 			}
-			if err := train.ImportTorch(weights, like, out); err != nil {
+			if err := torchio.Import(weights, like, out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote checkpoint %s\n", out)

@@ -1,4 +1,4 @@
-package train
+package torchio
 
 import (
 	"context"
@@ -10,24 +10,37 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/train"
 )
 
 // A run directory trained for one step, and its export.
 func exported(t *testing.T) (run, st string, sd map[string]*tensor.Dense) {
 	t.Helper()
 	run = t.TempDir()
-	c := overfitConfig(run)
+	c := train.DefaultConfig()
+	c.Path = "tiny"
+	c.Data.Generate = &data.Generated{Task: "reverse", TrainSize: 8, ValidSize: 4, TestSize: 4, MinLen: 2, MaxLen: 5, Alphabet: 6, Seed: 3}
+	c.Data.SrcTokenizer, c.Data.TgtTokenizer = train.TokenizerConfig{}, train.TokenizerConfig{}
+	c.Model.DModel, c.Model.Heads, c.Model.FFDim, c.Model.EncoderLayers, c.Model.DecoderLayers = 32, 4, 64, 1, 1
 	c.Model.TieOutput = true
-	c.Training.Steps = 1
-	trainFor(t, c, false, context.Background())
-	ck, err := LoadCheckpoint(run, "best")
+	c.Training.Steps, c.Training.BatchTokens, c.Training.OutDir = 1, 128, run
+	tr, err := train.NewTrainer(&c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	ck, err := train.LoadCheckpoint(run, "best")
 	if err != nil {
 		t.Fatal(err)
 	}
 	st = filepath.Join(t.TempDir(), "sd.safetensors")
-	if err := ExportTorch(ck, st); err != nil {
+	if err := Export(ck, st); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(st)
@@ -73,7 +86,7 @@ func TestImportTorchRejectsBadStateDicts(t *testing.T) {
 		}
 		p := filepath.Join(t.TempDir(), "bad.safetensors")
 		os.WriteFile(p, b, 0o644)
-		err = ImportTorch(p, run, t.TempDir())
+		err = Import(p, run, t.TempDir())
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), p) {
 			t.Errorf("error %v, want it to start with the file and mention %s", err, want)
 		}
@@ -86,7 +99,7 @@ func TestExportRefusesWhatPyTorchCannotLoad(t *testing.T) {
 		c.SrcVocab, c.TgtVocab = 50, 60
 		return c
 	}
-	if _, err := TorchModuleArgs(base()); err != nil {
+	if _, err := ModuleArgs(base()); err != nil {
 		t.Fatalf("the default config is refused: %v", err)
 	}
 	cases := map[string]func(c *model.Config){
@@ -104,7 +117,7 @@ func TestExportRefusesWhatPyTorchCannotLoad(t *testing.T) {
 	for want, edit := range cases {
 		c := base()
 		edit(&c)
-		_, err := TorchModuleArgs(c)
+		_, err := ModuleArgs(c)
 		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: error %v", want, err)
 		}
@@ -113,7 +126,7 @@ func TestExportRefusesWhatPyTorchCannotLoad(t *testing.T) {
 	c := base()
 	c.Positions, c.Encoder.Positions, c.Decoder.Positions = "learned", "learned", "learned"
 	c.Encoder.Attention.Kind = "full"
-	if args, err := TorchModuleArgs(c); err != nil || args["positions"] != "learned" || args["max_positions"] != 256 {
+	if args, err := ModuleArgs(c); err != nil || args["positions"] != "learned" || args["max_positions"] != 256 {
 		t.Errorf("learned positions: %v, %v", args, err)
 	}
 }
@@ -140,7 +153,7 @@ func TestImportTorchRefusesHugeAndBadFiles(t *testing.T) {
 		bad:    `shape [9223372036854775808 0] overflows`,
 		dir:    "is a directory",
 	} {
-		err := ImportTorch(path, run, t.TempDir())
+		err := Import(path, run, t.TempDir())
 		if err == nil || !strings.HasPrefix(err.Error(), path) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: error %v, want one line naming the file with %q", path, err, want)
 		}
@@ -149,7 +162,7 @@ func TestImportTorchRefusesHugeAndBadFiles(t *testing.T) {
 
 func TestImportTorchRoundTrip(t *testing.T) {
 	run, st, _ := exported(t)
-	if err := ImportTorch(st, run, filepath.Join(t.TempDir(), "back")); err != nil {
+	if err := Import(st, run, filepath.Join(t.TempDir(), "back")); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,4 +1,9 @@
-package train
+// Package torchio moves trained runs to and from PyTorch: Export writes a
+// run's weights as the safetensors state dict of the reference module
+// Seq2Seq (docs/pytorch.md), Import turns such a state dict back into a run
+// directory, and ModuleArgs gives the module's constructor arguments for a
+// model config (refusing what the module cannot compute).
+package torchio
 
 import (
 	"encoding/json"
@@ -7,14 +12,15 @@ import (
 
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/train"
 )
 
-// TorchModuleArgs are the keyword arguments of the PyTorch module Seq2Seq
+// ModuleArgs are the keyword arguments of the PyTorch module Seq2Seq
 // in docs/pytorch.md that matches a model config. A config that the module
 // does not compute exactly is refused with a one-line error naming the
 // config key: relative or per-stack positions, attention other than full,
 // activation gelu_tanh and final_norm: false.
-func TorchModuleArgs(c model.Config) (map[string]any, error) {
+func ModuleArgs(c model.Config) (map[string]any, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -51,11 +57,11 @@ func TorchModuleArgs(c model.Config) (map[string]any, error) {
 	}, nil
 }
 
-// ExportTorch writes the checkpoint's weights as the safetensors state
+// Export writes the checkpoint's weights as the safetensors state
 // dict of the PyTorch module in docs/pytorch.md; the metadata key
 // "seq2seq_args" holds the module's constructor arguments as JSON.
-func ExportTorch(ck *Checkpoint, path string) error {
-	args, err := TorchModuleArgs(ck.Model.Config)
+func Export(ck *train.Checkpoint, path string) error {
+	args, err := ModuleArgs(ck.Model.Config)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", ck.Dir, err)
 	}
@@ -71,15 +77,15 @@ func ExportTorch(ck *Checkpoint, path string) error {
 	return model.WriteFileAtomic(path, b)
 }
 
-// ImportTorch turns a state dict of the PyTorch module (safetensors) into a
+// Import turns a state dict of the PyTorch module (safetensors) into a
 // run directory outDir that translate can load. The model config and the
 // tokenizers come from the run directory like, whose vocabularies the
 // PyTorch module must have been built with.
-func ImportTorch(weights, like, outDir string) error {
-	if err := CheckOutputDir(outDir, false, like); err != nil {
+func Import(weights, like, outDir string) error {
+	if err := train.CheckOutputDir(outDir, false, like); err != nil {
 		return err
 	}
-	ck, err := loadRun(like)
+	ck, err := train.LoadRun(like)
 	if err != nil {
 		return err
 	}
@@ -101,7 +107,7 @@ func ImportTorch(weights, like, outDir string) error {
 	if err := ck.Model.LoadTorchState(sd); err != nil {
 		return fmt.Errorf("%s: %w", weights, err)
 	}
-	return writeRunLike(ck.Model, like, outDir, State{Seed: ck.Config.Training.Seed})
+	return train.WriteRunLike(ck.Model, like, outDir, train.State{Seed: ck.Config.Training.Seed})
 }
 
 // torchElements is the number of values in the module's state dict for a
