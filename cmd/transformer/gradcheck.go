@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/gradcheck"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/safeio"
@@ -26,7 +27,7 @@ summary. --layer checks a built-in layer (all of them by default); --config
 checks the whole model of a config (dropout off, small random batch,
 --per-tensor elements sampled from each parameter).
 
-Layers: ` + fmt.Sprint(train.GradCaseNames()),
+Layers: ` + fmt.Sprint(gradcheck.Names()),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -44,8 +45,8 @@ Layers: ` + fmt.Sprint(train.GradCaseNames()),
 				return fmt.Errorf("--step must be below 1 (a central-difference step h, such as 1e-5), got %g", step)
 			case perTensor < 0:
 				return fmt.Errorf("--per-tensor must not be negative, got %d", perTensor)
-			case perTensor > train.MaxGradCheckPerTensor:
-				return fmt.Errorf("--per-tensor must be at most %d (0: every element), got %d", train.MaxGradCheckPerTensor, perTensor)
+			case perTensor > gradcheck.MaxPerTensor:
+				return fmt.Errorf("--per-tensor must be at most %d (0: every element), got %d", gradcheck.MaxPerTensor, perTensor)
 			case cfgPath != "" && f.Changed("layer"):
 				return fmt.Errorf("give --layer or --config, not both")
 			case cfgPath == "" && f.Changed("per-tensor"):
@@ -64,7 +65,7 @@ Layers: ` + fmt.Sprint(train.GradCaseNames()),
 				if err := gradCheckFits(c.Model, 23, 29); err != nil {
 					return fmt.Errorf("%s: %w", cfgPath, err)
 				}
-				res, err := train.GradCheckModel(c.Model, 23, 29, graph.GradCheckOptions{MaxPerTensor: perTensor, Seed: 1, Step: step})
+				res, err := gradcheck.Model(c.Model, 23, 29, graph.GradCheckOptions{MaxPerTensor: perTensor, Seed: 1, Step: step})
 				if err != nil {
 					return fmt.Errorf("%s: %w", cfgPath, err)
 				}
@@ -72,10 +73,10 @@ Layers: ` + fmt.Sprint(train.GradCaseNames()),
 			} else {
 				names := []string{layer}
 				if layer == "all" {
-					names = train.GradCaseNames()
+					names = gradcheck.Names()
 				}
 				for _, n := range names {
-					res, err := train.GradCheckCase(n, graph.GradCheckOptions{Step: step})
+					res, err := gradcheck.Run(n, graph.GradCheckOptions{Step: step})
 					if err != nil {
 						return err
 					}
@@ -114,7 +115,7 @@ Layers: ` + fmt.Sprint(train.GradCaseNames()),
 }
 
 // gradCheckFits refuses a model too large for a float64 finite-difference
-// check: more than train.MaxGradCheckParams parameters, or more memory than
+// check: more than gradcheck.MaxParams parameters, or more memory than
 // this process may use for its float64 values, gradients and the copies
 // the check keeps.
 func gradCheckFits(mc model.Config, srcVocab, tgtVocab int) error {
@@ -123,8 +124,8 @@ func gradCheckFits(mc model.Config, srcVocab, tgtVocab int) error {
 		mc.SrcVocab = tgtVocab
 	}
 	n := mc.ParamCount()
-	if n > train.MaxGradCheckParams {
-		return fmt.Errorf("the model has %d parameters, more than the %d a float64 finite-difference check handles: use a smaller config (lower model.d_model, ff_dim or the layer counts)", n, train.MaxGradCheckParams)
+	if n > gradcheck.MaxParams {
+		return fmt.Errorf("the model has %d parameters, more than the %d a float64 finite-difference check handles: use a smaller config (lower model.d_model, ff_dim or the layer counts)", n, gradcheck.MaxParams)
 	}
 	const copies = 6 // values, gradients, analytic gradients, graph buffers
 	need := n*8*copies + 200<<20

@@ -1,7 +1,11 @@
-package train
+// Package gradcheck is the gradient-check registry of `transformer
+// gradcheck`: every built-in layer's float64 finite-difference check by
+// name, and the check of a whole model through the training loss.
+package gradcheck
 
 import (
 	"fmt"
+	"math/rand"
 	"sort"
 
 	G "gorgonia.org/gorgonia"
@@ -11,16 +15,17 @@ import (
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/layers"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/train"
 )
 
-// GradCase builds one gradient-check graph: out is probed with a random
+// Case builds one gradient-check graph: out is probed with a random
 // weighting, and gradients are checked with respect to wrt and every
 // parameter of b.
-type GradCase func(b *graph.Builder) (out *G.Node, wrt G.Nodes)
+type Case func(b *graph.Builder) (out *G.Node, wrt G.Nodes)
 
-// GradCases returns the built-in layers' gradient checks by name, small
+// Cases returns the built-in layers' gradient checks by name, small
 // enough to perturb every element.
-func GradCases() map[string]GradCase {
+func Cases() map[string]Case {
 	const d, h, f = 8, 2, 12
 	pad := []bool{false, false, true, false, false, false}
 	mask := func(b *graph.Builder, name string, sq, sk int, causal bool) *G.Node {
@@ -33,7 +38,7 @@ func GradCases() map[string]GradCase {
 	}
 	c := model.DefaultConfig()
 	c.DModel, c.Heads, c.FFDim, c.Dropout = d, h, f, 0
-	cases := map[string]GradCase{
+	cases := map[string]Case{
 		"attention": func(b *graph.Builder) (*G.Node, G.Nodes) {
 			q := graph.RandomInput(b, "q", 1, 2, h, 3, 4)
 			k := graph.RandomInput(b, "k", 2, 2, h, 3, 4)
@@ -93,8 +98,8 @@ func GradCases() map[string]GradCase {
 		},
 		"label_smoothed_loss": func(b *graph.Builder) (*G.Node, G.Nodes) {
 			logits := graph.RandomInput(b, "logits", 1, 4, 6)
-			loss, target := LabelSmoothedCE(b, logits)
-			FillTargets(target.Value().(*tensor.Dense), []int{4, 5, data.PadID, 2}, 0.1)
+			loss, target := train.LabelSmoothedCE(b, logits)
+			train.FillTargets(target.Value().(*tensor.Dense), []int{4, 5, data.PadID, 2}, 0.1)
 			return loss, G.Nodes{logits}
 		},
 	}
@@ -171,21 +176,21 @@ func GradCases() map[string]GradCase {
 	return cases
 }
 
-// GradCaseNames lists GradCases' names in order.
-func GradCaseNames() []string {
+// Names lists Cases' names in order.
+func Names() []string {
 	var names []string
-	for n := range GradCases() {
+	for n := range Cases() {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
 }
 
-// GradCheckCase runs the named built-in check in float64.
-func GradCheckCase(name string, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
-	f, ok := GradCases()[name]
+// Run runs the named built-in check in float64.
+func Run(name string, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
+	f, ok := Cases()[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown layer %q (want one of %v)", name, GradCaseNames())
+		return nil, fmt.Errorf("unknown layer %q (want one of %v)", name, Names())
 	}
 	s := graph.NewStore(tensor.Float64, 1)
 	s.WeightInit = graph.Normal(0.5)
@@ -201,19 +206,19 @@ func GradCheckCase(name string, opt graph.GradCheckOptions) ([]graph.GradResult,
 	return graph.GradCheckOutput(b, out, wrt, opt)
 }
 
-// Bounds of a whole-model gradient check (GradCheckModel), which keep its
+// Bounds of a whole-model gradient check (Model), which keep its
 // float64 copies in memory and its two forward passes per perturbed
 // element within a minute or so.
 const (
-	MaxGradCheckParams    = 2_000_000
-	MaxGradCheckPerTensor = 100_000
-	MaxGradCheckElements  = 10_000
+	MaxParams    = 2_000_000
+	MaxPerTensor = 100_000
+	MaxElements  = 10_000
 )
 
-// GradCheckModel checks the whole model of c (dropout off, float64,
+// Model checks the whole model of c (dropout off, float64,
 // vocabularies of srcVocab and tgtVocab tokens) through the label-smoothed
 // loss on a random padded batch of two sentences.
-func GradCheckModel(c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
+func Model(c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
 	c.SrcVocab, c.TgtVocab = srcVocab, tgtVocab
 	if c.ShareEmbeddings {
 		c.SrcVocab = tgtVocab
@@ -222,11 +227,11 @@ func GradCheckModel(c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckO
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if n := c.ParamCount(); n > MaxGradCheckParams {
-		return nil, fmt.Errorf("the model has %d parameters, more than the %d a float64 finite-difference check handles: use a smaller config (lower model.d_model, ff_dim or the layer counts)", n, MaxGradCheckParams)
+	if n := c.ParamCount(); n > MaxParams {
+		return nil, fmt.Errorf("the model has %d parameters, more than the %d a float64 finite-difference check handles: use a smaller config (lower model.d_model, ff_dim or the layer counts)", n, MaxParams)
 	}
-	if opt.MaxPerTensor < 0 || opt.MaxPerTensor > MaxGradCheckPerTensor {
-		return nil, fmt.Errorf("--per-tensor must be in [0, %d] (0: all), got %d", MaxGradCheckPerTensor, opt.MaxPerTensor)
+	if opt.MaxPerTensor < 0 || opt.MaxPerTensor > MaxPerTensor {
+		return nil, fmt.Errorf("--per-tensor must be in [0, %d] (0: all), got %d", MaxPerTensor, opt.MaxPerTensor)
 	}
 	if !(opt.Step >= 0 && opt.Step < 1) { // 0: the default
 		return nil, fmt.Errorf("--step must be a finite number in (0, 1), got %g", opt.Step)
@@ -243,10 +248,10 @@ func GradCheckModel(c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckO
 		}
 		perturbed += n
 	}
-	if perturbed > MaxGradCheckElements {
-		return nil, fmt.Errorf("--per-tensor %d perturbs %d elements of this model, two forward passes each; at most %d: lower --per-tensor (0 means every element)", opt.MaxPerTensor, perturbed, MaxGradCheckElements)
+	if perturbed > MaxElements {
+		return nil, fmt.Errorf("--per-tensor %d perturbs %d elements of this model, two forward passes each; at most %d: lower --per-tensor (0 means every element)", opt.MaxPerTensor, perturbed, MaxElements)
 	}
-	rng := randSource(opt.Seed)
+	rng := rand.New(rand.NewSource(opt.Seed))
 	word := func(n int) int { return 4 + rng.Intn(n-4) }
 	src := []int{word(c.SrcVocab), word(c.SrcVocab), word(c.SrcVocab), data.EosID, word(c.SrcVocab), data.EosID, 0, 0}
 	tgt := []int{data.BosID, word(c.TgtVocab), word(c.TgtVocab), data.EosID, data.BosID, word(c.TgtVocab), data.EosID, 0}
@@ -258,8 +263,8 @@ func GradCheckModel(c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckO
 			panic(err)
 		}
 		var target *G.Node
-		loss, target = LabelSmoothedCE(b, m.Forward(b, in))
-		FillTargets(target.Value().(*tensor.Dense), []int{tgt[1], tgt[2], tgt[3], tgt[5], tgt[6], tgt[7]}, 0.1)
+		loss, target = train.LabelSmoothedCE(b, m.Forward(b, in))
+		train.FillTargets(target.Value().(*tensor.Dense), []int{tgt[1], tgt[2], tgt[3], tgt[5], tgt[6], tgt[7]}, 0.1)
 	})
 	if err != nil {
 		return nil, err

@@ -1,21 +1,24 @@
-package train
+package gradcheck
 
 import (
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/graph/gradtest"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/train"
 )
 
 // Every built-in case of `transformer gradcheck` passes.
 func TestGradCases(t *testing.T) {
-	names := GradCaseNames()
+	names := Names()
 	if len(names) < 15 {
 		t.Fatalf("only %d cases", len(names))
 	}
 	for _, n := range names {
-		res, err := GradCheckCase(n, graph.GradCheckOptions{})
+		res, err := Run(n, graph.GradCheckOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", n, err)
 		}
@@ -27,10 +30,10 @@ func TestGradCases(t *testing.T) {
 	}
 }
 
-func TestGradCheckModel(t *testing.T) {
-	c := DefaultConfig().Model
+func TestModel(t *testing.T) {
+	c := train.DefaultConfig().Model
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 16, 2, 24, 1, 2
-	res, err := GradCheckModel(c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 6, Seed: 1})
+	res, err := Model(c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 6, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,10 +63,10 @@ func TestGradCheckModelAttentionKinds(t *testing.T) {
 			c.Positions, c.RelativeBuckets, c.RelativeMaxDistance = "relative", 8, 16
 		},
 	} {
-		c := DefaultConfig().Model
+		c := train.DefaultConfig().Model
 		c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 12, 1, 1
 		set(&c)
-		res, err := GradCheckModel(c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4, Seed: 1})
+		res, err := Model(c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4, Seed: 1})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -85,4 +88,24 @@ func checked(res []graph.GradResult, name string) bool {
 		}
 	}
 	return false
+}
+
+// A whole-model gradient check refuses models too large for float64 finite
+// differences before building them, and bounds the elements perturbed
+// (bug 6).
+func TestGradCheckModelBounds(t *testing.T) {
+	c := train.DefaultConfig().Model
+	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 1024, 8, 4096, 4, 4
+	if _, err := Model(c, 23, 29, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4}); err == nil || !strings.Contains(err.Error(), "parameters, more than the 2000000") {
+		t.Errorf("big model: %v", err)
+	}
+	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 32, 4, 64, 1, 1
+	if _, err := Model(c, 23, 29, graph.GradCheckOptions{Step: 1e-5}); err == nil || !strings.Contains(err.Error(), "perturbs 23197 elements of this model, two forward passes each; at most 10000") {
+		t.Errorf("every element of a 23,197-parameter model: %v", err)
+	}
+	for _, opt := range []graph.GradCheckOptions{{Step: math.NaN()}, {Step: math.Inf(1)}, {Step: 1e308}, {Step: 1e-5, MaxPerTensor: 1000000000}} {
+		if _, err := Model(c, 11, 13, opt); err == nil {
+			t.Errorf("%+v accepted", opt)
+		}
+	}
 }
