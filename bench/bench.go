@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -259,8 +260,9 @@ func benchBatch(rng *rand.Rand, o Options) *data.Batch {
 
 // Run trains (or decodes with) a model of the options' shape on random
 // tokens and reports throughput, achieved GFLOP/s and peak memory. progress,
-// if not nil, hears about each step.
-func Run(o Options, progress func(step int, seconds, loss float64)) (*Result, error) {
+// if not nil, hears about each step. When ctx ends it stops between steps
+// (or decoding repetitions) and returns ctx.Err().
+func Run(ctx context.Context, o Options, progress func(step int, seconds, loss float64)) (*Result, error) {
 	if err := o.Check(sysmem.Available()); err != nil {
 		return nil, err
 	}
@@ -279,7 +281,7 @@ func Run(o Options, progress func(step int, seconds, loss float64)) (*Result, er
 	res.Config.Vocab, res.Config.Batch, res.Config.SrcLen, res.Config.TgtLen = o.Vocab, o.Batch, o.SrcLen, o.TgtLen
 	rng := rand.New(rand.NewPCG(o.Seed, 1))
 	if o.Decode {
-		if err := benchDecode(o, m, rng, res); err != nil {
+		if err := benchDecode(ctx, o, m, rng, res); err != nil {
 			return nil, err
 		}
 	} else {
@@ -288,6 +290,9 @@ func Run(o Options, progress func(step int, seconds, loss float64)) (*Result, er
 		var times []float64
 		var nonpad int
 		for step := 0; step < o.Steps; step++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			b := benchBatch(rng, o)
 			start := time.Now()
 			r, err := t.TrainStep(b)
@@ -326,7 +331,7 @@ func Run(o Options, progress func(step int, seconds, loss float64)) (*Result, er
 	return res, nil
 }
 
-func benchDecode(o Options, m *model.Transformer, rng *rand.Rand, res *Result) error {
+func benchDecode(ctx context.Context, o Options, m *model.Transformer, rng *rand.Rand, res *Result) error {
 	srcs := randomSentences(rng, o.DecodeBatch, o.DecodeSrcLen, o.Vocab, true)
 	for i := range srcs {
 		srcs[i] = srcs[i][:len(srcs[i])-1] // Greedy appends EosID itself
@@ -340,7 +345,7 @@ func benchDecode(o Options, m *model.Transformer, rng *rand.Rand, res *Result) e
 		var secs []float64
 		for rep := 0; rep < o.DecodeWarmup+o.DecodeReps; rep++ {
 			start := time.Now()
-			out, err := tr.Greedy(srcs, opt)
+			out, err := tr.GreedyContext(ctx, srcs, opt)
 			if err != nil {
 				tr.Close()
 				return err

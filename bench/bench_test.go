@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"math"
 	"testing"
 )
@@ -13,7 +14,7 @@ func TestBenchSmallShape(t *testing.T) {
 	o.DModel, o.Heads, o.Layers, o.FF, o.Vocab, o.Batch, o.SrcLen, o.TgtLen = 16, 2, 1, 32, 40, 4, 6, 5
 	o.Steps, o.Warmup = 4, 1
 	var steps int
-	res, err := Run(o, func(int, float64, float64) { steps++ })
+	res, err := Run(context.Background(), o, func(int, float64, float64) { steps++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,12 +28,25 @@ func TestBenchSmallShape(t *testing.T) {
 		t.Errorf("first loss %g", res.LossFirst)
 	}
 	o.Decode, o.DecodeBatch, o.DecodeSrcLen, o.DecodeLen, o.DecodeReps = true, 3, 5, 6, 1
-	res, err = Run(o, nil)
+	res, err = Run(context.Background(), o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.DecodeKVCacheSentPerS <= 0 || res.DecodeRecomputeSentPerS <= 0 || res.DecodeSame == nil || !*res.DecodeSame {
 		t.Errorf("decode result %+v", res)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, decode := range []bool{false, true} {
+		o.Decode = decode
+		if _, err := Run(ctx, o, nil); err != context.Canceled {
+			t.Errorf("decode %v with a cancelled context: %v, want context.Canceled", decode, err)
+		}
+	}
+	lo := DefaultLongOptions()
+	lo.SeqLen, lo.Layers, lo.DModel, lo.FFDim, lo.Steps = 16, 1, 16, 32, 1
+	if _, err := Long(ctx, lo); err != context.Canceled {
+		t.Errorf("Long with a cancelled context: %v, want context.Canceled", err)
 	}
 }
 

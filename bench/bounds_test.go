@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -37,7 +38,7 @@ func TestBenchOptionsBounds(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("error %v, want %q", err, tc.want)
 		}
-		if _, err := Run(o, nil); err == nil {
+		if _, err := Run(context.Background(), o, nil); err == nil {
 			t.Errorf("Bench ran %+v", o)
 		}
 	}

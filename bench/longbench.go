@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"runtime"
@@ -42,8 +43,9 @@ type LongResult struct {
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
 }
 
-// Long builds the encoder of o and times its training steps.
-func Long(o LongOptions) (*LongResult, error) {
+// Long builds the encoder of o and times its training steps. When ctx ends
+// it stops between steps and returns ctx.Err().
+func Long(ctx context.Context, o LongOptions) (*LongResult, error) {
 	if err := o.Check(sysmem.Available()); err != nil {
 		return nil, err
 	}
@@ -65,6 +67,9 @@ func Long(o LongOptions) (*LongResult, error) {
 	}
 	var times []float64
 	for s := 0; s <= o.Steps; s++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		start := time.Now()
 		if _, err := t.Step(batch, s); err != nil {
 			return nil, err

@@ -62,7 +62,7 @@ base shape; explicit flags override it.`,
 			}
 			defer stop()
 			out := cmd.OutOrStdout()
-			res, err := bench.Run(o, func(step int, sec, loss float64) {
+			res, err := bench.Run(cmd.Context(), o, func(step int, sec, loss float64) {
 				warm := ""
 				if step < o.Warmup {
 					warm = "  [warm-up]"

@@ -109,7 +109,7 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 				return err
 			}
 			defer stop()
-			res, err := bench.Long(o)
+			res, err := bench.Long(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
