@@ -4,6 +4,7 @@
 package gradcheck
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -186,8 +187,9 @@ func Names() []string {
 	return names
 }
 
-// Run runs the named built-in check in float64.
-func Run(name string, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
+// Run runs the named built-in check in float64; it stops when ctx ends,
+// returning ctx.Err().
+func Run(ctx context.Context, name string, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
 	f, ok := Cases()[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown layer %q (want one of %v)", name, Names())
@@ -200,10 +202,10 @@ func Run(name string, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
 	if err := graph.Build(func() { out, wrt = f(b) }); err != nil {
 		return nil, err
 	}
-	if out.IsScalar() {
-		return graph.GradCheck(out, append(wrt, b.Params()...), opt)
+	if !out.IsScalar() {
+		out = graph.Probe(b, out, 99)
 	}
-	return graph.GradCheckOutput(b, out, wrt, opt)
+	return graph.GradCheckContext(ctx, out, append(wrt, b.Params()...), opt)
 }
 
 // Bounds of a whole-model gradient check (Model), which keep its
@@ -217,8 +219,9 @@ const (
 
 // Model checks the whole model of c (dropout off, float64,
 // vocabularies of srcVocab and tgtVocab tokens) through the label-smoothed
-// loss on a random padded batch of two sentences.
-func Model(c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
+// loss on a random padded batch of two sentences. It stops when ctx ends,
+// returning ctx.Err().
+func Model(ctx context.Context, c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckOptions) ([]graph.GradResult, error) {
 	c.SrcVocab, c.TgtVocab = srcVocab, tgtVocab
 	if c.ShareEmbeddings {
 		c.SrcVocab = tgtVocab
@@ -269,5 +272,5 @@ func Model(c model.Config, srcVocab, tgtVocab int, opt graph.GradCheckOptions) (
 	if err != nil {
 		return nil, err
 	}
-	return graph.GradCheck(loss, b.Params(), opt)
+	return graph.GradCheckContext(ctx, loss, b.Params(), opt)
 }

@@ -1,6 +1,7 @@
 package gradcheck
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ func TestGradCases(t *testing.T) {
 		t.Fatalf("only %d cases", len(names))
 	}
 	for _, n := range names {
-		res, err := Run(n, graph.GradCheckOptions{})
+		res, err := Run(context.Background(), n, graph.GradCheckOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", n, err)
 		}
@@ -33,7 +34,7 @@ func TestGradCases(t *testing.T) {
 func TestModel(t *testing.T) {
 	c := train.DefaultConfig().Model
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 16, 2, 24, 1, 2
-	res, err := Model(c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 6, Seed: 1})
+	res, err := Model(context.Background(), c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 6, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestGradCheckModelAttentionKinds(t *testing.T) {
 		c := train.DefaultConfig().Model
 		c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 12, 1, 1
 		set(&c)
-		res, err := Model(c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4, Seed: 1})
+		res, err := Model(context.Background(), c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4, Seed: 1})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -96,16 +97,30 @@ func checked(res []graph.GradResult, name string) bool {
 func TestGradCheckModelBounds(t *testing.T) {
 	c := train.DefaultConfig().Model
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 1024, 8, 4096, 4, 4
-	if _, err := Model(c, 23, 29, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4}); err == nil || !strings.Contains(err.Error(), "parameters, more than the 2000000") {
+	if _, err := Model(context.Background(), c, 23, 29, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4}); err == nil || !strings.Contains(err.Error(), "parameters, more than the 2000000") {
 		t.Errorf("big model: %v", err)
 	}
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 32, 4, 64, 1, 1
-	if _, err := Model(c, 23, 29, graph.GradCheckOptions{Step: 1e-5}); err == nil || !strings.Contains(err.Error(), "perturbs 23197 elements of this model, two forward passes each; at most 10000") {
+	if _, err := Model(context.Background(), c, 23, 29, graph.GradCheckOptions{Step: 1e-5}); err == nil || !strings.Contains(err.Error(), "perturbs 23197 elements of this model, two forward passes each; at most 10000") {
 		t.Errorf("every element of a 23,197-parameter model: %v", err)
 	}
 	for _, opt := range []graph.GradCheckOptions{{Step: math.NaN()}, {Step: math.Inf(1)}, {Step: 1e308}, {Step: 1e-5, MaxPerTensor: 1000000000}} {
-		if _, err := Model(c, 11, 13, opt); err == nil {
+		if _, err := Model(context.Background(), c, 11, 13, opt); err == nil {
 			t.Errorf("%+v accepted", opt)
 		}
+	}
+}
+
+// A cancelled context stops a check before its first forward pass.
+func TestGradCheckStopsOnContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, "attention", graph.GradCheckOptions{}); err != context.Canceled {
+		t.Errorf("Run: %v, want context.Canceled", err)
+	}
+	c := train.DefaultConfig().Model
+	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 12, 1, 1
+	if _, err := Model(ctx, c, 11, 13, graph.GradCheckOptions{MaxPerTensor: 2}); err != context.Canceled {
+		t.Errorf("Model: %v, want context.Canceled", err)
 	}
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -42,6 +43,12 @@ type GradResult struct {
 // (f(x+h) − f(x−h)) / 2h. It calls G.Grad itself, so the graph must not have
 // gradients yet.
 func GradCheck(cost *G.Node, wrt G.Nodes, opt GradCheckOptions) ([]GradResult, error) {
+	return GradCheckContext(context.Background(), cost, wrt, opt)
+}
+
+// GradCheckContext is GradCheck that stops between forward passes when ctx
+// ends, returning ctx.Err().
+func GradCheckContext(ctx context.Context, cost *G.Node, wrt G.Nodes, opt GradCheckOptions) ([]GradResult, error) {
 	if cost.Dtype() != tensor.Float64 {
 		return nil, errors.New("gradcheck needs a float64 graph")
 	}
@@ -57,6 +64,9 @@ func GradCheck(cost *G.Node, wrt G.Nodes, opt GradCheckOptions) ([]GradResult, e
 	m := G.NewTapeMachine(cost.Graph())
 	defer m.Close()
 	eval := func() (float64, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 		if opt.Prepare != nil {
 			opt.Prepare()
 		}

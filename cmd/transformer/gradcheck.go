@@ -65,7 +65,7 @@ Layers: ` + fmt.Sprint(gradcheck.Names()),
 				if err := gradCheckFits(c.Model, 23, 29); err != nil {
 					return fmt.Errorf("%s: %w", cfgPath, err)
 				}
-				res, err := gradcheck.Model(c.Model, 23, 29, graph.GradCheckOptions{MaxPerTensor: perTensor, Seed: 1, Step: step})
+				res, err := gradcheck.Model(cmd.Context(), c.Model, 23, 29, graph.GradCheckOptions{MaxPerTensor: perTensor, Seed: 1, Step: step})
 				if err != nil {
 					return fmt.Errorf("%s: %w", cfgPath, err)
 				}
@@ -76,7 +76,7 @@ Layers: ` + fmt.Sprint(gradcheck.Names()),
 					names = gradcheck.Names()
 				}
 				for _, n := range names {
-					res, err := gradcheck.Run(n, graph.GradCheckOptions{Step: step})
+					res, err := gradcheck.Run(cmd.Context(), n, graph.GradCheckOptions{Step: step})
 					if err != nil {
 						return err
 					}
