@@ -130,6 +130,10 @@ func (w *worker) admit(j *job) bool {
 			j.done <- jobResult{err: badField(fmt.Sprintf("sentences[%d]", i), "%d tokens, more than the %d a sentence may have", n, w.lim.MaxTokens)}
 			return false
 		}
+		if j.opt.Attention && n > w.lim.MaxAttentionTokens {
+			j.done <- jobResult{err: badField(fmt.Sprintf("sentences[%d]", i), "%d tokens, more than the %d a sentence may have when attention is asked for", n, w.lim.MaxAttentionTokens)}
+			return false
+		}
 		j.tokens += n + 1 // and </s>
 	}
 	return true

@@ -39,6 +39,7 @@ type Limits struct {
 	MaxTokens             int   // tokens per sentence (also at most the model's limit)
 	MaxBeam               int   // beam and n-best
 	MaxAttentionSentences int   // sentences per request that asks for attention
+	MaxAttentionTokens    int   // tokens per sentence of such a request (the reply grows with their square)
 	// MaxQueue is how many /translate requests may be queued or decoding
 	// at once, over all models; more get 503 with Retry-After.
 	MaxQueue int
@@ -62,7 +63,7 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		MaxBodyBytes: 1 << 20, MaxSentences: 64, MaxSentenceBytes: 4096, MaxTokens: 256, MaxBeam: 16,
-		MaxAttentionSentences: 4, MaxQueue: 256,
+		MaxAttentionSentences: 4, MaxAttentionTokens: 64, MaxQueue: 256,
 		BatchWindow: 0, MaxBatchSentences: 64, MaxBatchTokens: 4096,
 		RequestTimeout: 30 * time.Second, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		IdleTimeout: 60 * time.Second, ShutdownTimeout: 30 * time.Second,
@@ -78,7 +79,8 @@ func (l Limits) withDefaults() (Limits, error) {
 		v, def *int
 	}{{"MaxSentences", &l.MaxSentences, &d.MaxSentences}, {"MaxSentenceBytes", &l.MaxSentenceBytes, &d.MaxSentenceBytes},
 		{"MaxTokens", &l.MaxTokens, &d.MaxTokens}, {"MaxBeam", &l.MaxBeam, &d.MaxBeam},
-		{"MaxAttentionSentences", &l.MaxAttentionSentences, &d.MaxAttentionSentences}, {"MaxQueue", &l.MaxQueue, &d.MaxQueue},
+		{"MaxAttentionSentences", &l.MaxAttentionSentences, &d.MaxAttentionSentences}, {"MaxAttentionTokens", &l.MaxAttentionTokens, &d.MaxAttentionTokens},
+		{"MaxQueue", &l.MaxQueue, &d.MaxQueue},
 		{"MaxBatchSentences", &l.MaxBatchSentences, &d.MaxBatchSentences}, {"MaxBatchTokens", &l.MaxBatchTokens, &d.MaxBatchTokens}}
 	for _, f := range ints {
 		if *f.v < 0 {
@@ -364,7 +366,13 @@ func (s *Server) handleTranslate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	j := &job{ctx: ctx, sentences: req.Sentences, opt: opt, done: make(chan jobResult, 1)}
-	m.worker.jobs <- j // never blocks: the queue has a place per slot
+	select {
+	case m.worker.jobs <- j:
+	default: // jobs of requests that timed out may still hold places
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, Error{Error: fmt.Sprintf("the server is busy: model %s has %d requests queued; retry later", m.info.Name, cap(m.worker.jobs))})
+		return
+	}
 	var res jobResult
 	select {
 	case res = <-j.done:
@@ -457,7 +465,7 @@ func (w logWriter) Write(b []byte) (int, error) {
 func limitsJSON(l Limits) map[string]any {
 	return map[string]any{
 		"max_body_bytes": l.MaxBodyBytes, "max_sentences": l.MaxSentences, "max_sentence_bytes": l.MaxSentenceBytes,
-		"max_tokens": l.MaxTokens, "max_beam": l.MaxBeam, "max_attention_sentences": l.MaxAttentionSentences,
+		"max_tokens": l.MaxTokens, "max_beam": l.MaxBeam, "max_attention_sentences": l.MaxAttentionSentences, "max_attention_tokens": l.MaxAttentionTokens,
 		"max_queue": l.MaxQueue, "batch_window_ms": l.BatchWindow.Milliseconds(), "max_batch_sentences": l.MaxBatchSentences,
 		"max_batch_tokens": l.MaxBatchTokens, "request_timeout_s": l.RequestTimeout.Seconds(),
 	}

@@ -162,6 +162,15 @@ func TestBadRequests(t *testing.T) {
 			t.Errorf("%s: status %d, field %q, error %q; want %d, %q, containing %q", c.name, code, field, msg, c.status, c.field, c.msg)
 		}
 	}
+	// Attention replies grow with the square of the tokens: they have a
+	// token limit of their own.
+	ha := newTestServer(t, Limits{MaxAttentionTokens: 2}, &fake{}).Handler()
+	if code, _, m := post(t, ha, `{"sentences": ["a b c"], "attention": true}`); code != 400 || m["field"] != "sentences[0]" || !strings.Contains(m["error"].(string), "when attention is asked for") {
+		t.Errorf("attention over 3 tokens with a limit of 2: %d %v", code, m)
+	}
+	if code, _, _ := post(t, ha, `{"sentences": ["a b c"]}`); code != 200 {
+		t.Errorf("3 tokens without attention: %d", code)
+	}
 	// Invalid UTF-8 is read as U+FFFD, as translate reads it.
 	if code, _, m := post(t, h, "{\"sentences\": [\"a\xff\"]}"); code != 200 || m["translations"].([]any)[0].(map[string]any)["text"] != "T(a\uFFFD)" {
 		t.Errorf("invalid UTF-8: %d %v", code, m)
