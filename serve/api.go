@@ -93,22 +93,23 @@ func decodeRequest(w http.ResponseWriter, r *http.Request, limit int64) (*Reques
 	dec.DisallowUnknownFields()
 	var req Request
 	err := dec.Decode(&req)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON object")
-	} else if err == nil {
+	if err == nil {
 		var extra json.RawMessage
-		if e := dec.Decode(&extra); e != io.EOF {
+		switch e := dec.Decode(&extra); {
+		case e == io.EOF:
+		case isTooBig(e):
+			err = e
+		default:
 			err = errors.New("trailing data after the JSON object")
 		}
 	}
 	if err == nil {
 		return &req, nil
 	}
-	var tooBig *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
-	case errors.As(err, &tooBig):
+	case isTooBig(err):
 		return nil, &requestError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the body is larger than %d bytes", limit)}
 	case errors.Is(err, io.EOF):
 		return nil, &requestError{status: http.StatusBadRequest, msg: "the body is empty: send a JSON object such as {\"sentences\": [\"...\"]}"}
@@ -128,6 +129,11 @@ func decodeRequest(w http.ResponseWriter, r *http.Request, limit int64) (*Reques
 			msg: fmt.Sprintf("unknown field %q (known: model, sentences, beam, length_penalty, nbest, attention)", name)}
 	}
 	return nil, &requestError{status: http.StatusBadRequest, msg: "reading the body: " + err.Error()}
+}
+
+func isTooBig(err error) bool {
+	var tooBig *http.MaxBytesError
+	return errors.As(err, &tooBig)
 }
 
 func jsonTypeName(goType string) string {

@@ -130,6 +130,10 @@ func (w *worker) admit(j *job) bool {
 			j.done <- jobResult{err: badField(fmt.Sprintf("sentences[%d]", i), "%d tokens, more than the %d a sentence may have", n, w.lim.MaxTokens)}
 			return false
 		}
+		if j.opt.Attention && n == 0 {
+			j.done <- jobResult{err: badField(fmt.Sprintf("sentences[%d]", i), "has no tokens: attention needs a sentence")}
+			return false
+		}
 		if j.opt.Attention && n > w.lim.MaxAttentionTokens {
 			j.done <- jobResult{err: badField(fmt.Sprintf("sentences[%d]", i), "%d tokens, more than the %d a sentence may have when attention is asked for", n, w.lim.MaxAttentionTokens)}
 			return false
@@ -140,11 +144,16 @@ func (w *worker) admit(j *job) bool {
 }
 
 // groupByOptions splits a batch into runs of jobs with equal decoding
-// options, in order of arrival.
+// options, in order of arrival. A job that asks for attention is a group
+// of its own: its reply is large, and an error in it stays its own.
 func groupByOptions(batch []*job) [][]*job {
 	var groups [][]*job
 	index := map[inference.Options]int{}
 	for _, j := range batch {
+		if j.opt.Attention {
+			groups = append(groups, []*job{j})
+			continue
+		}
 		i, ok := index[j.opt]
 		if !ok {
 			i = len(groups)

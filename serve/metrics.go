@@ -61,7 +61,6 @@ type metrics struct {
 	latency  map[string]*histogram
 	batches  map[string]*histogram // model → sentences per batch
 	decode   map[string]*histogram // model → seconds per batch
-	rejected uint64                // requests refused for a full queue
 }
 
 func newMetrics() *metrics {
@@ -79,9 +78,6 @@ func (m *metrics) request(path string, status int, d time.Duration) {
 		m.latency[path] = h
 	}
 	h.observe(d.Seconds())
-	if status == 503 {
-		m.rejected++
-	}
 }
 
 func (m *metrics) batch(model string, sentences int, d time.Duration) {

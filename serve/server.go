@@ -40,6 +40,7 @@ type Limits struct {
 	MaxBeam               int   // beam and n-best
 	MaxAttentionSentences int   // sentences per request that asks for attention
 	MaxAttentionTokens    int   // tokens per sentence of such a request (the reply grows with their square)
+	MaxAttentionRequests  int   // such requests at once, over all models; more get 503
 	// MaxQueue is how many /translate requests may be queued or decoding
 	// at once, over all models; more get 503 with Retry-After.
 	MaxQueue int
@@ -63,7 +64,7 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		MaxBodyBytes: 1 << 20, MaxSentences: 64, MaxSentenceBytes: 4096, MaxTokens: 256, MaxBeam: 16,
-		MaxAttentionSentences: 4, MaxAttentionTokens: 64, MaxQueue: 256,
+		MaxAttentionSentences: 4, MaxAttentionTokens: 64, MaxAttentionRequests: 2, MaxQueue: 256,
 		BatchWindow: 0, MaxBatchSentences: 64, MaxBatchTokens: 4096,
 		RequestTimeout: 30 * time.Second, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		IdleTimeout: 60 * time.Second, ShutdownTimeout: 30 * time.Second,
@@ -80,6 +81,7 @@ func (l Limits) withDefaults() (Limits, error) {
 	}{{"MaxSentences", &l.MaxSentences, &d.MaxSentences}, {"MaxSentenceBytes", &l.MaxSentenceBytes, &d.MaxSentenceBytes},
 		{"MaxTokens", &l.MaxTokens, &d.MaxTokens}, {"MaxBeam", &l.MaxBeam, &d.MaxBeam},
 		{"MaxAttentionSentences", &l.MaxAttentionSentences, &d.MaxAttentionSentences}, {"MaxAttentionTokens", &l.MaxAttentionTokens, &d.MaxAttentionTokens},
+		{"MaxAttentionRequests", &l.MaxAttentionRequests, &d.MaxAttentionRequests},
 		{"MaxQueue", &l.MaxQueue, &d.MaxQueue},
 		{"MaxBatchSentences", &l.MaxBatchSentences, &d.MaxBatchSentences}, {"MaxBatchTokens", &l.MaxBatchTokens, &d.MaxBatchTokens}}
 	for _, f := range ints {
@@ -121,6 +123,7 @@ type Server struct {
 	log      *progress.Display
 	metrics  *metrics
 	slots    chan struct{}
+	attSlots chan struct{} // requests asking for attention
 	ready    atomic.Bool
 	stopping atomic.Bool
 
@@ -148,7 +151,7 @@ func New(lim Limits, logTo *progress.Display) (*Server, error) {
 	if logTo == nil {
 		logTo = progress.New(io.Discard, progress.Quiet)
 	}
-	s := &Server{lim: lim, log: logTo, metrics: newMetrics(), slots: make(chan struct{}, lim.MaxQueue), models: map[string]*served{}}
+	s := &Server{lim: lim, log: logTo, metrics: newMetrics(), slots: make(chan struct{}, lim.MaxQueue), attSlots: make(chan struct{}, lim.MaxAttentionRequests), models: map[string]*served{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -213,8 +216,8 @@ func (s *Server) Handler() http.Handler {
 			path = "other"
 		}
 		s.metrics.request(path, sw.status, d)
-		s.log.Message("request", fmt.Sprintf("%s %s %d %.1f ms %s%s", r.Method, r.URL.Path, sw.status, float64(d.Microseconds())/1000, r.RemoteAddr, sw.note),
-			progress.F("method", r.Method), progress.F("path", r.URL.Path), progress.F("status", sw.status),
+		s.log.Message("request", fmt.Sprintf("%s %s %d %.1f ms %s%s", r.Method, r.URL.EscapedPath(), sw.status, float64(d.Microseconds())/1000, r.RemoteAddr, sw.note),
+			progress.F("method", r.Method), progress.F("path", r.URL.EscapedPath()), progress.F("status", sw.status),
 			progress.F("ms", float64(d.Microseconds())/1000), progress.F("remote", r.RemoteAddr), progress.F("sentences", sw.sentences))
 	})
 }
@@ -338,6 +341,9 @@ func (s *Server) handleTranslate(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = req.check(s.lim)
 	}
+	if err == nil && m.info.TgtVocab > 0 && req.Beam > m.info.TgtVocab {
+		err = badField("beam", "must be at most the target vocabulary of %d tokens, got %d", m.info.TgtVocab, req.Beam)
+	}
 	if err == nil && req.NBest > 1 && req.Beam == 0 && req.NBest > m.info.Beam {
 		err = badField("nbest", "%d needs a beam of at least %d; the model decodes with beam %d: give beam", req.NBest, req.NBest, m.info.Beam)
 	}
@@ -355,6 +361,16 @@ func (s *Server) handleTranslate(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, Error{Error: fmt.Sprintf("the server is busy: %d requests are queued or decoding; retry later", s.lim.MaxQueue)})
 		return
+	}
+	if req.Attention {
+		select {
+		case s.attSlots <- struct{}{}:
+			defer func() { <-s.attSlots }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, Error{Error: fmt.Sprintf("the server is busy: %d requests for attention are being answered; retry later", s.lim.MaxAttentionRequests)})
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.lim.RequestTimeout)
 	defer cancel()
@@ -377,22 +393,28 @@ func (s *Server) handleTranslate(w http.ResponseWriter, r *http.Request) {
 	select {
 	case res = <-j.done:
 	case <-ctx.Done():
+	}
+	if ctx.Err() != nil && res.err == nil && res.res == nil {
 		res.err = ctx.Err()
 	}
+	var re *requestError
 	switch {
 	case res.err == nil:
-	case errors.Is(res.err, context.DeadlineExceeded):
+	case errors.As(res.err, &re):
+		writeError(w, re.status, re)
+		return
+	case r.Context().Err() != nil:
+		return // the client is gone
+	case errors.Is(res.err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
 		writeJSON(w, http.StatusGatewayTimeout, Error{Error: fmt.Sprintf("not translated within the request deadline of %v", s.lim.RequestTimeout)})
 		return
 	case errors.Is(res.err, context.Canceled):
-		return // the client is gone, or the server is stopping
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, Error{Error: "the server stopped before the translation was done"})
+		return
 	default:
-		var re *requestError
-		if errors.As(res.err, &re) {
-			writeError(w, re.status, re)
-			return
-		}
-		writeError(w, http.StatusUnprocessableEntity, res.err)
+		s.log.Message("error", fmt.Sprintf("model %s: %v", m.info.Name, res.err))
+		writeJSON(w, http.StatusInternalServerError, Error{Error: "translating failed: " + res.err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, response(m.info.Name, res.res))
@@ -465,7 +487,7 @@ func (w logWriter) Write(b []byte) (int, error) {
 func limitsJSON(l Limits) map[string]any {
 	return map[string]any{
 		"max_body_bytes": l.MaxBodyBytes, "max_sentences": l.MaxSentences, "max_sentence_bytes": l.MaxSentenceBytes,
-		"max_tokens": l.MaxTokens, "max_beam": l.MaxBeam, "max_attention_sentences": l.MaxAttentionSentences, "max_attention_tokens": l.MaxAttentionTokens,
+		"max_tokens": l.MaxTokens, "max_beam": l.MaxBeam, "max_attention_sentences": l.MaxAttentionSentences, "max_attention_tokens": l.MaxAttentionTokens, "max_attention_requests": l.MaxAttentionRequests,
 		"max_queue": l.MaxQueue, "batch_window_ms": l.BatchWindow.Milliseconds(), "max_batch_sentences": l.MaxBatchSentences,
 		"max_batch_tokens": l.MaxBatchTokens, "request_timeout_s": l.RequestTimeout.Seconds(),
 	}

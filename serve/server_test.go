@@ -24,6 +24,7 @@ type fake struct {
 	batches []fakeBatch
 	delay   time.Duration
 	release chan struct{} // if not nil, each batch waits for a value
+	fail    error         // if not nil, every batch fails with it
 }
 
 type fakeBatch struct {
@@ -34,8 +35,11 @@ type fakeBatch struct {
 func (f *fake) Translate(ctx context.Context, sentences []string, opt inference.Options) ([]inference.Result, error) {
 	f.mu.Lock()
 	f.batches = append(f.batches, fakeBatch{append([]string(nil), sentences...), opt})
-	delay := f.delay
+	delay, fail := f.delay, f.fail
 	f.mu.Unlock()
+	if fail != nil {
+		return nil, fail
+	}
 	if f.release != nil {
 		select {
 		case <-f.release:
@@ -540,5 +544,63 @@ func TestRequestsQueuedDuringABatchShareTheNext(t *testing.T) {
 	wg.Wait()
 	if n := f.batchCount(); n != 2 || len(f.batches[1].sentences) != 5 {
 		t.Errorf("%d batches (%+v), want the first request alone and the 5 queued behind it together", n, f.batches)
+	}
+}
+
+// A request is never answered with an empty 200: a batch stopped by the
+// server gets 503, a failing model 500; an empty sentence cannot join an
+// attention request, a beam wider than the vocabulary is refused, and
+// attention requests beyond MaxAttentionRequests get 503.
+func TestFailuresGetTheirStatus(t *testing.T) {
+	f := &fake{delay: 10 * time.Second}
+	s, err := New(Limits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(Info{Name: "m", TgtVocab: 20, Beam: 1}, f); err != nil {
+		t.Fatal(err)
+	}
+	s.SetReady()
+	h := s.Handler()
+	go func() {
+		for f.batchCount() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		s.Close()
+	}()
+	if code, _, m := post(t, h, `{"sentences": ["a"]}`); code != 503 || !strings.Contains(m["error"].(string), "stopped") {
+		t.Errorf("a batch stopped by Close: %d %v", code, m)
+	}
+
+	f2 := &fake{fail: fmt.Errorf("out of memory")}
+	h2 := newTestServer(t, Limits{}, f2).Handler()
+	if code, _, m := post(t, h2, `{"sentences": ["a"]}`); code != 500 || !strings.Contains(m["error"].(string), "out of memory") {
+		t.Errorf("a failing model: %d %v", code, m)
+	}
+	if code, _, m := post(t, h2, `{"sentences": ["a", " "], "attention": true}`); code != 400 || m["field"] != "sentences[1]" {
+		t.Errorf("an empty sentence with attention: %d %v", code, m)
+	}
+
+	s3, _ := New(Limits{}, nil)
+	defer s3.Close()
+	s3.Add(Info{Name: "m", TgtVocab: 5, Beam: 1}, &fake{})
+	s3.SetReady()
+	if code, _, m := post(t, s3.Handler(), `{"sentences": ["a"], "beam": 8}`); code != 400 || m["field"] != "beam" || !strings.Contains(m["error"].(string), "target vocabulary of 5") {
+		t.Errorf("beam 8 over a vocabulary of 5: %d %v", code, m)
+	}
+
+	f4 := &fake{release: make(chan struct{})}
+	h4 := newTestServer(t, Limits{MaxAttentionRequests: 1}, f4).Handler()
+	done := make(chan int)
+	go func() { code, _, _ := post(t, h4, `{"sentences": ["a"], "attention": true}`); done <- code }()
+	for f4.batchCount() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if code, hdr, _ := post(t, h4, `{"sentences": ["b"], "attention": true}`); code != 503 || hdr.Get("Retry-After") == "" {
+		t.Errorf("a second attention request with a limit of 1: %d", code)
+	}
+	f4.release <- struct{}{}
+	if code := <-done; code != 200 {
+		t.Errorf("the first attention request: %d", code)
 	}
 }

@@ -85,6 +85,9 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 			go func() { served <- s.Serve(ctx, ln) }()
 			disp.Message("info", fmt.Sprintf("listening on http://%s (loading %d model(s))", ln.Addr(), len(runs)), progress.F("addr", ln.Addr().String()))
 			for _, r := range runs {
+				if ctx.Err() != nil { // a signal while loading
+					break
+				}
 				start := time.Now()
 				m, err := inference.LoadWeights(r.dir, weights)
 				if err == nil {
@@ -97,8 +100,10 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 				}
 				disp.Message("info", fmt.Sprintf("model %s: %s (step %d) loaded in %.1f s", r.name, r.dir, m.Checkpoint.State.Step, time.Since(start).Seconds()))
 			}
-			s.SetReady()
-			disp.Message("info", "ready")
+			if ctx.Err() == nil {
+				s.SetReady()
+				disp.Message("info", "ready")
+			}
 			err = <-served
 			select {
 			case sig := <-got:
