@@ -354,23 +354,19 @@ func (s *Server) handleTranslate(w http.ResponseWriter, r *http.Request) {
 	if sw, ok := w.(*statusWriter); ok {
 		sw.sentences = len(req.Sentences)
 	}
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, Error{Error: fmt.Sprintf("the server is busy: %d requests are queued or decoding; retry later", s.lim.MaxQueue)})
+	release, ok := acquire(s.slots)
+	if !ok {
+		busy(w, fmt.Sprintf("%d requests are queued or decoding", s.lim.MaxQueue))
 		return
 	}
+	defer release()
 	if req.Attention {
-		select {
-		case s.attSlots <- struct{}{}:
-			defer func() { <-s.attSlots }()
-		default:
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, Error{Error: fmt.Sprintf("the server is busy: %d requests for attention are being answered; retry later", s.lim.MaxAttentionRequests)})
+		release, ok := acquire(s.attSlots)
+		if !ok {
+			busy(w, fmt.Sprintf("%d requests for attention are being answered", s.lim.MaxAttentionRequests))
 			return
 		}
+		defer release()
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.lim.RequestTimeout)
 	defer cancel()
@@ -385,8 +381,7 @@ func (s *Server) handleTranslate(w http.ResponseWriter, r *http.Request) {
 	select {
 	case m.worker.jobs <- j:
 	default: // jobs of requests that timed out may still hold places
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, Error{Error: fmt.Sprintf("the server is busy: model %s has %d requests queued; retry later", m.info.Name, cap(m.worker.jobs))})
+		busy(w, fmt.Sprintf("model %s has %d requests queued", m.info.Name, cap(m.worker.jobs)))
 		return
 	}
 	var res jobResult
@@ -418,6 +413,23 @@ func (s *Server) handleTranslate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, response(m.info.Name, res.res))
+}
+
+// acquire takes a place in slots if one is free, and returns the function
+// that gives it back.
+func acquire(slots chan struct{}) (release func(), ok bool) {
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, true
+	default:
+		return nil, false
+	}
+}
+
+// busy answers 503 with Retry-After: what is full, and to retry.
+func busy(w http.ResponseWriter, what string) {
+	w.Header().Set("Retry-After", "1")
+	writeJSON(w, http.StatusServiceUnavailable, Error{Error: "the server is busy: " + what + "; retry later"})
 }
 
 func response(name string, res []inference.Result) Response {
