@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Every shipped config loads and validates, run from the repository root
@@ -121,5 +123,19 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("error spans several lines: %q", msg)
 			}
 		})
+	}
+}
+
+// Run directories of corpus runs written before 2026-12-02 hold
+// "generate: null" in config.yaml; it reads as no generator. Other nulls
+// stay refused.
+func TestGenerateNullReadsAsAbsent(t *testing.T) {
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte("data:\n  generate: null\nmodel:\n  d_model: null\n"), &root); err != nil {
+		t.Fatal(err)
+	}
+	errs := scalarProblems("config.yaml", &root)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "model.d_model: null is not a value") {
+		t.Errorf("problems %v, want only model.d_model's null", errs)
 	}
 }

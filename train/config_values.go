@@ -157,7 +157,9 @@ func scalarProblems(path string, root *yaml.Node) []error {
 			n = n.Alias
 		}
 		switch {
-		case n.Kind == yaml.ScalarNode && n.Tag == "!!null" && key != "":
+		case n.Kind == yaml.ScalarNode && n.Tag == "!!null" && key != "" && key != "data.generate":
+			// data.generate: null says "no generator", as leaving it out
+			// does; run directories written before 2026-12-02 hold it.
 			out = append(out, &ConfigError{Path: path, Line: n.Line, Field: key, Msg: "null is not a value: give one, or leave the key out for its default"})
 		case n.Kind == yaml.ScalarNode && n.Tag == "!!float" && t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
 			out = append(out, &ConfigError{Path: path, Line: n.Line, Field: key, Msg: fmt.Sprintf("wrong type: %q is a float, want an integer", n.Value)})
