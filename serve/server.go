@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gotransformer/transformer/inference"
+	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
 )
 
@@ -76,45 +77,67 @@ func DefaultLimits() Limits {
 func (l Limits) withDefaults() (Limits, error) {
 	d := DefaultLimits()
 	ints := []struct {
-		name   string
-		v, def *int
-	}{{"MaxSentences", &l.MaxSentences, &d.MaxSentences}, {"MaxSentenceBytes", &l.MaxSentenceBytes, &d.MaxSentenceBytes},
-		{"MaxTokens", &l.MaxTokens, &d.MaxTokens}, {"MaxBeam", &l.MaxBeam, &d.MaxBeam},
-		{"MaxAttentionSentences", &l.MaxAttentionSentences, &d.MaxAttentionSentences}, {"MaxAttentionTokens", &l.MaxAttentionTokens, &d.MaxAttentionTokens},
-		{"MaxAttentionRequests", &l.MaxAttentionRequests, &d.MaxAttentionRequests},
-		{"MaxQueue", &l.MaxQueue, &d.MaxQueue},
-		{"MaxBatchSentences", &l.MaxBatchSentences, &d.MaxBatchSentences}, {"MaxBatchTokens", &l.MaxBatchTokens, &d.MaxBatchTokens}}
+		name     string
+		v, def   *int
+		most     int
+		flagName string
+	}{{"MaxSentences", &l.MaxSentences, &d.MaxSentences, 10_000, "max-sentences"},
+		{"MaxSentenceBytes", &l.MaxSentenceBytes, &d.MaxSentenceBytes, 1 << 20, ""},
+		{"MaxTokens", &l.MaxTokens, &d.MaxTokens, model.MaxInputTokens, "max-tokens"},
+		{"MaxBeam", &l.MaxBeam, &d.MaxBeam, model.MaxBeam, "max-beam"},
+		{"MaxAttentionSentences", &l.MaxAttentionSentences, &d.MaxAttentionSentences, 64, ""},
+		{"MaxAttentionTokens", &l.MaxAttentionTokens, &d.MaxAttentionTokens, model.MaxAttentionTokens, ""},
+		{"MaxAttentionRequests", &l.MaxAttentionRequests, &d.MaxAttentionRequests, 64, ""},
+		{"MaxQueue", &l.MaxQueue, &d.MaxQueue, 1 << 16, "max-queue"},
+		{"MaxBatchSentences", &l.MaxBatchSentences, &d.MaxBatchSentences, 4096, "max-batch"},
+		{"MaxBatchTokens", &l.MaxBatchTokens, &d.MaxBatchTokens, 1 << 20, "max-batch-tokens"}}
 	for _, f := range ints {
-		if *f.v < 0 {
-			return l, fmt.Errorf("Limits.%s must not be negative, got %d", f.name, *f.v)
-		}
-		if *f.v == 0 {
+		switch {
+		case *f.v < 0:
+			return l, fmt.Errorf("%s must not be negative, got %d", limitName(f.name, f.flagName), *f.v)
+		case *f.v > f.most:
+			return l, fmt.Errorf("%s must be at most %d, got %d", limitName(f.name, f.flagName), f.most, *f.v)
+		case *f.v == 0:
 			*f.v = *f.def
 		}
 	}
 	durs := []struct {
-		name   string
-		v, def *time.Duration
-	}{{"RequestTimeout", &l.RequestTimeout, &d.RequestTimeout}, {"ReadHeaderTimeout", &l.ReadHeaderTimeout, &d.ReadHeaderTimeout},
-		{"ReadTimeout", &l.ReadTimeout, &d.ReadTimeout}, {"IdleTimeout", &l.IdleTimeout, &d.IdleTimeout},
-		{"ShutdownTimeout", &l.ShutdownTimeout, &d.ShutdownTimeout}}
+		name     string
+		v, def   *time.Duration
+		most     time.Duration
+		flagName string
+	}{{"RequestTimeout", &l.RequestTimeout, &d.RequestTimeout, 24 * time.Hour, "timeout"},
+		{"ReadHeaderTimeout", &l.ReadHeaderTimeout, &d.ReadHeaderTimeout, time.Hour, ""},
+		{"ReadTimeout", &l.ReadTimeout, &d.ReadTimeout, time.Hour, ""},
+		{"IdleTimeout", &l.IdleTimeout, &d.IdleTimeout, 24 * time.Hour, ""},
+		{"ShutdownTimeout", &l.ShutdownTimeout, &d.ShutdownTimeout, 24 * time.Hour, "shutdown-timeout"}}
 	for _, f := range durs {
-		if *f.v < 0 {
-			return l, fmt.Errorf("Limits.%s must not be negative, got %v", f.name, *f.v)
-		}
-		if *f.v == 0 {
+		switch {
+		case *f.v < 0:
+			return l, fmt.Errorf("%s must not be negative, got %v", limitName(f.name, f.flagName), *f.v)
+		case *f.v > f.most:
+			return l, fmt.Errorf("%s must be at most %v, got %v", limitName(f.name, f.flagName), f.most, *f.v)
+		case *f.v == 0:
 			*f.v = *f.def
 		}
 	}
 	switch {
-	case l.BatchWindow < 0:
-		return l, fmt.Errorf("Limits.BatchWindow must not be negative, got %v", l.BatchWindow)
-	case l.MaxBodyBytes < 0:
-		return l, fmt.Errorf("Limits.MaxBodyBytes must not be negative, got %d", l.MaxBodyBytes)
+	case l.BatchWindow < 0 || l.BatchWindow > 10*time.Second:
+		return l, fmt.Errorf("%s must be from 0 to 10s, got %v", limitName("BatchWindow", "batch-window"), l.BatchWindow)
+	case l.MaxBodyBytes < 0 || l.MaxBodyBytes > 64<<20:
+		return l, fmt.Errorf("%s must be from 0 to %d (64 MiB), got %d", limitName("MaxBodyBytes", "max-body"), 64<<20, l.MaxBodyBytes)
 	case l.MaxBodyBytes == 0:
 		l.MaxBodyBytes = d.MaxBodyBytes
 	}
 	return l, nil
+}
+
+// limitName names a limit as the library and the command know it.
+func limitName(field, flagName string) string {
+	if flagName == "" {
+		return "Limits." + field
+	}
+	return fmt.Sprintf("Limits.%s (--%s)", field, flagName)
 }
 
 // Server serves one or more translators by name.
@@ -158,11 +181,20 @@ func New(lim Limits, logTo *progress.Display) (*Server, error) {
 
 var modelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// CheckName refuses a model name that is not 1 to 64 letters, digits,
+// '.', '_' or '-', starting with a letter or digit.
+func CheckName(name string) error {
+	if !modelName.MatchString(name) {
+		return fmt.Errorf("model name %q: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
 // Add serves tr under info.Name and starts its worker. The server owns tr
 // from now on: nothing else may call it.
 func (s *Server) Add(info Info, tr Translator) error {
-	if !modelName.MatchString(info.Name) {
-		return fmt.Errorf("model name %q: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", info.Name)
+	if err := CheckName(info.Name); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -65,6 +65,14 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 				if dir == "" {
 					return fmt.Errorf("--checkpoint %q names no directory", c)
 				}
+				if err := serve.CheckName(name); err != nil {
+					return fmt.Errorf("--checkpoint %q: %w", c, err)
+				}
+				for _, r := range runs {
+					if r.name == name {
+						return fmt.Errorf("--checkpoint %q: model name %q is given twice (name them: NAME=DIR)", c, name)
+					}
+				}
 				runs = append(runs, named{name, dir})
 			}
 			disp, err := display(cmd, cmd.ErrOrStderr())
@@ -89,14 +97,16 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 					break
 				}
 				start := time.Now()
-				m, err := inference.LoadWeights(r.dir, weights)
+				m, err := inference.LoadWeights(r.dir, weights) // its errors name the directory
 				if err == nil {
-					err = s.Add(serve.InfoOf(r.name, r.dir, m), m)
+					if err = s.Add(serve.InfoOf(r.name, r.dir, m), m); err != nil {
+						err = fmt.Errorf("--checkpoint %s: %w", r.dir, err)
+					}
 				}
 				if err != nil {
 					ln.Close()
 					<-served
-					return fmt.Errorf("--checkpoint %s: %w", r.dir, err)
+					return err
 				}
 				disp.Message("info", fmt.Sprintf("model %s: %s (step %d) loaded in %.1f s", r.name, r.dir, m.Checkpoint.State.Step, time.Since(start).Seconds()))
 			}

@@ -43,8 +43,29 @@ func TestServeFinishesRequestOnSIGTERM(t *testing.T) {
 	if status, _, stderr := runCLI(t, "", "train", "-c", cfg, "--out", run, "--steps", "20"); status != 0 {
 		t.Fatal(stderr)
 	}
-	if status, _, stderr := runCLI(t, "", "serve", "-k", run, "--max-batch", "0"); status != 1 || !strings.Contains(stderr, "--max-batch must be positive, got 0") {
-		t.Errorf("--max-batch 0: status %d, %q", status, stderr)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-batch", "0"}, "--max-batch must be positive, got 0"},
+		{[]string{"--max-queue", "-1"}, "--max-queue must be positive, got -1"},
+		{[]string{"--max-queue", "1000000000000"}, "Limits.MaxQueue (--max-queue) must be at most 65536, got 1000000000000"},
+		{[]string{"--timeout", "0s"}, "--timeout must be positive, got 0s"},
+		{[]string{"--batch-window", "100h"}, "(--batch-window) must be from 0 to 10s"},
+		{[]string{"-k", dir}, "config.yaml"},
+		{[]string{"-k", "bad name=" + run}, `model name "bad name"`},
+		{[]string{"-k", run}, `model name "tiny" is given twice`},
+	} {
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "-k", run}, c.args...)
+		if c.args[0] == "-k" && c.args[1] == dir {
+			args = []string{"serve", "--addr", "127.0.0.1:0", "-k", dir}
+		}
+		status, _, stderr := runCLI(t, "", args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		last := lines[len(lines)-1]
+		if status != 1 || !strings.HasPrefix(last, "transformer: ") || !strings.Contains(last, c.want) {
+			t.Errorf("%v: status %d, %q; want a last line \"transformer: ...\" containing %q", c.args, status, stderr, c.want)
+		}
 	}
 	// A batch window of 2 s holds the request in the server while the
 	// signal arrives.
