@@ -76,60 +76,44 @@ func DefaultLimits() Limits {
 // ones, naming the field.
 func (l Limits) withDefaults() (Limits, error) {
 	d := DefaultLimits()
-	ints := []struct {
-		name     string
-		v, def   *int
-		most     int
-		flagName string
-	}{{"MaxSentences", &l.MaxSentences, &d.MaxSentences, 10_000, "max-sentences"},
-		{"MaxSentenceBytes", &l.MaxSentenceBytes, &d.MaxSentenceBytes, 1 << 20, ""},
-		{"MaxTokens", &l.MaxTokens, &d.MaxTokens, model.MaxInputTokens, "max-tokens"},
-		{"MaxBeam", &l.MaxBeam, &d.MaxBeam, model.MaxBeam, "max-beam"},
-		{"MaxAttentionSentences", &l.MaxAttentionSentences, &d.MaxAttentionSentences, 64, ""},
-		{"MaxAttentionTokens", &l.MaxAttentionTokens, &d.MaxAttentionTokens, model.MaxAttentionTokens, ""},
-		{"MaxAttentionRequests", &l.MaxAttentionRequests, &d.MaxAttentionRequests, 64, ""},
-		{"MaxQueue", &l.MaxQueue, &d.MaxQueue, 1 << 16, "max-queue"},
-		{"MaxBatchSentences", &l.MaxBatchSentences, &d.MaxBatchSentences, 4096, "max-batch"},
-		{"MaxBatchTokens", &l.MaxBatchTokens, &d.MaxBatchTokens, 1 << 20, "max-batch-tokens"}}
-	for _, f := range ints {
-		switch {
-		case *f.v < 0:
-			return l, fmt.Errorf("%s must not be negative, got %d", limitName(f.name, f.flagName), *f.v)
-		case *f.v > f.most:
-			return l, fmt.Errorf("%s must be at most %d, got %d", limitName(f.name, f.flagName), f.most, *f.v)
-		case *f.v == 0:
-			*f.v = *f.def
-		}
+	errs := []error{
+		bound("MaxSentences", "max-sentences", &l.MaxSentences, d.MaxSentences, 10_000),
+		bound("MaxSentenceBytes", "", &l.MaxSentenceBytes, d.MaxSentenceBytes, 1<<20),
+		bound("MaxTokens", "max-tokens", &l.MaxTokens, d.MaxTokens, model.MaxInputTokens),
+		bound("MaxBeam", "max-beam", &l.MaxBeam, d.MaxBeam, model.MaxBeam),
+		bound("MaxAttentionSentences", "", &l.MaxAttentionSentences, d.MaxAttentionSentences, 64),
+		bound("MaxAttentionTokens", "", &l.MaxAttentionTokens, d.MaxAttentionTokens, model.MaxAttentionTokens),
+		bound("MaxAttentionRequests", "", &l.MaxAttentionRequests, d.MaxAttentionRequests, 64),
+		bound("MaxQueue", "max-queue", &l.MaxQueue, d.MaxQueue, 1<<16),
+		bound("MaxBatchSentences", "max-batch", &l.MaxBatchSentences, d.MaxBatchSentences, 4096),
+		bound("MaxBatchTokens", "max-batch-tokens", &l.MaxBatchTokens, d.MaxBatchTokens, 1<<20),
+		bound("RequestTimeout", "timeout", &l.RequestTimeout, d.RequestTimeout, 24*time.Hour),
+		bound("ReadHeaderTimeout", "", &l.ReadHeaderTimeout, d.ReadHeaderTimeout, time.Hour),
+		bound("ReadTimeout", "", &l.ReadTimeout, d.ReadTimeout, time.Hour),
+		bound("IdleTimeout", "", &l.IdleTimeout, d.IdleTimeout, 24*time.Hour),
+		bound("ShutdownTimeout", "shutdown-timeout", &l.ShutdownTimeout, d.ShutdownTimeout, 24*time.Hour),
+		bound("MaxBodyBytes", "max-body", &l.MaxBodyBytes, d.MaxBodyBytes, 64<<20),
+		bound("BatchWindow", "batch-window", &l.BatchWindow, 0, 10*time.Second),
 	}
-	durs := []struct {
-		name     string
-		v, def   *time.Duration
-		most     time.Duration
-		flagName string
-	}{{"RequestTimeout", &l.RequestTimeout, &d.RequestTimeout, 24 * time.Hour, "timeout"},
-		{"ReadHeaderTimeout", &l.ReadHeaderTimeout, &d.ReadHeaderTimeout, time.Hour, ""},
-		{"ReadTimeout", &l.ReadTimeout, &d.ReadTimeout, time.Hour, ""},
-		{"IdleTimeout", &l.IdleTimeout, &d.IdleTimeout, 24 * time.Hour, ""},
-		{"ShutdownTimeout", &l.ShutdownTimeout, &d.ShutdownTimeout, 24 * time.Hour, "shutdown-timeout"}}
-	for _, f := range durs {
-		switch {
-		case *f.v < 0:
-			return l, fmt.Errorf("%s must not be negative, got %v", limitName(f.name, f.flagName), *f.v)
-		case *f.v > f.most:
-			return l, fmt.Errorf("%s must be at most %v, got %v", limitName(f.name, f.flagName), f.most, *f.v)
-		case *f.v == 0:
-			*f.v = *f.def
+	for _, err := range errs {
+		if err != nil {
+			return l, err
 		}
-	}
-	switch {
-	case l.BatchWindow < 0 || l.BatchWindow > 10*time.Second:
-		return l, fmt.Errorf("%s must be from 0 to 10s, got %v", limitName("BatchWindow", "batch-window"), l.BatchWindow)
-	case l.MaxBodyBytes < 0 || l.MaxBodyBytes > 64<<20:
-		return l, fmt.Errorf("%s must be from 0 to %d (64 MiB), got %d", limitName("MaxBodyBytes", "max-body"), 64<<20, l.MaxBodyBytes)
-	case l.MaxBodyBytes == 0:
-		l.MaxBodyBytes = d.MaxBodyBytes
 	}
 	return l, nil
+}
+
+// bound sets *v to def when it is 0 and refuses it outside [0, most].
+func bound[T int | int64 | time.Duration](field, flagName string, v *T, def, most T) error {
+	switch {
+	case *v < 0:
+		return fmt.Errorf("%s must not be negative, got %v", limitName(field, flagName), *v)
+	case *v > most:
+		return fmt.Errorf("%s must be at most %v, got %v", limitName(field, flagName), most, *v)
+	case *v == 0:
+		*v = def
+	}
+	return nil
 }
 
 // limitName names a limit as the library and the command know it.

@@ -368,10 +368,10 @@ func TestLimitsRefuseNegatives(t *testing.T) {
 	}{
 		{Limits{MaxQueue: 1 << 40}, "Limits.MaxQueue (--max-queue) must be at most 65536"},
 		{Limits{MaxBeam: 100000}, "Limits.MaxBeam (--max-beam) must be at most 256"},
-		{Limits{MaxBodyBytes: 1 << 40}, "Limits.MaxBodyBytes (--max-body) must be from 0 to 67108864"},
+		{Limits{MaxBodyBytes: 1 << 40}, "Limits.MaxBodyBytes (--max-body) must be at most 67108864"},
 		{Limits{MaxBatchSentences: 1 << 40}, "Limits.MaxBatchSentences (--max-batch) must be at most 4096"},
 		{Limits{RequestTimeout: 1000000 * time.Hour}, "Limits.RequestTimeout (--timeout) must be at most 24h0m0s"},
-		{Limits{BatchWindow: time.Hour}, "Limits.BatchWindow (--batch-window) must be from 0 to 10s"},
+		{Limits{BatchWindow: time.Hour}, "Limits.BatchWindow (--batch-window) must be at most 10s"},
 	} {
 		if _, err := New(c.lim, nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.lim, err, c.want)

@@ -51,7 +51,7 @@ func TestServeFinishesRequestOnSIGTERM(t *testing.T) {
 		{[]string{"--max-queue", "-1"}, "--max-queue must be positive, got -1"},
 		{[]string{"--max-queue", "1000000000000"}, "Limits.MaxQueue (--max-queue) must be at most 65536, got 1000000000000"},
 		{[]string{"--timeout", "0s"}, "--timeout must be positive, got 0s"},
-		{[]string{"--batch-window", "100h"}, "(--batch-window) must be from 0 to 10s"},
+		{[]string{"--batch-window", "100h"}, "(--batch-window) must be at most 10s"},
 		{[]string{"-k", dir}, "config.yaml"},
 		{[]string{"-k", "bad name=" + run}, `model name "bad name"`},
 		{[]string{"-k", run}, `model name "tiny" is given twice`},
