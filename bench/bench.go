@@ -12,6 +12,7 @@ import (
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/safeio"
 	"github.com/gotransformer/transformer/sysmem"
 	"github.com/gotransformer/transformer/train"
@@ -154,7 +155,7 @@ func (o Options) Check(avail sysmem.Limit) error {
 	if avail.Bytes <= 0 {
 		return nil
 	}
-	c := &train.Config{Model: mc}
+	c := &rundir.Config{Model: mc}
 	c.Training.Dtype = "float32"
 	if o.Decode {
 		n := o.DecodeSrcLen + 1
@@ -266,12 +267,12 @@ func Run(ctx context.Context, o Options, progress func(step int, seconds, loss f
 	if err := o.Check(sysmem.Available()); err != nil {
 		return nil, err
 	}
-	c := train.DefaultConfig()
+	c := rundir.DefaultConfig()
 	c.Model = o.benchModel()
 	c.Training.LabelSmoothing = o.LabelSmoothing
 	c.Training.Schedule, c.Training.LearningRate, c.Training.Warmup = "constant", 1e-4, 1
 	c.Training.ClipNorm = 0
-	m, err := model.New(c.Model, train.DtypeOf("float32"), int64(o.Seed))
+	m, err := model.New(c.Model, rundir.DtypeOf("float32"), int64(o.Seed))
 	if err != nil {
 		return nil, err
 	}

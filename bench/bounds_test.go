@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/sysmem"
-	"github.com/gotransformer/transformer/train"
 )
 
 // Every bench flag is bounded and named in its error, and a run the
@@ -84,7 +84,7 @@ func TestLongBenchMemoryEstimateMatchesRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range res {
-		e := train.ClassifyMemory(r.LongOptions.model(), longBenchVocab, r.Batch, r.SeqLen, "float32", r.Checkpoint, 0)
+		e := rundir.ClassifyMemory(r.LongOptions.model(), longBenchVocab, r.Batch, r.SeqLen, "float32", r.Checkpoint, 0)
 		ratio := float64(e.Train) / (1 << 20) / r.PeakRSSMB
 		if ratio < 0.5 || ratio > 2 {
 			t.Errorf("%s n=%d checkpoint %v: estimate %.0f MB, measured %.0f MB", r.Attention, r.SeqLen, r.Checkpoint, float64(e.Train)/(1<<20), r.PeakRSSMB)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/safeio"
 	"github.com/gotransformer/transformer/sysmem"
 	"github.com/gotransformer/transformer/train"
@@ -50,14 +51,14 @@ func Long(ctx context.Context, o LongOptions) (*LongResult, error) {
 		return nil, err
 	}
 	mc := o.model()
-	tc := train.ClassifyTraining{BatchSize: o.Batch, LearningRate: 1e-4, ClipNorm: 1, Seed: 1, Dtype: "float32", CheckpointActivations: o.Checkpoint}
-	t, err := train.NewClassifierTrainer(mc, tc, longBenchVocab, 2)
+	tc := rundir.ClassifyTraining{BatchSize: o.Batch, LearningRate: 1e-4, ClipNorm: 1, Seed: 1, Dtype: "float32", CheckpointActivations: o.Checkpoint}
+	t, err := train.NewClassifyStepTrainer(mc, tc, longBenchVocab, 2)
 	if err != nil {
 		return nil, err
 	}
 	defer t.Close()
 	rng := rand.New(rand.NewSource(1))
-	batch := make([]data.Labelled, o.Batch)
+	batch := make(train.ClassifyBatch, o.Batch)
 	for i := range batch {
 		toks := make([]int, o.SeqLen)
 		for j := range toks {
@@ -71,7 +72,7 @@ func Long(ctx context.Context, o LongOptions) (*LongResult, error) {
 			return nil, err
 		}
 		start := time.Now()
-		if _, err := t.Step(batch, s); err != nil {
+		if _, err := t.TrainStep(batch); err != nil {
 			return nil, err
 		}
 		if s > 0 {
@@ -124,7 +125,7 @@ func (o LongOptions) Check(avail sysmem.Limit) error {
 	if avail.Bytes <= 0 {
 		return nil
 	}
-	e := train.ClassifyMemory(mc, longBenchVocab, o.Batch, o.SeqLen, "float32", o.Checkpoint, 0)
+	e := rundir.ClassifyMemory(mc, longBenchVocab, o.Batch, o.SeqLen, "float32", o.Checkpoint, 0)
 	if e.Train <= avail.Bytes {
 		return nil
 	}

@@ -1,5 +1,7 @@
 package data
 
+import "fmt"
+
 // Reserved token ids, the same in every vocabulary.
 const (
 	PadID = 0 // padding
@@ -19,6 +21,10 @@ type Batch struct {
 	// Index holds each row's position in the corpus (-1 for padding rows).
 	Index []int
 }
+
+// Shape names the batch's dimensions ("b64/s24/t25"): batches of one
+// shape share a compiled graph.
+func (b *Batch) Shape() string { return fmt.Sprintf("b%d/s%d/t%d", b.Size, b.SrcLen, b.TgtLen) }
 
 // DecoderInput returns the decoder's input ids Tgt[:, :TgtLen].
 func (b *Batch) DecoderInput() []int { return b.tgtCols(0) }

@@ -69,7 +69,7 @@ func TestGeneratedBounds(t *testing.T) {
 }
 
 func TestLongRangeBounds(t *testing.T) {
-	ok := LongRange{Length: 64, Fillers: 8, Train: 1200, Test: 200}
+	ok := LongRange{Length: 64, Fillers: 8, Train: 1200, Valid: 100, Test: 200}
 	if err := ok.Check(); err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +77,13 @@ func TestLongRangeBounds(t *testing.T) {
 		g    LongRange
 		want string
 	}{
-		{LongRange{Length: MaxLongRangeLength + 1, Fillers: 8, Train: 1}, "length must be at most 65536"},
-		{LongRange{Length: 10, Fillers: MaxLongRangeFillers + 1, Train: 1}, "fillers must be at most 1048576"},
-		{LongRange{Length: 10, Fillers: 8, Train: 1, Test: -1}, "test_size not negative"},
-		{LongRange{Length: 10, Fillers: 8, Train: 1 << 62, Test: 1 << 62}, "train_size + test_size must be at most 10000000"},
-		{LongRange{Length: 1000, Fillers: 8, Train: 100_000, Test: 1}, "(train_size + test_size) × length must be at most 100000000"},
+		{LongRange{Length: MaxLongRangeLength + 1, Fillers: 8, Train: 1, Valid: 1}, "length must be at most 65536"},
+		{LongRange{Length: 10, Fillers: MaxLongRangeFillers + 1, Train: 1, Valid: 1}, "fillers must be at most 1048576"},
+		{LongRange{Length: 10, Fillers: 8, Train: 1, Valid: 1, Test: -1}, "test_size not negative"},
+		{LongRange{Length: 10, Fillers: 8, Train: 1, Test: 1}, "valid_size must be positive"},
+		{LongRange{Length: 10, Fillers: 8, Train: 1 << 62, Valid: 1, Test: 1 << 62}, "train_size + valid_size + test_size must be at most 10000000"},
+		{LongRange{Length: 10, Fillers: 8, Train: 1, Valid: 1 << 62, Test: 1}, "train_size + valid_size + test_size must be at most 10000000"},
+		{LongRange{Length: 1000, Fillers: 8, Train: 100_000, Valid: 1, Test: 1}, "(train_size + valid_size + test_size) × length must be at most 100000000"},
 	} {
 		wantErr(t, "longrange", c.g.Check(), c.want)
 	}

@@ -2,6 +2,7 @@ package data
 
 import (
 	"container/heap"
+	"context"
 	"sort"
 	"strings"
 )
@@ -21,9 +22,21 @@ func LearnBPE(texts []string, merges int) *BPE { return LearnBPEReport(texts, me
 // the next best pair, so learning takes seconds on corpora of tens of
 // thousands of sentences.
 func LearnBPEReport(texts []string, merges int, report func(done int)) *BPE {
+	t, _ := LearnBPEContext(context.Background(), texts, merges, report)
+	return t
+}
+
+// LearnBPEContext is LearnBPEReport that stops when ctx ends, returning
+// ctx.Err().
+func LearnBPEContext(ctx context.Context, texts []string, merges int, report func(done int)) (*BPE, error) {
 	l := newLearner(texts)
 	t := &BPE{Vocab: append(append([]string(nil), SpecialTokens...), l.names...)}
 	for len(t.Merges) < merges {
+		if len(t.Merges)%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		best, ok := l.best()
 		if !ok {
 			break
@@ -40,7 +53,7 @@ func LearnBPEReport(texts []string, merges int, report func(done int)) *BPE {
 		}
 	}
 	t.index()
-	return t
+	return t, nil
 }
 
 // learner holds the distinct words of a corpus as symbol sequences, with

@@ -16,6 +16,9 @@ type LongRange struct {
 	Length  int   `yaml:"length"`
 	Fillers int   `yaml:"fillers"`
 	Train   int   `yaml:"train_size"`
+	// Valid is the size of the validation set, which training validates
+	// on and picks its best checkpoint by (drawn apart from train and test).
+	Valid int `yaml:"valid_size"`
 	Test    int   `yaml:"test_size"`
 	Seed    int64 `yaml:"seed"`
 }
@@ -37,9 +40,9 @@ const (
 	MaxLongRangeLength = 65_536
 	// MaxLongRangeFillers bounds fillers (the vocabulary is fillers + 8).
 	MaxLongRangeFillers = 1 << 20
-	// MaxLongRangeSize bounds train_size + test_size.
+	// MaxLongRangeSize bounds train_size + valid_size + test_size.
 	MaxLongRangeSize = 10_000_000
-	// MaxLongRangeTokens bounds (train_size + test_size) × length.
+	// MaxLongRangeTokens bounds (train_size + valid_size + test_size) × length.
 	MaxLongRangeTokens = 100_000_000
 )
 
@@ -57,10 +60,12 @@ func (g LongRange) Check() error {
 		return fmt.Errorf("fillers must be at most %d, got %d", MaxLongRangeFillers, g.Fillers)
 	case g.Train < 1 || g.Test < 0:
 		return fmt.Errorf("train_size must be positive and test_size not negative, got %d and %d", g.Train, g.Test)
-	case g.Train > MaxLongRangeSize || g.Test > MaxLongRangeSize || g.Train+g.Test > MaxLongRangeSize:
-		return fmt.Errorf("train_size + test_size must be at most %d, got %d and %d", MaxLongRangeSize, g.Train, g.Test)
-	case (g.Train+g.Test)*g.Length > MaxLongRangeTokens:
-		return fmt.Errorf("(train_size + test_size) × length must be at most %d, got (%d + %d) × %d", MaxLongRangeTokens, g.Train, g.Test, g.Length)
+	case g.Valid < 1:
+		return fmt.Errorf("valid_size must be positive: training validates on it, got %d", g.Valid)
+	case g.Train > MaxLongRangeSize || g.Test > MaxLongRangeSize || g.Valid > MaxLongRangeSize || g.Train+g.Test+g.Valid > MaxLongRangeSize:
+		return fmt.Errorf("train_size + valid_size + test_size must be at most %d, got %d, %d and %d", MaxLongRangeSize, g.Train, g.Valid, g.Test)
+	case (g.Train+g.Test+g.Valid)*g.Length > MaxLongRangeTokens:
+		return fmt.Errorf("(train_size + valid_size + test_size) × length must be at most %d, got (%d + %d + %d) × %d", MaxLongRangeTokens, g.Train, g.Valid, g.Test, g.Length)
 	}
 	return nil
 }
@@ -74,8 +79,21 @@ type Labelled struct {
 // Generate returns the training and test sets. Labels are balanced in
 // expectation; the same Seed gives the same sets.
 func (g LongRange) Generate() (train, test []Labelled) {
-	rng := rand.New(rand.NewSource(g.Seed))
-	gen := func(n int) []Labelled {
+	gen := g.generator(g.Seed)
+	return gen(g.Train), gen(g.Test)
+}
+
+// Validation returns the validation set: Valid sequences drawn from a
+// generator of their own, so that the training and test sets are the same
+// whatever its size.
+func (g LongRange) Validation() []Labelled {
+	return g.generator(g.Seed ^ 0x5a17)(g.Valid)
+}
+
+// generator draws sequences from a generator seeded with seed.
+func (g LongRange) generator(seed int64) func(n int) []Labelled {
+	rng := rand.New(rand.NewSource(seed))
+	return func(n int) []Labelled {
 		out := make([]Labelled, n)
 		for i := range out {
 			a, b := rng.Intn(2), rng.Intn(2)
@@ -88,5 +106,4 @@ func (g LongRange) Generate() (train, test []Labelled) {
 		}
 		return out
 	}
-	return gen(g.Train), gen(g.Test)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/graph/gradtest"
 	"github.com/gotransformer/transformer/model"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 // Every built-in case of `transformer gradcheck` passes.
@@ -32,7 +32,7 @@ func TestGradCases(t *testing.T) {
 }
 
 func TestModel(t *testing.T) {
-	c := train.DefaultConfig().Model
+	c := rundir.DefaultConfig().Model
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 16, 2, 24, 1, 2
 	res, err := Model(context.Background(), c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 6, Seed: 1})
 	if err != nil {
@@ -64,7 +64,7 @@ func TestGradCheckModelAttentionKinds(t *testing.T) {
 			c.Positions, c.RelativeBuckets, c.RelativeMaxDistance = "relative", 8, 16
 		},
 	} {
-		c := train.DefaultConfig().Model
+		c := rundir.DefaultConfig().Model
 		c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 12, 1, 1
 		set(&c)
 		res, err := Model(context.Background(), c, 11, 13, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4, Seed: 1})
@@ -95,7 +95,7 @@ func checked(res []graph.GradResult, name string) bool {
 // differences before building them, and bounds the elements perturbed
 // (bug 6).
 func TestGradCheckModelBounds(t *testing.T) {
-	c := train.DefaultConfig().Model
+	c := rundir.DefaultConfig().Model
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 1024, 8, 4096, 4, 4
 	if _, err := Model(context.Background(), c, 23, 29, graph.GradCheckOptions{Step: 1e-5, MaxPerTensor: 4}); err == nil || !strings.Contains(err.Error(), "parameters, more than the 2000000") {
 		t.Errorf("big model: %v", err)
@@ -118,7 +118,7 @@ func TestGradCheckStopsOnContext(t *testing.T) {
 	if _, err := Run(ctx, "attention", graph.GradCheckOptions{}); err != context.Canceled {
 		t.Errorf("Run: %v, want context.Canceled", err)
 	}
-	c := train.DefaultConfig().Model
+	c := rundir.DefaultConfig().Model
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 12, 1, 1
 	if _, err := Model(ctx, c, 11, 13, graph.GradCheckOptions{MaxPerTensor: 2}); err != context.Canceled {
 		t.Errorf("Model: %v, want context.Canceled", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/inference"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -18,7 +19,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 
 	// Train: a config as in configs/reverse.yaml, smaller.
-	c := train.DefaultConfig()
+	c := rundir.DefaultConfig()
 	c.Data.Generate = &data.Generated{Task: "reverse", TrainSize: 400, ValidSize: 20, TestSize: 0, MinLen: 2, MaxLen: 5, Alphabet: 5, Seed: 1}
 	c.Data.SrcTokenizer.Merges, c.Data.TgtTokenizer.Merges = 0, 0
 	c.Model.DModel, c.Model.Heads, c.Model.FFDim, c.Model.EncoderLayers, c.Model.DecoderLayers = 32, 4, 64, 1, 1
@@ -26,7 +27,7 @@ func Example() {
 	c.Training.Steps, c.Training.BatchTokens, c.Training.Schedule, c.Training.LearningRate = 600, 256, "constant", 0.003
 	c.Training.LabelSmoothing, c.Training.ValidEvery, c.Training.BestMetric = 0, 300, "exact_match"
 	c.Training.OutDir = filepath.Join(dir, "run")
-	t, err := train.NewTrainer(&c, nil)
+	t, err := train.NewTrainer(context.Background(), &c, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -15,7 +15,7 @@ import (
 	"math"
 
 	"github.com/gotransformer/transformer/model"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/translate"
 )
 
@@ -24,7 +24,7 @@ import (
 type Model struct {
 	// Checkpoint is the loaded run: config, tokenizers, weights and the
 	// training state of the checkpoint the weights came from.
-	Checkpoint *train.Checkpoint
+	Checkpoint *rundir.Checkpoint
 	tr         *model.Translator
 }
 
@@ -34,7 +34,7 @@ func Load(dir string) (*Model, error) { return LoadWeights(dir, "best") }
 
 // LoadWeights loads the "best" or the "last" checkpoint of dir.
 func LoadWeights(dir, which string) (*Model, error) {
-	ck, err := train.LoadCheckpoint(dir, which)
+	ck, err := rundir.LoadCheckpoint(dir, which)
 	if err != nil {
 		return nil, err
 	}

@@ -9,19 +9,20 @@ import (
 	"testing"
 
 	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/train"
 )
 
 // trainTiny trains a 2-step run: enough to load and decode, not to be right.
 func trainTiny(t *testing.T) string {
 	t.Helper()
-	c := train.DefaultConfig()
+	c := rundir.DefaultConfig()
 	c.Data.Generate = &data.Generated{Task: "reverse", TrainSize: 8, ValidSize: 4, MinLen: 2, MaxLen: 4, Alphabet: 5, Seed: 2}
 	c.Data.SrcTokenizer.Merges, c.Data.TgtTokenizer.Merges = 0, 0
 	c.Model.DModel, c.Model.Heads, c.Model.FFDim, c.Model.EncoderLayers, c.Model.DecoderLayers = 16, 2, 16, 1, 1
 	c.Training.Steps, c.Training.BatchTokens, c.Training.ValidEvery = 2, 64, 2
 	c.Training.OutDir = filepath.Join(t.TempDir(), "run")
-	tr, err := train.NewTrainer(&c, nil)
+	tr, err := train.NewTrainer(context.Background(), &c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

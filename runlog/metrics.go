@@ -24,7 +24,7 @@ import (
 const MetricsFile = "metrics.jsonl"
 
 // MaxStep bounds the step and epoch of a record: no run trains longer
-// (train.MaxSteps is this bound).
+// (rundir.MaxSteps is this bound).
 const MaxStep = 1_000_000_000
 
 // Record is one line of metrics.jsonl: a training log interval (kind

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 // ModuleArgs are the keyword arguments of the PyTorch module Seq2Seq
@@ -60,7 +60,7 @@ func ModuleArgs(c model.Config) (map[string]any, error) {
 // Export writes the checkpoint's weights as the safetensors state
 // dict of the PyTorch module in docs/pytorch.md; the metadata key
 // "seq2seq_args" holds the module's constructor arguments as JSON.
-func Export(ck *train.Checkpoint, path string) error {
+func Export(ck *rundir.Checkpoint, path string) error {
 	args, err := ModuleArgs(ck.Model.Config)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", ck.Dir, err)
@@ -82,10 +82,10 @@ func Export(ck *train.Checkpoint, path string) error {
 // tokenizers come from the run directory like, whose vocabularies the
 // PyTorch module must have been built with.
 func Import(weights, like, outDir string) error {
-	if err := train.CheckOutputDir(outDir, false, like); err != nil {
+	if err := rundir.CheckOutputDir(outDir, false, like); err != nil {
 		return err
 	}
-	ck, err := train.LoadRun(like)
+	ck, err := rundir.LoadRun(like)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func Import(weights, like, outDir string) error {
 	if err := ck.Model.LoadTorchState(sd); err != nil {
 		return fmt.Errorf("%s: %w", weights, err)
 	}
-	return train.WriteRunLike(ck.Model, like, outDir, train.State{Seed: ck.Config.Training.Seed})
+	return rundir.WriteRunLike(ck.Model, like, outDir, rundir.State{Seed: ck.Config.Training.Seed})
 }
 
 // torchElements is the number of values in the module's state dict for a

@@ -13,6 +13,7 @@ import (
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -20,14 +21,14 @@ import (
 func exported(t *testing.T) (run, st string, sd map[string]*tensor.Dense) {
 	t.Helper()
 	run = t.TempDir()
-	c := train.DefaultConfig()
+	c := rundir.DefaultConfig()
 	c.Path = "tiny"
 	c.Data.Generate = &data.Generated{Task: "reverse", TrainSize: 8, ValidSize: 4, TestSize: 4, MinLen: 2, MaxLen: 5, Alphabet: 6, Seed: 3}
-	c.Data.SrcTokenizer, c.Data.TgtTokenizer = train.TokenizerConfig{}, train.TokenizerConfig{}
+	c.Data.SrcTokenizer, c.Data.TgtTokenizer = rundir.TokenizerConfig{}, rundir.TokenizerConfig{}
 	c.Model.DModel, c.Model.Heads, c.Model.FFDim, c.Model.EncoderLayers, c.Model.DecoderLayers = 32, 4, 64, 1, 1
 	c.Model.TieOutput = true
 	c.Training.Steps, c.Training.BatchTokens, c.Training.OutDir = 1, 128, run
-	tr, err := train.NewTrainer(&c, nil)
+	tr, err := train.NewTrainer(context.Background(), &c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func exported(t *testing.T) (run, st string, sd map[string]*tensor.Dense) {
 		t.Fatal(err)
 	}
 	tr.Close()
-	ck, err := train.LoadCheckpoint(run, "best")
+	ck, err := rundir.LoadCheckpoint(run, "best")
 	if err != nil {
 		t.Fatal(err)
 	}

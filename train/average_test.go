@@ -2,12 +2,16 @@ package train
 
 import (
 	"context"
-	"github.com/gotransformer/transformer/runlog"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/rundir"
+	"github.com/gotransformer/transformer/runlog"
 
 	"github.com/gotransformer/transformer/graph"
 )
@@ -22,35 +26,37 @@ func TestAverageCheckpoints(t *testing.T) {
 	run := c.Training.OutDir
 	trainFor(t, c, false, context.Background()).Close()
 
-	cks, err := listCheckpoints(run)
+	cks, err := filepath.Glob(filepath.Join(run, rundir.CheckpointsDir, "step-*"))
 	if err != nil || len(cks) != 3 {
 		t.Fatalf("%d checkpoints kept, want 3 (%v)", len(cks), err)
 	}
 	out := filepath.Join(t.TempDir(), "avg")
-	names, err := AverageCheckpoints(run, "last", 2, out)
+	names, err := rundir.AverageCheckpoints(run, "last", 2, out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(names) != 2 || !strings.HasSuffix(names[0], "step-0000020") || !strings.HasSuffix(names[1], "step-0000030") {
 		t.Errorf("averaged %v, want steps 20 and 30", names)
 	}
-	avg, err := LoadCheckpoint(out, "best")
+	avg, err := rundir.LoadCheckpoint(out, "best")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var parts []*Checkpoint
+	var parts []*rundir.Checkpoint
 	for _, n := range names {
-		ck, err := LoadRun(run)
+		ck, err := rundir.LoadRun(run)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := filepath.Join(run, n)
-		st, _ := readState(dir)
-		b, err := readCheckpointFile(dir, st, WeightsFile, weightsLimit(ck.Model, 1))
+		b, err := os.ReadFile(filepath.Join(run, n, rundir.WeightsFile))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := loadWeights(ck.Model, dir, b); err != nil {
+		vals, _, err := model.DecodeSafetensors(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ck.Model.Store.Load(vals); err != nil {
 			t.Fatal(err)
 		}
 		parts = append(parts, ck)
@@ -68,14 +74,14 @@ func TestAverageCheckpoints(t *testing.T) {
 		t.Errorf("state %+v", avg.State)
 	}
 
-	best, err := AverageCheckpoints(run, "best", 3, filepath.Join(t.TempDir(), "best"))
+	best, err := rundir.AverageCheckpoints(run, "best", 3, filepath.Join(t.TempDir(), "best"))
 	if err != nil || len(best) != 3 {
 		t.Errorf("best 3: %v %v", best, err)
 	}
-	if _, err := AverageCheckpoints(run, "last", 5, filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), "only 3 are kept") {
+	if _, err := rundir.AverageCheckpoints(run, "last", 5, filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), "only 3 are kept") {
 		t.Errorf("too many: %v", err)
 	}
-	if _, err := AverageCheckpoints(run, "worst", 1, filepath.Join(t.TempDir(), "x")); err == nil {
+	if _, err := rundir.AverageCheckpoints(run, "worst", 1, filepath.Join(t.TempDir(), "x")); err == nil {
 		t.Error("no error for an unknown selection")
 	}
 }
@@ -116,10 +122,10 @@ func TestJointTokenizer(t *testing.T) {
 	}
 	tr := trainFor(t, c, false, context.Background())
 	defer tr.Close()
-	if tr.SrcTok != tr.TgtTok || tr.Model.Store.Get("shared_embed.weight") == nil {
-		t.Fatalf("joint tokenizer not shared: %p %p", tr.SrcTok, tr.TgtTok)
+	if tr.Translation().SrcTok != tr.Translation().TgtTok || tr.Translation().Model.Store.Get("shared_embed.weight") == nil {
+		t.Fatalf("joint tokenizer not shared: %p %p", tr.Translation().SrcTok, tr.Translation().TgtTok)
 	}
-	ck, err := LoadCheckpoint(c.Training.OutDir, "last")
+	ck, err := rundir.LoadCheckpoint(c.Training.OutDir, "last")
 	if err != nil {
 		t.Fatal(err)
 	}

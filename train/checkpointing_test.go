@@ -10,6 +10,7 @@ import (
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 // translatorGradients runs one training step's forward and backward on a
@@ -17,9 +18,12 @@ import (
 // of its loss and gradients.
 func translatorGradients(t *testing.T, m *model.Transformer, batch *data.Batch, ckpt bool) (float64, []Param) {
 	t.Helper()
-	tr := &Trainer{Model: m, Config: &Config{Training: Options{CheckpointActivations: ckpt, LabelSmoothing: 0.1}},
-		graphs: graph.NewCache(1), dropoutRNG: graph.NewRNG(9)}
-	defer tr.graphs.Clear()
+	c := rundir.DefaultConfig()
+	c.Model = m.Config
+	c.Training.CheckpointActivations, c.Training.LabelSmoothing = ckpt, 0.1
+	tr := NewStepTrainer(&c, m)
+	tr.dropoutRNG = graph.NewRNG(9)
+	defer tr.Close()
 	loss, _, grads, _, err := tr.gradients(batch)
 	if err != nil {
 		t.Fatal(err)
@@ -105,14 +109,14 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 	examples, _ := g.Generate()
 	for _, kind := range []string{"full", "sliding_window", "linear"} {
 		step := func(ckpt bool) (float64, []Param) {
-			tc := ClassifyTraining{BatchSize: 3, LearningRate: 1e-3, Dtype: "float64", Seed: 4, CheckpointActivations: ckpt}
-			tr, err := NewClassifierTrainer(classifyModel(kind), tc, g.Vocab(), 2)
+			tc := rundir.ClassifyTraining{BatchSize: 3, LearningRate: 1e-3, Dtype: "float64", Seed: 4, CheckpointActivations: ckpt}
+			tr, err := NewClassifyStepTrainer(classifyModel(kind), tc, g.Vocab(), 2)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer tr.Close()
-			tr.rng = graph.NewRNG(11)
-			loss, _, grads, err := tr.gradients(examples)
+			tr.dropoutRNG = graph.NewRNG(11)
+			loss, _, grads, _, err := tr.gradients(ClassifyBatch(examples))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,8 +156,8 @@ func TestTrainingWithCheckpointing(t *testing.T) {
 	}
 	plain, ck := run(false), run(true)
 	worst := 0.0
-	for _, name := range plain.Model.Store.Names() {
-		a, b := graph.Float64s(ck.Model.Store.Get(name)), graph.Float64s(plain.Model.Store.Get(name))
+	for _, name := range plain.Translation().Model.Store.Names() {
+		a, b := graph.Float64s(ck.Translation().Model.Store.Get(name)), graph.Float64s(plain.Translation().Model.Store.Get(name))
 		worst = math.Max(worst, maxDiff(a, b))
 	}
 	if worst > 1e-9 {

@@ -2,6 +2,8 @@ package train
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +11,10 @@ import (
 	"time"
 
 	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/rundir"
+	"github.com/gotransformer/transformer/runlog"
 )
 
 func classifyModel(kind string) model.Config {
@@ -32,10 +37,10 @@ func TestLongRangeNeedsGlobalTokens(t *testing.T) {
 	}
 	acc := map[bool]float64{}
 	for _, global := range []bool{true, false} {
-		c := &ClassifyConfig{Model: model.DefaultConfig(),
-			Data: ClassifyData{LongRange: data.LongRange{Length: 64, Fillers: 8, Train: 1200, Test: 200, Seed: 1}},
-			Training: ClassifyTraining{Steps: 150, BatchSize: 8, LearningRate: 2e-3, Warmup: 20, ClipNorm: 1,
-				EvalEvery: 150, Seed: 1, Dtype: "float32", CheckpointActivations: global, OutDir: t.TempDir()}}
+		c := &rundir.ClassifyConfig{Model: model.DefaultConfig(),
+			Data: rundir.ClassifyData{LongRange: data.LongRange{Length: 64, Fillers: 8, Train: 1200, Valid: 100, Test: 200, Seed: 1}},
+			Training: rundir.ClassifyTraining{Steps: 150, BatchSize: 8, LearningRate: 2e-3, Warmup: 20, ClipNorm: 1,
+				EvalEvery: 150, LogEvery: 50, KeepCheckpoints: 1, Seed: 1, Dtype: "float32", CheckpointActivations: global, OutDir: t.TempDir()}}
 		m := &c.Model
 		m.DModel, m.Heads, m.EncoderLayers, m.FFDim, m.Dropout, m.NormFirst = 32, 2, 2, 64, 0, true
 		m.Encoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 4}
@@ -45,7 +50,7 @@ func TestLongRangeNeedsGlobalTokens(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		res, err := RunClassify(context.Background(), c, nil)
+		res, err := RunClassify(context.Background(), c, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,29 +102,109 @@ func TestClassifyConfigErrors(t *testing.T) {
 	} {
 		p := filepath.Join(dir, "c.yaml")
 		os.WriteFile(p, []byte(tc.yaml), 0o644)
-		_, err := LoadClassifyConfig(p)
+		_, err := rundir.LoadClassifyConfig(p)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
 			t.Errorf("%q: error %v, want one naming %s and %q", tc.yaml, err, p, tc.want)
 		}
 	}
 }
 
-// A cancelled context stops RunClassify with its error.
+func resumeClassifyConfig(dir string, steps int) *rundir.ClassifyConfig {
+	return &rundir.ClassifyConfig{Model: classifyModel("full"),
+		Data: rundir.ClassifyData{LongRange: data.LongRange{Length: 16, Fillers: 8, Train: 64, Valid: 8, Test: 16, Seed: 1}},
+		Training: rundir.ClassifyTraining{Steps: steps, BatchSize: 8, LearningRate: 1e-3, Warmup: 5, ClipNorm: 1,
+			EvalEvery: 10, LogEvery: 5, KeepCheckpoints: 2, Seed: 1, Dtype: "float64", OutDir: dir}}
+}
+
+func classifyFor(t *testing.T, c *rundir.ClassifyConfig, resume bool, ctx context.Context) *Trainer {
+	t.Helper()
+	newT := NewClassifyTrainer
+	if resume {
+		newT = ResumeClassifyTrainer
+	}
+	tr, err := newT(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	return tr
+}
+
+// The classifier trains through the one Trainer, so it has what
+// translation has: a run stopped at step 17 (and again by cancellation)
+// and resumed ends bitwise where an uninterrupted run ends, with dropout
+// on and epochs crossed.
+func TestClassifyResumeIsExact(t *testing.T) {
+	const total = 30
+	ref := classifyFor(t, resumeClassifyConfig(t.TempDir(), total), false, context.Background())
+	dir := t.TempDir()
+	classifyFor(t, resumeClassifyConfig(dir, 17), false, context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	classifyFor(t, resumeClassifyConfig(dir, total), true, ctx)
+	got := classifyFor(t, resumeClassifyConfig(dir, total), true, context.Background())
+	if got.state.Step != total || got.state.Epoch != ref.state.Epoch || got.state.Pos != ref.state.Pos {
+		t.Fatalf("state %+v, want step %d epoch %d pos %d", got.state, total, ref.state.Epoch, ref.state.Pos)
+	}
+	// Run ends holding the best checkpoint's weights (for the test
+	// figures): compare the last ones.
+	for _, tr := range []*Trainer{ref, got} {
+		if _, _, err := rundir.Resume(tr.Dir, tr.Task.ModelConfig(), tr.Task.Store()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store, want := got.Task.Store(), ref.Task.Store()
+	for _, n := range want.Names() {
+		a, b := graph.Float64s(want.Get(n)), graph.Float64s(store.Get(n))
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", n, i, b[i], a[i])
+			}
+		}
+	}
+	for _, f := range []string{rundir.ConfigFile, rundir.LatestFile, rundir.BestFile, runlog.MetricsFile, rundir.LogFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the classify run has no %s: %v", f, err)
+		}
+	}
+	if _, err := rundir.LoadClassifyRun(dir); err != nil {
+		t.Errorf("its config.yaml does not load: %v", err)
+	}
+}
+
+// A cancelled context stops RunClassify within a step, with a checkpoint
+// to resume from.
 func TestRunClassifyStopsOnContext(t *testing.T) {
-	c := &ClassifyConfig{Model: classifyModel("full"),
-		Data: ClassifyData{LongRange: data.LongRange{Length: 16, Fillers: 8, Train: 64, Test: 16, Seed: 1}},
-		Training: ClassifyTraining{Steps: 100000, BatchSize: 8, LearningRate: 1e-3, Warmup: 1, ClipNorm: 1,
-			EvalEvery: 100000, Seed: 1, Dtype: "float32"}}
+	c := resumeClassifyConfig(t.TempDir(), 100000)
+	c.Training.EvalEvery = 100000
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := RunClassify(ctx, c, nil); err != context.DeadlineExceeded {
-		t.Errorf("RunClassify after its context ended: %v, want context.DeadlineExceeded", err)
+	res, err := RunClassify(ctx, c, nil, false)
+	if err != nil || !res.Interrupted {
+		t.Fatalf("RunClassify after its context ended: %+v, %v; want an interrupted result", res, err)
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("stopped %v after the context ended", time.Since(start)-300*time.Millisecond)
+	}
+	if _, err := rundir.ReadPointer(c.Training.OutDir, rundir.LatestFile); err != nil {
+		t.Errorf("no checkpoint after the interruption: %v", err)
+	}
+}
+
+// result.json is valid JSON: never NaN (bug 2).
+func TestClassifyResultJSONFinite(t *testing.T) {
+	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0.5} {
+		js := `{"a": ` + jsonNumber(f, 6) + `}`
+		var v map[string]any
+		if err := json.Unmarshal([]byte(js), &v); err != nil {
+			t.Errorf("%g: %s is not JSON: %v", f, js, err)
+		}
 	}
 }

@@ -16,8 +16,8 @@ func TestComposedOpsTrainTheSame(t *testing.T) {
 		c.Training.ComposedOps = composed
 		tr := trainFor(t, c, false, context.Background())
 		out := map[string][]float64{}
-		for _, n := range tr.Model.Store.Names() {
-			out[n] = append([]float64(nil), tr.Model.Store.Get(n).Data().([]float64)...)
+		for _, n := range tr.Translation().Model.Store.Names() {
+			out[n] = append([]float64(nil), tr.Translation().Model.Store.Get(n).Data().([]float64)...)
 		}
 		return out
 	}

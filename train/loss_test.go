@@ -10,6 +10,7 @@ import (
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/graph/gradtest"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 func smoothedLossGraph(t *testing.T, eps float64, gold []int) (*graph.Builder, *G.Node, *G.Node, int) {
@@ -152,22 +153,22 @@ func TestClipGlobalNorm(t *testing.T) {
 }
 
 func TestSchedules(t *testing.T) {
-	noam, _ := NewSchedule("noam", 2, 100, 64)
+	noam, _ := rundir.NewSchedule("noam", 2, 100, 64)
 	if got, want := noam.Rate(100), 2*math.Pow(64, -0.5)*math.Pow(100, -0.5); math.Abs(got-want) > 1e-15 {
 		t.Errorf("noam peak %g, want %g", got, want)
 	}
 	if noam.Rate(50) >= noam.Rate(100) || noam.Rate(400) >= noam.Rate(100) {
 		t.Error("noam does not peak at warmup")
 	}
-	inv, _ := NewSchedule("inverse_sqrt", 1e-3, 100, 64)
+	inv, _ := rundir.NewSchedule("inverse_sqrt", 1e-3, 100, 64)
 	if got := inv.Rate(400); math.Abs(got-5e-4) > 1e-15 {
 		t.Errorf("inverse_sqrt(400) = %g, want 5e-4", got)
 	}
-	c, _ := NewSchedule("constant", 1e-3, 0, 64)
+	c, _ := rundir.NewSchedule("constant", 1e-3, 0, 64)
 	if c.Rate(1) != 1e-3 || c.Rate(10000) != 1e-3 {
 		t.Error("constant is not constant")
 	}
-	if _, err := NewSchedule("cosine", 1, 1, 1); err == nil {
+	if _, err := rundir.NewSchedule("cosine", 1, 1, 1); err == nil {
 		t.Error("unknown schedule accepted")
 	}
 }

@@ -1,10 +1,12 @@
 package train
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/progress"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 // Corpus holds the sentence pairs of a run.
@@ -13,7 +15,7 @@ type Corpus struct {
 }
 
 // LoadCorpus generates or reads the pairs a config names.
-func LoadCorpus(c *Config) (*Corpus, error) {
+func LoadCorpus(c *rundir.Config) (*Corpus, error) {
 	d := c.Data
 	if d.Generate != nil {
 		tr, va, te, err := data.Generate(*d.Generate)
@@ -24,14 +26,14 @@ func LoadCorpus(c *Config) (*Corpus, error) {
 	}
 	var out Corpus
 	var err error
-	if out.Train, err = d.read(d.Train); err != nil {
+	if out.Train, err = d.Read(d.Train); err != nil {
 		return nil, err
 	}
-	if out.Valid, err = d.read(d.Valid); err != nil {
+	if out.Valid, err = d.Read(d.Valid); err != nil {
 		return nil, err
 	}
-	if !d.Test.empty() {
-		if out.Test, err = d.read(d.Test); err != nil {
+	if !d.Test.Empty() {
+		if out.Test, err = d.Read(d.Test); err != nil {
 			return nil, err
 		}
 	}
@@ -58,15 +60,16 @@ func sample(texts []string, n int) []string {
 
 // LearnTokenizers learns the source and target BPE tokenizers from the
 // training pairs (one shared tokenizer with data.joint_tokenizer), showing
-// progress on disp (nil: nowhere).
-func LearnTokenizers(c *Config, train []data.Pair, disp *progress.Display) (src, tgt *data.BPE) {
-	learn := func(name string, texts []string, merges int) *data.BPE {
+// progress on disp (nil: nowhere). It stops when ctx ends, returning
+// ctx.Err().
+func LearnTokenizers(ctx context.Context, c *rundir.Config, train []data.Pair, disp *progress.Display) (src, tgt *data.BPE, err error) {
+	learn := func(name string, texts []string, merges int) (*data.BPE, error) {
 		if disp == nil || merges == 0 {
-			return data.LearnBPE(texts, merges)
+			return data.LearnBPEContext(ctx, texts, merges, nil)
 		}
 		task := disp.Start(name+" tokenizer", merges, "merges")
 		defer task.Finish()
-		return data.LearnBPEReport(texts, merges, func(done int) { task.Update(done) })
+		return data.LearnBPEContext(ctx, texts, merges, func(done int) { task.Update(done) })
 	}
 	clean := func(texts []string) []string {
 		out := make([]string, len(texts))
@@ -77,12 +80,18 @@ func LearnTokenizers(c *Config, train []data.Pair, disp *progress.Display) (src,
 	}
 	if c.Data.JointTokenizer {
 		both := append(sample(data.Sources(train), c.Data.SrcTokenizer.Sample), sample(data.Targets(train), c.Data.SrcTokenizer.Sample)...)
-		src = learn("joint", clean(both), c.Data.SrcTokenizer.Merges)
+		if src, err = learn("joint", clean(both), c.Data.SrcTokenizer.Merges); err != nil {
+			return nil, nil, err
+		}
 		src.Clean = c.Data.Clean
-		return src, src
+		return src, src, nil
 	}
-	src = learn("source", clean(sample(data.Sources(train), c.Data.SrcTokenizer.Sample)), c.Data.SrcTokenizer.Merges)
-	tgt = learn("target", clean(sample(data.Targets(train), c.Data.TgtTokenizer.Sample)), c.Data.TgtTokenizer.Merges)
+	if src, err = learn("source", clean(sample(data.Sources(train), c.Data.SrcTokenizer.Sample)), c.Data.SrcTokenizer.Merges); err != nil {
+		return nil, nil, err
+	}
+	if tgt, err = learn("target", clean(sample(data.Targets(train), c.Data.TgtTokenizer.Sample)), c.Data.TgtTokenizer.Merges); err != nil {
+		return nil, nil, err
+	}
 	src.Clean, tgt.Clean = c.Data.Clean, c.Data.Clean
-	return src, tgt
+	return src, tgt, nil
 }

@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/rundir"
 )
 
-func resumeConfig(dir string, steps int) *Config {
+func resumeConfig(dir string, steps int) *rundir.Config {
 	c := overfitConfig(dir)
 	c.Model.Dropout = 0.2 // exercise the dropout generator's saved state
 	c.Data.Generate.TrainSize = 40
@@ -20,13 +21,13 @@ func resumeConfig(dir string, steps int) *Config {
 	return c
 }
 
-func trainFor(t *testing.T, c *Config, resume bool, ctx context.Context) *Trainer {
+func trainFor(t *testing.T, c *rundir.Config, resume bool, ctx context.Context) *Trainer {
 	t.Helper()
 	newT := NewTrainer
 	if resume {
 		newT = ResumeTrainer
 	}
-	tr, err := newT(c, nil)
+	tr, err := newT(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,8 +55,8 @@ func TestResumeIsExact(t *testing.T) {
 	if got.state.Step != total || got.state.Epoch != ref.state.Epoch || got.state.Pos != ref.state.Pos {
 		t.Fatalf("state %+v, want step %d epoch %d pos %d", got.state, total, ref.state.Epoch, ref.state.Pos)
 	}
-	for _, n := range ref.Model.Store.Names() {
-		a, b := graph.Float64s(ref.Model.Store.Get(n)), graph.Float64s(got.Model.Store.Get(n))
+	for _, n := range ref.Translation().Model.Store.Names() {
+		a, b := graph.Float64s(ref.Translation().Model.Store.Get(n)), graph.Float64s(got.Translation().Model.Store.Get(n))
 		for i := range a {
 			if a[i] != b[i] {
 				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", n, i, b[i], a[i])
@@ -78,7 +79,7 @@ func TestMaxTimeCountsResumedTime(t *testing.T) {
 	}
 	c := resumeConfig(dir, 40)
 	c.Training.MaxTime = time.Duration(spent * float64(time.Second) / 2)
-	tr, err := ResumeTrainer(c, nil)
+	tr, err := ResumeTrainer(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,63 +2,27 @@ package train
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/rundir"
 )
 
-// A full disk while saving gives a clear error, and the previous
-// checkpoint stays the latest one, complete and loadable.
-func TestFullDiskKeepsPreviousCheckpoint(t *testing.T) {
-	dir := t.TempDir()
-	c := resumeConfig(dir, 10)
-	c.Training.SaveEvery = 5
-	writes := 0
-	writeFile = func(path string, data []byte) error {
-		writes++
-		if writes > 3 { // the first checkpoint's three files succeed
-			return fmt.Errorf("writing %s: %w", path, syscall.ENOSPC)
-		}
-		return model.WriteFileSynced(path, data)
-	}
-	defer func() { writeFile = model.WriteFileSynced }()
-	tr, err := NewTrainer(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	_, err = tr.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), "previous checkpoint is kept") {
-		t.Fatalf("error %v", err)
-	}
-	writeFile = model.WriteFileSynced
-	ck, err := LoadCheckpoint(dir, "last")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ck.State.Step != 5 {
-		t.Errorf("latest checkpoint at step %d, want 5", ck.State.Step)
-	}
-	if tmp, _ := filepath.Glob(filepath.Join(dir, CheckpointsDir, ".tmp-*")); len(tmp) > 0 {
-		t.Errorf("temporary files left: %v", tmp)
-	}
-}
-
 func nanParam(tr *Trainer) (restore func()) {
-	p := tr.Model.Store.Get("output_projection.bias")
+	p := tr.Translation().Model.Store.Get("output_projection.bias")
 	if p == nil {
-		p = tr.Model.Store.Get(tr.Model.Store.Names()[0])
+		p = tr.Translation().Model.Store.Get(tr.Translation().Model.Store.Names()[0])
 	}
 	d := p.Data().([]float32)
 	old := d[0]
@@ -72,7 +36,7 @@ func TestNonFiniteLoss(t *testing.T) {
 	dir := t.TempDir()
 	trainFor(t, resumeConfig(dir, 5), false, context.Background())
 	c := resumeConfig(dir, 10)
-	tr, err := ResumeTrainer(c, nil)
+	tr, err := ResumeTrainer(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +47,7 @@ func TestNonFiniteLoss(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	tr.Close()
-	ck, err := LoadCheckpoint(dir, "last")
+	ck, err := rundir.LoadCheckpoint(dir, "last")
 	if err != nil || ck.State.Step != 5 {
 		t.Fatalf("last checkpoint: %v, step %d", err, ck.State.Step)
 	}
@@ -98,20 +62,20 @@ func TestNonFiniteLoss(t *testing.T) {
 	// Skip: the bad batch changes nothing, training goes on.
 	c = resumeConfig(dir, 10)
 	c.Training.OnNonFinite = "skip"
-	tr, err = ResumeTrainer(c, nil)
+	tr, err = ResumeTrainer(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
 	restore := nanParam(tr)
-	before := graph.Float64s(tr.Model.Store.Get("encoder.layers.0.linear1.weight"))
+	before := graph.Float64s(tr.Translation().Model.Store.Get("encoder.layers.0.linear1.weight"))
 	before = append([]float64(nil), before...)
 	b, _ := tr.nextBatch()
 	r, err := tr.TrainStep(b)
 	if err != nil || !r.Skipped || tr.state.Skipped != 1 {
 		t.Fatalf("skip: %+v, %v", r, err)
 	}
-	after := graph.Float64s(tr.Model.Store.Get("encoder.layers.0.linear1.weight"))
+	after := graph.Float64s(tr.Translation().Model.Store.Get("encoder.layers.0.linear1.weight"))
 	for i := range before {
 		if before[i] != after[i] {
 			t.Fatal("a skipped batch changed the weights")
@@ -127,14 +91,16 @@ func TestNonFiniteLoss(t *testing.T) {
 // loader reaches the content checks.
 func rewrite(t *testing.T, ckDir, name string, data []byte) {
 	t.Helper()
-	st, err := readState(ckDir)
-	if err != nil {
-		t.Fatal(err)
+	var st rundir.State
+	raw, err := os.ReadFile(filepath.Join(ckDir, rundir.StateFile))
+	if err != nil || json.Unmarshal(raw, &st) != nil {
+		t.Fatalf("reading the state: %v", err)
 	}
 	os.WriteFile(filepath.Join(ckDir, name), data, 0o644)
-	st.Files[name] = sha(data)
+	sum := sha256.Sum256(data)
+	st.Files[name] = hex.EncodeToString(sum[:])
 	b, _ := json.Marshal(st)
-	os.WriteFile(filepath.Join(ckDir, StateFile), b, 0o644)
+	os.WriteFile(filepath.Join(ckDir, rundir.StateFile), b, 0o644)
 }
 
 // Each damaged checkpoint gives a one-line error naming the problem.
@@ -145,11 +111,11 @@ func TestBadCheckpoints(t *testing.T) {
 	oc := resumeConfig(other, 1)
 	oc.Model.DModel, oc.Model.FFDim = 16, 32
 	trainFor(t, oc, false, context.Background())
-	otherWeights, _ := os.ReadFile(filepath.Join(other, CheckpointsDir, "step-0000001", WeightsFile))
+	otherWeights, _ := os.ReadFile(filepath.Join(other, rundir.CheckpointsDir, "step-0000001", rundir.WeightsFile))
 
 	weights := func(edit func(map[string]*tensor.Dense)) func(t *testing.T, ck string) {
 		return func(t *testing.T, ck string) {
-			raw, _ := os.ReadFile(filepath.Join(ck, WeightsFile))
+			raw, _ := os.ReadFile(filepath.Join(ck, rundir.WeightsFile))
 			vals, _, err := model.DecodeSafetensors(raw)
 			if err != nil {
 				t.Fatal(err)
@@ -159,7 +125,7 @@ func TestBadCheckpoints(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rewrite(t, ck, WeightsFile, b)
+			rewrite(t, ck, rundir.WeightsFile, b)
 		}
 	}
 	cases := []struct {
@@ -168,15 +134,15 @@ func TestBadCheckpoints(t *testing.T) {
 		want   string
 	}{
 		{"truncated", func(t *testing.T, ck string) {
-			b, _ := os.ReadFile(filepath.Join(ck, WeightsFile))
-			os.WriteFile(filepath.Join(ck, WeightsFile), b[:len(b)/3], 0o644)
+			b, _ := os.ReadFile(filepath.Join(ck, rundir.WeightsFile))
+			os.WriteFile(filepath.Join(ck, rundir.WeightsFile), b[:len(b)/3], 0o644)
 		}, "checksum mismatch: the file is corrupted or incomplete"},
 		{"flipped byte", func(t *testing.T, ck string) {
-			b, _ := os.ReadFile(filepath.Join(ck, WeightsFile))
+			b, _ := os.ReadFile(filepath.Join(ck, rundir.WeightsFile))
 			b[len(b)-5] ^= 0xff
-			os.WriteFile(filepath.Join(ck, WeightsFile), b, 0o644)
+			os.WriteFile(filepath.Join(ck, rundir.WeightsFile), b, 0o644)
 		}, "checksum mismatch"},
-		{"not safetensors", func(t *testing.T, ck string) { rewrite(t, ck, WeightsFile, []byte("hello")) }, "not a valid safetensors file"},
+		{"not safetensors", func(t *testing.T, ck string) { rewrite(t, ck, rundir.WeightsFile, []byte("hello")) }, "not a valid safetensors file"},
 		{"wrong shape", weights(func(v map[string]*tensor.Dense) {
 			v["encoder.layers.0.linear1.weight"] = graph.Zeroed(tensor.Float32, 3, 3)
 		}), `tensor "encoder.layers.0.linear1.weight" has shape (3, 3)`},
@@ -185,21 +151,21 @@ func TestBadCheckpoints(t *testing.T) {
 		{"wrong dtype", func(t *testing.T, ck string) {
 			h := `{"a":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}`
 			b := append([]byte{byte(len(h)), 0, 0, 0, 0, 0, 0, 0}, append([]byte(h), 0, 0)...)
-			rewrite(t, ck, WeightsFile, b)
+			rewrite(t, ck, rundir.WeightsFile, b)
 		}, "only F32 and F64 are supported"},
-		{"another config", func(t *testing.T, ck string) { rewrite(t, ck, WeightsFile, otherWeights) }, "(was it written for another config?)"},
+		{"another config", func(t *testing.T, ck string) { rewrite(t, ck, rundir.WeightsFile, otherWeights) }, "(was it written for another config?)"},
 		{"garbage state", func(t *testing.T, ck string) {
-			os.WriteFile(filepath.Join(ck, StateFile), []byte("{"), 0o644)
+			os.WriteFile(filepath.Join(ck, rundir.StateFile), []byte("{"), 0o644)
 		}, "not a training state"},
-		{"no state", func(t *testing.T, ck string) { os.Remove(filepath.Join(ck, StateFile)) }, "no such file"},
+		{"no state", func(t *testing.T, ck string) { os.Remove(filepath.Join(ck, rundir.StateFile)) }, "no such file"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			run := filepath.Join(t.TempDir(), "run")
 			copyDir(t, src, run)
-			rel, _ := readPointer(run, LatestFile)
+			rel, _ := rundir.ReadPointer(run, rundir.LatestFile)
 			c.damage(t, filepath.Join(run, rel))
-			_, err := LoadCheckpoint(run, "last")
+			_, err := rundir.LoadCheckpoint(run, "last")
 			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %v, want one line containing %q", err, c.want)
 			}
@@ -208,8 +174,8 @@ func TestBadCheckpoints(t *testing.T) {
 	t.Run("pointer outside", func(t *testing.T) {
 		run := filepath.Join(t.TempDir(), "run")
 		copyDir(t, src, run)
-		os.WriteFile(filepath.Join(run, LatestFile), []byte("../../etc\n"), 0o644)
-		if _, err := LoadCheckpoint(run, "last"); err == nil || !strings.Contains(err.Error(), "does not name a checkpoint") {
+		os.WriteFile(filepath.Join(run, rundir.LatestFile), []byte("../../etc\n"), 0o644)
+		if _, err := rundir.LoadCheckpoint(run, "last"); err == nil || !strings.Contains(err.Error(), "does not name a checkpoint") {
 			t.Errorf("error %v", err)
 		}
 	})

@@ -91,3 +91,13 @@ func update(opt *Adam, params, grads []Param, loss, clip, lr float64) (norm floa
 	}
 	return norm, true, opt.Update(params, grads, lr)
 }
+
+func scalar(n *G.Node) float64 {
+	switch v := n.Value().Data().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return math.NaN()
+}

@@ -11,15 +11,16 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/translate"
 )
 
 // overfitConfig trains a tiny model on eight reversal pairs.
-func overfitConfig(dir string) *Config {
-	c := DefaultConfig()
+func overfitConfig(dir string) *rundir.Config {
+	c := rundir.DefaultConfig()
 	c.Path = "overfit"
 	c.Data.Generate = &data.Generated{Task: "reverse", TrainSize: 8, ValidSize: 4, TestSize: 4, MinLen: 2, MaxLen: 5, Alphabet: 6, Seed: 3}
-	c.Data.SrcTokenizer, c.Data.TgtTokenizer = TokenizerConfig{}, TokenizerConfig{}
+	c.Data.SrcTokenizer, c.Data.TgtTokenizer = rundir.TokenizerConfig{}, rundir.TokenizerConfig{}
 	c.Model.DModel, c.Model.Heads, c.Model.FFDim, c.Model.EncoderLayers, c.Model.DecoderLayers = 32, 4, 64, 1, 1
 	c.Model.Dropout, c.Model.NormFirst = 0, true
 	c.Training.Steps, c.Training.BatchTokens, c.Training.ValidEvery, c.Training.LogEvery = 300, 128, 100, 100
@@ -38,7 +39,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTrainer(c, nil)
+	tr, err := NewTrainer(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	if res.Steps != 300 {
 		t.Errorf("ran %d steps", res.Steps)
 	}
-	m, err := tr.Evaluate(context.Background(), tr.Corpus.Train, 0)
+	m, err := tr.Translation().EvaluatePairs(context.Background(), tr.Translation().Corpus.Train, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,24 +61,24 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	// A cancelled context stops validation at once.
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := tr.Evaluate(cancelled, tr.Corpus.Train, 0); !errors.Is(err, context.Canceled) {
+	if _, err := tr.Translation().EvaluatePairs(cancelled, tr.Translation().Corpus.Train, 0); !errors.Is(err, context.Canceled) {
 		t.Errorf("Evaluate with a cancelled context: %v, want context.Canceled", err)
 	}
 
 	// Reload the best weights in memory (Run ended on them), translate
 	// all splits, and compare with a fresh load from disk.
-	srcs := append(data.Sources(tr.Corpus.Train), data.Sources(tr.Corpus.Valid)...)
+	srcs := append(data.Sources(tr.Translation().Corpus.Train), data.Sources(tr.Translation().Corpus.Valid)...)
 	srcs = append(srcs, "", "a b c d e f", "zz")
-	want, err := translate.Greedy(context.Background(), tr.translator, tr.SrcTok, tr.TgtTok, srcs, c.Decoding.Options(), 0, nil)
+	want, err := translate.Greedy(context.Background(), tr.Translation().translator, tr.Translation().SrcTok, tr.Translation().TgtTok, srcs, c.Decoding.Options(), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, p := range tr.Corpus.Train {
+	for i, p := range tr.Translation().Corpus.Train {
 		if want[i] != p.Tgt {
 			t.Errorf("train pair %d: %q → %q, want %q", i, p.Src, want[i], p.Tgt)
 		}
 	}
-	ck, err := LoadCheckpoint(dir, "best")
+	ck, err := rundir.LoadCheckpoint(dir, "best")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,8 +92,8 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 	if len(got) != len(srcs) || got[len(srcs)-3] != "" {
 		t.Errorf("empty input gave %q; every input needs one output", got[len(srcs)-3])
 	}
-	for _, f := range []string{ConfigFile, SrcTokenizerFile, TgtTokenizerFile, LogFile, LatestFile, BestFile,
-		"checkpoints/step-0000300/" + WeightsFile, "checkpoints/step-0000300/" + OptimizerFile, "checkpoints/step-0000300/" + StateFile} {
+	for _, f := range []string{rundir.ConfigFile, rundir.SrcTokenizerFile, rundir.TgtTokenizerFile, rundir.LogFile, rundir.LatestFile, rundir.BestFile,
+		"checkpoints/step-0000300/" + rundir.WeightsFile, "checkpoints/step-0000300/" + rundir.OptimizerFile, "checkpoints/step-0000300/" + rundir.StateFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("run directory lacks %s", f)
 		}
@@ -103,7 +104,7 @@ func TestOverfitThenSaveLoadTranslate(t *testing.T) {
 }
 
 func TestLoadCheckpointErrors(t *testing.T) {
-	if _, err := LoadCheckpoint(filepath.Join(t.TempDir(), "none"), "best"); err == nil || !strings.Contains(err.Error(), "not a directory") {
+	if _, err := rundir.LoadCheckpoint(filepath.Join(t.TempDir(), "none"), "best"); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("missing dir: %v", err)
 	}
 	dir := t.TempDir()
@@ -111,13 +112,13 @@ func TestLoadCheckpointErrors(t *testing.T) {
 	c.Training.Steps = 1
 	trainFor(t, c, false, context.Background())
 	// Truncate the weights: the checksum catches it and the error names the file.
-	w := filepath.Join(dir, "checkpoints/step-0000001", WeightsFile)
+	w := filepath.Join(dir, "checkpoints/step-0000001", rundir.WeightsFile)
 	b, _ := os.ReadFile(w)
 	os.WriteFile(w, b[:len(b)/2], 0o644)
-	if _, err := LoadCheckpoint(dir, "best"); err == nil || !strings.Contains(err.Error(), w+": checksum mismatch") {
+	if _, err := rundir.LoadCheckpoint(dir, "best"); err == nil || !strings.Contains(err.Error(), w+": checksum mismatch") {
 		t.Errorf("truncated weights: %v", err)
 	}
-	if _, err := LoadCheckpoint(dir, "newest"); err == nil {
+	if _, err := rundir.LoadCheckpoint(dir, "newest"); err == nil {
 		t.Error("unknown weights name accepted")
 	}
 }
@@ -126,12 +127,12 @@ func TestLoadCheckpointErrors(t *testing.T) {
 // and parameters keep values, so many cached shapes cost little memory.
 func TestTrainStepReleasesActivations(t *testing.T) {
 	c := overfitConfig(t.TempDir())
-	tr, err := NewTrainer(c, nil)
+	tr, err := NewTrainer(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	batches, err := data.MakeBatches(tr.trainEx, data.BatchOptions{MaxTokens: 64, BucketWidth: 4})
+	batches, err := data.MakeBatches(tr.Translation().trainEx, data.BatchOptions{MaxTokens: 64, BucketWidth: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,11 @@
 package train
 
 import (
+	"context"
 	"testing"
 
 	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 // BenchmarkTrainStepNumbers measures one optimizer step of the default
@@ -11,18 +13,18 @@ import (
 //
 //	go test ./train -run '^$' -bench TrainStep -benchtime 20x
 func BenchmarkTrainStepNumbers(b *testing.B) {
-	c, err := LoadConfig("../configs/numbers-en-de.yaml")
+	c, err := rundir.LoadConfig("../configs/numbers-en-de.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
 	c.Data.Generate.TrainSize = 5000
 	c.Training.OutDir = b.TempDir()
-	t, err := NewTrainer(c, nil)
+	t, err := NewTrainer(context.Background(), c, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer t.Close()
-	batches, err := data.MakeBatches(t.trainEx, data.BatchOptions{MaxTokens: c.Training.BatchTokens, BucketWidth: c.Training.BucketWidth})
+	batches, err := data.MakeBatches(t.Translation().trainEx, data.BatchOptions{MaxTokens: c.Training.BatchTokens, BucketWidth: c.Training.BucketWidth})
 	if err != nil {
 		b.Fatal(err)
 	}

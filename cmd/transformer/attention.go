@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/model"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/translate"
 	"github.com/gotransformer/transformer/viz"
 )
@@ -45,7 +45,7 @@ many: the maps are n×n per head and layer.`,
 				}
 				kinds = []string{kind}
 			}
-			ck, err := train.LoadCheckpoint(ckpt, weights)
+			ck, err := rundir.LoadCheckpoint(ckpt, weights)
 			if err != nil {
 				return err
 			}

@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/spf13/cobra"
-
-	"github.com/gotransformer/transformer/train"
 )
 
 func averageCmd() *cobra.Command {
@@ -31,7 +30,7 @@ training.keep_best for --best.`,
 			if best > 0 {
 				which, n = "best", best
 			}
-			names, err := train.AverageCheckpoints(ckpt, which, n, out)
+			names, err := rundir.AverageCheckpoints(ckpt, which, n, out)
 			if err != nil {
 				return err
 			}

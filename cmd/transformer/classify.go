@@ -3,8 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/gotransformer/transformer/bench"
 	"os"
+	"path/filepath"
+
+	"github.com/gotransformer/transformer/bench"
+	"github.com/gotransformer/transformer/rundir"
 
 	"github.com/spf13/cobra"
 
@@ -14,37 +17,58 @@ import (
 )
 
 func classifyCmd() *cobra.Command {
-	var cfgPath, out string
+	var cfgPath, out, resume string
 	var steps int
-	var ckpt bool
+	var ckpt, overwrite bool
 	cmd := &cobra.Command{
-		Use:   "classify --config FILE",
+		Use:   "classify --config FILE | --resume RUN_DIR",
 		Short: "Train an encoder classifier on the generated long-range task",
 		Long: `Train an encoder-only classifier from a YAML config (sections model,
 data.longrange, training) on sequences whose label depends on their first
-and last token, and report test accuracy every training.eval_every steps.
+and last token. It trains through the same trainer as translation: the run
+directory (training.out_dir, or --out) receives the config, checkpoints
+(latest and best by validation accuracy every training.eval_every steps),
+train.log, metrics.jsonl and learning curves, and at the end result.json
+with the best checkpoint's test accuracy.
 configs/longrange-global.yaml uses sliding-window attention with a global
-first token; configs/longrange-window.yaml the same window without it.`,
+first token; configs/longrange-window.yaml the same window without it.
+
+A directory that already holds a run is refused unless --overwrite (or
+--resume) is given. SIGINT or SIGTERM saves a checkpoint and exits with
+status 130 or 143; --resume RUN_DIR continues exactly from it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			disp, err := display(cmd, cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
-			if cfgPath == "" {
-				return fmt.Errorf("give --config FILE")
+			if (cfgPath == "") == (resume == "") {
+				return fmt.Errorf("give either --config or --resume")
 			}
-			c, err := train.LoadClassifyConfig(cfgPath)
+			f := cmd.Flags()
+			path := cfgPath
+			if resume != "" {
+				if f.Changed("out") || f.Changed("checkpoint-activations") || overwrite {
+					return fmt.Errorf("--resume continues a run as it was: --out, --checkpoint-activations and --overwrite cannot change it")
+				}
+				if !rundir.IsRun(resume) {
+					return fmt.Errorf("cannot resume %s: it holds no run (no %s with checkpoints)", resume, rundir.ConfigFile)
+				}
+				path = filepath.Join(resume, rundir.ConfigFile)
+			}
+			c, err := rundir.LoadClassifyConfig(path)
 			if err != nil {
 				return err
 			}
-			f := cmd.Flags()
+			if resume != "" {
+				c.Training.OutDir = resume
+			}
 			if f.Changed("steps") {
 				if steps <= 0 {
 					return fmt.Errorf("--steps must be positive, got %d", steps)
 				}
-				if steps > train.MaxSteps {
-					return fmt.Errorf("--steps must be at most %d, got %d", train.MaxSteps, steps)
+				if steps > rundir.MaxSteps {
+					return fmt.Errorf("--steps must be at most %d, got %d", rundir.MaxSteps, steps)
 				}
 				c.Training.Steps = steps
 			}
@@ -54,31 +78,37 @@ first token; configs/longrange-window.yaml the same window without it.`,
 			if f.Changed("checkpoint-activations") {
 				c.Training.CheckpointActivations = ckpt
 			}
+			c.Training.Overwrite = overwrite
 			ctx, got, stopSignals := signalContext(cmd.Context())
 			defer stopSignals()
-			res, err := train.RunClassify(ctx, c, disp)
+			res, err := train.RunClassify(ctx, c, disp, resume != "")
 			if err != nil {
+				return preparingInterrupted(ctx, got, err)
+			}
+			if res.Interrupted {
+				var sig os.Signal = os.Interrupt
 				select {
-				case sig := <-got:
-					return &exitError{status: 128 + signalNumber(sig),
-						msg: fmt.Sprintf("interrupted by %s: no result (classify keeps no checkpoints)", signalName(sig))}
+				case sig = <-got:
 				default:
 				}
-				return err
+				return &exitError{status: 128 + signalNumber(sig),
+					msg: fmt.Sprintf("interrupted by %s at step %d; every checkpoint is saved; resume with: transformer classify --resume %s", signalName(sig), res.Steps, c.Training.OutDir)}
 			}
 			if disp.Mode() == progress.JSON {
 				disp.Message("result", "", progress.F("steps", res.Steps), progress.F("test_accuracy", res.TestAccuracy),
-					progress.F("final_loss", res.FinalLoss), progress.F("seconds", res.Seconds))
+					progress.F("final_loss", res.FinalLoss), progress.F("seconds", res.Seconds), progress.F("run_dir", c.Training.OutDir))
 				return nil
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "test accuracy %.2f%% after %d steps (%.0f s)\n", 100*res.TestAccuracy, res.Steps, res.Seconds)
+			fmt.Fprintf(cmd.OutOrStdout(), "test accuracy %.2f%% after %d steps (%.0f s); run directory %s\n", 100*res.TestAccuracy, res.Steps, res.Seconds, c.Training.OutDir)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfgPath, "config", "", "classify config (YAML)")
-	cmd.Flags().StringVar(&out, "out", "", "directory for result.json (overrides training.out_dir)")
+	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "classify config (YAML)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "run directory (overrides training.out_dir)")
+	cmd.Flags().StringVar(&resume, "resume", "", "continue the run in this directory from its latest checkpoint")
 	cmd.Flags().IntVar(&steps, "steps", 0, "training steps (overrides training.steps)")
 	cmd.Flags().BoolVar(&ckpt, "checkpoint-activations", false, "recompute layers during backward (overrides training.checkpoint_activations)")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace the run already in the run directory (its checkpoints are deleted)")
 	return cmd
 }
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gotransformer/transformer/model"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/translate"
 )
 
@@ -60,7 +60,7 @@ func TestDecodeBounds(t *testing.T) {
 
 	t.Run("widest beam", func(t *testing.T) {
 		// The widest beam the vocabulary allows, on a short input.
-		ck, err := train.LoadCheckpoint(run, "best")
+		ck, err := rundir.LoadCheckpoint(run, "best")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func TestDecodeBounds(t *testing.T) {
 	})
 
 	t.Run("cancelled context", func(t *testing.T) {
-		ck, err := train.LoadCheckpoint(run, "best")
+		ck, err := rundir.LoadCheckpoint(run, "best")
 		if err != nil {
 			t.Fatal(err)
 		}

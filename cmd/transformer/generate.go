@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/data"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 // generateFlags renames the config keys in data.Generated's errors to the
@@ -94,10 +94,10 @@ func checkGenerateOut(out, src, tgt string) error {
 			}
 		}
 	}
-	if train.IsRun(out) {
+	if rundir.IsRun(out) {
 		return fmt.Errorf("--out %s: is a run directory, which only training writes: choose a directory outside it", out)
 	}
-	if run := train.EnclosingRun(out); run != "" {
+	if run := rundir.EnclosingRun(out); run != "" {
 		return fmt.Errorf("--out %s: is inside the run %s, which only training writes: choose a directory outside it", out, run)
 	}
 	return nil

@@ -9,9 +9,9 @@ import (
 	"github.com/gotransformer/transformer/gradcheck"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/safeio"
 	"github.com/gotransformer/transformer/sysmem"
-	"github.com/gotransformer/transformer/train"
 )
 
 func gradcheckCmd() *cobra.Command {
@@ -58,7 +58,7 @@ Layers: ` + fmt.Sprint(gradcheck.Names()),
 			}
 			var checks []check
 			if cfgPath != "" {
-				c, err := train.LoadConfig(cfgPath)
+				c, err := rundir.LoadConfig(cfgPath)
 				if err != nil {
 					return err
 				}

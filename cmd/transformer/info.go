@@ -6,9 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/spf13/cobra"
-
-	"github.com/gotransformer/transformer/train"
 )
 
 func infoCmd() *cobra.Command {
@@ -25,7 +24,7 @@ func infoCmd() *cobra.Command {
 			if depth < 0 {
 				return fmt.Errorf("--depth must not be negative, got %d", depth)
 			}
-			ck, err := train.LoadCheckpoint(ckpt, weights)
+			ck, err := rundir.LoadCheckpoint(ckpt, weights)
 			if err != nil {
 				return err
 			}

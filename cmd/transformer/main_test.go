@@ -104,7 +104,7 @@ func TestBadInputs(t *testing.T) {
 			filepath.Join(dir, "rl.yaml") + ":6: model.encoder.attention: relative positions add a bias to the full n×n attention scores"},
 		{"window without sliding", []string{"train", "-c", cfg("w.yaml", strings.Replace(tinyConfig, "norm_first: true}", "norm_first: true,\n  decoder: {attention: {kind: full, window: 4}}}", 1))},
 			filepath.Join(dir, "w.yaml") + ":6: model.decoder.attention: only sliding_window attention has a window"},
-		{"classify without config", []string{"classify"}, "give --config FILE"},
+		{"classify without config", []string{"classify"}, "give either --config or --resume"},
 		{"train a classify config", []string{"train", "-c", cfg("lrt.yaml", "data: {longrange: {length: 20, fillers: 4, train_size: 8}}\ntraining: {steps: 3}\n")},
 			filepath.Join(dir, "lrt.yaml") + ": data.longrange makes this a classification config: run transformer classify --config"},
 		{"classify bad length", []string{"classify", "--config", cfg("lr.yaml", "data: {longrange: {length: 2, fillers: 4, train_size: 8}}\ntraining: {steps: 3}\n")},

@@ -5,7 +5,7 @@ import (
 	"os"
 	"runtime/pprof"
 
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 // startCPUProfile starts a CPU profile written to path and returns the
@@ -14,7 +14,7 @@ func startCPUProfile(path string) (stop func() error, err error) {
 	if path == "" {
 		return func() error { return nil }, nil
 	}
-	if err := train.CheckOutputFile(path); err != nil {
+	if err := rundir.CheckOutputFile(path); err != nil {
 		return nil, fmt.Errorf("--cpuprofile %w", err)
 	}
 	f, err := os.Create(path)

@@ -8,7 +8,7 @@ import (
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 // metricFlags are the options of score and eval.
@@ -115,7 +115,7 @@ as 'transformer score' does.`,
 				return fmt.Errorf("--checkpoint and --src are required")
 			}
 			if outPath != "" {
-				if err := train.CheckOutputFile(outPath, append([]string{srcPath}, m.refs...)...); err != nil {
+				if err := rundir.CheckOutputFile(outPath, append([]string{srcPath}, m.refs...)...); err != nil {
 					return fmt.Errorf("--out %w", err)
 				}
 			}
@@ -130,7 +130,7 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
-			c, err := train.LoadCheckpoint(ckpt, weights)
+			c, err := rundir.LoadCheckpoint(ckpt, weights)
 			if err != nil {
 				return err
 			}

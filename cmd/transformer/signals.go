@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -57,4 +59,20 @@ func signalName(sig os.Signal) string {
 		return "SIGHUP"
 	}
 	return "SIGINT"
+}
+
+// preparingInterrupted turns the error of a run that a signal stopped
+// while it was being prepared (before its first step, so nothing was
+// saved and the run directory it made is gone) into the signal's exit
+// status; any other error is returned as it is.
+func preparingInterrupted(ctx context.Context, got <-chan os.Signal, err error) error {
+	if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+		return err
+	}
+	var sig os.Signal = os.Interrupt
+	select {
+	case sig = <-got:
+	default:
+	}
+	return &exitError{status: 128 + signalNumber(sig), msg: fmt.Sprintf("interrupted by %s while preparing the run; nothing was saved", signalName(sig))}
 }

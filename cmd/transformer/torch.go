@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/torchio"
-	"github.com/gotransformer/transformer/train"
 )
 
 func exportCmd() *cobra.Command {
@@ -26,10 +26,10 @@ is refused with an error naming the config key.`,
 			if ckpt == "" || out == "" {
 				return fmt.Errorf("--checkpoint and --out are required")
 			}
-			if err := train.CheckOutputFile(out); err != nil {
+			if err := rundir.CheckOutputFile(out); err != nil {
 				return fmt.Errorf("--out %w", err)
 			}
-			c, err := train.LoadCheckpoint(ckpt, weights)
+			c, err := rundir.LoadCheckpoint(ckpt, weights)
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/progress"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -46,12 +47,12 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 				if cmd.Flags().Changed("out") || cmd.Flags().Changed("seed") {
 					return fmt.Errorf("--resume continues a run as it was: --out and --seed cannot change it")
 				}
-				if !train.IsRun(resume) {
-					return fmt.Errorf("cannot resume %s: it holds no run (no %s with tokenizers or checkpoints)", resume, train.ConfigFile)
+				if !rundir.IsRun(resume) {
+					return fmt.Errorf("cannot resume %s: it holds no run (no %s with tokenizers or checkpoints)", resume, rundir.ConfigFile)
 				}
-				path = filepath.Join(resume, train.ConfigFile)
+				path = filepath.Join(resume, rundir.ConfigFile)
 			}
-			c, err := train.LoadConfig(path)
+			c, err := rundir.LoadConfig(path)
 			if err != nil {
 				return err
 			}
@@ -85,12 +86,12 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 				newTrainer = train.ResumeTrainer
 			}
 			// Signals are caught from here on: one that arrives while the run
-			// is prepared stops it at its first step, with a checkpoint.
+			// is prepared (data, tokenizers) stops it there, saving nothing.
 			ctx, got, stopSignals := signalContext(cmd.Context())
 			defer stopSignals()
-			t, err := newTrainer(c, disp)
+			t, err := newTrainer(ctx, c, disp)
 			if err != nil {
-				return err
+				return preparingInterrupted(ctx, got, err)
 			}
 			defer t.Close()
 			res, err := t.Run(ctx)

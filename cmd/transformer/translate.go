@@ -14,7 +14,7 @@ import (
 
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/translate"
 )
 
@@ -49,7 +49,7 @@ func (d *decodeFlags) check(cmd *cobra.Command) error {
 
 // options applies the flags to the checkpoint's decoding section and
 // checks the result against the model (model.BeamOptions.Check).
-func (d *decodeFlags) options(cmd *cobra.Command, c *train.Checkpoint) (model.BeamOptions, error) {
+func (d *decodeFlags) options(cmd *cobra.Command, c *rundir.Checkpoint) (model.BeamOptions, error) {
 	opt := c.Config.Decoding.BeamOptions()
 	opt.BatchSize = d.batch
 	vocab := c.Model.Config.TgtVocab
@@ -124,7 +124,7 @@ a file shows progress on stderr.`,
 			if err := dec.check(cmd); err != nil {
 				return err
 			}
-			c, err := train.LoadCheckpoint(ckpt, weights)
+			c, err := rundir.LoadCheckpoint(ckpt, weights)
 			if err != nil {
 				return err
 			}
@@ -209,7 +209,7 @@ a file shows progress on stderr.`,
 
 // decodeLines translates lines greedily (opt.Beam ≤ 1, one translation
 // each, without scores) or by beam search, until ctx is done.
-func decodeLines(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int, warn func(i int, msg string)) ([][]translate.Hypothesis, error) {
+func decodeLines(ctx context.Context, tr *model.Translator, c *rundir.Checkpoint, lines []string, opt model.BeamOptions, maxLen int, warn func(i int, msg string)) ([][]translate.Hypothesis, error) {
 	if opt.Beam > 1 {
 		return translate.Beam(ctx, tr, c.SrcTok, c.TgtTok, lines, opt, maxLen, warn)
 	}
@@ -227,7 +227,7 @@ func decodeLines(ctx context.Context, tr *model.Translator, c *train.Checkpoint,
 // translateAll translates lines in chunks of several batches, which keeps
 // length sorting effective and lets progress be shown on disp; it stops
 // with ctx.Err() when ctx is done.
-func translateAll(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
+func translateAll(ctx context.Context, tr *model.Translator, c *rundir.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
 	disp *progress.Display, warn func(i int, msg string)) ([][]translate.Hypothesis, error) {
 	out := make([][]translate.Hypothesis, 0, len(lines))
 	err := translateChunks(ctx, tr, c, lines, opt, maxLen, disp, warn, func(_ int, o [][]translate.Hypothesis) error {
@@ -240,7 +240,7 @@ func translateAll(ctx context.Context, tr *model.Translator, c *train.Checkpoint
 // translateChunks is translateAll handing each chunk's translations, in
 // order, to done as soon as they are ready (start is the chunk's first
 // line), so that output flows and a stop loses at most one chunk.
-func translateChunks(ctx context.Context, tr *model.Translator, c *train.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
+func translateChunks(ctx context.Context, tr *model.Translator, c *rundir.Checkpoint, lines []string, opt model.BeamOptions, maxLen int,
 	disp *progress.Display, warn func(i int, msg string), done func(start int, out [][]translate.Hypothesis) error) error {
 	chunk := 8 * opt.BatchSize
 	task := disp.Start("translate", len(lines), "sentences")

@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/sysmem"
-	"github.com/gotransformer/transformer/train"
 )
 
 func validateCmd() *cobra.Command {
@@ -23,7 +23,7 @@ Exits with status 1 if there is any problem.`,
 			if cfgPath == "" {
 				return fmt.Errorf("--config is required")
 			}
-			issues, err := train.ValidateConfigFileIn(cfgPath, dataDir)
+			issues, err := rundir.ValidateConfigFileIn(cfgPath, dataDir)
 			if err != nil {
 				return err
 			}
@@ -41,7 +41,7 @@ Exits with status 1 if there is any problem.`,
 			if problems > 0 {
 				return fmt.Errorf("%s: %s, %s", cfgPath, plural(problems, "problem"), plural(warnings, "warning"))
 			}
-			if c, err := train.LoadConfig(cfgPath); err == nil {
+			if c, err := rundir.LoadConfig(cfgPath); err == nil {
 				fmt.Fprintf(out, "estimate: %v (vocabularies guessed from the merges; available: %v)\n", c.GuessMemory(), sysmem.Available())
 			}
 			fmt.Fprintf(out, "%s: ok (%s)\n", cfgPath, plural(warnings, "warning"))

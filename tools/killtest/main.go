@@ -11,7 +11,7 @@ import (
 	"os"
 
 	"github.com/gotransformer/transformer/graph"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 func main() {
@@ -19,11 +19,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: killtest RUN_A RUN_B")
 		os.Exit(2)
 	}
-	a, err := train.LoadCheckpoint(os.Args[1], "last")
+	a, err := rundir.LoadCheckpoint(os.Args[1], "last")
 	if err != nil {
 		fail(err)
 	}
-	b, err := train.LoadCheckpoint(os.Args[2], "last")
+	b, err := rundir.LoadCheckpoint(os.Args[2], "last")
 	if err != nil {
 		fail(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
-	"github.com/gotransformer/transformer/train"
+	"github.com/gotransformer/transformer/rundir"
 )
 
 func main() {
@@ -32,7 +32,7 @@ func run(dir, out string, sentences []string) error {
 	if dir == "" || out == "" || len(sentences) == 0 {
 		return fmt.Errorf("usage: torchcheck --checkpoint DIR --out FILE SENTENCE...")
 	}
-	ck, err := train.LoadCheckpoint(dir, "best")
+	ck, err := rundir.LoadCheckpoint(dir, "best")
 	if err != nil {
 		return err
 	}

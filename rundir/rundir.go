@@ -1,12 +1,13 @@
-package train
+package rundir
 
 import (
 	"errors"
 	"fmt"
-	"github.com/gotransformer/transformer/runlog"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gotransformer/transformer/runlog"
 )
 
 // A run directory belongs to one run: training locks it, a new run refuses
@@ -140,11 +141,11 @@ func CheckOutputFile(out string, inputs ...string) error {
 	return nil
 }
 
-// removeRun deletes the files of the run in dir (and nothing else), for
+// RemoveRun deletes the files of the run in dir (and nothing else), for
 // transformer train --overwrite.
-func removeRun(dir string) error {
+func RemoveRun(dir string) error {
 	for _, f := range []string{CheckpointsDir, LatestFile, BestFile, ConfigFile, SrcTokenizerFile, TgtTokenizerFile,
-		LogFile, runlog.MetricsFile, runlog.CurvesFile + ".png", runlog.CurvesFile + ".svg"} {
+		LogFile, ResultFile, runlog.MetricsFile, runlog.CurvesFile + ".png", runlog.CurvesFile + ".svg"} {
 		if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
 			return fmt.Errorf("replacing the run in %s: %w", dir, err)
 		}

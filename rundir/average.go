@@ -1,4 +1,4 @@
-package train
+package rundir
 
 import (
 	"fmt"
@@ -46,7 +46,8 @@ func (c stepCheckpoint) validValue(metric string) (float64, bool) {
 	if !ok || c.state.ValidStep != c.state.Step {
 		return 0, false
 	}
-	return v * metricDirection[metric], true
+	sign, _ := MetricSign(metric)
+	return v * sign, true
 }
 
 // bestCheckpoints returns the n checkpoints with the best validation
@@ -103,11 +104,11 @@ func AverageCheckpoints(run, which string, n int, outDir string) ([]string, erro
 	var names []string
 	for _, c := range chosen {
 		dir := filepath.Join(run, c.rel)
-		b, err := readCheckpointFile(dir, c.state, WeightsFile, weightsLimit(ck.Model, 1))
+		b, err := readCheckpointFile(dir, c.state, WeightsFile, weightsLimit(ck.Model.Store, 1))
 		if err != nil {
 			return nil, err
 		}
-		if err := loadWeights(ck.Model, filepath.Join(dir, WeightsFile), b); err != nil {
+		if err := loadWeights(ck.Model.Store, filepath.Join(dir, WeightsFile), b); err != nil {
 			return nil, err
 		}
 		for _, name := range ck.Model.Store.Names() {
@@ -155,7 +156,7 @@ func AverageCheckpoints(run, which string, n int, outDir string) ([]string, erro
 	return names, nil
 }
 
-// writeRunLike makes outDir a run directory with the config and
+// WriteRunLike makes outDir a run directory with the config and
 // tokenizers of like and one checkpoint of m's weights, which both latest
 // and best point at.
 func WriteRunLike(m *model.Transformer, like, outDir string, st State) error {
@@ -165,7 +166,7 @@ func WriteRunLike(m *model.Transformer, like, outDir string, st State) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
 	}
-	lock, err := lockRun(outDir)
+	lock, err := LockRun(outDir)
 	if err != nil {
 		return err
 	}
@@ -187,12 +188,9 @@ func WriteRunLike(m *model.Transformer, like, outDir string, st State) error {
 	if err != nil {
 		return err
 	}
-	if err := stampRun(&st, outDir, cfg); err != nil {
-		return err
-	}
-	rel, err := saveCheckpoint(outDir, m, NewAdam(0.9, 0.98, 1e-9), st)
+	rel, err := Save(outDir, m.Store, Moments{}, st, cfg.Model, SrcTokenizerFile, TgtTokenizerFile)
 	if err != nil {
 		return err
 	}
-	return setPointer(outDir, BestFile, rel)
+	return SetPointer(outDir, BestFile, rel)
 }

@@ -1,4 +1,4 @@
-package train
+package rundir
 
 import (
 	"encoding/hex"
@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/safeio"
 )
 
@@ -51,7 +52,7 @@ func (st State) Check() error {
 	case !(st.TrainSeconds >= 0 && st.TrainSeconds < 1e10):
 		return fmt.Errorf("train_seconds %g is out of range", st.TrainSeconds)
 	}
-	if _, ok := metricDirection[st.Metric]; !ok && st.Metric != "" {
+	if _, ok := MetricSign(st.Metric); !ok && st.Metric != "" {
 		return fmt.Errorf("unknown best_metric %q", st.Metric)
 	}
 	for _, m := range []struct {
@@ -81,20 +82,23 @@ func (st State) Check() error {
 // directory's config.yaml writes it: what the weights depend on. The
 // training and decoding sections may change between resumptions
 // (--steps, a new beam); the model may not.
-func modelDigest(c *Config) string {
-	b, err := yaml.Marshal(c.Model)
+func modelDigest(mc model.Config) string {
+	b, err := yaml.Marshal(mc)
 	if err != nil {
 		return ""
 	}
 	return sha(b)
 }
 
-// stampRun records in st what ties a checkpoint to its run directory: the
-// digest of the model section and of both tokenizer files.
-func stampRun(st *State, run string, c *Config) error {
-	st.ModelConfig = modelDigest(c)
-	st.Tokenizers = map[string]string{}
-	for _, name := range []string{SrcTokenizerFile, TgtTokenizerFile} {
+// stamp records in st what ties a checkpoint to its run directory: the
+// digest of the model section and of the named tokenizer files.
+func stamp(st *State, run string, mc model.Config, tokenizers []string) error {
+	st.ModelConfig = modelDigest(mc)
+	st.Tokenizers = nil
+	if len(tokenizers) > 0 {
+		st.Tokenizers = map[string]string{}
+	}
+	for _, name := range tokenizers {
 		b, err := safeio.ReadFile(filepath.Join(run, name), safeio.TokenizerLimit, "tokenizer")
 		if err != nil {
 			return err
@@ -107,8 +111,8 @@ func stampRun(st *State, run string, c *Config) error {
 // verifyRun checks that the run directory's config and tokenizers are the
 // ones checkpoint dir was saved with (checkpoints written before these
 // digests were recorded pass).
-func verifyRun(run, dir string, c *Config, st State) error {
-	if st.ModelConfig != "" && st.ModelConfig != modelDigest(c) {
+func verifyRun(run, dir string, mc model.Config, st State) error {
+	if st.ModelConfig != "" && st.ModelConfig != modelDigest(mc) {
 		return fmt.Errorf("%s: the model section of %s changed since step %d was saved, so the weights do not fit it: restore it, or train a new run",
 			dir, filepath.Join(run, ConfigFile), st.Step)
 	}

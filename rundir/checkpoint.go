@@ -1,4 +1,4 @@
-package train
+package rundir
 
 import (
 	"crypto/sha256"
@@ -14,6 +14,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/safeio"
 )
@@ -108,10 +109,23 @@ func sha(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// saveCheckpoint writes weights, optimizer and state as checkpoint
-// step-N of run, then points latest at it.
-func saveCheckpoint(run string, m *model.Transformer, opt *Adam, st State) (string, error) {
-	weights, err := model.EncodeSafetensors(storeTensors(m), map[string]string{"format": "gotransformer", "step": fmt.Sprint(st.Step)})
+// Moments is the optimizer state a checkpoint keeps: Adam's first (M)
+// and second (V) moments by parameter name, and its update count.
+type Moments struct {
+	M, V map[string]*tensor.Dense
+	Step int
+}
+
+// Save writes the weights of store, the optimizer moments and st as
+// checkpoint step-N of run, then points latest at it, and returns the
+// checkpoint's path relative to run. st is first stamped with the digest
+// of the model section mc and of the run's tokenizer files named (none for
+// a task without tokenizers), which loading verifies.
+func Save(run string, store *graph.Store, opt Moments, st State, mc model.Config, tokenizers ...string) (string, error) {
+	if err := stamp(&st, run, mc, tokenizers); err != nil {
+		return "", err
+	}
+	weights, err := model.EncodeSafetensors(storeTensors(store), map[string]string{"format": "gotransformer", "step": fmt.Sprint(st.Step)})
 	if err != nil {
 		return "", err
 	}
@@ -152,20 +166,24 @@ func saveCheckpoint(run string, m *model.Transformer, opt *Adam, st State) (stri
 		return "", err
 	}
 	syncDir(parent)
-	if err := setPointer(run, LatestFile, rel); err != nil {
+	if err := SetPointer(run, LatestFile, rel); err != nil {
 		return "", err
 	}
 	return rel, nil
 }
 
-func setPointer(run, name, rel string) error {
+// SetPointer points run's pointer file name (LatestFile, BestFile) at the
+// checkpoint rel, atomically.
+func SetPointer(run, name, rel string) error {
 	if err := model.WriteFileAtomic(filepath.Join(run, name), []byte(rel+"\n")); err != nil {
 		return fmt.Errorf("saving %s pointer: %w", name, err)
 	}
 	return nil
 }
 
-func readPointer(run, name string) (string, error) {
+// ReadPointer returns the checkpoint that run's pointer file name names,
+// relative to run.
+func ReadPointer(run, name string) (string, error) {
 	b, err := safeio.ReadFile(filepath.Join(run, name), safeio.PointerLimit, name+" pointer")
 	if err != nil {
 		return "", err
@@ -177,8 +195,9 @@ func readPointer(run, name string) (string, error) {
 	return rel, nil
 }
 
-// pruneCheckpoints keeps the newest keep checkpoints and the best one.
-func pruneCheckpoints(run string, keep, keepBest int, metric string) {
+// Prune deletes all but the newest keep checkpoints of run, keeping the
+// latest, the best and the keepBest best by metric.
+func Prune(run string, keep, keepBest int, metric string) {
 	entries, err := os.ReadDir(filepath.Join(run, CheckpointsDir))
 	if err != nil {
 		return
@@ -201,7 +220,7 @@ func pruneCheckpoints(run string, keep, keepBest int, metric string) {
 	sort.Strings(steps)
 	protect := map[string]bool{}
 	for _, p := range []string{LatestFile, BestFile} {
-		if rel, err := readPointer(run, p); err == nil {
+		if rel, err := ReadPointer(run, p); err == nil {
 			protect[filepath.Base(rel)] = true
 		}
 	}
@@ -219,16 +238,16 @@ func pruneCheckpoints(run string, keep, keepBest int, metric string) {
 	}
 }
 
-func storeTensors(m *model.Transformer) map[string]*tensor.Dense {
+func storeTensors(store *graph.Store) map[string]*tensor.Dense {
 	vals := map[string]*tensor.Dense{}
-	for _, n := range m.Store.Names() {
-		vals[n] = m.Store.Get(n)
+	for _, n := range store.Names() {
+		vals[n] = store.Get(n)
 	}
 	return vals
 }
 
 // encodeOptimizer serialises Adam's moments as "m.<param>" and "v.<param>".
-func encodeOptimizer(a *Adam) ([]byte, error) {
+func encodeOptimizer(a Moments) ([]byte, error) {
 	vals := map[string]*tensor.Dense{}
 	for n, t := range a.M {
 		vals["m."+n] = t
@@ -290,7 +309,7 @@ func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	rel, err := readPointer(dir, pointer)
+	rel, err := ReadPointer(dir, pointer)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("checkpoint %s: no saved weights yet (no %s file)", dir, pointer)
@@ -301,20 +320,20 @@ func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 	if ck.State, err = readState(ck.Path); err != nil {
 		return nil, err
 	}
-	if err := verifyRun(dir, ck.Path, ck.Config, ck.State); err != nil {
+	if err := verifyRun(dir, ck.Path, ck.Config.Model, ck.State); err != nil {
 		return nil, err
 	}
-	weights, err := readCheckpointFile(ck.Path, ck.State, WeightsFile, weightsLimit(ck.Model, 1))
+	weights, err := readCheckpointFile(ck.Path, ck.State, WeightsFile, weightsLimit(ck.Model.Store, 1))
 	if err != nil {
 		return nil, err
 	}
-	if err := loadWeights(ck.Model, filepath.Join(ck.Path, WeightsFile), weights); err != nil {
+	if err := loadWeights(ck.Model.Store, filepath.Join(ck.Path, WeightsFile), weights); err != nil {
 		return nil, err
 	}
 	return ck, nil
 }
 
-// loadRun reads a run's config and tokenizers and builds its model.
+// LoadRun reads a run's config and tokenizers and builds its model.
 func LoadRun(dir string) (*Checkpoint, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile))
 	if err != nil {
@@ -330,60 +349,130 @@ func LoadRun(dir string) (*Checkpoint, error) {
 	}
 	mc := cfg.Model
 	mc.SrcVocab, mc.TgtVocab = src.Size(), tgt.Size()
-	m, err := model.New(mc, dtypeOf(cfg.Training.Dtype), cfg.Training.Seed)
+	m, err := model.New(mc, DtypeOf(cfg.Training.Dtype), cfg.Training.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 	return &Checkpoint{Dir: dir, Config: cfg, SrcTok: src, TgtTok: tgt, Model: m}, nil
 }
 
-func loadWeights(m *model.Transformer, path string, b []byte) error {
+func loadWeights(store *graph.Store, path string, b []byte) error {
 	vals, _, err := model.DecodeSafetensors(b)
 	if err != nil {
 		return fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
 	}
-	if err := m.Store.Load(vals); err != nil {
+	if err := store.Load(vals); err != nil {
 		return fmt.Errorf("%s: %w (was it written for another config?)", path, err)
 	}
 	return nil
 }
 
-// loadOptimizer restores Adam's moments for the model's parameters.
-func loadOptimizer(a *Adam, m *model.Transformer, path string, b []byte, step int) error {
+// loadMoments decodes Adam's moments for the parameters of store.
+func loadMoments(store *graph.Store, path string, b []byte, step int) (Moments, error) {
 	vals, _, err := model.DecodeSafetensors(b)
 	if err != nil {
-		return fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
+		return Moments{}, fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
 	}
-	for _, n := range m.Store.Names() {
-		p := m.Store.Get(n)
+	a := Moments{M: map[string]*tensor.Dense{}, V: map[string]*tensor.Dense{}, Step: step}
+	for _, n := range store.Names() {
+		p := store.Get(n)
 		for _, k := range []string{"m.", "v."} {
 			t, ok := vals[k+n]
 			if !ok {
-				return fmt.Errorf("%s: missing tensor %q", path, k+n)
+				return Moments{}, fmt.Errorf("%s: missing tensor %q", path, k+n)
 			}
 			if !t.Shape().Eq(p.Shape()) || t.Dtype() != p.Dtype() {
-				return fmt.Errorf("%s: tensor %q is %v %v, want %v %v", path, k+n, t.Dtype(), t.Shape(), p.Dtype(), p.Shape())
+				return Moments{}, fmt.Errorf("%s: tensor %q is %v %v, want %v %v", path, k+n, t.Dtype(), t.Shape(), p.Dtype(), p.Shape())
 			}
 		}
 		a.M[n], a.V[n] = vals["m."+n], vals["v."+n]
 	}
-	a.Step = step
-	return nil
+	return a, nil
 }
 
 // weightsLimit is the largest size a safetensors file of copies tensors of
-// m's parameters can have: eight bytes a value and the largest header.
-func weightsLimit(m *model.Transformer, copies int) int64 {
-	return model.WeightsLimit(copies*m.Store.NumElements(), 8)
+// store's parameters can have: eight bytes a value and the largest header.
+func weightsLimit(store *graph.Store, copies int) int64 {
+	return model.WeightsLimit(copies*store.NumElements(), 8)
 }
 
 // DtypeOf is the tensor type a config's training.dtype names (float32
 // unless it is "float64").
-func DtypeOf(name string) tensor.Dtype { return dtypeOf(name) }
-
-func dtypeOf(name string) tensor.Dtype {
+func DtypeOf(name string) tensor.Dtype {
 	if name == "float64" {
 		return tensor.Float64
 	}
 	return tensor.Float32
+}
+
+// Resume reads the latest checkpoint of run for continuing it: it checks
+// the checkpoint against the run's model section mc and tokenizer files,
+// loads its weights into store and returns its state and optimizer
+// moments.
+func Resume(run string, mc model.Config, store *graph.Store) (State, Moments, error) {
+	rel, err := ReadPointer(run, LatestFile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			if cks, lerr := listCheckpoints(run); lerr == nil && len(cks) > 0 {
+				last := cks[len(cks)-1].rel
+				return State{}, Moments{}, fmt.Errorf("cannot resume %s: its %s pointer is missing; the newest complete checkpoint is %s (write that line into %s to resume from it)",
+					run, LatestFile, last, filepath.Join(run, LatestFile))
+			}
+			return State{}, Moments{}, fmt.Errorf("cannot resume %s: it has no checkpoint yet", run)
+		}
+		return State{}, Moments{}, err
+	}
+	dir := filepath.Join(run, rel)
+	st, err := readState(dir)
+	if err != nil {
+		return State{}, Moments{}, err
+	}
+	if err := verifyRun(run, dir, mc, st); err != nil {
+		return State{}, Moments{}, err
+	}
+	weights, err := readCheckpointFile(dir, st, WeightsFile, weightsLimit(store, 1))
+	if err != nil {
+		return State{}, Moments{}, err
+	}
+	moments, err := readCheckpointFile(dir, st, OptimizerFile, weightsLimit(store, 2))
+	if err != nil {
+		return State{}, Moments{}, err
+	}
+	if err := loadWeights(store, filepath.Join(dir, WeightsFile), weights); err != nil {
+		return State{}, Moments{}, err
+	}
+	m, err := loadMoments(store, filepath.Join(dir, OptimizerFile), moments, st.AdamStep)
+	if err != nil {
+		return State{}, Moments{}, err
+	}
+	return st, m, nil
+}
+
+// LoadWeights loads the weights of run's checkpoint which ("best" or
+// "last", as LoadCheckpoint) into store, after the checks LoadCheckpoint
+// makes, and returns the checkpoint's state.
+func LoadWeights(run, which string, mc model.Config, store *graph.Store) (State, error) {
+	pointer := LatestFile
+	if which != "last" {
+		if _, err := os.Lstat(filepath.Join(run, BestFile)); err == nil {
+			pointer = BestFile
+		}
+	}
+	rel, err := ReadPointer(run, pointer)
+	if err != nil {
+		return State{}, err
+	}
+	dir := filepath.Join(run, rel)
+	st, err := readState(dir)
+	if err != nil {
+		return State{}, err
+	}
+	if err := verifyRun(run, dir, mc, st); err != nil {
+		return State{}, err
+	}
+	weights, err := readCheckpointFile(dir, st, WeightsFile, weightsLimit(store, 1))
+	if err != nil {
+		return State{}, err
+	}
+	return st, loadWeights(store, filepath.Join(dir, WeightsFile), weights)
 }

@@ -1,4 +1,4 @@
-package train
+package rundir
 
 import (
 	"bytes"
@@ -63,8 +63,8 @@ type Files struct {
 	TSV string `yaml:"tsv"`
 }
 
-// empty reports whether no file is named.
-func (f Files) empty() bool { return f.Src == "" && f.Tgt == "" && f.TSV == "" }
+// Empty reports whether no file is named.
+func (f Files) Empty() bool { return f.Src == "" && f.Tgt == "" && f.TSV == "" }
 
 // File resolves a data file name against Dir.
 func (d DataConfig) File(name string) string {
@@ -74,8 +74,8 @@ func (d DataConfig) File(name string) string {
 	return filepath.Join(d.Dir, name)
 }
 
-// read loads a corpus named by f (paths resolved against d.Dir).
-func (d DataConfig) read(f Files) ([]data.Pair, error) {
+// Read loads a corpus named by f (paths resolved against d.Dir).
+func (d DataConfig) Read(f Files) ([]data.Pair, error) {
 	if f.TSV != "" {
 		return data.ReadTSV(d.File(f.TSV))
 	}
@@ -283,8 +283,8 @@ var (
 )
 
 var sectionOfType = map[string]string{
-	"train.Config": "", "train.DataConfig": "data", "model.Config": "model", "train.Options": "training",
-	"train.DecodingConfig": "decoding", "train.Files": "data (file pair)", "train.TokenizerConfig": "data (tokenizer)",
+	"rundir.Config": "", "rundir.DataConfig": "data", "model.Config": "model", "rundir.Options": "training",
+	"rundir.DecodingConfig": "decoding", "rundir.Files": "data (file pair)", "rundir.TokenizerConfig": "data (tokenizer)",
 	"data.Generated": "data.generate",
 }
 
@@ -440,7 +440,7 @@ func (c *Config) Problems() []error {
 	if _, err := NewSchedule(t.Schedule, t.LearningRate, t.Warmup, c.Model.DModel); err != nil {
 		out = append(out, c.fieldError("training.schedule", "%v", err))
 	}
-	_, ok := metricDirection[t.BestMetric]
+	_, ok := MetricSign(t.BestMetric)
 	bad(!ok, "training.best_metric", "unknown metric %q (want bleu, chrf, exact_match, token_accuracy, loss or perplexity)", t.BestMetric)
 	d := c.Decoding
 	bad(d.BatchSize <= 0, "decoding.batch_size", "must be positive, got %d", d.BatchSize)
@@ -472,7 +472,7 @@ func (c *Config) dataProblems() []error {
 	}
 	bad(!(d.MaxRatio >= 0), "data.max_ratio", "must not be negative, got %g", d.MaxRatio)
 	if g := d.Generate; g != nil {
-		bad(!d.Train.empty(), "data.train", "give either data.generate or data files, not both")
+		bad(!d.Train.Empty(), "data.train", "give either data.generate or data files, not both")
 		bad(g.TrainSize <= 0, "data.generate.train_size", "must be positive, got %d", g.TrainSize)
 		bad(g.ValidSize <= 0, "data.generate.valid_size", "must be positive, got %d", g.ValidSize)
 		bad(g.TestSize < 0, "data.generate.test_size", "must not be negative, got %d", g.TestSize)
@@ -492,7 +492,7 @@ func (c *Config) dataProblems() []error {
 		}
 		return out
 	}
-	if d.Train.empty() {
+	if d.Train.Empty() {
 		return append(out, c.fieldError("data", "give data.generate, or data.train (src and tgt, or tsv)"))
 	}
 	for _, f := range []struct {
@@ -501,7 +501,7 @@ func (c *Config) dataProblems() []error {
 		need  bool
 	}{{"data.train", d.Train, true}, {"data.valid", d.Valid, true}, {"data.test", d.Test, false}} {
 		switch {
-		case f.files.empty():
+		case f.files.Empty():
 			bad(f.need, f.key, "needs src and tgt files, or a tsv file")
 			continue
 		case f.files.TSV != "" && (f.files.Src != "" || f.files.Tgt != ""):

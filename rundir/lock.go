@@ -1,4 +1,4 @@
-package train
+package rundir
 
 import (
 	"fmt"
@@ -11,13 +11,13 @@ import (
 // lockFile in a run directory is held by the process training the run.
 const lockFile = ".lock"
 
-// runLock is a held lock on a run directory.
-type runLock struct{ f *os.File }
+// Lock is a held lock on a run directory.
+type Lock struct{ f *os.File }
 
-// lockRun takes the run directory's lock, or says which process holds it.
+// LockRun takes the run directory's lock, or says which process holds it.
 // The lock is the operating system's (flock on Unix), so it is released
 // when the process ends, however it ends.
-func lockRun(dir string) (*runLock, error) {
+func LockRun(dir string) (*Lock, error) {
 	path := filepath.Join(dir, lockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -35,11 +35,11 @@ func lockRun(dir string) (*runLock, error) {
 	}
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	return &runLock{f}, nil
+	return &Lock{f}, nil
 }
 
 // Release gives the lock up.
-func (l *runLock) Release() {
+func (l *Lock) Release() {
 	if l == nil || l.f == nil {
 		return
 	}
