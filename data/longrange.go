@@ -13,14 +13,14 @@ import (
 // a model must see both ends: attention limited to a window of w positions
 // per layer never connects them.
 type LongRange struct {
-	Length  int   `yaml:"length"`
-	Fillers int   `yaml:"fillers"`
-	Train   int   `yaml:"train_size"`
+	Length  int `yaml:"length"`
+	Fillers int `yaml:"fillers"`
+	Train   int `yaml:"train_size"`
 	// Valid is the size of the validation set, which training validates
 	// on and picks its best checkpoint by (drawn apart from train and test).
-	Valid int `yaml:"valid_size"`
-	Test    int   `yaml:"test_size"`
-	Seed    int64 `yaml:"seed"`
+	Valid int   `yaml:"valid_size"`
+	Test  int   `yaml:"test_size"`
+	Seed  int64 `yaml:"seed"`
 }
 
 // Token ids of the long-range task. Id 0 stays padding as elsewhere.

@@ -44,7 +44,7 @@ func TestStateCheck(t *testing.T) {
 		`{"step": 5, "valid_step": 9}`:               "valid_step 9 is after",
 		`{"step": 5, "adam_step": 9}`:                "adam_step 9 is after",
 		`{"train_seconds": -1}`:                      "train_seconds -1 is out of range",
-		`{"best_metric": "accuracyy"}`:                `unknown best_metric "accuracyy"`,
+		`{"best_metric": "accuracyy"}`:               `unknown best_metric "accuracyy"`,
 		`{"files": {"model.safetensors": "xyz"}}`:    `files: "model.safetensors" has no SHA-256 digest`,
 		`{"model_config_sha256": "00"}`:              "model_config_sha256",
 		`{"step": 1.5}`:                              "not a training state",
