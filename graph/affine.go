@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
@@ -25,11 +24,10 @@ func Affine(x, w, b *G.Node) *G.Node { return affine(x, w, b, false) }
 func AffineT(x, w, b *G.Node) *G.Node { return affine(x, w, b, true) }
 
 func affine(x, w, b *G.Node, transW bool) *G.Node {
-	return G.Must(G.ApplyOp(affineOp{transW: transW}, x, w, b))
+	return G.Must(apply(affineOp{transW: transW}, x, w, b))
 }
 
 type affineOp struct {
-	opBase
 	transW bool
 }
 
@@ -48,8 +46,6 @@ func (op affineOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{x[0], out}, nil
 }
-func (op affineOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op affineOp) Hashcode() uint32      { return hashOf(op) }
 func (op affineOp) String() string {
 	if op.transW {
 		return "AffineT"
@@ -90,15 +86,15 @@ func (op affineOp) DiffWRT(inputs int) []bool { return []bool{true, true, true} 
 func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, w := inputs[0], inputs[1]
 	// y = x·W: dx = dy·Wᵀ, dW = xᵀ·dy. y = x·Wᵀ: dx = dy·W, dW = dyᵀ·x.
-	dx, err := G.ApplyOp(productOp{transB: !op.transW}, grad, w)
+	dx, err := apply(productOp{transB: !op.transW}, grad, w)
 	if err != nil {
 		return nil, err
 	}
 	var dw *G.Node
 	if op.transW {
-		dw, err = G.ApplyOp(productOp{transA: true}, grad, x)
+		dw, err = apply(productOp{transA: true}, grad, x)
 	} else {
-		dw, err = G.ApplyOp(productOp{transA: true}, x, grad)
+		dw, err = apply(productOp{transA: true}, x, grad)
 	}
 	if err != nil {
 		return nil, err
@@ -113,7 +109,6 @@ func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 // productOp is op(A)·op(B) for matrices, op transposing where asked,
 // without materialising a transpose.
 type productOp struct {
-	opBase
 	transA, transB bool
 }
 
@@ -136,9 +131,7 @@ func (op productOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	m, n, _ := op.dims(in[0].(tensor.Shape), in[1].(tensor.Shape))
 	return tensor.Shape{m, n}, nil
 }
-func (op productOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op productOp) Hashcode() uint32      { return hashOf(op) }
-func (op productOp) String() string        { return fmt.Sprintf("Product{%v,%v}", op.transA, op.transB) }
+func (op productOp) String() string { return fmt.Sprintf("Product{%v,%v}", op.transA, op.transB) }
 
 func (op productOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)

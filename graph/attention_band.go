@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 	"math"
 	"runtime"
 	"sort"
@@ -103,11 +102,10 @@ func (bd Band) normalized() Band {
 // FlashAttention does. A query whose keys are all padding gets uniform
 // weights over its band.
 func BandAttention(q, k, v, pad *G.Node, band Band) *G.Node {
-	return G.Must(G.ApplyOp(bandOp{band: band.normalized()}, q, k, v, pad))
+	return G.Must(apply(bandOp{band: band.normalized()}, q, k, v, pad))
 }
 
 type bandOp struct {
-	opBase
 	band Band
 }
 
@@ -117,10 +115,8 @@ func (op bandOp) Type() hm.Type {
 	return hm.NewFnType(a, a, a, pad, a)
 }
 func (op bandOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (op bandOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op bandOp) Hashcode() uint32      { return hashOf(op) }
 func (op bandOp) String() string {
 	return fmt.Sprintf("BandAttention{w=%d,global=%v,causal=%v}", op.band.Window, op.band.Global, op.band.Causal)
 }
@@ -146,7 +142,7 @@ func (op bandOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func (op bandOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	all, err := G.ApplyOp(bandGradOp(op), inputs[0], inputs[1], inputs[2], inputs[3], grad)
+	all, err := apply(bandGradOp(op), inputs[0], inputs[1], inputs[2], inputs[3], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +161,7 @@ func (op bandGradOp) Type() hm.Type {
 func (op bandGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{3 * in[0].(tensor.Shape).TotalSize()}, nil
 }
-func (op bandGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op bandGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op bandGradOp) String() string        { return bandOp(op).String() + "Grad" }
+func (op bandGradOp) String() string { return bandOp(op).String() + "Grad" }
 
 func (op bandGradOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)
@@ -362,7 +356,7 @@ func splitGrads(all *G.Node, inputs G.Nodes, k int) (G.Nodes, error) {
 	off := 0
 	for i := 0; i < k; i++ {
 		sh := inputs[i].Shape().Clone()
-		n, err := G.ApplyOp(partOp{off: off, shape: sh}, all)
+		n, err := apply(partOp{off: off, shape: sh}, all)
 		if err != nil {
 			return nil, err
 		}
@@ -375,7 +369,6 @@ func splitGrads(all *G.Node, inputs G.Nodes, k int) (G.Nodes, error) {
 // partOp returns the elements off … off+|shape| of a flat tensor as a tensor
 // of the given shape that shares the flat tensor's memory.
 type partOp struct {
-	opBase
 	off   int
 	shape tensor.Shape
 }
@@ -388,8 +381,6 @@ func (op partOp) Type() hm.Type {
 // tensorType is the Gorgonia type of a float tensor with dims dimensions.
 func tensorType(dims int) hm.Type                                   { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
 func (op partOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-func (op partOp) WriteHash(h hash.Hash)                             { fmt.Fprint(h, op.String()) }
-func (op partOp) Hashcode() uint32                                  { return hashOf(op) }
 func (op partOp) String() string                                    { return fmt.Sprintf("Part{%d,%v}", op.off, op.shape) }
 
 func (op partOp) Do(in ...G.Value) (G.Value, error) {

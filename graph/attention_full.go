@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 	"math"
 	"runtime"
 	"sync"
@@ -40,11 +39,10 @@ func Attention(q, k, v, mask, drop *G.Node, batch, heads int) *G.Node {
 	if drop != nil {
 		in = append(in, drop)
 	}
-	return G.Must(G.ApplyOp(op, in...))
+	return G.Must(apply(op, in...))
 }
 
 type attentionOp struct {
-	opBase
 	batch, heads int
 	dropout      bool
 }
@@ -69,8 +67,6 @@ func (op attentionOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return q.Clone(), nil
 }
-func (op attentionOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op attentionOp) Hashcode() uint32      { return hashOf(op) }
 func (op attentionOp) String() string {
 	return fmt.Sprintf("Attention{b%d,h%d,dropout %v}", op.batch, op.heads, op.dropout)
 }
@@ -97,7 +93,7 @@ func (op attentionOp) DiffWRT(inputs int) []bool {
 }
 
 func (op attentionOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	all, err := G.ApplyOp(attentionGradOp(op), append(append(G.Nodes{}, inputs...), grad)...)
+	all, err := apply(attentionGradOp(op), append(append(G.Nodes{}, inputs...), grad)...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,9 +115,7 @@ func (op attentionGradOp) Type() hm.Type {
 func (op attentionGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{in[0].(tensor.Shape).TotalSize() + 2*in[1].(tensor.Shape).TotalSize()}, nil
 }
-func (op attentionGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op attentionGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op attentionGradOp) String() string        { return attentionOp(op).String() + "Grad" }
+func (op attentionGradOp) String() string { return attentionOp(op).String() + "Grad" }
 
 func (op attentionGradOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)

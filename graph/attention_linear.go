@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -17,25 +16,17 @@ const LinearEps = 1e-6
 // EluPlusOne is the feature map φ(x) = elu(x) + 1 of linear attention
 // (Katharopoulos et al., 2020): x + 1 for x > 0 and exp(x) otherwise, so
 // φ(x) > 0 everywhere.
-func EluPlusOne(x *G.Node) *G.Node { return G.Must(G.ApplyOp(eluOneOp{}, x)) }
+func EluPlusOne(x *G.Node) *G.Node { return G.Must(apply(eluOneOp{}, x)) }
 
-type eluOneOp struct{ opBase }
+type eluOneOp struct{}
 
-func (eluOneOp) Arity() int { return 1 }
-func (eluOneOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
+func (eluOneOp) Arity() int    { return 1 }
+func (eluOneOp) Type() hm.Type { return sameType(1) }
 func (eluOneOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (eluOneOp) ReturnsPtr() bool         { return false }
-func (eluOneOp) CallsExtern() bool        { return false }
-func (eluOneOp) OverwritesInput() int     { return -1 }
-func (op eluOneOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op eluOneOp) Hashcode() uint32      { return hashOf(op) }
-func (eluOneOp) String() string           { return "EluPlusOne" }
-func (eluOneOp) DiffWRT(int) []bool       { return []bool{true} }
+func (eluOneOp) String() string     { return "EluPlusOne" }
+func (eluOneOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op eluOneOp) Do(in ...G.Value) (G.Value, error) {
 	return mapDense(op, in, func(x, _ float64) float64 {
@@ -47,27 +38,19 @@ func (op eluOneOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func (eluOneOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(eluOneGradOp{}, inputs[0], grad)
+	dx, err := apply(eluOneGradOp{}, inputs[0], grad)
 	return G.Nodes{dx}, err
 }
 
 // eluOneGradOp maps (x, dy) to dy·φ'(x): dy for x > 0, dy·exp(x) otherwise.
-type eluOneGradOp struct{ opBase }
+type eluOneGradOp struct{}
 
-func (eluOneGradOp) Arity() int { return 2 }
-func (eluOneGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a, a)
-}
+func (eluOneGradOp) Arity() int    { return 2 }
+func (eluOneGradOp) Type() hm.Type { return sameType(2) }
 func (eluOneGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (eluOneGradOp) ReturnsPtr() bool         { return false }
-func (eluOneGradOp) CallsExtern() bool        { return false }
-func (eluOneGradOp) OverwritesInput() int     { return -1 }
-func (op eluOneGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op eluOneGradOp) Hashcode() uint32      { return hashOf(op) }
-func (eluOneGradOp) String() string           { return "EluPlusOneGrad" }
+func (eluOneGradOp) String() string { return "EluPlusOneGrad" }
 
 func (op eluOneGradOp) Do(in ...G.Value) (G.Value, error) {
 	return mapDense(op, in, func(x, dy float64) float64 {
@@ -87,11 +70,10 @@ func (op eluOneGradOp) Do(in ...G.Value) (G.Value, error) {
 // j ≤ i when causal, where the sums are running sums. It costs O(n·d·e)
 // time and O(d·e) memory beyond its inputs and output, never an n×n matrix.
 func LinearAttention(fq, fk, v, pad *G.Node, causal bool) *G.Node {
-	return G.Must(G.ApplyOp(linearOp{causal: causal}, fq, fk, v, pad))
+	return G.Must(apply(linearOp{causal: causal}, fq, fk, v, pad))
 }
 
 type linearOp struct {
-	opBase
 	causal bool
 }
 
@@ -104,10 +86,8 @@ func (op linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	q, v := in[0].(tensor.Shape), in[2].(tensor.Shape)
 	return tensor.Shape{q[0], q[1], q[2], v[3]}, nil
 }
-func (op linearOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op linearOp) Hashcode() uint32      { return hashOf(op) }
-func (op linearOp) String() string        { return fmt.Sprintf("LinearAttention{causal=%v}", op.causal) }
-func (op linearOp) DiffWRT(int) []bool    { return []bool{true, true, true, false} }
+func (op linearOp) String() string     { return fmt.Sprintf("LinearAttention{causal=%v}", op.causal) }
+func (op linearOp) DiffWRT(int) []bool { return []bool{true, true, true, false} }
 
 // linearDims are the sizes of linear attention's operands.
 type linearDims struct{ b, h, n, d, e int }
@@ -142,7 +122,7 @@ func (op linearOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func (op linearOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	all, err := G.ApplyOp(linearGradOp(op), inputs[0], inputs[1], inputs[2], inputs[3], grad)
+	all, err := apply(linearGradOp(op), inputs[0], inputs[1], inputs[2], inputs[3], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -225,9 +205,7 @@ func (op linearGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	q, v := in[0].(tensor.Shape), in[2].(tensor.Shape)
 	return tensor.Shape{2*q.TotalSize() + v.TotalSize()}, nil
 }
-func (op linearGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op linearGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op linearGradOp) String() string        { return linearOp(op).String() + "Grad" }
+func (op linearGradOp) String() string { return linearOp(op).String() + "Grad" }
 
 func (op linearGradOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -82,7 +81,7 @@ func (b *Builder) Checkpoint(name string, acts, aux G.Nodes, block BlockFunc) *G
 	}
 	c.outType = out.Type()
 	c.outShape = out.Shape().Clone()
-	return G.Must(G.ApplyOp(checkpointOp{c: c}, c.outer...))
+	return G.Must(apply(checkpointOp{c: c}, c.outer...))
 }
 
 // checkpointShared is what the checkpointed blocks of one graph share,
@@ -288,7 +287,6 @@ func maskDraws(masks []DropoutMask) uint64 {
 
 // checkpointOp is a checkpointed block's forward pass.
 type checkpointOp struct {
-	opBase
 	c *checkpoint
 }
 
@@ -299,9 +297,7 @@ func (op checkpointOp) Type() hm.Type {
 func (op checkpointOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.c.outShape.Clone(), nil
 }
-func (op checkpointOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op checkpointOp) Hashcode() uint32      { return hashOf(op) }
-func (op checkpointOp) String() string        { return fmt.Sprintf("Checkpoint(%s)@%p", op.c.name, op.c) }
+func (op checkpointOp) String() string { return fmt.Sprintf("Checkpoint(%s)@%p", op.c.name, op.c) }
 func (op checkpointOp) Do(in ...G.Value) (G.Value, error) {
 	return op.c.forward(in[:op.c.nIn])
 }
@@ -327,7 +323,7 @@ func (op checkpointOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error)
 		default:
 			continue
 		}
-		n, err := G.ApplyOp(checkpointGradOp{c: c, k: k, input: i}, args...)
+		n, err := apply(checkpointGradOp{c: c, k: k, input: i}, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -341,7 +337,6 @@ func (op checkpointOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error)
 // index input of its forward op). The first of a block's gradient ops to
 // run recomputes and differentiates the block once for all of them.
 type checkpointGradOp struct {
-	opBase
 	c        *checkpoint
 	k, input int
 }
@@ -354,8 +349,6 @@ func (op checkpointGradOp) Type() hm.Type {
 func (op checkpointGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.c.outer[op.input].Shape().Clone(), nil
 }
-func (op checkpointGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op checkpointGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op checkpointGradOp) String() string {
 	return fmt.Sprintf("CheckpointGrad(%s)@%p.%d", op.c.name, op.c, op.k)
 }
@@ -384,7 +377,7 @@ func blockInputs(acts G.Nodes) G.Nodes {
 			out[i] = c
 			continue
 		}
-		out[i] = G.Must(G.ApplyOp(blockInputOp{id: new(byte)}, a))
+		out[i] = G.Must(apply(blockInputOp{id: new(byte)}, a))
 		seen[a] = out[i]
 	}
 	return out
@@ -394,21 +387,15 @@ func blockInputs(acts G.Nodes) G.Nodes {
 // backward. id makes each application a node of its own (Gorgonia merges
 // nodes of equal ops on equal inputs).
 type blockInputOp struct {
-	opBase
 	id *byte
 }
 
-func (op blockInputOp) Arity() int { return 1 }
-func (op blockInputOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
+func (op blockInputOp) Arity() int    { return 1 }
+func (op blockInputOp) Type() hm.Type { return sameType(1) }
 func (op blockInputOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (op blockInputOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op blockInputOp) Hashcode() uint32      { return hashOf(op) }
-func (op blockInputOp) String() string        { return fmt.Sprintf("BlockInput@%p", op.id) }
+func (op blockInputOp) String() string { return fmt.Sprintf("BlockInput@%p", op.id) }
 func (op blockInputOp) Do(in ...G.Value) (G.Value, error) {
 	t, ok := in[0].(*tensor.Dense)
 	if !ok {

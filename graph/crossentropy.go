@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -24,10 +23,10 @@ import (
 //
 // The target gets no gradient.
 func CrossEntropyRows(logits, target *G.Node) *G.Node {
-	return G.Must(G.ApplyOp(crossEntropyOp{}, logits, target))
+	return G.Must(apply(crossEntropyOp{}, logits, target))
 }
 
-type crossEntropyOp struct{ opBase }
+type crossEntropyOp struct{}
 
 func (op crossEntropyOp) Arity() int { return 2 }
 func (op crossEntropyOp) Type() hm.Type {
@@ -40,9 +39,7 @@ func (op crossEntropyOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{s[0]}, nil
 }
-func (op crossEntropyOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op crossEntropyOp) Hashcode() uint32      { return hashOf(op) }
-func (op crossEntropyOp) String() string        { return "CrossEntropyRows" }
+func (op crossEntropyOp) String() string { return "CrossEntropyRows" }
 
 func (op crossEntropyOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)
@@ -66,23 +63,21 @@ func (op crossEntropyOp) Do(in ...G.Value) (G.Value, error) {
 func (op crossEntropyOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
 
 func (op crossEntropyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(crossEntropyGradOp{}, inputs[0], inputs[1], grad)
+	dx, err := apply(crossEntropyGradOp{}, inputs[0], inputs[1], grad)
 	return G.Nodes{dx, nil}, err
 }
 
 // crossEntropyGradOp maps (logits, target, dloss) to dlogits.
-type crossEntropyGradOp struct{ opBase }
+type crossEntropyGradOp struct{}
 
 func (op crossEntropyGradOp) Arity() int { return 3 }
 func (op crossEntropyGradOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(2), tensorType(2), tensorType(1), tensorType(2))
 }
 func (op crossEntropyGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (op crossEntropyGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op crossEntropyGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op crossEntropyGradOp) String() string        { return "CrossEntropyRowsGrad" }
+func (op crossEntropyGradOp) String() string { return "CrossEntropyRowsGrad" }
 
 func (op crossEntropyGradOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -16,24 +15,16 @@ import (
 //
 // with gradient Φ(x) + x·φ(x), as PyTorch's F.gelu with its default
 // approximate="none". Gorgonia has no erf, so this is an op of its own.
-func GELU(x *G.Node) *G.Node { return G.Must(G.ApplyOp(geluOp{}, x)) }
+func GELU(x *G.Node) *G.Node { return G.Must(apply(geluOp{}, x)) }
 
 type geluOp struct{}
 
-func (geluOp) Arity() int { return 1 }
-func (geluOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
+func (geluOp) Arity() int    { return 1 }
+func (geluOp) Type() hm.Type { return sameType(1) }
 func (geluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (geluOp) ReturnsPtr() bool         { return false }
-func (geluOp) CallsExtern() bool        { return false }
-func (geluOp) OverwritesInput() int     { return -1 }
-func (op geluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op geluOp) Hashcode() uint32      { return hashOf(op) }
-func (geluOp) String() string           { return "GELU" }
+func (geluOp) String() string { return "GELU" }
 
 func (op geluOp) Do(in ...G.Value) (G.Value, error) {
 	return mapDense(op, in, func(x, _ float64) float64 { return x * normCDF(x) })
@@ -42,27 +33,19 @@ func (op geluOp) Do(in ...G.Value) (G.Value, error) {
 func (geluOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (geluOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(geluGradOp{}, inputs[0], grad)
+	dx, err := apply(geluGradOp{}, inputs[0], grad)
 	return G.Nodes{dx}, err
 }
 
 // geluGradOp maps (x, dy) to dy·(Φ(x) + x·φ(x)).
 type geluGradOp struct{}
 
-func (geluGradOp) Arity() int { return 2 }
-func (geluGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a, a)
-}
+func (geluGradOp) Arity() int    { return 2 }
+func (geluGradOp) Type() hm.Type { return sameType(2) }
 func (geluGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (geluGradOp) ReturnsPtr() bool         { return false }
-func (geluGradOp) CallsExtern() bool        { return false }
-func (geluGradOp) OverwritesInput() int     { return -1 }
-func (op geluGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op geluGradOp) Hashcode() uint32      { return hashOf(op) }
-func (geluGradOp) String() string           { return "GELUGrad" }
+func (geluGradOp) String() string { return "GELUGrad" }
 
 func (op geluGradOp) Do(in ...G.Value) (G.Value, error) {
 	return mapDense(op, in, func(x, dy float64) float64 {

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -23,11 +22,10 @@ import (
 //	x̂ = (x − mean)·rstd, g = dy·gamma
 //	dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), dgamma = Σ_rows dy·x̂, dbeta = Σ_rows dy
 func LayerNorm(x, gamma, beta *G.Node, eps float64) *G.Node {
-	return G.Must(G.ApplyOp(layerNormOp{eps: eps}, x, gamma, beta))
+	return G.Must(apply(layerNormOp{eps: eps}, x, gamma, beta))
 }
 
 type layerNormOp struct {
-	opBase
 	eps float64
 }
 
@@ -36,11 +34,9 @@ func (op layerNormOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(2), tensorType(1), tensorType(1), tensorType(2))
 }
 func (op layerNormOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (op layerNormOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op layerNormOp) Hashcode() uint32      { return hashOf(op) }
-func (op layerNormOp) String() string        { return fmt.Sprintf("LayerNorm{%g}", op.eps) }
+func (op layerNormOp) String() string { return fmt.Sprintf("LayerNorm{%g}", op.eps) }
 
 func (op layerNormOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)
@@ -69,11 +65,11 @@ func (op layerNormOp) DiffWRT(inputs int) []bool { return []bool{true, true, tru
 
 func (op layerNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, gamma := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(layerNormGradOp{eps: op.eps}, x, gamma, grad)
+	dx, err := apply(layerNormGradOp{eps: op.eps}, x, gamma, grad)
 	if err != nil {
 		return nil, err
 	}
-	dgamma, err := G.ApplyOp(layerNormGradOp{eps: op.eps, param: true}, x, gamma, grad)
+	dgamma, err := apply(layerNormGradOp{eps: op.eps, param: true}, x, gamma, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +83,6 @@ func (op layerNormOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 // layerNormGradOp maps (x, gamma, dy) to dx, or to dgamma when param is
 // set.
 type layerNormGradOp struct {
-	opBase
 	eps   float64
 	param bool
 }
@@ -105,8 +100,6 @@ func (op layerNormGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return in[0].(tensor.Shape).Clone(), nil
 }
-func (op layerNormGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op layerNormGradOp) Hashcode() uint32      { return hashOf(op) }
 func (op layerNormGradOp) String() string {
 	if op.param {
 		return fmt.Sprintf("LayerNormGradGamma{%g}", op.eps)

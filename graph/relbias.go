@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -43,11 +42,10 @@ func RelativeBucket(rel int, bidirectional bool, buckets, maxDistance int) int {
 // sums the incoming gradient of every (i, j) into its bucket.
 func RelativeBias(table *G.Node, sq, sk int, bidirectional bool, maxDistance int) *G.Node {
 	op := relBiasOp{sq: sq, sk: sk, buckets: table.Shape()[1], maxDist: maxDistance, bidirectional: bidirectional, id: new(byte)}
-	return G.Must(G.ApplyOp(op, table))
+	return G.Must(apply(op, table))
 }
 
 type relBiasOp struct {
-	opBase
 	sq, sk, buckets, maxDist int
 	bidirectional            bool
 	// id makes every call a node of its own: Gorgonia merges nodes of
@@ -73,8 +71,6 @@ func (op relBiasOp) Type() hm.Type { return hm.NewFnType(tensorType(2), tensorTy
 func (op relBiasOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{1, in[0].(tensor.Shape)[0], op.sq, op.sk}, nil
 }
-func (op relBiasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op relBiasOp) Hashcode() uint32      { return hashOf(op) }
 func (op relBiasOp) String() string {
 	return fmt.Sprintf("RelativeBias@%p{%dx%d,buckets=%d,max=%d,bi=%v}", op.id, op.sq, op.sk, op.buckets, op.maxDist, op.bidirectional)
 }
@@ -109,7 +105,7 @@ func gatherBias[T float32 | float64](table, out []T, idx []int, heads, buckets i
 }
 
 func (op relBiasOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(relBiasGradOp(op), inputs[0], grad)
+	d, err := apply(relBiasGradOp(op), inputs[0], grad)
 	return G.Nodes{d}, err
 }
 
@@ -121,11 +117,9 @@ func (op relBiasGradOp) Type() hm.Type {
 	return hm.NewFnType(tensorType(2), tensorType(4), tensorType(2))
 }
 func (op relBiasGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (op relBiasGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op relBiasGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op relBiasGradOp) String() string        { return relBiasOp(op).String() + "Grad" }
+func (op relBiasGradOp) String() string { return relBiasOp(op).String() + "Grad" }
 
 func (op relBiasGradOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)

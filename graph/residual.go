@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -16,13 +15,12 @@ import (
 // before computing. Its gradients are dx = dz and dy = dz ⊙ mask.
 func Residual(x, y, mask *G.Node) *G.Node {
 	if mask == nil {
-		return G.Must(G.ApplyOp(residualOp{}, x, y))
+		return G.Must(apply(residualOp{}, x, y))
 	}
-	return G.Must(G.ApplyOp(residualOp{masked: true}, x, y, mask))
+	return G.Must(apply(residualOp{masked: true}, x, y, mask))
 }
 
 type residualOp struct {
-	opBase
 	masked bool
 }
 
@@ -48,8 +46,6 @@ func (op residualOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return s.Clone(), nil
 }
-func (op residualOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op residualOp) Hashcode() uint32      { return hashOf(op) }
 func (op residualOp) String() string {
 	if op.masked {
 		return "ResidualDropout"
@@ -106,24 +102,19 @@ func (op residualOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	if !op.masked {
 		return G.Nodes{grad, grad}, nil
 	}
-	dy, err := G.ApplyOp(maskOp{}, grad, inputs[2])
+	dy, err := apply(maskOp{}, grad, inputs[2])
 	return G.Nodes{grad, dy, nil}, err
 }
 
 // maskOp is a ⊙ m without copying either operand first.
-type maskOp struct{ opBase }
+type maskOp struct{}
 
-func (op maskOp) Arity() int { return 2 }
-func (op maskOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a, a)
-}
+func (op maskOp) Arity() int    { return 2 }
+func (op maskOp) Type() hm.Type { return sameType(2) }
 func (op maskOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (op maskOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op maskOp) Hashcode() uint32      { return hashOf(op) }
-func (op maskOp) String() string        { return "Mask" }
+func (op maskOp) String() string { return "Mask" }
 
 func (op maskOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)
@@ -147,15 +138,14 @@ func (op maskOp) Do(in ...G.Value) (G.Value, error) {
 // gradient is dx = dy ⊙ mask where x > 0 and 0 elsewhere.
 func ReLU(x, mask *G.Node) *G.Node {
 	if mask == nil {
-		return G.Must(G.ApplyOp(reluOp{}, x))
+		return G.Must(apply(reluOp{}, x))
 	}
-	return G.Must(G.ApplyOp(reluOp{masked: true}, x, mask))
+	return G.Must(apply(reluOp{masked: true}, x, mask))
 }
 
 // reluOp is ReLU's forward pass; with grad set, it maps (x, [mask,] dy) to
 // dx instead.
 type reluOp struct {
-	opBase
 	masked, grad bool
 }
 
@@ -178,11 +168,9 @@ func (op reluOp) Type() hm.Type {
 	return hm.NewFnType(ts...)
 }
 func (op reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (op reluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op reluOp) Hashcode() uint32      { return hashOf(op) }
-func (op reluOp) String() string        { return fmt.Sprintf("ReLU{masked %v, grad %v}", op.masked, op.grad) }
+func (op reluOp) String() string { return fmt.Sprintf("ReLU{masked %v, grad %v}", op.masked, op.grad) }
 
 func (op reluOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)
@@ -254,7 +242,7 @@ func (op reluOp) DiffWRT(inputs int) []bool { return []bool{true, false}[:inputs
 func (op reluOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	g := op
 	g.grad = true
-	dx, err := G.ApplyOp(g, append(append(G.Nodes{}, inputs...), grad)...)
+	dx, err := apply(g, append(append(G.Nodes{}, inputs...), grad)...)
 	if op.masked {
 		return G.Nodes{dx, nil}, err
 	}

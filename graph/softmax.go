@@ -2,8 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"math"
 	"runtime"
 	"sync"
@@ -22,28 +20,22 @@ import (
 // gorgonia.org/tensor v0.9.24 subtracts the first element of the whole
 // tensor instead of each row's maximum and so returns NaN for a row whose
 // entries all lie far below it (a fully masked attention row).
-func SoftMax(x *G.Node) *G.Node { return G.Must(G.ApplyOp(softmaxOp{}, x)) }
+func SoftMax(x *G.Node) *G.Node { return G.Must(apply(softmaxOp{}, x)) }
 
 // LogSoftMax is log softmax over the last axis, x_j − m − log Σ_k exp(x_k − m),
 // with gradient dx = dy − softmax(x)·Σ dy. It replaces Gorgonia's
 // LogSoftMax, which shares SoftMax's defect.
-func LogSoftMax(x *G.Node) *G.Node { return G.Must(G.ApplyOp(softmaxOp{log: true}, x)) }
+func LogSoftMax(x *G.Node) *G.Node { return G.Must(apply(softmaxOp{log: true}, x)) }
 
 type softmaxOp struct {
-	opBase
 	log bool
 }
 
-func (op softmaxOp) Arity() int { return 1 }
-func (op softmaxOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a)
-}
+func (op softmaxOp) Arity() int    { return 1 }
+func (op softmaxOp) Type() hm.Type { return sameType(1) }
 func (op softmaxOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (op softmaxOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op softmaxOp) Hashcode() uint32      { return hashOf(op) }
 func (op softmaxOp) String() string {
 	if op.log {
 		return "LogSoftMaxRows"
@@ -72,27 +64,21 @@ func (op softmaxOp) Do(in ...G.Value) (G.Value, error) {
 func (op softmaxOp) DiffWRT(inputs int) []bool { return []bool{true} }
 
 func (op softmaxOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(softmaxGradOp(op), output, grad)
+	dx, err := apply(softmaxGradOp(op), output, grad)
 	return G.Nodes{dx}, err
 }
 
 // softmaxGradOp maps (y, dy) to dx for softmaxOp.
 type softmaxGradOp struct {
-	opBase
 	log bool
 }
 
-func (op softmaxGradOp) Arity() int { return 2 }
-func (op softmaxGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(a, a, a)
-}
+func (op softmaxGradOp) Arity() int    { return 2 }
+func (op softmaxGradOp) Type() hm.Type { return sameType(2) }
 func (op softmaxGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	return in[0].(tensor.Shape).Clone(), nil
+	return firstShape(in)
 }
-func (op softmaxGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op softmaxGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op softmaxGradOp) String() string        { return softmaxOp(op).String() + "Grad" }
+func (op softmaxGradOp) String() string { return softmaxOp(op).String() + "Grad" }
 
 func (op softmaxGradOp) Do(in ...G.Value) (G.Value, error) {
 	y, ok1 := in[0].(*tensor.Dense)
@@ -123,12 +109,6 @@ func lastDim(t *tensor.Dense) int {
 		return 1
 	}
 	return s[len(s)-1]
-}
-
-func hashOf(op fmt.Stringer) uint32 {
-	h := fnv.New32a()
-	fmt.Fprint(h, op.String())
-	return h.Sum32()
 }
 
 // parallelRows splits rows into one chunk per CPU when there is enough work.

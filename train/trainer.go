@@ -103,9 +103,11 @@ func start(ctx context.Context, o rundir.Options, disp *progress.Display, resume
 	}
 	t.logFile = f
 	t.Log = NewLogger(disp, f)
-	if t.Task, err = prepare(ctx, t.Log, t.Dir, resume); err != nil {
+	task, err := prepare(ctx, t.Log, t.Dir, resume)
+	if err != nil {
 		return nil, err
 	}
+	t.Task = task
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

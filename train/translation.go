@@ -53,7 +53,11 @@ func ResumeTrainer(ctx context.Context, c *rundir.Config, disp *progress.Display
 
 func startTranslation(ctx context.Context, c *rundir.Config, disp *progress.Display, resume bool) (*Trainer, error) {
 	prepare := func(ctx context.Context, l *Logger, dir string, resume bool) (Task, error) {
-		return newTranslation(ctx, c, l, dir, resume)
+		t, err := newTranslation(ctx, c, l, dir, resume)
+		if err != nil {
+			return nil, err // not a Task holding a nil *Translation
+		}
+		return t, nil
 	}
 	return start(ctx, c.Training, disp, resume, prepare, c.Marshal)
 }
