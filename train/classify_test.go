@@ -122,15 +122,7 @@ func classifyFor(t *testing.T, c *rundir.ClassifyConfig, resume bool, ctx contex
 	if resume {
 		newT = ResumeClassifyTrainer
 	}
-	tr, err := newT(context.Background(), c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	tr.Close()
-	return tr
+	return runTrainer(t, ctx, func() (*Trainer, error) { return newT(context.Background(), c, nil) })
 }
 
 // The classifier trains through the one Trainer, so it has what

@@ -27,7 +27,13 @@ func trainFor(t *testing.T, c *rundir.Config, resume bool, ctx context.Context) 
 	if resume {
 		newT = ResumeTrainer
 	}
-	tr, err := newT(context.Background(), c, nil)
+	return runTrainer(t, ctx, func() (*Trainer, error) { return newT(context.Background(), c, nil) })
+}
+
+// runTrainer starts a trainer and runs it until ctx ends or it finishes.
+func runTrainer(t *testing.T, ctx context.Context, start func() (*Trainer, error)) *Trainer {
+	t.Helper()
+	tr, err := start()
 	if err != nil {
 		t.Fatal(err)
 	}

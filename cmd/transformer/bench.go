@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+
 	"github.com/gotransformer/transformer/bench"
 
 	"github.com/spf13/cobra"

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/gotransformer/transformer/bench"
 	"github.com/gotransformer/transformer/rundir"
@@ -42,20 +41,11 @@ status 130 or 143; --resume RUN_DIR continues exactly from it.`,
 			if err != nil {
 				return err
 			}
-			if (cfgPath == "") == (resume == "") {
-				return fmt.Errorf("give either --config or --resume")
+			path, err := runConfigPath(cmd, cfgPath, resume, "out", "checkpoint-activations", "overwrite")
+			if err != nil {
+				return err
 			}
 			f := cmd.Flags()
-			path := cfgPath
-			if resume != "" {
-				if f.Changed("out") || f.Changed("checkpoint-activations") || overwrite {
-					return fmt.Errorf("--resume continues a run as it was: --out, --checkpoint-activations and --overwrite cannot change it")
-				}
-				if !rundir.IsRun(resume) {
-					return fmt.Errorf("cannot resume %s: it holds no run (no %s with checkpoints)", resume, rundir.ConfigFile)
-				}
-				path = filepath.Join(resume, rundir.ConfigFile)
-			}
 			c, err := rundir.LoadClassifyConfig(path)
 			if err != nil {
 				return err

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -39,18 +38,9 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 			if err != nil {
 				return err
 			}
-			if (cfgPath == "") == (resume == "") {
-				return fmt.Errorf("give either --config or --resume")
-			}
-			path := cfgPath
-			if resume != "" {
-				if cmd.Flags().Changed("out") || cmd.Flags().Changed("seed") {
-					return fmt.Errorf("--resume continues a run as it was: --out and --seed cannot change it")
-				}
-				if !rundir.IsRun(resume) {
-					return fmt.Errorf("cannot resume %s: it holds no run (no %s with tokenizers or checkpoints)", resume, rundir.ConfigFile)
-				}
-				path = filepath.Join(resume, rundir.ConfigFile)
+			path, err := runConfigPath(cmd, cfgPath, resume, "out", "seed")
+			if err != nil {
+				return err
 			}
 			c, err := rundir.LoadConfig(path)
 			if err != nil {

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gotransformer/transformer/rundir"
+)
+
+// runConfigPath is the config a training command reads: cfgPath for a new
+// run, or RUN/config.yaml for --resume RUN, whose run the flags named in
+// fixed may not change.
+func runConfigPath(cmd *cobra.Command, cfgPath, resume string, fixed ...string) (string, error) {
+	if (cfgPath == "") == (resume == "") {
+		return "", fmt.Errorf("give either --config or --resume")
+	}
+	if resume == "" {
+		return cfgPath, nil
+	}
+	var changed []string
+	for _, name := range fixed {
+		if cmd.Flags().Changed(name) {
+			changed = append(changed, "--"+name)
+		}
+	}
+	if len(changed) > 0 {
+		return "", fmt.Errorf("--resume continues a run as it was: %s cannot change it", strings.Join(changed, " and "))
+	}
+	if !rundir.IsRun(resume) {
+		return "", fmt.Errorf("cannot resume %s: it holds no run (no %s with tokenizers or checkpoints)", resume, rundir.ConfigFile)
+	}
+	return filepath.Join(resume, rundir.ConfigFile), nil
+}
