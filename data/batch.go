@@ -41,6 +41,9 @@ func (b *Batch) tgtCols(off int) []int {
 	return out
 }
 
+// Targets is Tokens: what the training loss averages over.
+func (b *Batch) Targets() int { return b.Tokens() }
+
 // Tokens counts the non-padding target tokens the loss sees (EosID included).
 func (b *Batch) Tokens() int {
 	n := 0

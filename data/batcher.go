@@ -90,6 +90,16 @@ func MakeBatches(ex []Example, opt BatchOptions) ([]*Batch, error) {
 	return out, nil
 }
 
+// Pack lays out examples as one batch, padded to the longest source and
+// target (EosID and BosID counted).
+func Pack(ex []Example) *Batch {
+	s, t := 0, 0
+	for _, e := range ex {
+		s, t = max(s, len(e.Src)+1), max(t, len(e.Tgt)+1)
+	}
+	return pack(ex, len(ex), s, t)
+}
+
 // pack lays out examples as a batch of size rows (padding rows after them).
 func pack(ex []Example, size, srcLen, tgtLen int) *Batch {
 	b := &Batch{Size: size, SrcLen: srcLen, TgtLen: tgtLen,

@@ -69,6 +69,9 @@ type State struct {
 	// this one (transformer average).
 	AveragedFrom []string `json:"averaged_from,omitempty"`
 	Skipped      int      `json:"skipped_batches,omitempty"`
+	// MicroBatches counts the micro-batches trained on, over all processes
+	// (Step × training.accumulate × processes when neither changed).
+	MicroBatches int `json:"micro_batches,omitempty"`
 	// TrainSeconds is the wall time spent in training (validation included)
 	// up to this checkpoint, over the run and all its resumptions;
 	// training.max_time counts against it.

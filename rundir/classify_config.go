@@ -66,7 +66,7 @@ const ResultFile = "result.json"
 // checkpoint by accuracy, and every other option off.
 func (c *ClassifyConfig) Options() Options {
 	t := c.Training
-	return Options{Seed: t.Seed, Dtype: t.Dtype, Steps: t.Steps, LearningRate: t.LearningRate, Schedule: "constant",
+	return Options{Seed: t.Seed, Dtype: t.Dtype, Steps: t.Steps, Accumulate: 1, LearningRate: t.LearningRate, Schedule: "constant",
 		Warmup: t.Warmup, Beta1: 0.9, Beta2: 0.98, Eps: 1e-9, ClipNorm: t.ClipNorm, ValidEvery: t.EvalEvery,
 		BestMetric: "accuracy", LogEvery: t.LogEvery, OutDir: t.OutDir, KeepCheckpoints: t.KeepCheckpoints, KeepBest: 1,
 		OnNonFinite: "stop", CheckpointActivations: t.CheckpointActivations, Overwrite: t.Overwrite}

@@ -102,6 +102,11 @@ type Options struct {
 	MaxTime     time.Duration `yaml:"max_time"`
 	BatchTokens int           `yaml:"batch_tokens"`
 	BucketWidth int           `yaml:"bucket_width"`
+	// Accumulate is how many micro-batches of BatchTokens each optimizer
+	// update sums its gradients over (per process, in data-parallel
+	// training), with the loss normalised by all their target tokens, as
+	// one batch of those sentences would be.
+	Accumulate int `yaml:"accumulate"`
 
 	LearningRate float64 `yaml:"learning_rate"`
 	Schedule     string  `yaml:"schedule"` // noam | inverse_sqrt | constant
@@ -177,7 +182,7 @@ func DefaultConfig() Config {
 		Data: DataConfig{Clean: data.CleanOptions{Normalize: "nfc"}, SrcTokenizer: TokenizerConfig{Merges: 100, Sample: 20000},
 			TgtTokenizer: TokenizerConfig{Merges: 100, Sample: 20000}, MaxLen: 100},
 		Model: model.DefaultConfig(),
-		Training: Options{Seed: 1, Dtype: "float32", Steps: 2000, BatchTokens: 2048, BucketWidth: 4,
+		Training: Options{Seed: 1, Dtype: "float32", Steps: 2000, BatchTokens: 2048, BucketWidth: 4, Accumulate: 1,
 			LearningRate: 1, Schedule: "noam", Warmup: 400, Beta1: 0.9, Beta2: 0.98, Eps: 1e-9, ClipNorm: 1,
 			LabelSmoothing: 0.1, ValidEvery: 500, BestMetric: "exact_match", LogEvery: 50, OutDir: "checkpoints/run",
 			KeepCheckpoints: 2, KeepBest: 1, OnNonFinite: "stop"},
@@ -429,6 +434,7 @@ func (c *Config) Problems() []error {
 	bad(!(t.ClipNorm >= 0), "training.clip_norm", "must not be negative, got %g", t.ClipNorm)
 	bad(!(t.LabelSmoothing >= 0 && t.LabelSmoothing < 1), "training.label_smoothing", "must be in [0, 1), got %g", t.LabelSmoothing)
 	bad(t.ValidEvery <= 0, "training.valid_every", "must be positive, got %d", t.ValidEvery)
+	bad(t.Accumulate <= 0, "training.accumulate", "must be positive (1: one batch per update), got %d", t.Accumulate)
 	bad(t.ValidSentences < 0, "training.valid_sentences", "must not be negative, got %d", t.ValidSentences)
 	bad(t.LogEvery <= 0, "training.log_every", "must be positive, got %d", t.LogEvery)
 	bad(t.OutDir == "", "training.out_dir", "must name a directory")

@@ -26,6 +26,7 @@ const (
 	MaxMerges       = 1 << 20 // BPE merges per tokenizer
 	MaxDecodeBatch  = 1 << 14 // decoding.batch_size
 	MaxKeep         = 1000    // keep_checkpoints, keep_best
+	MaxAccumulate   = 1024    // accumulate (micro-batches per update)
 	MaxLenFactor    = 1000.0  // decoding.max_len_a
 	maxEveryAndWarm = MaxSteps
 )
@@ -118,6 +119,7 @@ func (c *Config) rangeProblems() []error {
 		{"training.save_every", c.Training.SaveEvery, maxEveryAndWarm},
 		{"training.keep_checkpoints", c.Training.KeepCheckpoints, MaxKeep},
 		{"training.keep_best", c.Training.KeepBest, MaxKeep},
+		{"training.accumulate", c.Training.Accumulate, MaxAccumulate},
 		{"data.max_len", c.Data.MaxLen, MaxSeqTokens},
 		{"data.src_tokenizer.merges", c.Data.SrcTokenizer.Merges, MaxMerges},
 		{"data.tgt_tokenizer.merges", c.Data.TgtTokenizer.Merges, MaxMerges},

@@ -47,6 +47,9 @@ func (c *Config) EstimateMemory(srcVocab, tgtVocab int) MemoryEstimate {
 	var e MemoryEstimate
 	e.Params = mc.ParamCount()
 	e.Static = 4 * e.Params * b
+	if c.Training.Accumulate > 1 {
+		e.Static += e.Params * b // the gradients summed over the micro-batches
+	}
 	d, ff, h := int64(mc.DModel), int64(mc.FFDim), int64(mc.Heads)
 	T := int64(c.Training.BatchTokens)
 	n := min(int64(c.Data.MaxLen), T)

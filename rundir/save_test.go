@@ -100,3 +100,25 @@ func TestSaveStampsModelAndTokenizers(t *testing.T) {
 		t.Errorf("changed tokenizer: %v", err)
 	}
 }
+
+// Plots draw the metric a run keeps its best checkpoint by.
+func TestBestMetric(t *testing.T) {
+	dir := t.TempDir()
+	if m, err := BestMetric(dir); m != "" || err != nil {
+		t.Errorf("no config: %q, %v", m, err)
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"training: {best_metric: loss}\n", "loss"},
+		{"training: {steps: 3}\n", "exact_match"},
+		{"data: {longrange: {length: 20}}\ntraining: {steps: 3}\n", "accuracy"},
+	} {
+		os.WriteFile(filepath.Join(dir, ConfigFile), []byte(c.yaml), 0o644)
+		if m, err := BestMetric(dir); m != c.want || err != nil {
+			t.Errorf("%q: %q, %v; want %q", c.yaml, m, err, c.want)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, ConfigFile), []byte("training: {best_metric: wer}\n"), 0o644)
+	if _, err := BestMetric(dir); err == nil || !strings.Contains(err.Error(), `unknown training.best_metric "wer"`) {
+		t.Errorf("unknown metric: %v", err)
+	}
+}

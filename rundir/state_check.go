@@ -41,6 +41,8 @@ func (st State) Check() error {
 		}
 	}
 	switch {
+	case st.MicroBatches < 0:
+		return fmt.Errorf("micro_batches %d is negative", st.MicroBatches)
 	case st.BestStep > st.Step:
 		return fmt.Errorf("best_step %d is after the checkpoint's step %d", st.BestStep, st.Step)
 	case st.ValidStep > st.Step:

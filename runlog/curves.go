@@ -2,10 +2,12 @@ package runlog
 
 import (
 	"fmt"
-	"github.com/gotransformer/transformer/viz"
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
+
+	"github.com/gotransformer/transformer/viz"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -21,10 +23,13 @@ import (
 // curves.png and curves.svg, redrawn at each validation.
 const CurvesFile = "curves"
 
-// Curves is one run's metrics, labelled for a legend.
+// Curves is one run's metrics, labelled for a legend. Metric names the
+// validation metric to draw (the run's training.best_metric); "" picks one
+// from the records.
 type Curves struct {
 	Name    string
 	Records []Record
+	Metric  string
 }
 
 // panel is one chart of the learning-curve grid.
@@ -39,10 +44,15 @@ var panels = []panel{
 	{"learning rate", "train", "lr", "learning rate"},
 }
 
-// validMetric picks the headline validation metric present in the runs:
-// bleu, then exact_match, then token_accuracy.
+// validMetric picks the validation metric to draw: the first run's
+// Metric when some run logged it, else the first of bleu, exact_match,
+// accuracy and token_accuracy that one did.
 func validMetric(runs []Curves) string {
-	for _, k := range []string{"bleu", "exact_match", "token_accuracy"} {
+	var keys []string
+	if runs[0].Metric != "" {
+		keys = append(keys, runs[0].Metric)
+	}
+	for _, k := range append(keys, "bleu", "exact_match", "accuracy", "token_accuracy") {
 		for _, r := range runs {
 			for _, rec := range r.Records {
 				if _, ok := rec.Values[k]; ok && rec.Kind == "valid" {
@@ -110,10 +120,10 @@ func metricTitle(k string) string {
 	switch k {
 	case "bleu":
 		return "BLEU"
-	case "exact_match":
-		return "exact match"
+	case "chrf":
+		return "chrF"
 	}
-	return "token accuracy"
+	return strings.ReplaceAll(k, "_", " ")
 }
 
 // series is the (step, value) points of one kind and key, finite only.
@@ -130,20 +140,22 @@ func series(recs []Record, kind, key string) plotter.XYs {
 }
 
 // PlotRuns reads the metrics of each run directory and writes the
-// overlaid learning curves to base.png and base.svg; runs are labelled by
-// their directory names.
-func PlotRuns(dirs []string, base string) error {
+// overlaid learning curves, with validation metric (""; one the runs
+// logged), to base.png and base.svg; runs are labelled by their directory
+// names.
+func PlotRuns(dirs []string, base, metric string) error {
 	var runs []Curves
 	for _, d := range dirs {
 		recs, err := Read(d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", d, err)
 		}
-		runs = append(runs, Curves{Name: filepath.Base(filepath.Clean(d)), Records: recs})
+		runs = append(runs, Curves{Name: filepath.Base(filepath.Clean(d)), Records: recs, Metric: metric})
 	}
 	return WriteCurves(runs, base)
 }
 
+// WriteCurves draws runs (DrawCurves) to base.png and base.svg.
 func WriteCurves(runs []Curves, base string) error {
 	for _, format := range []string{"png", "svg"} {
 		b, err := DrawCurves(runs, format)

@@ -24,7 +24,7 @@ func translatorGradients(t *testing.T, m *model.Transformer, batch *data.Batch, 
 	tr := NewStepTrainer(&c, m)
 	tr.dropoutRNG = graph.NewRNG(9)
 	defer tr.Close()
-	loss, _, grads, _, err := tr.gradients(batch)
+	loss, _, grads, err := tr.gradients(batch, batch.Targets())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 			}
 			defer tr.Close()
 			tr.dropoutRNG = graph.NewRNG(11)
-			loss, _, grads, _, err := tr.gradients(ClassifyBatch(examples))
+			loss, _, grads, err := tr.gradients(ClassifyBatch(examples), len(examples))
 			if err != nil {
 				t.Fatal(err)
 			}

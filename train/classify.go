@@ -37,6 +37,9 @@ type ClassifyBatch []data.Labelled
 // Shape implements Batch.
 func (b ClassifyBatch) Shape() string { return fmt.Sprintf("b%d/n%d", len(b), len(b[0].Tokens)) }
 
+// Targets implements Batch: the loss averages over sequences.
+func (b ClassifyBatch) Targets() int { return len(b) }
+
 // NewClassifyTrainer prepares a new classification run of c in
 // c.Training.OutDir (the run directory as for translation, without
 // tokenizers). When ctx ends while it prepares, it returns ctx.Err().
@@ -57,7 +60,7 @@ func startClassification(ctx context.Context, c *rundir.ClassifyConfig, disp *pr
 	if err := c.MemoryProblem(sysmem.Available()); err != nil {
 		return nil, err
 	}
-	prepare := func(ctx context.Context, l *Logger, _ string, _ bool) (Task, error) {
+	prepare := func(ctx context.Context, l *Logger, _ string, _, _ bool) (Task, error) {
 		t, err := newClassification(c)
 		if err != nil {
 			return nil, err
@@ -69,7 +72,7 @@ func startClassification(ctx context.Context, c *rundir.ClassifyConfig, disp *pr
 			c.Model.DModel, c.Model.Heads, c.Model.EncoderLayers)
 		return t, nil
 	}
-	return start(ctx, c.Options(), disp, resume, prepare, c.Marshal)
+	return start(ctx, c.Options(), disp, resume, nil, prepare, c.Marshal)
 }
 
 func newClassification(c *rundir.ClassifyConfig) (*Classification, error) {
@@ -125,16 +128,16 @@ func (t *Classification) Epoch(int) ([]Batch, error) {
 
 // Objective implements Task: the mean cross-entropy of the classifier's
 // logits against the labels.
-func (t *Classification) Objective(b *graph.Builder, batch Batch) (*G.Node, func(Batch) (int, error)) {
+func (t *Classification) Objective(b *graph.Builder, batch Batch) (*G.Node, func(Batch, int) error) {
 	shape := batch.(ClassifyBatch)
 	in := t.Model.NewInputs(b, len(shape), len(shape[0].Tokens))
 	loss, target := classifyLoss(b, t.Model.Forward(b, in))
-	bind := func(bb Batch) (int, error) {
+	bind := func(bb Batch, norm int) error {
 		tokens, labels := flatten(bb.(ClassifyBatch))
 		if err := in.Bind(tokens); err != nil {
-			return 0, err
+			return err
 		}
-		return len(labels), fillClassTargets(target, labels)
+		return fillClassTargets(target, labels, norm)
 	}
 	return loss, bind
 }
@@ -147,11 +150,13 @@ func classifyLoss(b *graph.Builder, logits *G.Node) (loss, target *G.Node) {
 	return loss, target
 }
 
-func fillClassTargets(target *G.Node, labels []int) error {
+// fillClassTargets sets the one-hot targets of labels, divided by norm
+// (the sequences of the whole update).
+func fillClassTargets(target *G.Node, labels []int, norm int) error {
 	sh := target.Shape()
 	v := make([]float64, sh.TotalSize())
 	for r, l := range labels {
-		v[r*sh[1]+l] = 1 / float64(len(labels))
+		v[r*sh[1]+l] = 1 / float64(max(norm, 1))
 	}
 	return G.Let(target, graph.FromFloat64s(target.Dtype(), v, sh...))
 }

@@ -1,7 +1,11 @@
-// Package train turns a YAML config into a trained model: it loads and
-// validates the config, prepares data and tokenizers, runs the training loop
-// (Adam with a learning-rate schedule, label-smoothed cross-entropy,
-// global-norm gradient clipping, dropout masks), validates periodically,
-// keeps the best checkpoint, and logs progress to stdout and to the run
-// directory.
+// Package train trains models. One Trainer runs every training task: Adam
+// with the configured learning-rate schedule, global-norm gradient
+// clipping, dropout masks, periodic validation that keeps the best
+// checkpoint, checkpoints from which a run resumes bitwise exactly, and
+// progress on the display, in train.log and in metrics.jsonl. A Task
+// supplies what differs: the model's parameters, the batches, the loss as
+// graph code built from the model's one definition (so gradient
+// checkpointing and composed ops come from the Builder, not from the
+// task) and the evaluation. Translation and Classification are the two
+// tasks; the run directory and the configs are package rundir's.
 package train

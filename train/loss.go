@@ -39,6 +39,13 @@ func SmoothedCE(b *graph.Builder, logits, target *G.Node) *G.Node {
 // gets (1−ε)+ε/V at gold[i] and ε/V elsewhere, all divided by the
 // number of non-padding tokens, which it returns; padding rows are zero.
 func FillTargets(t *tensor.Dense, gold []int, eps float64) int {
+	return FillTargetsOver(t, gold, eps, 0)
+}
+
+// FillTargetsOver is FillTargets dividing by norm target tokens instead
+// (norm ≤ 0: the batch's own), for a batch that is one of several
+// micro-batches of an update with norm tokens in all.
+func FillTargetsOver(t *tensor.Dense, gold []int, eps float64, norm int) int {
 	v := t.Shape()[1]
 	n := 0
 	for _, g := range gold {
@@ -46,7 +53,10 @@ func FillTargets(t *tensor.Dense, gold []int, eps float64) int {
 			n++
 		}
 	}
-	scale := 1 / float64(max(n, 1))
+	if norm <= 0 {
+		norm = n
+	}
+	scale := 1 / float64(max(norm, 1))
 	off, on := eps/float64(v)*scale, (1-eps+eps/float64(v))*scale
 	switch d := t.Data().(type) {
 	case []float32:

@@ -28,9 +28,10 @@ type Task interface {
 	Epoch(e int) ([]Batch, error)
 	// Objective builds in b the training loss of a batch shaped like
 	// batch, and returns it with the function that binds any batch of
-	// that shape to the graph's inputs and counts its targets (tokens or
-	// sequences, for throughput).
-	Objective(b *graph.Builder, batch Batch) (loss *G.Node, bind func(Batch) (targets int, err error))
+	// that shape to the graph's inputs. The loss is the sum over the
+	// batch's targets divided by norm, the targets of every micro-batch of
+	// the update (so that summed gradients are those of one batch).
+	Objective(b *graph.Builder, batch Batch) (loss *G.Node, bind func(batch Batch, norm int) error)
 	// Len is the number of items (pairs, sequences) of the split "valid"
 	// or "test".
 	Len(split string) int
@@ -50,4 +51,7 @@ type Batch interface {
 	// Shape names the batch's graph: batches of one shape share one
 	// compiled graph.
 	Shape() string
+	// Targets counts what the loss averages over: target tokens or
+	// sequences.
+	Targets() int
 }

@@ -36,21 +36,28 @@ type Trainer struct {
 	batches    []Batch           // the current epoch's batches
 	state      rundir.State
 	lastLoss   float64
+	comm       Comm     // the other processes of a data-parallel run (nil: none)
+	rank       int      // this process's rank; only rank 0 writes and evaluates
+	sum        *gradSum // gradients summed over micro-batches and processes
 	logFile    *os.File
 	lock       *rundir.Lock
 	clock      time.Time // when the run would have started had it never paused
 }
 
 // setup prepares a task once the run directory is locked and its log is
-// open: it loads or generates the data, builds the model, logs what it
-// did and writes its files (tokenizers) into the run directory.
-type setup func(ctx context.Context, l *Logger, dir string, resume bool) (Task, error)
+// open: it loads or generates the data, builds the model (reading the
+// run's files from dir when resuming), logs what it did and, with write,
+// writes its files (tokenizers) into the run directory.
+type setup func(ctx context.Context, l *Logger, dir string, resume, write bool) (Task, error)
 
 // start opens (or, with resume, reopens) the run directory o.OutDir,
 // prepares the task, restores the latest checkpoint when resuming, and
 // writes the resolved config that config returns.
-func start(ctx context.Context, o rundir.Options, disp *progress.Display, resume bool, prepare setup, config func() ([]byte, error)) (*Trainer, error) {
-	t := &Trainer{Options: o, Dir: o.OutDir}
+func start(ctx context.Context, o rundir.Options, disp *progress.Display, resume bool, comm Comm, prepare setup, config func() ([]byte, error)) (*Trainer, error) {
+	t := &Trainer{Options: o, Dir: o.OutDir, comm: comm}
+	if comm != nil && comm.Size() > 1 && comm.Rank() > 0 {
+		return startFollower(ctx, t, resume, prepare)
+	}
 	if resume {
 		if !rundir.IsRun(t.Dir) {
 			return nil, fmt.Errorf("cannot resume %s: it holds no run", t.Dir)
@@ -103,7 +110,7 @@ func start(ctx context.Context, o rundir.Options, disp *progress.Display, resume
 	}
 	t.logFile = f
 	t.Log = NewLogger(disp, f)
-	task, err := prepare(ctx, t.Log, t.Dir, resume)
+	task, err := prepare(ctx, t.Log, t.Dir, resume, true)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +147,30 @@ func exists(path string) bool {
 	return err == nil
 }
 
+// startFollower starts a process of rank > 0 of a data-parallel run: it
+// prepares the same task (rank 0 writes the run directory; when resuming
+// it reads it) and restores the same checkpoint, but writes nothing and
+// logs nowhere.
+func startFollower(ctx context.Context, t *Trainer, resume bool, prepare setup) (*Trainer, error) {
+	t.rank = t.comm.Rank()
+	t.Log = NewLogger(nil, nil)
+	task, err := prepare(ctx, t.Log, t.Dir, resume, false)
+	if err != nil {
+		return nil, err
+	}
+	t.Task = task
+	if err := t.initStep(48); err != nil {
+		return nil, err
+	}
+	t.state = rundir.State{Seed: t.Options.Seed, Metric: t.Options.BestMetric}
+	if resume {
+		if err := t.restore(); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
 // initStep makes what TrainStep needs besides the task: the optimizer,
 // the schedule, the dropout generator and a cache of graphs.
 func (t *Trainer) initStep(graphs int) error {
@@ -166,6 +197,9 @@ func (t *Trainer) restore() error {
 	}
 	t.state = st
 	t.dropoutRNG.State = st.DropoutRNG
+	if t.rank > 0 {
+		return nil
+	}
 	if err := runlog.Cut(t.Dir, st.Step); err != nil {
 		return err
 	}
@@ -186,7 +220,7 @@ func (t *Trainer) Close() {
 // stepGraph is the training graph of one batch shape.
 type stepGraph struct {
 	*lossGraph
-	bind func(Batch) (int, error)
+	bind func(Batch, int) error
 }
 
 // graphOptions are the training graphs' build options from the config.
@@ -224,13 +258,58 @@ type StepResult struct {
 	Skipped  bool // the batch was not finite and on_nonfinite is skip
 }
 
-// TrainStep runs forward and backward on batch and updates the weights.
-func (t *Trainer) TrainStep(batch Batch) (StepResult, error) {
-	loss, params, grads, n, err := t.gradients(batch)
+// TrainStep makes one optimizer update from batches, the micro-batches
+// this process trains on: it runs forward and backward on each, sums
+// their gradients (over the processes too, in data-parallel training),
+// with the loss normalised by all their targets, and updates the weights.
+func (t *Trainer) TrainStep(batches ...Batch) (StepResult, error) {
+	n := 0
+	for _, b := range batches {
+		n += b.Targets()
+	}
+	total, err := t.sumInt(n)
 	if err != nil {
 		return StepResult{}, err
 	}
+	micro := t.comm != nil || len(batches) > 1
+	if micro && t.sum == nil {
+		t.sum = newGradSum(t.Task.Store())
+	}
+	var loss float64
+	var params, grads []Param
+	for i, b := range batches {
+		if micro {
+			// Each micro-batch draws its dropout masks from its own
+			// generator, whichever process trains it.
+			t.dropoutRNG.State = microSeed(t.Options.Seed, t.state.Step, t.rank*len(batches)+i)
+		}
+		l, p, g, err := t.gradients(b, total)
+		if err != nil {
+			return StepResult{}, err
+		}
+		loss += l
+		params, grads = p, g
+		if micro {
+			if err := t.sum.add(g, i == 0); err != nil {
+				return StepResult{}, err
+			}
+		}
+	}
+	if micro {
+		if t.comm != nil {
+			if err := t.sum.reduce(t.comm); err != nil {
+				return StepResult{}, err
+			}
+			l := []float64{loss}
+			if err := t.comm.SumFloat64(l); err != nil {
+				return StepResult{}, err
+			}
+			loss = l[0]
+		}
+		grads = t.sum.grads(params)
+	}
 	t.state.Step++
+	t.state.MicroBatches += len(batches) * t.size()
 	lr := t.sched.Rate(t.opt.Step + 1)
 	norm, finite, err := update(t.opt, params, grads, loss, t.Options.ClipNorm, lr)
 	if err != nil {
@@ -243,25 +322,51 @@ func (t *Trainer) TrainStep(batch Batch) (StepResult, error) {
 		}
 		t.state.Skipped++
 		t.Log.Printf("step %d: skipped a batch whose loss or gradient is not finite (loss %v, gradient norm %v)", t.state.Step, loss, norm)
-		return StepResult{Loss: loss, Tokens: n, GradNorm: norm, Skipped: true}, nil
+		return StepResult{Loss: loss, Tokens: total, GradNorm: norm, Skipped: true}, nil
 	}
 	t.lastLoss = loss
-	return StepResult{Loss: loss, Tokens: n, GradNorm: norm, LR: lr}, nil
+	return StepResult{Loss: loss, Tokens: total, GradNorm: norm, LR: lr}, nil
 }
 
-// gradients runs forward and backward on batch and returns the loss, the
-// parameters and their gradients in the same order, and the number of
-// targets. The gradients stay valid until the next step.
-func (t *Trainer) gradients(batch Batch) (loss float64, params, grads []Param, n int, err error) {
+// size is the number of processes training the run.
+func (t *Trainer) size() int {
+	if t.comm == nil {
+		return 1
+	}
+	return t.comm.Size()
+}
+
+// gradients runs forward and backward on batch, its loss normalised by
+// norm targets, and returns the loss, the parameters and their gradients
+// in the same order. The gradients stay valid until the next step.
+func (t *Trainer) gradients(batch Batch, norm int) (loss float64, params, grads []Param, err error) {
 	s, err := t.stepGraphFor(batch)
 	if err != nil {
-		return 0, nil, nil, 0, err
+		return 0, nil, nil, err
 	}
-	if n, err = s.bind(batch); err != nil {
-		return 0, nil, nil, 0, err
+	if err = s.bind(batch, norm); err != nil {
+		return 0, nil, nil, err
 	}
-	loss, params, grads, err = s.run(&t.dropout, t.dropoutRNG)
-	return loss, params, grads, n, err
+	return s.run(&t.dropout, t.dropoutRNG)
+}
+
+// nextUpdate returns the micro-batches of the next update this process
+// trains on: every process walks the same seeded batch order, and of each
+// update's Accumulate × processes batches, rank r takes the r-th run of
+// Accumulate.
+func (t *Trainer) nextUpdate() ([]Batch, error) {
+	k := t.Options.Accumulate
+	mine := make([]Batch, 0, k)
+	for j := 0; j < k*t.size(); j++ {
+		b, err := t.nextBatch()
+		if err != nil {
+			return nil, err
+		}
+		if j/k == t.rank {
+			mine = append(mine, b)
+		}
+	}
+	return mine, nil
 }
 
 // NonFiniteError stops a run whose loss or gradient became NaN or infinite.
@@ -347,18 +452,23 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	}
 loop:
 	for t.state.Step < o.Steps {
-		if ctx.Err() != nil {
-			return t.interrupt(start)
-		}
-		if o.MaxTime > 0 && time.Since(t.clock) > o.MaxTime {
-			stop = fmt.Sprintf("reached training.max_time (%v)", o.MaxTime)
-			break
-		}
-		batch, err := t.nextBatch()
+		// Every process stops at the same step, whichever saw the reason.
+		stopNow, err := t.agree(ctx.Err() != nil, o.MaxTime > 0 && time.Since(t.clock) > o.MaxTime)
 		if err != nil {
 			return nil, err
 		}
-		r, err := t.TrainStep(batch)
+		if stopNow[0] {
+			return t.interrupt(start)
+		}
+		if stopNow[1] {
+			stop = fmt.Sprintf("reached training.max_time (%v)", o.MaxTime)
+			break
+		}
+		batches, err := t.nextUpdate()
+		if err != nil {
+			return nil, err
+		}
+		r, err := t.TrainStep(batches...)
 		if err != nil {
 			return nil, err
 		}
@@ -413,7 +523,7 @@ loop:
 		}
 	}
 	res := &Result{Steps: t.state.Step, Duration: time.Since(start), Best: t.state, Loss: t.lastLoss}
-	if t.Task.Len("test") == 0 {
+	if t.Task.Len("test") == 0 || t.rank > 0 {
 		return res, nil
 	}
 	// The test figures are the best checkpoint's; the model keeps its
@@ -452,16 +562,24 @@ func (t *Trainer) interrupt(start time.Time) (*Result, error) {
 // logTrain logs a training interval and records it in metrics.jsonl.
 func (t *Trainer) logTrain(loss float64, r StepResult, tokPerSec float64, eta time.Duration) error {
 	o := t.Options
-	text := fmt.Sprintf("step %d/%d | epoch %d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tgt tok/s | eta %s",
-		t.state.Step, o.Steps, t.state.Epoch, loss, r.LR, r.GradNorm, tokPerSec, progress.Clock(eta))
+	updates := ""
+	if per := o.Accumulate * t.size(); per > 1 {
+		updates = fmt.Sprintf(" (%d micro-batches, %d per update)", t.state.MicroBatches, per)
+	}
+	text := fmt.Sprintf("step %d/%d%s | epoch %d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tgt tok/s | eta %s",
+		t.state.Step, o.Steps, updates, t.state.Epoch, loss, r.LR, r.GradNorm, tokPerSec, progress.Clock(eta))
 	t.Log.Event("train", text, progress.F("step", t.state.Step), progress.F("steps", o.Steps), progress.F("epoch", t.state.Epoch),
 		progress.F("loss", loss), progress.F("lr", r.LR), progress.F("grad_norm", r.GradNorm),
-		progress.F("tgt_tokens_per_s", tokPerSec), progress.F("eta_s", eta.Seconds()))
-	return t.record("train", map[string]float64{"loss": loss, "lr": r.LR, "grad_norm": r.GradNorm, "tgt_tokens_per_s": tokPerSec})
+		progress.F("tgt_tokens_per_s", tokPerSec), progress.F("eta_s", eta.Seconds()), progress.F("micro_batches", t.state.MicroBatches))
+	return t.record("train", map[string]float64{"loss": loss, "lr": r.LR, "grad_norm": r.GradNorm, "tgt_tokens_per_s": tokPerSec,
+		"micro_batches": float64(t.state.MicroBatches)})
 }
 
 // record appends figures to metrics.jsonl.
 func (t *Trainer) record(kind string, values map[string]float64) error {
+	if t.rank > 0 {
+		return nil
+	}
 	err := runlog.Append(t.Dir, runlog.Record{Kind: kind, Step: t.state.Step, Epoch: t.state.Epoch, Time: time.Now(), Values: values})
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", runlog.MetricsFile, err)
@@ -471,6 +589,9 @@ func (t *Trainer) record(kind string, values map[string]float64) error {
 
 // save writes a checkpoint of the current step and prunes old ones.
 func (t *Trainer) save() (string, error) {
+	if t.rank > 0 {
+		return "", nil
+	}
 	t.state.DropoutRNG = t.dropoutRNG.State
 	if !t.clock.IsZero() {
 		t.state.TrainSeconds = time.Since(t.clock).Seconds()
@@ -489,6 +610,39 @@ func (t *Trainer) save() (string, error) {
 // the chosen metric improved. It reports when training.patience
 // validations have passed without improvement.
 func (t *Trainer) validateAndSave(ctx context.Context) (patienceOut bool, err error) {
+	if t.comm != nil {
+		if err := t.checkReplicas(); err != nil {
+			return false, err
+		}
+		if t.rank > 0 {
+			out, err := t.agree(false)
+			return err == nil && out[0], err
+		}
+		out, err := t.validateRank0(ctx)
+		if err != nil {
+			return false, err
+		}
+		agreed, err := t.agree(out)
+		return err == nil && agreed[0], err
+	}
+	return t.validateRank0(ctx)
+}
+
+// checkReplicas stops a data-parallel run whose processes' weights are no
+// longer bitwise equal (they apply the same update, so they must be).
+func (t *Trainer) checkReplicas() error {
+	lo, hi, err := t.comm.MinMaxUint64(checksum(t.Task.Store()))
+	if err != nil {
+		return err
+	}
+	if lo != hi {
+		return fmt.Errorf("step %d: the weights of the %d processes differ (checksums %016x … %016x): the run is stopped; its last checkpoint is intact", t.state.Step, t.comm.Size(), lo, hi)
+	}
+	return nil
+}
+
+// validateRank0 is validateAndSave on the process that validates.
+func (t *Trainer) validateRank0(ctx context.Context) (patienceOut bool, err error) {
 	o := t.Options
 	start := time.Now()
 	m, err := t.Task.Evaluate(ctx, "valid", o.ValidSentences)
@@ -537,7 +691,7 @@ func (t *Trainer) plotCurves() error {
 	if err != nil {
 		return err
 	}
-	run := runlog.Curves{Name: filepath.Base(filepath.Clean(t.Dir)), Records: recs}
+	run := runlog.Curves{Name: filepath.Base(filepath.Clean(t.Dir)), Records: recs, Metric: t.Options.BestMetric}
 	if err := runlog.WriteCurves([]runlog.Curves{run}, filepath.Join(t.Dir, runlog.CurvesFile)); err != nil {
 		return fmt.Errorf("drawing learning curves: %w", err)
 	}

@@ -39,7 +39,7 @@ type Translation struct {
 // the run directory; figures go to metrics.jsonl. When ctx ends while it
 // prepares, it stops and returns ctx.Err().
 func NewTrainer(ctx context.Context, c *rundir.Config, disp *progress.Display) (*Trainer, error) {
-	return startTranslation(ctx, c, disp, false)
+	return startTranslation(ctx, c, disp, false, nil)
 }
 
 // ResumeTrainer continues the translation run in c.Training.OutDir from
@@ -48,18 +48,29 @@ func NewTrainer(ctx context.Context, c *rundir.Config, disp *progress.Display) (
 // had not stopped. c is the run's config (from its config.yaml, possibly
 // with more steps).
 func ResumeTrainer(ctx context.Context, c *rundir.Config, disp *progress.Display) (*Trainer, error) {
-	return startTranslation(ctx, c, disp, true)
+	return startTranslation(ctx, c, disp, true, nil)
 }
 
-func startTranslation(ctx context.Context, c *rundir.Config, disp *progress.Display, resume bool) (*Trainer, error) {
-	prepare := func(ctx context.Context, l *Logger, dir string, resume bool) (Task, error) {
-		t, err := newTranslation(ctx, c, l, dir, resume)
+// NewDataParallelTrainer is NewTrainer (or, with resume, ResumeTrainer)
+// for one of the processes of a data-parallel run that comm connects:
+// every process walks the same seeded batches and trains on its share of
+// each update, the gradients are summed over all of them, and every
+// process applies the same update. Rank 0 alone writes the run directory,
+// logs and validates; when resuming, every process reads the run
+// directory, so it must be on a shared file system.
+func NewDataParallelTrainer(ctx context.Context, c *rundir.Config, disp *progress.Display, comm Comm, resume bool) (*Trainer, error) {
+	return startTranslation(ctx, c, disp, resume, comm)
+}
+
+func startTranslation(ctx context.Context, c *rundir.Config, disp *progress.Display, resume bool, comm Comm) (*Trainer, error) {
+	prepare := func(ctx context.Context, l *Logger, dir string, resume, write bool) (Task, error) {
+		t, err := newTranslation(ctx, c, l, dir, resume, write)
 		if err != nil {
 			return nil, err // not a Task holding a nil *Translation
 		}
 		return t, nil
 	}
-	return start(ctx, c.Training, disp, resume, prepare, c.Marshal)
+	return start(ctx, c.Training, disp, resume, comm, prepare, c.Marshal)
 }
 
 // Translation returns the trainer's task when it is translation (nil
@@ -69,7 +80,7 @@ func (t *Trainer) Translation() *Translation {
 	return tr
 }
 
-func newTranslation(ctx context.Context, c *rundir.Config, l *Logger, dir string, resume bool) (*Translation, error) {
+func newTranslation(ctx context.Context, c *rundir.Config, l *Logger, dir string, resume, write bool) (*Translation, error) {
 	t := &Translation{Config: c, log: l}
 	var err error
 	if t.Corpus, err = LoadCorpus(c); err != nil {
@@ -116,7 +127,7 @@ func newTranslation(ctx context.Context, c *rundir.Config, l *Logger, dir string
 		counts["total"], counts["encoder"], counts["decoder"], mc.DModel, mc.Heads, mc.EncoderLayers, mc.DecoderLayers)
 	l.Printf("%d training pairs, batches of ≤%d tokens", len(t.trainEx), c.Training.BatchTokens)
 	t.translator = model.NewTranslator(t.Model, 64)
-	if !resume {
+	if write && !resume {
 		if err := t.SrcTok.Save(filepath.Join(dir, rundir.SrcTokenizerFile)); err != nil {
 			return nil, err
 		}
@@ -168,21 +179,21 @@ func (t *Translation) Epoch(e int) ([]Batch, error) {
 // Objective implements Task: the label-smoothed cross-entropy of the
 // translator's output (Transformer.Objective), normalised by the batch's
 // target tokens.
-func (t *Translation) Objective(b *graph.Builder, batch Batch) (*G.Node, func(Batch) (int, error)) {
+func (t *Translation) Objective(b *graph.Builder, batch Batch) (*G.Node, func(Batch, int) error) {
 	shape := batch.(*data.Batch)
 	in := t.Model.NewInputs(b, shape.Size, shape.SrcLen, shape.TgtLen)
 	target := b.Input("target", shape.Size*shape.TgtLen, t.Model.Config.TgtVocab)
 	loss := t.Model.Objective(b, in, target, SmoothedCE)
-	bind := func(bb Batch) (int, error) {
+	bind := func(bb Batch, norm int) error {
 		batch := bb.(*data.Batch)
 		if err := in.Bind(batch.Src, batch.DecoderInput()); err != nil {
-			return 0, err
+			return err
 		}
 		// The targets [N, V] are the largest input; the graphs of all batch
 		// shapes share one array for them. FillTargets overwrites all of it.
 		tt := t.targets.Tensor(t.Model.Store.Dtype(), target.Shape()...)
-		n := FillTargets(tt, batch.DecoderOutput(), t.Config.Training.LabelSmoothing)
-		return n, G.Let(target, tt)
+		FillTargetsOver(tt, batch.DecoderOutput(), t.Config.Training.LabelSmoothing, norm)
+		return G.Let(target, tt)
 	}
 	return loss, bind
 }
