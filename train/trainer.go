@@ -36,7 +36,8 @@ type Trainer struct {
 	batches    []Batch           // the current epoch's batches
 	state      rundir.State
 	lastLoss   float64
-	comm       Comm     // the other processes of a data-parallel run (nil: none)
+	comm       Comm          // the other processes of a data-parallel run (nil: none)
+	reduceTime time.Duration // spent summing gradients over the processes since the last log line
 	rank       int      // this process's rank; only rank 0 writes and evaluates
 	sum        *gradSum // gradients summed over micro-batches and processes
 	logFile    *os.File
@@ -297,6 +298,8 @@ func (t *Trainer) TrainStep(batches ...Batch) (StepResult, error) {
 	}
 	if micro {
 		if t.comm != nil {
+			began := time.Now()
+			defer func() { t.reduceTime += time.Since(began) }()
 			if err := t.sum.reduce(t.comm); err != nil {
 				return StepResult{}, err
 			}
@@ -483,7 +486,7 @@ loop:
 			el := time.Since(lastLog).Seconds()
 			done := t.state.Step - startStep
 			eta := time.Duration(float64(time.Since(start)) / float64(done) * float64(o.Steps-t.state.Step))
-			if err := t.logTrain(lossSum/float64(logSteps), r, float64(tokSum)/el, eta); err != nil {
+			if err := t.logTrain(lossSum/float64(logSteps), r, float64(tokSum)/el, logSteps, el, eta); err != nil {
 				return nil, err
 			}
 			lossSum, tokSum, logSteps, lastLog = 0, 0, 0, time.Now()
@@ -560,19 +563,28 @@ func (t *Trainer) interrupt(start time.Time) (*Result, error) {
 }
 
 // logTrain logs a training interval and records it in metrics.jsonl.
-func (t *Trainer) logTrain(loss float64, r StepResult, tokPerSec float64, eta time.Duration) error {
+func (t *Trainer) logTrain(loss float64, r StepResult, tokPerSec float64, steps int, wall float64, eta time.Duration) error {
 	o := t.Options
-	updates := ""
+	updates, comm := "", ""
 	if per := o.Accumulate * t.size(); per > 1 {
 		updates = fmt.Sprintf(" (%d micro-batches, %d per update)", t.state.MicroBatches, per)
 	}
-	text := fmt.Sprintf("step %d/%d%s | epoch %d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tgt tok/s | eta %s",
-		t.state.Step, o.Steps, updates, t.state.Epoch, loss, r.LR, r.GradNorm, tokPerSec, progress.Clock(eta))
+	values := map[string]float64{"loss": loss, "lr": r.LR, "grad_norm": r.GradNorm, "tgt_tokens_per_s": tokPerSec,
+		"micro_batches": float64(t.state.MicroBatches)}
+	if t.comm != nil {
+		// The all-reduce's time per update since the last line, and its
+		// share of the wall time.
+		per := t.reduceTime.Seconds() / float64(max(steps, 1))
+		values["allreduce_s"], values["allreduce_share"] = per, t.reduceTime.Seconds()/max(wall, 1e-9)
+		comm = fmt.Sprintf(" | all-reduce %.1f ms/step (%.1f%%)", 1e3*per, 100*values["allreduce_share"])
+		t.reduceTime = 0
+	}
+	text := fmt.Sprintf("step %d/%d%s | epoch %d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tgt tok/s%s | eta %s",
+		t.state.Step, o.Steps, updates, t.state.Epoch, loss, r.LR, r.GradNorm, tokPerSec, comm, progress.Clock(eta))
 	t.Log.Event("train", text, progress.F("step", t.state.Step), progress.F("steps", o.Steps), progress.F("epoch", t.state.Epoch),
 		progress.F("loss", loss), progress.F("lr", r.LR), progress.F("grad_norm", r.GradNorm),
 		progress.F("tgt_tokens_per_s", tokPerSec), progress.F("eta_s", eta.Seconds()), progress.F("micro_batches", t.state.MicroBatches))
-	return t.record("train", map[string]float64{"loss": loss, "lr": r.LR, "grad_norm": r.GradNorm, "tgt_tokens_per_s": tokPerSec,
-		"micro_batches": float64(t.state.MicroBatches)})
+	return t.record("train", values)
 }
 
 // record appends figures to metrics.jsonl.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -27,6 +29,11 @@ At the end the best checkpoint is evaluated on the test split, if there is one.
 A directory that already holds a run is refused unless --overwrite is given
 (or --resume, to continue it); a directory inside another run, or one that
 another transformer process is training, is always refused.
+
+Under mpirun (or srun) with a binary built with -tags mpi, each process
+trains on its share of every update's batches and the gradients are summed
+over all of them (data-parallel training, docs/distributed.md); rank 0
+writes the run directory.
 
 SIGINT or SIGTERM saves a checkpoint and exits with status 130 or 143 (a
 second signal exits at once; the last checkpoint stays intact); --resume
@@ -75,6 +82,21 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 			if resume != "" {
 				newTrainer = train.ResumeTrainer
 			}
+			// Under mpirun every rank runs this command; a failing rank
+			// exits without finalising MPI, which makes the launcher end
+			// the others.
+			world, err := worldOf()
+			if err != nil {
+				return err
+			}
+			if world != nil {
+				newTrainer = func(ctx context.Context, c *rundir.Config, disp *progress.Display) (*train.Trainer, error) {
+					return train.NewDataParallelTrainer(ctx, c, disp, world, resume != "")
+				}
+				if world.Rank() > 0 {
+					disp = progress.New(io.Discard, progress.Quiet)
+				}
+			}
 			// Signals are caught from here on: one that arrives while the run
 			// is prepared (data, tokenizers) stops it there, saving nothing.
 			ctx, got, stopSignals := signalContext(cmd.Context())
@@ -87,6 +109,14 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 			res, err := t.Run(ctx)
 			if err != nil {
 				return err
+			}
+			if world != nil {
+				if err := world.Close(); err != nil {
+					return err
+				}
+				if world.Rank() > 0 {
+					return nil
+				}
 			}
 			report(cmd, disp, res, c.Training.OutDir)
 			if res.Interrupted {
