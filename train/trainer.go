@@ -38,8 +38,8 @@ type Trainer struct {
 	lastLoss   float64
 	comm       Comm          // the other processes of a data-parallel run (nil: none)
 	reduceTime time.Duration // spent summing gradients over the processes since the last log line
-	rank       int      // this process's rank; only rank 0 writes and evaluates
-	sum        *gradSum // gradients summed over micro-batches and processes
+	rank       int           // this process's rank; only rank 0 writes and evaluates
+	sum        *gradSum      // gradients summed over micro-batches and processes
 	logFile    *os.File
 	lock       *rundir.Lock
 	clock      time.Time // when the run would have started had it never paused
