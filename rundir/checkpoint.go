@@ -72,6 +72,9 @@ type State struct {
 	// MicroBatches counts the micro-batches trained on, over all processes
 	// (Step × training.accumulate × processes when neither changed).
 	MicroBatches int `json:"micro_batches,omitempty"`
+	// Processes is how many data-parallel processes trained up to this
+	// checkpoint (0 or 1: one).
+	Processes int `json:"processes,omitempty"`
 	// TrainSeconds is the wall time spent in training (validation included)
 	// up to this checkpoint, over the run and all its resumptions;
 	// training.max_time counts against it.

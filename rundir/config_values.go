@@ -27,6 +27,7 @@ const (
 	MaxDecodeBatch  = 1 << 14 // decoding.batch_size
 	MaxKeep         = 1000    // keep_checkpoints, keep_best
 	MaxAccumulate   = 1024    // accumulate (micro-batches per update)
+	MaxProcesses    = 1 << 20 // data-parallel processes of a run
 	MaxLenFactor    = 1000.0  // decoding.max_len_a
 	maxEveryAndWarm = MaxSteps
 )

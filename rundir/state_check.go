@@ -43,6 +43,8 @@ func (st State) Check() error {
 	switch {
 	case st.MicroBatches < 0:
 		return fmt.Errorf("micro_batches %d is negative", st.MicroBatches)
+	case st.Processes < 0 || st.Processes > MaxProcesses:
+		return fmt.Errorf("processes %d is out of range [0, %d]", st.Processes, MaxProcesses)
 	case st.BestStep > st.Step:
 		return fmt.Errorf("best_step %d is after the checkpoint's step %d", st.BestStep, st.Step)
 	case st.ValidStep > st.Step:

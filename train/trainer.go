@@ -201,6 +201,9 @@ func (t *Trainer) restore() error {
 	if t.rank > 0 {
 		return nil
 	}
+	if was := max(st.Processes, 1); was != t.size() {
+		t.Log.Printf("resuming with %d processes a run that %d trained: it continues, but not bitwise as it would have under %d", t.size(), was, was)
+	}
 	if err := runlog.Cut(t.Dir, st.Step); err != nil {
 		return err
 	}
@@ -605,6 +608,10 @@ func (t *Trainer) save() (string, error) {
 		return "", nil
 	}
 	t.state.DropoutRNG = t.dropoutRNG.State
+	t.state.Processes = 0 // one
+	if t.size() > 1 {
+		t.state.Processes = t.size()
+	}
 	if !t.clock.IsZero() {
 		t.state.TrainSeconds = time.Since(t.clock).Seconds()
 	}
