@@ -5,7 +5,7 @@ import "testing"
 // A process started by mpirun (or srun, or Intel MPI's launcher) as one of
 // several ranks knows it; a single rank or no launcher is alone.
 func TestLaunched(t *testing.T) {
-	for _, v := range []string{"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "PMIX_RANK"} {
+	for _, v := range []string{"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "SLURM_PROCID", "SLURM_NTASKS"} {
 		t.Setenv(v, "")
 	}
 	if Launched() {
@@ -14,13 +14,18 @@ func TestLaunched(t *testing.T) {
 	for _, c := range []struct {
 		key, value string
 		want       bool
-	}{{"OMPI_COMM_WORLD_SIZE", "2", true}, {"OMPI_COMM_WORLD_SIZE", "1", false}, {"PMI_SIZE", "4", true}, {"PMIX_SIZE", "8", true}} {
+	}{{"OMPI_COMM_WORLD_SIZE", "2", true}, {"OMPI_COMM_WORLD_SIZE", "1", false}, {"PMI_SIZE", "4", true}, {"PMIX_SIZE", "8", true}, {"SLURM_NTASKS", "4", false}} {
 		t.Run(c.key+"="+c.value, func(t *testing.T) {
 			t.Setenv(c.key, c.value)
 			if got := Launched(); got != c.want {
 				t.Errorf("Launched() = %v, want %v", got, c.want)
 			}
 		})
+	}
+	t.Setenv("SLURM_PROCID", "0")
+	t.Setenv("SLURM_NTASKS", "4")
+	if !Launched() {
+		t.Error("a task of a 4-task srun step is not launched")
 	}
 }
 

@@ -24,5 +24,7 @@ func Launched() bool {
 			return true
 		}
 	}
-	return os.Getenv("PMIX_RANK") != "" && os.Getenv("OMPI_COMM_WORLD_SIZE") != "1"
+	// A task of a Slurm job step (srun) with several tasks.
+	n := os.Getenv("SLURM_NTASKS")
+	return os.Getenv("SLURM_PROCID") != "" && n != "" && n != "1"
 }
