@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/gotransformer/transformer/safeio"
 )
@@ -73,6 +74,24 @@ func (t *BPE) Encode(text string) []int {
 			r = r[maxChunk:]
 		}
 		out = append(out, t.encodeWord(string(r))...)
+	}
+	return out
+}
+
+// Unknown returns the distinct characters of text (after cleaning) that
+// the vocabulary lacks, in order of appearance: Encode makes each of them
+// UnkID, so a model sees none of them.
+func (t *BPE) Unknown(text string) []string {
+	var out []string
+	seen := map[rune]bool{}
+	for _, r := range Clean(text, t.Clean) {
+		if unicode.IsSpace(r) || seen[r] {
+			continue
+		}
+		seen[r] = true
+		if _, ok := t.ids[string(r)]; !ok {
+			out = append(out, string(r))
+		}
 	}
 	return out
 }

@@ -298,10 +298,18 @@ func readState(dir string) (State, error) {
 // "best" (the default; the latest checkpoint when no validation has run
 // yet) or "last".
 func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
+	if run, step, ok := checkpointDir(dir); ok {
+		// RUN/checkpoints/step-0000750: that step of that run.
+		if which != "" && which != "best" && stepName(which) != step {
+			return nil, fmt.Errorf("%s is step %s of the run %s; --weights %s names other weights: give one of them", dir, step, run, which)
+		}
+		dir, which = run, step
+	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("checkpoint %s: not a directory", dir)
 	}
 	pointer := LatestFile
+	step := ""
 	switch which {
 	case "", "best":
 		if _, err := os.Lstat(filepath.Join(dir, BestFile)); err == nil {
@@ -309,14 +317,21 @@ func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 		}
 	case "last":
 	default:
-		return nil, fmt.Errorf("unknown weights %q (want best or last)", which)
+		if err := WeightsError(which); err != nil {
+			return nil, err
+		}
+		step = stepName(which)
 	}
 	ck, err := LoadRun(dir)
 	if err != nil {
 		return nil, err
 	}
-	rel, err := ReadPointer(dir, pointer)
-	if err != nil {
+	rel := filepath.Join(CheckpointsDir, step)
+	if step != "" {
+		if _, err := os.Stat(filepath.Join(dir, rel, StateFile)); err != nil {
+			return nil, fmt.Errorf("checkpoint %s: no saved step %s (saved: %s)", dir, step, savedSteps(dir))
+		}
+	} else if rel, err = ReadPointer(dir, pointer); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("checkpoint %s: no saved weights yet (no %s file)", dir, pointer)
 		}
@@ -481,4 +496,53 @@ func LoadWeights(run, which string, mc model.Config, store *graph.Store) (State,
 		return State{}, err
 	}
 	return st, loadWeights(store, filepath.Join(dir, WeightsFile), weights)
+}
+
+// stepName is the checkpoint folder which names ("step-0000750" or "750"),
+// or "" when it names none.
+func stepName(which string) string {
+	var n int
+	if _, err := fmt.Sscanf(which, "step-%d", &n); err != nil {
+		if _, err := fmt.Sscanf(which, "%d", &n); err != nil {
+			return ""
+		}
+	}
+	name := fmt.Sprintf("step-%07d", n)
+	if n < 0 || n > MaxSteps || (which != name && which != fmt.Sprint(n)) {
+		return ""
+	}
+	return name
+}
+
+// checkpointDir reports whether dir is a checkpoint folder of a run
+// (RUN/checkpoints/step-N), and which.
+func checkpointDir(dir string) (run, step string, ok bool) {
+	step = filepath.Base(filepath.Clean(dir))
+	parent := filepath.Dir(filepath.Clean(dir))
+	if stepName(step) != step || filepath.Base(parent) != CheckpointsDir || !IsRun(filepath.Dir(parent)) {
+		return "", "", false
+	}
+	return filepath.Dir(parent), step, true
+}
+
+// savedSteps lists the complete checkpoints of run, for error messages.
+func savedSteps(run string) string {
+	cks, err := listCheckpoints(run)
+	if err != nil || len(cks) == 0 {
+		return "none"
+	}
+	names := make([]string, len(cks))
+	for i, c := range cks {
+		names[i] = filepath.Base(c.rel)
+	}
+	return strings.Join(names, ", ")
+}
+
+// WeightsError reports a --weights value that names no weights: best,
+// last and a saved step (step-0000750 or 750) do.
+func WeightsError(which string) error {
+	if which == "" || which == "best" || which == "last" || stepName(which) != "" {
+		return nil
+	}
+	return fmt.Errorf("unknown weights %q (want best or last, or a saved step such as step-0000750 or 750)", which)
 }

@@ -7,6 +7,7 @@ package translate
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
@@ -29,6 +30,13 @@ func encodeSources(tr *model.Translator, src *data.BPE, sentences []string, maxS
 	ids := make([][]int, len(sentences))
 	for i, s := range sentences {
 		ids[i] = src.Encode(s)
+		if unk := src.Unknown(s); len(unk) > 0 && warn != nil {
+			what := fmt.Sprintf("%d characters are", len(unk))
+			if len(unk) == 1 {
+				what = "1 character is"
+			}
+			warn(i, fmt.Sprintf("%s not in the source vocabulary (%s): the model reads them as <unk>, so the translation may be wrong", what, quoteAll(unk, 8)))
+		}
 		if maxSrc > 0 && len(ids[i]) > maxSrc {
 			if warn != nil {
 				warn(i, fmt.Sprintf("input of %d tokens truncated to %d", len(ids[i]), maxSrc))
@@ -37,6 +45,22 @@ func encodeSources(tr *model.Translator, src *data.BPE, sentences []string, maxS
 		}
 	}
 	return ids
+}
+
+// quoteAll quotes the first n strings of ss, comma-separated, and says how
+// many more there are.
+func quoteAll(ss []string, n int) string {
+	var b strings.Builder
+	for i, s := range ss[:min(n, len(ss))] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", s)
+	}
+	if len(ss) > n {
+		fmt.Fprintf(&b, " and %d more", len(ss)-n)
+	}
+	return b.String()
 }
 
 // Greedy tokenizes sentences, decodes them greedily and detokenizes the

@@ -3,6 +3,7 @@ package translate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -88,5 +89,22 @@ func TestInspect(t *testing.T) {
 		if _, err := Inspect(context.Background(), tr, src, tgt, bad, model.DecodeOptions{MaxLen: 5}); err == nil {
 			t.Errorf("Inspect(%q...) accepted", bad[:min(len(bad), 8)])
 		}
+	}
+}
+
+// Characters the source vocabulary lacks are named in a warning for the
+// line (issue 20: "Four Hundred" and "12" translated silently).
+func TestUnknownCharactersWarn(t *testing.T) {
+	tr, src, _ := untrained(t)
+	var got []string
+	ids := encodeSources(tr, src, []string{"four one", "Four One 12", ""}, 0, func(i int, msg string) {
+		got = append(got, fmt.Sprintf("%d: %s", i, msg))
+	})
+	if len(ids) != 3 {
+		t.Fatalf("%d encodings", len(ids))
+	}
+	want := `1: 4 characters are not in the source vocabulary ("F", "O", "1", "2"): the model reads them as <unk>, so the translation may be wrong`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("warnings %q, want [%q]", got, want)
 	}
 }

@@ -120,7 +120,7 @@ many: the maps are n×n per head and layer.`,
 		},
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
-	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
+	addWeightsFlag(cmd, &weights, "load")
 	cmd.Flags().StringVarP(&out, "out", "o", "attention", "output directory")
 	cmd.Flags().StringVar(&kind, "kind", "all", "all, encoder, decoder or cross")
 	cmd.Flags().IntVar(&layer, "layer", -1, "layer to draw (-1: every layer)")

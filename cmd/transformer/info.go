@@ -71,7 +71,7 @@ func infoCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
-	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
+	addWeightsFlag(cmd, &weights, "load")
 	cmd.Flags().IntVar(&depth, "depth", 2, "list modules down to this depth (0: top-level only)")
 	return cmd
 }

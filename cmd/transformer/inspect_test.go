@@ -217,6 +217,10 @@ func TestTranslateBeam(t *testing.T) {
 			t.Errorf("line %d %q, want prefix %q", i, lines[i], prefix)
 		}
 	}
+	// --nbest alone searches with a beam of N.
+	if status, out, stderr := runCLI(t, "a b c\n", "translate", "--checkpoint", run, "--nbest", "2"); status != 0 || strings.Count(out, "0 ||| ") != 2 {
+		t.Errorf("--nbest 2 without --beam: %d %q %q", status, out, stderr)
+	}
 	// Beam 1 is greedy decoding.
 	_, greedy, _ := runCLI(t, "a b c\nd e\n", "translate", "--checkpoint", run)
 	_, beam1, _ := runCLI(t, "a b c\nd e\n", "translate", "--checkpoint", run, "--beam", "1")
@@ -228,12 +232,42 @@ func TestTranslateBeam(t *testing.T) {
 		want string
 	}{
 		{[]string{"--beam", "0"}, "--beam must be positive (1: greedy), got 0"},
-		{[]string{"--beam", "2", "--nbest", "3"}, "--nbest 3 needs a beam of at least 3 (--beam)"},
+		{[]string{"--beam", "2", "--nbest", "3"}, "--nbest 3 needs a beam of at least 3, got --beam 2"},
 		{[]string{"--length-penalty", "-1"}, "--length-penalty must not be negative, got -1"},
-		{[]string{"--nbest", "0"}, "--nbest must be positive, got 0"},
+		{[]string{"--nbest", "0"}, "--nbest must be in [1, 256], got 0"},
 	} {
 		args := append([]string{"translate", "--checkpoint", run, "a"}, c.args...)
 		if status, _, stderr := runCLI(t, "", args...); status != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: status %d, stderr %q, want %q", c.args, status, stderr, c.want)
+		}
+	}
+}
+
+// A saved step can be chosen by --weights (step-0000030 or 30) or by
+// giving its folder as the checkpoint (issue 20).
+func TestTranslateChosenStep(t *testing.T) {
+	run, _ := trainTiny(t)
+	step := filepath.Join(run, "checkpoints", "step-0000030")
+	var outs []string
+	for _, args := range [][]string{{"-k", step}, {"-k", run, "--weights", "30"}, {"-k", run, "--weights", "step-0000030"}} {
+		status, out, stderr := runCLI(t, "", append(append([]string{"translate"}, args...), "a b c")...)
+		if status != 0 {
+			t.Fatalf("%v: %d %q", args, status, stderr)
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] || outs[1] != outs[2] {
+		t.Errorf("the three ways to name step 30 translate differently: %q", outs)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-k", step, "--weights", "last"}, "is step step-0000030 of the run"},
+		{[]string{"-k", run, "--weights", "45"}, "no saved step step-0000045 (saved: step-0000030, step-0000060)"},
+		{[]string{"-k", run, "--weights", "step-3x"}, `unknown weights "step-3x"`},
+	} {
+		if status, _, stderr := runCLI(t, "", append(append([]string{"translate"}, c.args...), "a")...); status != 1 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: status %d, stderr %q, want %q", c.args, status, stderr, c.want)
 		}
 	}

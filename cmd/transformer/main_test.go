@@ -130,7 +130,7 @@ func TestBadInputs(t *testing.T) {
 		{"gradcheck bad tol", []string{"gradcheck", "--tol", "0"}, "--tol must be positive, got 0"},
 		{"truncated weights", []string{"translate", "-k", truncated, "a b"}, filepath.Join(truncated, "checkpoints/step-0000001/model.safetensors") + ": checksum mismatch"},
 		{"bad latest pointer", []string{"translate", "-k", badPointer, "--weights", "last", "a b"}, filepath.Join(badPointer, "latest") + `: does not name a checkpoint ("nowhere")`},
-		{"unknown weights", []string{"translate", "-k", run, "--weights", "newest", "a"}, `unknown weights "newest" (want best or last)`},
+		{"unknown weights", []string{"translate", "-k", run, "--weights", "newest", "a"}, `unknown weights "newest" (want best or last, or a saved step`},
 		{"resume with another config", []string{"train", "--resume", otherConfig}, filepath.Join(otherConfig, "checkpoints/step-0000001") + ": the model section of " + filepath.Join(otherConfig, "config.yaml") + " changed since step 1 was saved"},
 		{"resume changes seed", []string{"train", "--resume", run, "--seed", "4"}, "--resume continues a run as it was"},
 		{"empty corpus", []string{"train", "-c", cfg("e.yaml", "data:\n  train: {src: "+empty+", tgt: "+empty+"}\n  valid: {src: "+src+", tgt: "+src+"}\ntraining: {out_dir: "+filepath.Join(dir, "run-e")+"}\n")}, empty + ": training corpus is empty"},

@@ -34,3 +34,8 @@ func runConfigPath(cmd *cobra.Command, cfgPath, resume string, fixed ...string) 
 	}
 	return filepath.Join(resume, rundir.ConfigFile), nil
 }
+
+// addWeightsFlag adds --weights: which weights of a run the command uses.
+func addWeightsFlag(cmd *cobra.Command, weights *string, verb string) {
+	cmd.Flags().StringVar(weights, "weights", "best", "which weights to "+verb+": best, last or a saved step (step-0000750 or 750; -k RUN/checkpoints/step-0000750 also names one)")
+}

@@ -167,7 +167,7 @@ as 'transformer score' does.`,
 		},
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
-	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
+	addWeightsFlag(cmd, &weights, "load")
 	cmd.Flags().StringVar(&srcPath, "src", "", "source sentences, one per line")
 	cmd.Flags().StringVarP(&outPath, "out", "o", "", "also write the translations here")
 	dec.add(cmd)

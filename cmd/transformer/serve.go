@@ -11,6 +11,7 @@ import (
 
 	"github.com/gotransformer/transformer/inference"
 	"github.com/gotransformer/transformer/progress"
+	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/serve"
 )
 
@@ -46,8 +47,8 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 			if len(ckpts) == 0 {
 				return fmt.Errorf("--checkpoint is required")
 			}
-			if weights != "best" && weights != "last" {
-				return fmt.Errorf("unknown weights %q (want best or last)", weights)
+			if err := rundir.WeightsError(weights); err != nil {
+				return err
 			}
 			if err := positiveFlags(cmd, "max-sentences", "max-tokens", "max-beam", "max-body", "max-queue", "max-batch", "max-batch-tokens", "timeout", "shutdown-timeout"); err != nil {
 				return err
@@ -124,7 +125,7 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 		},
 	}
 	cmd.Flags().StringArrayVarP(&ckpts, "checkpoint", "k", nil, "run directory written by train, as DIR or NAME=DIR (repeat to serve several models)")
-	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
+	addWeightsFlag(cmd, &weights, "load")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port)")
 	cmd.Flags().IntVar(&lim.MaxSentences, "max-sentences", lim.MaxSentences, "sentences per request")
 	cmd.Flags().IntVar(&lim.MaxTokens, "max-tokens", lim.MaxTokens, "tokens per sentence (and at most the model's limit)")

@@ -42,7 +42,7 @@ is refused with an error naming the config key.`,
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "safetensors file to write")
-	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to export: best or last")
+	addWeightsFlag(cmd, &weights, "export")
 	return cmd
 }
 

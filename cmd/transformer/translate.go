@@ -104,9 +104,11 @@ empty line, unknown characters become <unk>, invalid UTF-8 is read as U+FFFD,
 and inputs longer than --max-input-tokens are truncated with a warning on
 stderr. Sentences are decoded in batches, greedily or with --beam N.
 
---nbest N (with a beam of at least N) prints N lines per input in Moses
-format: "INDEX ||| TRANSLATION ||| SCORE", INDEX counting from 0 and SCORE
-the log-probability divided by the length penalty.
+--nbest N prints N lines per input in Moses format: "INDEX ||| TRANSLATION
+||| SCORE", INDEX counting from 0 and SCORE the log-probability divided by
+the length penalty; it searches with a beam of N unless --beam (at least N)
+or the config's decoding.beam is larger. At the prompt the N translations
+are numbered, with their scores.
 
 When standard input is a terminal and no TEXT is given, translate prompts
 for one sentence at a time (end with Ctrl-D or an empty line). Translating
@@ -118,8 +120,8 @@ a file shows progress on stderr.`,
 			if maxLen < 0 {
 				return fmt.Errorf("--max-input-tokens must not be negative, got %d", maxLen)
 			}
-			if nbest <= 0 {
-				return fmt.Errorf("--nbest must be positive, got %d", nbest)
+			if nbest <= 0 || nbest > model.MaxBeam {
+				return fmt.Errorf("--nbest must be in [1, %d], got %d", model.MaxBeam, nbest)
 			}
 			if err := dec.check(cmd); err != nil {
 				return err
@@ -136,7 +138,13 @@ a file shows progress on stderr.`,
 				return err
 			}
 			if nbest > max(opt.Beam, 1) {
-				return fmt.Errorf("--nbest %d needs a beam of at least %d (--beam)", nbest, nbest)
+				if cmd.Flags().Changed("beam") {
+					return fmt.Errorf("--nbest %d needs a beam of at least %d, got --beam %d", nbest, nbest, opt.Beam)
+				}
+				if nbest > c.Model.Config.TgtVocab {
+					return fmt.Errorf("--nbest must be at most the target vocabulary of %d tokens, got %d", c.Model.Config.TgtVocab, nbest)
+				}
+				opt.Beam = nbest // --nbest N alone searches with a beam of N
 			}
 			opt.NBest = nbest
 			ctx := commandContext(cmd)
@@ -151,7 +159,17 @@ a file shows progress on stderr.`,
 					if err != nil {
 						return "", err
 					}
-					return out[0][0].Text, nil
+					if nbest == 1 {
+						return out[0][0].Text, nil
+					}
+					var b strings.Builder
+					for i, h := range out[0] {
+						if i > 0 {
+							b.WriteByte('\n')
+						}
+						fmt.Fprintf(&b, "%d. %s  (%.4f)", i+1, h.Text, h.Score)
+					}
+					return b.String(), nil
 				}
 				return interactive(cmd.InOrStdin(), cmd.OutOrStdout(), one)
 			}
@@ -200,9 +218,9 @@ a file shows progress on stderr.`,
 		},
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
-	cmd.Flags().StringVar(&weights, "weights", "best", "which weights to load: best or last")
+	addWeightsFlag(cmd, &weights, "load")
 	cmd.Flags().IntVar(&maxLen, "max-input-tokens", 256, "longer inputs are truncated, with a warning (0: the model's limit, at most "+fmt.Sprint(model.MaxInputTokens)+")")
-	cmd.Flags().IntVar(&nbest, "nbest", 1, "translations per input (needs --beam ≥ N)")
+	cmd.Flags().IntVar(&nbest, "nbest", 1, "translations per input (a beam of at least N)")
 	dec.add(cmd)
 	return cmd
 }
