@@ -186,6 +186,11 @@ type BLEUScore struct {
 	Signature  string
 }
 
+// Defined reports whether the hypotheses have 4-grams at all: without any
+// (every sentence shorter than four tokens), corpus BLEU is 0 whatever they
+// say, and exact match or chrF is the figure to read.
+func (s BLEUScore) Defined() bool { return s.Total[3] > 0 }
+
 // String formats the score as sacreBLEU does:
 // "BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)".
 func (s BLEUScore) String() string {

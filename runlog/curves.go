@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gotransformer/transformer/viz"
@@ -84,6 +85,7 @@ func DrawCurves(runs []Curves, format string) ([]byte, error) {
 		p := plot.New()
 		p.Title.Text = pn.title
 		p.X.Label.Text = "step"
+		p.X.Tick.Marker = stepTicks{}
 		p.Y.Label.Text = pn.yLabel
 		p.Add(plotter.NewGrid())
 		for j, run := range runs {
@@ -114,6 +116,25 @@ func DrawCurves(runs []Curves, format string) ([]byte, error) {
 		plots[i/2] = append(plots[i/2], p)
 	}
 	return viz.RenderPlots(plots, 10*vg.Inch, 7*vg.Inch, vg.Millimeter*8, vg.Millimeter*8, format)
+}
+
+// stepTicks labels the step axis with whole steps ("250", not "250.00"),
+// dropping the major ticks that fall between two steps.
+type stepTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (stepTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Label != "" {
+			if t.Value != math.Trunc(t.Value) {
+				continue
+			}
+			t.Label = strconv.FormatInt(int64(t.Value), 10)
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 func metricTitle(k string) string {

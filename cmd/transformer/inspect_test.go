@@ -168,6 +168,16 @@ func TestScoreAndEval(t *testing.T) {
 	if !strings.HasPrefix(out, "BLEU = 48.53 ") || !strings.Contains(out, "nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp") || !strings.Contains(out, "chrF2 = ") {
 		t.Errorf("score printed:\n%s", out)
 	}
+	if !strings.Contains(out, "exact match = 33.33% (1/3,") {
+		t.Errorf("score printed no exact match against the first reference:\n%s", out)
+	}
+	// Short sentences have no 4-grams: BLEU is n/a, exact match says it all
+	// (issue 20: "BLEU = 0.00 100.0/0.0/0.0/0.0" for perfect numbers).
+	nums := writeFile(t, dir, "nums.txt", "vierhundert\neinundzwanzig\n")
+	status, out, _ = runCLI(t, "", "score", "--hyp", nums, "--ref", nums)
+	if status != 0 || !strings.HasPrefix(out, "BLEU = n/a: the hypotheses have no 4-grams") || !strings.Contains(out, "exact match = 100.00% (2/2,") {
+		t.Errorf("perfect short hypotheses: %d\n%s", status, out)
+	}
 	short := writeFile(t, dir, "short.txt", "one line\n")
 	for _, c := range []struct {
 		args []string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -54,17 +55,28 @@ func (m *metricFlags) report(cmd *cobra.Command, hyps []string, refs [][]string,
 	if err != nil {
 		return err
 	}
+	exact := 0
+	for i, h := range hyps {
+		if strings.Join(strings.Fields(h), " ") == strings.Join(strings.Fields(refs[0][i]), " ") {
+			exact++
+		}
+	}
 	if format, _ := cmd.Flags().GetString("log-format"); format == "json" {
-		f := append(extra, progress.F("bleu", bleu.Score), progress.F("bleu_signature", bleu.Signature),
+		f := append(extra, progress.F("bleu", bleu.Score), progress.F("bleu_defined", bleu.Defined()), progress.F("bleu_signature", bleu.Signature),
 			progress.F("bleu_precisions", bleu.Precisions), progress.F("bp", bleu.BP), progress.F("hyp_len", bleu.HypLen),
 			progress.F("ref_len", bleu.RefLen), progress.F("chrf", chrf.Score), progress.F("chrf_signature", chrf.Signature),
-			progress.F("sentences", len(hyps)))
+			progress.F("exact_match", float64(exact)/float64(max(len(hyps), 1))), progress.F("exact", exact), progress.F("sentences", len(hyps)))
 		progress.New(cmd.OutOrStdout(), progress.JSON).Message("score", "", f...)
 		return nil
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "%s\n  signature: %s\n", bleu, bleu.Signature)
+	if bleu.Defined() {
+		fmt.Fprintf(w, "%s\n  signature: %s\n", bleu, bleu.Signature)
+	} else {
+		fmt.Fprintf(w, "BLEU = n/a: the hypotheses have no 4-grams (every sentence is shorter than 4 tokens), so corpus BLEU says nothing; read exact match and chrF\n  signature: %s\n", bleu.Signature)
+	}
 	fmt.Fprintf(w, "%s\n  signature: %s\n", chrf, chrf.Signature)
+	fmt.Fprintf(w, "exact match = %.2f%% (%d/%d, against the first reference, whitespace normalised)\n", 100*float64(exact)/float64(max(len(hyps), 1)), exact, len(hyps))
 	return nil
 }
 
