@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/translate"
 )
@@ -149,5 +151,26 @@ func TestTrainStepReleasesActivations(t *testing.T) {
 	}
 	if held > 0 {
 		t.Errorf("%d computed nodes still hold values after the step", held)
+	}
+}
+
+// Validation progress counts what it does in its own units: batches
+// scored, then sentences translated (issue 20: "evaluate 508/508 items"
+// for 500 sentences).
+func TestValidationProgressUnits(t *testing.T) {
+	c := overfitConfig(t.TempDir())
+	c.Training.Steps, c.Training.ValidEvery = 2, 2
+	var buf strings.Builder
+	tr, err := NewTrainer(context.Background(), c, progress.New(&buf, progress.Bar))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !regexp.MustCompile(`translate \[=+\] 100% 4/4 sentences`).MatchString(out) || !strings.Contains(out, " batches") || strings.Contains(out, "items") {
+		t.Errorf("validation progress:\n%s", out)
 	}
 }

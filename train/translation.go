@@ -247,10 +247,10 @@ func (t *Translation) EvaluatePairs(ctx context.Context, pairs []data.Pair, maxS
 	if maxSentences <= 0 || maxSentences > len(pairs) {
 		maxSentences = len(pairs)
 	}
-	// Progress counts scored batches, then decoded sentences in chunks.
+	// Progress counts the scored batches, then the decoded sentences.
 	const chunk = 256
-	task := t.log.Display().Start("evaluate", len(batches)+maxSentences, "items")
-	defer task.Finish()
+	task := t.log.Display().Start("score", len(batches), "batches")
+	defer func() { task.Finish() }()
 	for i, b := range batches {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -262,6 +262,8 @@ func (t *Translation) EvaluatePairs(ctx context.Context, pairs []data.Pair, maxS
 		st.Add(graph.Float64s(logits), b.DecoderOutput(), v, t.Config.Training.LabelSmoothing)
 		task.Update(i + 1)
 	}
+	task.Finish()
+	task = t.log.Display().Start("translate", maxSentences, "sentences")
 	var hyps []string
 	for start := 0; start < maxSentences; start += chunk {
 		end := min(start+chunk, maxSentences)
@@ -270,7 +272,7 @@ func (t *Translation) EvaluatePairs(ctx context.Context, pairs []data.Pair, maxS
 			return nil, err
 		}
 		hyps = append(hyps, h...)
-		task.Update(len(batches) + end)
+		task.Update(end)
 	}
 	exact := 0
 	refs := make([]string, len(hyps))

@@ -46,7 +46,7 @@ func infoCmd() *cobra.Command {
 			}
 			fmt.Fprintln(w)
 			if st.BestStep > 0 {
-				fmt.Fprintf(w, "best:         %s %.4g at step %d\n", st.Metric, st.BestValue*sign(st.Metric), st.BestStep)
+				fmt.Fprintf(w, "best:         %s %s at step %d\n", st.Metric, formatMetric(st.Metric, st.BestValue*sign(st.Metric)), st.BestStep)
 			}
 			if len(st.Valid) > 0 {
 				keys := make([]string, 0, len(st.Valid))
@@ -56,9 +56,9 @@ func infoCmd() *cobra.Command {
 				sort.Strings(keys)
 				var parts []string
 				for _, k := range keys {
-					parts = append(parts, fmt.Sprintf("%s %.4g", k, st.Valid[k]))
+					parts = append(parts, k+" "+formatMetric(k, st.Valid[k]))
 				}
-				fmt.Fprintf(w, "validation:   %s (at step %d)\n", strings.Join(parts, ", "), st.Step)
+				fmt.Fprintf(w, "validation:   %s (at step %d)\n", strings.Join(parts, ", "), st.ValidStep)
 			}
 			counts := ck.Model.ParamCounts()
 			fmt.Fprintf(w, "parameters:   %d\n", counts["total"])
@@ -74,4 +74,18 @@ func infoCmd() *cobra.Command {
 	addWeightsFlag(cmd, &weights, "load")
 	cmd.Flags().IntVar(&depth, "depth", 2, "list modules down to this depth (0: top-level only)")
 	return cmd
+}
+
+// formatMetric writes a figure as the training log does: fractions as
+// percentages, BLEU and chrF with two decimals, counts as integers.
+func formatMetric(key string, v float64) string {
+	switch key {
+	case "exact_match", "token_accuracy", "accuracy":
+		return fmt.Sprintf("%.2f%%", 100*v)
+	case "bleu", "chrf":
+		return fmt.Sprintf("%.2f", v)
+	case "exact", "sentences", "sequences":
+		return fmt.Sprintf("%d", int(v))
+	}
+	return fmt.Sprintf("%.4f", v)
 }

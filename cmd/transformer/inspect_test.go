@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -88,10 +89,16 @@ func TestInspectCommands(t *testing.T) {
 		t.Fatalf("info: %d %q", status, stderr)
 	}
 	for _, want := range []string{"d_model 32, 4 heads", "vocabularies: source 10 tokens (0 merges)", " of 60, epoch ",
-		"best:         loss", "parameters:   ", "\n  encoder ", "\n    encoder.layers.0 ", "\n      encoder.layers.0.self_attn "} {
+		"best:         loss", "parameters:   ", "\n  encoder ", "\n    encoder.layers.0 ", "\n      encoder.layers.0.self_attn ",
+		"exact_match ", "%, sentences ", "(at step 60)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("info lacks %q:\n%s", want, out)
 		}
+	}
+
+	// Fractions read as percentages, as in the training log (issue 20).
+	if m := regexp.MustCompile(`exact_match (\S+)`).FindStringSubmatch(out); m == nil || !strings.HasSuffix(m[1], "%,") {
+		t.Errorf("info writes exact match as %q", m)
 	}
 
 	att := filepath.Join(t.TempDir(), "att")

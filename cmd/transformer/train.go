@@ -141,11 +141,13 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 	return cmd
 }
 
+// sign is +1 for a metric where higher is better, −1 where lower is.
 func sign(metric string) float64 {
-	if metric == "loss" || metric == "perplexity" {
-		return -1
+	s, ok := rundir.MetricSign(metric)
+	if !ok {
+		return 1
 	}
-	return 1
+	return s
 }
 
 // report prints the outcome of a run: plain lines, or one JSON object with
