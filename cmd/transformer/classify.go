@@ -147,7 +147,10 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 	f.IntVar(&o.DModel, "d-model", o.DModel, "model width")
 	f.IntVar(&o.Heads, "heads", o.Heads, "attention heads")
 	f.IntVar(&o.FFDim, "ff", o.FFDim, "feed-forward width")
-	f.BoolVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "gradient checkpointing")
+	f.BoolVar(&o.Checkpoint, "checkpoint-activations", o.Checkpoint, "gradient checkpointing: recompute each layer during backward")
+	// --checkpoint names a run directory in every other command.
+	f.BoolVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "")
+	f.MarkDeprecated("checkpoint", "use --checkpoint-activations")
 	f.IntVar(&o.Steps, "steps", o.Steps, "timed steps after one warm-up step")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	f.StringVar(&report, "report", "", "instead of measuring, print a Markdown table of the JSON lines in this file")

@@ -298,8 +298,8 @@ func TestHostileInputs(t *testing.T) {
 		{"files", "resume with /dev/zero config", []string{"train", "--resume", zeroConfig}, "", 1, "config.yaml: config is not a regular file", nil},
 		{"files", "config is /dev/zero", []string{"train", "-c", "/dev/zero"}, "", 1, "/dev/zero: config is not a regular file", nil},
 		{"files", "validate /dev/zero", []string{"validate", "-c", "/dev/zero"}, "", 1, "/dev/zero: config is not a regular file", nil},
-		{"files", "import shape [2^63, 0]", []string{"import", "--weights", hugeShapeFile, "--like", run, "--out", p("imp1")}, "", 1, "overflows", nil},
-		{"files", "import sparse 50 GB", []string{"import", "--weights", sparseImport, "--like", run, "--out", p("imp2")}, "", 1, "is larger than its limit", nil},
+		{"files", "import shape [2^63, 0]", []string{"import", "--state-dict", hugeShapeFile, "--like", run, "--out", p("imp1")}, "", 1, "overflows", nil},
+		{"files", "import sparse 50 GB", []string{"import", "--state-dict", sparseImport, "--like", run, "--out", p("imp2")}, "", 1, "is larger than its limit", nil},
 		{"files", "state step 2^63-1: translate", []string{"translate", "-k", hugeStep, "a"}, "", 1, "step 9223372036854775807 is out of range", nil},
 		{"files", "state step 2^63-1: resume", []string{"train", "--resume", hugeStep}, "", 1, "step 9223372036854775807 is out of range", nil},
 		{"files", "state step 2^63-1: info", []string{"info", "-k", hugeStep}, "", 1, "step 9223372036854775807 is out of range", nil},
@@ -320,7 +320,7 @@ func TestHostileInputs(t *testing.T) {
 		{"runs", "out into a run's subfolder", []string{"train", "-c", good, "--out", filepath.Join(run, "sub")}, "", 1, "is inside the run", intact},
 		{"runs", "average out equal to source", []string{"average", "-k", run, "--last", "1", "--out", run}, "", 1, "is (or holds, or is inside) the input run", intact},
 		{"runs", "average out inside source", []string{"average", "-k", run, "--last", "1", "--out", filepath.Join(run, "avg")}, "", 1, "the input run", intact},
-		{"runs", "import out equal to like", []string{"import", "--weights", filepath.Join(ckpt, "model.safetensors"), "--like", run, "--out", run}, "", 1, "the input run", intact},
+		{"runs", "import out equal to like", []string{"import", "--state-dict", filepath.Join(ckpt, "model.safetensors"), "--like", run, "--out", run}, "", 1, "the input run", intact},
 		{"runs", "a second train on a locked run", []string{"train", "--resume", locked}, "", 1, "is in use by another transformer process (pid 4242)", nil},
 		{"runs", "train into a locked run with --overwrite", []string{"train", "-c", good, "--out", locked, "--overwrite"}, "", 1, "is in use by another transformer process", nil},
 		{"runs", "overwrite and resume", []string{"train", "--resume", run, "--overwrite"}, "", 1, "give one of them", intact},
@@ -342,7 +342,7 @@ func TestHostileInputs(t *testing.T) {
 		{"outputs", "eval --out the run's config", []string{"eval", "-k", run, "--src", src, "--ref", src, "--out", runConfig}, "", 1, "is inside the run", intact},
 		{"outputs", "eval --out its source", []string{"eval", "-k", run, "--src", srcCopy, "--ref", src, "--out", srcCopy}, "", 1, "is the input " + srcCopy, nil},
 		{"outputs", "bench --cpuprofile the run's config", []string{"bench", "--preset", "tiny", "--steps", "2", "--warmup", "1", "--cpuprofile", runConfig}, "", 1, "--cpuprofile", intact},
-		{"outputs", "import NaN weights", []string{"import", "--weights", nanWeights, "--like", run, "--out", p("imp-nan")}, "", 1, "holds NaN", nil},
+		{"outputs", "import NaN weights", []string{"import", "--state-dict", nanWeights, "--like", run, "--out", p("imp-nan")}, "", 1, "holds NaN", nil},
 		{"runs", "a stray step folder", []string{"train", "--resume", stray, "--steps", "5"}, "", 0, "", func(t *testing.T) {
 			if status, _, stderr := runCLI(t, "", "translate", "-k", stray, "a b"); status != 0 {
 				t.Errorf("the run lost its checkpoints to a stray folder: %s", stderr)

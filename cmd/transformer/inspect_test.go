@@ -90,7 +90,7 @@ func TestInspectCommands(t *testing.T) {
 	}
 	for _, want := range []string{"d_model 32, 4 heads", "vocabularies: source 10 tokens (0 merges)", " of 60, epoch ",
 		"best:         loss", "parameters:   ", "\n  encoder ", "\n    encoder.layers.0 ", "\n      encoder.layers.0.self_attn ",
-		"exact_match ", "%, sentences ", "(at step 60)"} {
+		"exact_match ", "token_accuracy ", "(at step "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("info lacks %q:\n%s", want, out)
 		}

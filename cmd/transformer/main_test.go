@@ -126,7 +126,7 @@ func TestBadInputs(t *testing.T) {
 		{"generate unknown task", []string{"generate", "sums", "--out", dir}, `unknown generated task "sums"`},
 		{"generate without out", []string{"generate", "numbers"}, "--out is required"},
 		{"export without flags", []string{"export"}, "--checkpoint and --out are required"},
-		{"import missing weights", []string{"import", "--weights", filepath.Join(dir, "none.safetensors"), "--like", dir, "--out", filepath.Join(t.TempDir(), "imported")}, "checkpoint " + dir + ": open "},
+		{"import missing weights", []string{"import", "--state-dict", filepath.Join(dir, "none.safetensors"), "--like", dir, "--out", filepath.Join(t.TempDir(), "imported")}, "checkpoint " + dir + ": open "},
 		{"gradcheck bad tol", []string{"gradcheck", "--tol", "0"}, "--tol must be positive, got 0"},
 		{"truncated weights", []string{"translate", "-k", truncated, "a b"}, filepath.Join(truncated, "checkpoints/step-0000001/model.safetensors") + ": checksum mismatch"},
 		{"bad latest pointer", []string{"translate", "-k", badPointer, "--weights", "last", "a b"}, filepath.Join(badPointer, "latest") + `: does not name a checkpoint ("nowhere")`},
@@ -191,7 +191,7 @@ func TestTrainThenTranslate(t *testing.T) {
 		t.Fatalf("export: %s", stderr)
 	}
 	back := filepath.Join(dir, "imported")
-	if status, _, stderr = runCLI(t, "", "import", "--weights", st, "--like", run, "--out", back); status != 0 {
+	if status, _, stderr = runCLI(t, "", "import", "--state-dict", st, "--like", run, "--out", back); status != 0 {
 		t.Fatalf("import: %s", stderr)
 	}
 	_, want, _ := runCLI(t, "b a\nc d e\n", "translate", "--checkpoint", run)

@@ -49,7 +49,7 @@ is refused with an error naming the config key.`,
 func importCmd() *cobra.Command {
 	var weights, like, out string
 	cmd := &cobra.Command{
-		Use:   "import --weights FILE.safetensors --like RUN_DIR --out DIR",
+		Use:   "import --state-dict FILE.safetensors --like RUN_DIR --out DIR",
 		Short: "Turn a PyTorch state dict (safetensors) into a checkpoint",
 		Long: `Read a state dict of the PyTorch module documented in docs/pytorch.md and
 write a run directory that translate can use. The model config and the
@@ -61,7 +61,7 @@ refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if weights == "" || like == "" || out == "" {
-				return fmt.Errorf("--weights, --like and --out are required")
+				return fmt.Errorf("--state-dict, --like and --out are required")
 			}
 			if err := torchio.Import(weights, like, out); err != nil {
 				return err
@@ -70,7 +70,10 @@ refused.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&weights, "weights", "w", "", "safetensors state dict saved from PyTorch")
+	cmd.Flags().StringVar(&weights, "state-dict", "", "safetensors state dict saved from PyTorch")
+	// --weights picks best or last weights in every other command.
+	cmd.Flags().StringVarP(&weights, "weights", "w", "", "")
+	cmd.Flags().MarkDeprecated("weights", "use --state-dict")
 	cmd.Flags().StringVar(&like, "like", "", "run directory providing config and tokenizers")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "run directory to write")
 	return cmd

@@ -28,6 +28,7 @@ func (d *decodeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&d.batch, "batch-size", 64, "sentences decoded together (beam search: sentences × beam rows)")
 	cmd.Flags().IntVar(&d.beam, "beam", 0, fmt.Sprintf("beam size, at most %d and the target vocabulary; 1 decodes greedily (default: the config's decoding.beam)", model.MaxBeam))
 	cmd.Flags().Float64Var(&d.alpha, "length-penalty", -1, "GNMT length penalty α for beam search (default: the config's decoding.length_penalty)")
+	cmd.Flags().Lookup("length-penalty").DefValue = "0" // unset; help says where the default comes from
 }
 
 // check rejects bad flag values before anything is loaded.

@@ -18,10 +18,10 @@ fi
 : > "$out"
 for rep in $(seq "${REPS:-3}"); do
   for kind in sliding_window linear; do for ckpt in false true; do for n in 1024 4096; do
-    "$bin" bench-long --attention "$kind" --seq "$n" --steps 5 --checkpoint="$ckpt" | tee -a "$out"
+    "$bin" bench-long --attention "$kind" --seq "$n" --steps 5 --checkpoint-activations="$ckpt" | tee -a "$out"
   done; done; done
   for ckpt in false true; do
-    "$bin" bench-long --attention full --seq 1024 --steps 5 --checkpoint="$ckpt" | tee -a "$out"
+    "$bin" bench-long --attention full --seq 1024 --steps 5 --checkpoint-activations="$ckpt" | tee -a "$out"
   done
 done
 /usr/bin/python3 tools/bench/long_growth.py "$out"

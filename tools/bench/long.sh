@@ -18,7 +18,7 @@ for n in 256 512 1024 2048 4096; do
     for ckpt in false true; do
       steps=3
       if [ "$kind" = full ] && [ "$n" -ge 2048 ]; then steps=1; fi
-      "$bin" bench-long --attention "$kind" --window 64 --seq "$n" --checkpoint="$ckpt" --steps "$steps" | tee -a "$out"
+      "$bin" bench-long --attention "$kind" --window 64 --seq "$n" --checkpoint-activations="$ckpt" --steps "$steps" | tee -a "$out"
     done
   done
 done

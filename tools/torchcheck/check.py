@@ -100,7 +100,7 @@ def main():
     state = os.path.join(tmp, "pytorch_init.safetensors")
     write_safetensors(state, fresh.state_dict())
     imported = os.path.join(tmp, "imported")
-    subprocess.run([args.transformer, "import", "--weights", state, "--like", args.checkpoint, "--out", imported], check=True)
+    subprocess.run([args.transformer, "import", "--state-dict", state, "--like", args.checkpoint, "--out", imported], check=True)
     src, tgt, go = go_logits(imported, os.path.join(tmp, "go2.json"))
     with torch.no_grad():
         pt = fresh(src, tgt).to(torch.float64)
