@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -234,5 +235,43 @@ func TestGenerateNumbers(t *testing.T) {
 	de, _ := os.ReadFile(filepath.Join(dir, "test.de"))
 	if strings.Count(string(en), "\n") != 1000 || strings.Count(string(de), "\n") != 1000 {
 		t.Error("test files do not hold 1000 lines each")
+	}
+}
+
+// Every command's help has an Examples section, and every example runs a
+// command that exists with flags it has (issue 20).
+func TestEveryCommandHasExamples(t *testing.T) {
+	root := rootCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		if c.Example == "" {
+			t.Errorf("%s has no examples", c.Name())
+			continue
+		}
+		for _, line := range strings.Split(c.Example, "\n") {
+			f := strings.Fields(line)
+			i := slices.Index(f, "transformer")
+			if i < 0 {
+				i = slices.Index(f, "./transformer")
+			}
+			if i < 0 || i+1 >= len(f) {
+				continue // curl, or a comment
+			}
+			if f[i+1] != c.Name() {
+				t.Errorf("%s: example %q runs %s", c.Name(), line, f[i+1])
+			}
+			for _, a := range f[i+2:] {
+				if a == "#" || a == "<" {
+					break
+				}
+				if strings.HasPrefix(a, "--") {
+					if c.Flags().Lookup(strings.TrimPrefix(strings.SplitN(a, "=", 2)[0], "--")) == nil && root.PersistentFlags().Lookup(strings.TrimPrefix(a, "--")) == nil {
+						t.Errorf("%s: example %q uses unknown flag %s", c.Name(), line, a)
+					}
+				}
+			}
+		}
 	}
 }

@@ -40,8 +40,6 @@ or by its directory's base name; a request names one with "model" unless
 only one is served. Bad requests get a 4xx JSON error naming the field; a
 full queue gets 503 with Retry-After. The server binds to loopback unless
 --addr says otherwise.`,
-		Example: `  transformer serve -k checkpoints/numbers-en-de
-  curl -s localhost:8080/translate -d '{"sentences": ["four hundred twenty-one"]}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(ckpts) == 0 {
