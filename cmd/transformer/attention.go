@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/model"
+	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/translate"
 	"github.com/gotransformer/transformer/viz"
@@ -64,8 +65,9 @@ many: the maps are n×n per head and layer.`,
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "source:      %s\ntranslation: %s\n", v.Source, v.Translation)
+			w := results(cmd)
+			w.Message("translation", fmt.Sprintf("source:      %s\ntranslation: %s", v.Source, v.Translation),
+				progress.F("source", v.Source), progress.F("translation", v.Translation))
 			for _, k := range kinds {
 				ls, _ := v.Maps.Layers(k)
 				if layer >= len(ls) {
@@ -100,7 +102,7 @@ many: the maps are n×n per head and layer.`,
 					if err := model.WriteFileAtomic(path, img); err != nil {
 						return err
 					}
-					fmt.Fprintln(w, "wrote", path)
+					w.Message("wrote", "wrote "+path, progress.F("path", path), progress.F("kind", k), progress.F("layer", l))
 				}
 			}
 			page, err := v.Page()
@@ -115,7 +117,7 @@ many: the maps are n×n per head and layer.`,
 			if err := model.WriteFileAtomic(path, html); err != nil {
 				return err
 			}
-			fmt.Fprintln(w, "wrote", path)
+			w.Message("wrote", "wrote "+path, progress.F("path", path))
 			return nil
 		},
 	}

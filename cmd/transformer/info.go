@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/spf13/cobra"
 )
@@ -31,6 +32,9 @@ func infoCmd() *cobra.Command {
 			w := cmd.OutOrStdout()
 			mc := ck.Model.Config
 			rel, _ := filepath.Rel(ck.Dir, ck.Path)
+			if f, _ := cmd.Flags().GetString("log-format"); f == "json" {
+				return infoJSON(cmd, ck, rel, weights)
+			}
 			fmt.Fprintf(w, "run:          %s\n", ck.Dir)
 			fmt.Fprintf(w, "weights:      %s (%s)\n", rel, weights)
 			fmt.Fprintf(w, "model:        d_model %d, %d heads, ff_dim %d, %d encoder + %d decoder layers, %s, %s norm, %s positions, dropout %g\n",
@@ -88,4 +92,22 @@ func formatMetric(key string, v float64) string {
 		return fmt.Sprintf("%d", int(v))
 	}
 	return fmt.Sprintf("%.4f", v)
+}
+
+// infoJSON writes info as one JSON object.
+func infoJSON(cmd *cobra.Command, ck *rundir.Checkpoint, rel, weights string) error {
+	counts := ck.Model.ParamCounts()
+	var modules []map[string]any
+	for _, m := range ck.Model.ModuleSizes() {
+		modules = append(modules, map[string]any{"name": m.Name, "depth": m.Depth, "parameters": m.Params})
+	}
+	st := ck.State
+	results(cmd).Message("info", "", progress.F("run", ck.Dir), progress.F("weights", rel), progress.F("which", weights),
+		progress.F("model", ck.Model.Config), progress.F("dtype", ck.Model.Store.Dtype().String()),
+		progress.F("src_vocab", ck.SrcTok.Size()), progress.F("tgt_vocab", ck.TgtTok.Size()),
+		progress.F("step", st.Step), progress.F("steps", ck.Config.Training.Steps), progress.F("epoch", st.Epoch),
+		progress.F("best_metric", st.Metric), progress.F("best_value", st.BestValue*sign(st.Metric)), progress.F("best_step", st.BestStep),
+		progress.F("valid", st.Valid), progress.F("valid_step", st.ValidStep),
+		progress.F("parameters", counts["total"]), progress.F("modules", modules))
+	return nil
 }

@@ -303,3 +303,28 @@ func TestValidateDataDir(t *testing.T) {
 		t.Errorf("with --data-dir: %d %q %q", status, out, stderr)
 	}
 }
+
+// --log-format json makes info, attention, plot and validate write JSON
+// objects, as every other command does (issue 20).
+func TestJSONOutputEverywhere(t *testing.T) {
+	run, _ := trainTiny(t)
+	cfg := writeFile(t, t.TempDir(), "tiny.yaml", tinyConfig)
+	for _, args := range [][]string{
+		{"info", "-k", run},
+		{"attention", "-k", run, "--out", filepath.Join(t.TempDir(), "att"), "a b c"},
+		{"plot", run, "--out", filepath.Join(t.TempDir(), "curves")},
+		{"validate", "-c", cfg},
+	} {
+		status, out, stderr := runCLI(t, "", append(args, "--log-format", "json")...)
+		if status != 0 {
+			t.Fatalf("%v: %d %q", args, status, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		for _, l := range lines {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil || m["event"] == nil {
+				t.Errorf("%v: line %q is not a JSON event: %v", args, l, err)
+			}
+		}
+	}
+}

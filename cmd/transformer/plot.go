@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/runlog"
 )
@@ -36,7 +37,8 @@ validation while it trains.`,
 			if err := runlog.PlotRuns(dirs, out, metric); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s.png and %s.svg\n", out, out)
+			results(cmd).Message("result", fmt.Sprintf("wrote %s.png and %s.svg", out, out),
+				progress.F("png", out+".png"), progress.F("svg", out+".svg"), progress.F("metric", metric))
 			return nil
 		},
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
 )
 
@@ -38,4 +39,14 @@ func runConfigPath(cmd *cobra.Command, cfgPath, resume string, fixed ...string) 
 // addWeightsFlag adds --weights: which weights of a run the command uses.
 func addWeightsFlag(cmd *cobra.Command, weights *string, verb string) {
 	cmd.Flags().StringVar(weights, "weights", "best", "which weights to "+verb+": best, last or a saved step (step-0000750 or 750; -k RUN/checkpoints/step-0000750 also names one)")
+}
+
+// results is where a command writes its results: one JSON object a line
+// with --log-format json, plain lines otherwise (--quiet too: results are
+// not progress).
+func results(cmd *cobra.Command) *progress.Display {
+	if f, _ := cmd.Flags().GetString("log-format"); f == "json" {
+		return progress.New(cmd.OutOrStdout(), progress.JSON)
+	}
+	return progress.New(cmd.OutOrStdout(), progress.Lines)
 }

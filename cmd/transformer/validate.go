@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/sysmem"
 )
@@ -28,23 +29,27 @@ Exits with status 1 if there is any problem.`,
 				return err
 			}
 			problems, warnings := 0, 0
-			out := cmd.OutOrStdout()
+			out := results(cmd)
 			for _, is := range issues {
+				kind := "problem"
 				if is.Warning {
+					kind = "warning"
 					warnings++
-					fmt.Fprintln(out, "warning:", is.Err)
 				} else {
 					problems++
-					fmt.Fprintln(out, "problem:", is.Err)
 				}
+				out.Message(kind, kind+": "+is.Err.Error(), progress.F("message", is.Err.Error()))
 			}
 			if problems > 0 {
 				return fmt.Errorf("%s: %s, %s", cfgPath, plural(problems, "problem"), plural(warnings, "warning"))
 			}
 			if c, err := rundir.LoadConfig(cfgPath); err == nil {
-				fmt.Fprintf(out, "estimate: %v (vocabularies guessed from the merges; available: %v)\n", c.GuessMemory(), sysmem.Available())
+				e, avail := c.GuessMemory(), sysmem.Available()
+				out.Message("estimate", fmt.Sprintf("estimate: %v (vocabularies guessed from the merges; available: %v)", e, avail),
+					progress.F("parameters", e.Params), progress.F("train_bytes", e.Train), progress.F("decode_bytes", e.Decode), progress.F("available_bytes", avail.Bytes))
 			}
-			fmt.Fprintf(out, "%s: ok (%s)\n", cfgPath, plural(warnings, "warning"))
+			out.Message("result", fmt.Sprintf("%s: ok (%s)", cfgPath, plural(warnings, "warning")),
+				progress.F("config", cfgPath), progress.F("ok", true), progress.F("warnings", warnings))
 			return nil
 		},
 	}
