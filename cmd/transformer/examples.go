@@ -28,7 +28,7 @@ var examples = map[string]string{
   transformer info -k checkpoints/numbers-en-de --weights last --depth 0`,
 	"score": `  transformer score --hyp hyp.de --ref ref.de
   transformer score --hyp hyp.en --ref ref1.en --ref ref2.en --log-format json`,
-	"eval": `  transformer eval -k checkpoints/multi30k-de-en --src test_2016_flickr.de --ref test_2016_flickr.en --beam 5`,
+	"eval":    `  transformer eval -k checkpoints/multi30k-de-en --src test_2016_flickr.de --ref test_2016_flickr.en --beam 5`,
 	"average": `  transformer average -k checkpoints/multi30k-de-en --best 5 --out checkpoints/m30k-avg5`,
 	"bench": `  transformer bench --preset small
   transformer bench --preset tiny --decode`,
