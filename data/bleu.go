@@ -209,10 +209,48 @@ func CorpusBLEU(hyps []string, refs [][]string, opt BLEUOptions) (BLEUScore, err
 	if err != nil {
 		return BLEUScore{}, err
 	}
-	if err := checkRefs(len(hyps), refs); err != nil {
+	rows, err := bleuStats(hyps, refs, opt)
+	if err != nil {
 		return BLEUScore{}, err
 	}
+	s := bleuScore(sumRows(rows, bleuStatsLen), opt)
+	s.Signature = fmt.Sprintf("nrefs:%d|case:%s|eff:%s|tok:%s|smooth:%s|version:transformer-go",
+		len(refs), map[bool]string{false: "mixed", true: "lc"}[opt.Lowercase],
+		map[bool]string{false: "no", true: "yes"}[opt.EffectiveOrder], opt.Tokenize, opt.Smooth)
+	return s, nil
+}
+
+// bleuStatsLen is the length of a sentence's BLEU statistics: matched and
+// hypothesis n-grams of orders 1–4, the hypothesis length and the
+// reference length.
+const bleuStatsLen = 10
+
+// bleuScore scores summed statistics.
+func bleuScore(st []int, opt BLEUOptions) BLEUScore {
 	var s BLEUScore
+	copy(s.Correct[:], st[0:4])
+	copy(s.Total[:], st[4:8])
+	s.HypLen, s.RefLen = st[8], st[9]
+	s.Score, s.Precisions, s.BP = bleuFromStats(s.Correct, s.Total, s.HypLen, s.RefLen, opt)
+	return s
+}
+
+// sumRows adds up rows of statistics of length n.
+func sumRows(rows [][]int, n int) []int {
+	sum := make([]int, n)
+	for _, r := range rows {
+		for k, v := range r {
+			sum[k] += v
+		}
+	}
+	return sum
+}
+
+// bleuStats returns each hypothesis's BLEU statistics (bleuStatsLen ints).
+func bleuStats(hyps []string, refs [][]string, opt BLEUOptions) ([][]int, error) {
+	if err := checkRefs(len(hyps), refs); err != nil {
+		return nil, err
+	}
 	prep := func(x string) []string {
 		if opt.Lowercase {
 			x = strings.ToLower(x)
@@ -222,12 +260,14 @@ func CorpusBLEU(hyps []string, refs [][]string, opt BLEUOptions) (BLEUScore, err
 		}
 		return pyFields(x)
 	}
+	rows := make([][]int, len(hyps))
 	var g gramIndex
 	var units []int32
 	for i, h := range hyps {
+		row := make([]int, bleuStatsLen)
 		g.reset()
 		hw := prep(h)
-		s.HypLen += len(hw)
+		row[8] = len(hw)
 		units = units[:0]
 		for _, w := range hw {
 			units = append(units, g.word(w, true))
@@ -253,17 +293,14 @@ func CorpusBLEU(hyps []string, refs [][]string, opt BLEUOptions) (BLEUScore, err
 			}
 			g.clearRef()
 		}
-		s.RefLen += closest
+		row[9] = closest
 		for _, c := range g.grams {
-			s.Total[c.order] += int(c.hyp)
-			s.Correct[c.order] += int(min(c.hyp, c.best))
+			row[4+c.order] += int(c.hyp)
+			row[c.order] += int(min(c.hyp, c.best))
 		}
+		rows[i] = row
 	}
-	s.Score, s.Precisions, s.BP = bleuFromStats(s.Correct, s.Total, s.HypLen, s.RefLen, opt)
-	s.Signature = fmt.Sprintf("nrefs:%d|case:%s|eff:%s|tok:%s|smooth:%s|version:transformer-go",
-		len(refs), map[bool]string{false: "mixed", true: "lc"}[opt.Lowercase],
-		map[bool]string{false: "no", true: "yes"}[opt.EffectiveOrder], opt.Tokenize, opt.Smooth)
-	return s, nil
+	return rows, nil
 }
 
 // bleuFromStats is sacreBLEU's compute_bleu.

@@ -38,7 +38,10 @@ type ChrFScore struct {
 }
 
 // String formats the score as sacreBLEU does: "chrF2 = 64.13".
-func (s ChrFScore) String() string { return fmt.Sprintf("chrF%g = %.2f", s.Beta, s.Score) }
+func (s ChrFScore) String() string { return fmt.Sprintf("%s = %.2f", s.name(), s.Score) }
+
+// name is the metric's name with its β: "chrF2".
+func (s ChrFScore) name() string { return fmt.Sprintf("chrF%g", s.Beta) }
 
 // CorpusChrF scores hypotheses against one or more reference sets
 // (refs[k][i] is the k-th reference of hypothesis i): per sentence the
@@ -46,16 +49,30 @@ func (s ChrFScore) String() string { return fmt.Sprintf("chrF%g = %.2f", s.Beta,
 // over the corpus before the score is computed.
 func CorpusChrF(hyps []string, refs [][]string, opt ChrFOptions) (ChrFScore, error) {
 	opt = opt.withDefaults()
-	if err := checkRefs(len(hyps), refs); err != nil {
+	rows, err := chrfStats(hyps, refs, opt)
+	if err != nil {
 		return ChrFScore{}, err
 	}
-	total := make([]int, 3*opt.CharOrder)
+	sig := fmt.Sprintf("nrefs:%d|case:%s|eff:%s|nc:%d|nw:0|space:%s|version:transformer-go", len(refs),
+		map[bool]string{false: "mixed", true: "lc"}[opt.Lowercase], map[bool]string{false: "yes", true: "no"}[opt.EpsSmoothing],
+		opt.CharOrder, map[bool]string{false: "no", true: "yes"}[opt.Whitespace])
+	return ChrFScore{Score: chrfFromStats(sumRows(rows, 3*opt.CharOrder), opt), Beta: opt.Beta, Signature: sig}, nil
+}
+
+// chrfStats returns each hypothesis's chrF statistics: [hypothesis,
+// reference, matched] character n-grams per order, of the reference with
+// the best F-score.
+func chrfStats(hyps []string, refs [][]string, opt ChrFOptions) ([][]int, error) {
+	if err := checkRefs(len(hyps), refs); err != nil {
+		return nil, err
+	}
+	rows := make([][]int, len(hyps))
 	var g gramIndex
 	var hu, ru []int32
 	match := make([]int, opt.CharOrder)
 	st := make([]int, 3*opt.CharOrder)
-	best := make([]int, 3*opt.CharOrder)
 	for i, h := range hyps {
+		best := make([]int, 3*opt.CharOrder)
 		g.reset()
 		hu = chrfUnits(hu[:0], h, opt, &g, true)
 		g.addHyp(hu, opt.CharOrder)
@@ -79,14 +96,9 @@ func CorpusChrF(hyps []string, refs [][]string, opt ChrFOptions) (ChrFScore, err
 				bestF = f
 			}
 		}
-		for k, v := range best {
-			total[k] += v
-		}
+		rows[i] = best
 	}
-	sig := fmt.Sprintf("nrefs:%d|case:%s|eff:%s|nc:%d|nw:0|space:%s|version:transformer-go", len(refs),
-		map[bool]string{false: "mixed", true: "lc"}[opt.Lowercase], map[bool]string{false: "yes", true: "no"}[opt.EpsSmoothing],
-		opt.CharOrder, map[bool]string{false: "no", true: "yes"}[opt.Whitespace])
-	return ChrFScore{Score: chrfFromStats(total, opt), Beta: opt.Beta, Signature: sig}, nil
+	return rows, nil
 }
 
 // chrfUnits appends to u the unigram ids in g (see gramIndex.char) of the

@@ -185,13 +185,28 @@ func TestScoreAndEval(t *testing.T) {
 	if status != 0 || !strings.HasPrefix(out, "BLEU = n/a: the hypotheses have no 4-grams") || !strings.Contains(out, "exact match = 100.00% (2/2,") {
 		t.Errorf("perfect short hypotheses: %d\n%s", status, out)
 	}
+	// Hypotheses on standard input; sentence scores.
+	status, out, stderr = runCLI(t, mustRead(t, hyp), "score", "--ref", ref1, "--sentence")
+	if status != 0 || !strings.HasPrefix(out, "1\tBLEU = 100.00\tchrF2 = 100.00\n2\tBLEU = ") || !strings.Contains(out, "\nBLEU = ") {
+		t.Errorf("score from stdin with --sentence: %d %q\n%s", status, stderr, out)
+	}
+	// Paired bootstrap: the better system is significantly better.
+	worse := writeFile(t, dir, "worse.txt", "A cat.\nNo.\nThe man had just bitten him.\n")
+	status, out, stderr = runCLI(t, "", "score", "--hyp", worse, "--hyp", hyp, "--ref", ref1, "--ref", ref2, "--paired-bs", "--paired-bs-n", "200")
+	if status != 0 || !strings.Contains(out, "│ Baseline: "+worse) || !strings.Contains(out, "BLEU (μ ± 95% CI)") ||
+		!strings.Contains(out, "Paired bootstrap resampling test with 200 resampling trials (seed 12345)") || !strings.Contains(out, "(p = ") {
+		t.Errorf("paired bootstrap: %d %q\n%s", status, stderr, out)
+	}
 	short := writeFile(t, dir, "short.txt", "one line\n")
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"score", "--hyp", hyp}, "--ref is required"},
-		{[]string{"score", "--ref", ref1}, "--hyp is required"},
+		{[]string{"score", "--ref", ref1}, ref1 + " has 3 lines but standard input has 0"},
+		{[]string{"score", "--hyp", hyp, "--hyp", ref1, "--ref", ref1}, "2 --hyp files: give --paired-bs"},
+		{[]string{"score", "--hyp", hyp, "--paired-bs", "--ref", ref1}, "give at least two --hyp"},
+		{[]string{"score", "--hyp", hyp, "--hyp", short, "--paired-bs", "--ref", ref1}, "the systems are not aligned"},
 		{[]string{"score", "--hyp", hyp, "--ref", short}, short + " has 1 lines but " + hyp + " has 3: the files are not aligned"},
 		{[]string{"score", "--hyp", hyp, "--ref", ref1, "--tokenize", "intl"}, `--tokenize: BLEU tokenizer "intl": want 13a or none`},
 		{[]string{"score", "--hyp", filepath.Join(dir, "nope"), "--ref", ref1}, "nope: no such file"},

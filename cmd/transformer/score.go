@@ -81,34 +81,94 @@ func (m *metricFlags) report(cmd *cobra.Command, hyps []string, refs [][]string,
 }
 
 func scoreCmd() *cobra.Command {
-	var hypPath string
+	var hypPaths []string
 	var m metricFlags
+	var sentence, pairedBS bool
+	var samples int
+	var seed uint64
 	cmd := &cobra.Command{
-		Use:   "score --hyp FILE --ref FILE [--ref FILE...]",
+		Use:   "score [--hyp FILE|-]... --ref FILE [--ref FILE...]",
 		Short: "Corpus BLEU and chrF of detokenized hypotheses, as sacreBLEU computes them",
-		Long: `Score a file of detokenized hypotheses against one or more reference files
-with corpus BLEU (sacreBLEU's defaults: 13a tokenization, case-sensitive,
-exp smoothing) and chrF2 (character 6-grams, β = 2), printed with
-sacreBLEU-style signatures.`,
+		Long: `Score a file of detokenized hypotheses (--hyp, or standard input) against
+one or more reference files with corpus BLEU (sacreBLEU's defaults: 13a
+tokenization, case-sensitive, exp smoothing) and chrF2 (character 6-grams,
+β = 2), printed with sacreBLEU-style signatures, and exact match.
+
+--sentence also prints each line's sentence BLEU (effective order, as
+sacreBLEU's sentence_bleu) and chrF2.
+
+--paired-bs compares systems: the first --hyp is the baseline, every other
+--hyp is tested against it by paired bootstrap resampling as sacreBLEU's
+--paired-bs does (--paired-bs-n resamples of the sentences, the same for
+every system; the mean and 95% confidence interval of each system's
+resampled scores; p-values from the centred differences). The resamples
+are drawn from --seed, so the figures are reproducible; they differ from
+sacreBLEU's only by the draw.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if hypPath == "" {
-				return fmt.Errorf("--hyp is required")
+			if len(hypPaths) == 0 {
+				if progress.IsTerminal(cmd.InOrStdin()) {
+					return fmt.Errorf("--hyp is required (or give the hypotheses on standard input)")
+				}
+				hypPaths = []string{"-"}
 			}
-			hyps, err := data.ReadLines(hypPath)
+			if len(hypPaths) > 1 && !pairedBS {
+				return fmt.Errorf("%d --hyp files: give --paired-bs to compare systems, or one --hyp", len(hypPaths))
+			}
+			if pairedBS && len(hypPaths) < 2 {
+				return fmt.Errorf("--paired-bs compares systems with a baseline: give at least two --hyp (the first is the baseline)")
+			}
+			if samples < 1 || samples > 100000 {
+				return fmt.Errorf("--paired-bs-n must be in [1, 100000], got %d", samples)
+			}
+			var systems [][]string
+			for i, p := range hypPaths {
+				hyps, err := readHyps(cmd, p)
+				if err != nil {
+					return err
+				}
+				if i > 0 && len(hyps) != len(systems[0]) {
+					return fmt.Errorf("%s has %d lines but %s has %d: the systems are not aligned", hypName(p), len(hyps), hypName(hypPaths[0]), len(systems[0]))
+				}
+				systems = append(systems, hyps)
+			}
+			refs, err := m.readRefs(len(systems[0]), hypName(hypPaths[0]))
 			if err != nil {
 				return err
 			}
-			refs, err := m.readRefs(len(hyps), hypPath)
-			if err != nil {
-				return err
+			if pairedBS {
+				return m.pairedBootstrap(cmd, hypPaths, systems, refs, samples, seed)
 			}
-			return m.report(cmd, hyps, refs)
+			if sentence {
+				if err := m.sentences(cmd, systems[0], refs); err != nil {
+					return err
+				}
+			}
+			return m.report(cmd, systems[0], refs)
 		},
 	}
-	cmd.Flags().StringVar(&hypPath, "hyp", "", "hypotheses, one detokenized sentence per line")
+	cmd.Flags().StringArrayVar(&hypPaths, "hyp", nil, "hypotheses, one detokenized sentence per line (- or none: standard input; repeat with --paired-bs)")
+	cmd.Flags().BoolVar(&sentence, "sentence", false, "also print each line's sentence BLEU and chrF")
+	cmd.Flags().BoolVar(&pairedBS, "paired-bs", false, "compare every --hyp with the first by paired bootstrap resampling")
+	cmd.Flags().IntVar(&samples, "paired-bs-n", 1000, "bootstrap resamples of --paired-bs")
+	cmd.Flags().Uint64Var(&seed, "seed", 12345, "seed of the bootstrap resamples")
 	m.add(cmd)
 	return cmd
+}
+
+// readHyps reads a hypothesis file, or standard input for "-".
+func readHyps(cmd *cobra.Command, path string) ([]string, error) {
+	if path == "-" {
+		return readLines(cmd.InOrStdin())
+	}
+	return data.ReadLines(path)
+}
+
+func hypName(path string) string {
+	if path == "-" {
+		return "standard input"
+	}
+	return path
 }
 
 func evalCmd() *cobra.Command {
