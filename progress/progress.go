@@ -285,33 +285,51 @@ func formatValue(v any) string {
 	return fmt.Sprintf("%.4f", x)
 }
 
-// barLine is "name [=====>    ]  42% 336/800 steps | fields | eta", cut to
-// the terminal width.
+// barLine is "name [=====>    ]  42% 336/800 steps | fields | eta", fitted
+// to the terminal width: the ETA always stays; the bar narrows (24, 12,
+// then no cells) before the last fields go, and only then is the line cut.
 func (t *Task) barLine(now time.Time, fields []Field) string {
+	width := t.d.width() - 1
+	eta := ""
+	if e, ok := t.eta(now); ok {
+		eta = " | eta " + Clock(e)
+	}
+	for n := len(fields); n >= 0; n-- {
+		for _, w := range []int{24, 12, 0} {
+			if s := t.barText(w, fields[:n]) + eta; utf8.RuneCountInString(s) <= width {
+				return s
+			}
+		}
+	}
+	head := t.barText(0, nil)
+	return truncate(head, max(width-utf8.RuneCountInString(eta), 2)) + eta
+}
+
+// barText is the bar of w cells (none for 0) with the count and fields.
+func (t *Task) barText(w int, fields []Field) string {
 	var b strings.Builder
 	b.WriteString(t.name + " ")
 	if t.total > 0 {
-		const w = 24
-		filled := w * t.done / t.total
-		bar := strings.Repeat("=", filled)
-		if filled < w {
-			bar += ">" + strings.Repeat(" ", w-filled-1)
+		if w > 0 {
+			filled := w * t.done / t.total
+			bar := strings.Repeat("=", filled)
+			if filled < w {
+				bar += ">" + strings.Repeat(" ", w-filled-1)
+			}
+			fmt.Fprintf(&b, "[%s] ", bar)
 		}
-		fmt.Fprintf(&b, "[%s] %3d%% ", bar, 100*t.done/t.total)
+		fmt.Fprintf(&b, "%3d%% ", 100*t.done/t.total)
 	}
 	b.WriteString(t.count())
 	writeFields(&b, fields)
-	if eta, ok := t.eta(now); ok {
-		fmt.Fprintf(&b, " | eta %s", Clock(eta))
-	}
-	return truncate(b.String(), t.d.width()-1)
+	return b.String()
 }
 
 func (d *Display) width() int {
 	if d.Width > 0 {
 		return d.Width
 	}
-	if f, ok := d.w.(*os.File); ok {
+	if f, ok := d.w.(interface{ Fd() uintptr }); ok { // an *os.File or a wrapper of one
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
 			return w
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // fakeClock returns a Display whose clock moves only when told.
@@ -239,6 +240,29 @@ func TestFormatValue(t *testing.T) {
 	}{{2.34567, "2.3457"}, {1e-4, "1.000e-04"}, {2100.4, "2100"}, {0.0, "0"}, {7, "7"}, {"x", "x"}} {
 		if got := formatValue(c.v); got != c.want {
 			t.Errorf("formatValue(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+// At any width the ETA stays on the bar line: fields go first, from the
+// last (issue 20: at 80 columns the line was cut at "| lr…" and the ETA
+// lost).
+func TestBarKeepsETA(t *testing.T) {
+	for _, width := range []int{40, 60, 80, 140} {
+		d, buf, now := fakeClock(Bar)
+		d.Width = width
+		task := d.Start("train", 800, "steps")
+		*now = now.Add(10 * time.Second)
+		task.Update(50, F("epoch", 3), F("loss", 2.4321), F("lr", 1.234e-4), F("grad norm", 0.5))
+		line := strings.TrimSuffix(strings.TrimPrefix(buf.String(), "\r"), "\x1b[K")
+		if !strings.HasSuffix(line, "| eta 00:02:30") {
+			t.Errorf("width %d: %q has no ETA at its end", width, line)
+		}
+		if n := utf8.RuneCountInString(line); n >= width {
+			t.Errorf("width %d: line of %d columns: %q", width, n, line)
+		}
+		if width >= 80 && !strings.Contains(line, "| loss 2.4321") {
+			t.Errorf("width %d: %q lost the loss", width, line)
 		}
 	}
 }

@@ -447,6 +447,7 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	}
 	var lossSum float64
 	var tokSum, logSteps int
+	var last StepResult // the latest step's, for the line of a last partial interval
 	lastLog := time.Now()
 	stop := "reached training.steps"
 	validated := -1
@@ -464,6 +465,9 @@ loop:
 			return nil, err
 		}
 		if stopNow[0] {
+			if bar != nil {
+				bar.Finish(barFields...) // before the messages, or they would redraw it
+			}
 			return t.interrupt(start)
 		}
 		if stopNow[1] {
@@ -482,10 +486,11 @@ loop:
 		tokSum += r.Tokens
 		logSteps++
 		if bar != nil {
-			barFields = []progress.Field{progress.F("epoch", t.state.Epoch), progress.F("loss", r.Loss), progress.F("lr", r.LR)}
+			barFields = []progress.Field{progress.F("epoch", t.state.Epoch), progress.F("step loss", r.Loss), progress.F("lr", r.LR)}
 			bar.Update(t.state.Step, barFields...)
 		}
-		if t.state.Step%o.LogEvery == 0 || t.state.Step == startStep+1 {
+		last = r
+		if t.state.Step%o.LogEvery == 0 || t.state.Step == startStep+1 || t.state.Step == o.Steps {
 			el := time.Since(lastLog).Seconds()
 			done := t.state.Step - startStep
 			eta := time.Duration(float64(time.Since(start)) / float64(done) * float64(o.Steps-t.state.Step))
@@ -517,6 +522,12 @@ loop:
 	}
 	if bar != nil {
 		bar.Finish(barFields...)
+	}
+	if logSteps > 0 { // the steps since the last line (a stop by time or patience)
+		el := time.Since(lastLog).Seconds()
+		if err := t.logTrain(lossSum/float64(logSteps), last, float64(tokSum)/el, logSteps, el, 0); err != nil {
+			return nil, err
+		}
 	}
 	t.Log.Printf("stopped at step %d: %s", t.state.Step, stop)
 	if validated != t.state.Step {
@@ -582,8 +593,12 @@ func (t *Trainer) logTrain(loss float64, r StepResult, tokPerSec float64, steps 
 		comm = fmt.Sprintf(" | all-reduce %.1f ms/step (%.1f%%)", 1e3*per, 100*values["allreduce_share"])
 		t.reduceTime = 0
 	}
-	text := fmt.Sprintf("step %d/%d%s | epoch %d | loss %.4f | lr %.3e | grad norm %.3f | %.0f tgt tok/s%s | eta %s",
-		t.state.Step, o.Steps, updates, t.state.Epoch, loss, r.LR, r.GradNorm, tokPerSec, comm, progress.Clock(eta))
+	mean := "this step"
+	if steps > 1 {
+		mean = fmt.Sprintf("mean of %d steps", steps)
+	}
+	text := fmt.Sprintf("step %d/%d%s | epoch %d | loss %.4f (%s) | lr %.3e | grad norm %.3f | %.0f tgt tok/s%s | eta %s",
+		t.state.Step, o.Steps, updates, t.state.Epoch, loss, mean, r.LR, r.GradNorm, tokPerSec, comm, progress.Clock(eta))
 	t.Log.Event("train", text, progress.F("step", t.state.Step), progress.F("steps", o.Steps), progress.F("epoch", t.state.Epoch),
 		progress.F("loss", loss), progress.F("lr", r.LR), progress.F("grad_norm", r.GradNorm),
 		progress.F("tgt_tokens_per_s", tokPerSec), progress.F("eta_s", eta.Seconds()), progress.F("micro_batches", t.state.MicroBatches))

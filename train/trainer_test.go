@@ -14,6 +14,7 @@ import (
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
+	"github.com/gotransformer/transformer/runlog"
 	"github.com/gotransformer/transformer/translate"
 )
 
@@ -172,5 +173,26 @@ func TestValidationProgressUnits(t *testing.T) {
 	out := buf.String()
 	if !regexp.MustCompile(`translate \[=+\] 100% 4/4 sentences`).MatchString(out) || !strings.Contains(out, " batches") || strings.Contains(out, "items") {
 		t.Errorf("validation progress:\n%s", out)
+	}
+}
+
+// The steps after the last full log interval are logged too (issue 20:
+// with --steps 60 and log_every 50, steps 51–60 were never logged).
+func TestLastStepsAreLogged(t *testing.T) {
+	c := overfitConfig(t.TempDir())
+	c.Training.Steps, c.Training.LogEvery, c.Training.ValidEvery = 13, 5, 100
+	trainFor(t, c, false, context.Background())
+	recs, err := runlog.Read(c.Training.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []int
+	for _, r := range recs {
+		if r.Kind == "train" {
+			steps = append(steps, r.Step)
+		}
+	}
+	if !reflect.DeepEqual(steps, []int{1, 5, 10, 13}) {
+		t.Errorf("train records at steps %v, want [1 5 10 13]", steps)
 	}
 }

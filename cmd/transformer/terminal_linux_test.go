@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// pty opens a pseudo-terminal of cols columns: the command writes to tty,
+// the test reads master.
+func pty(t *testing.T, cols int) (master, tty *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlock pty: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("pty number: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open pty: %v", err)
+	}
+	if err := unix.IoctlSetWinsize(int(s.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: uint16(cols)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); m.Close() })
+	return m, s
+}
+
+// screen replays terminal output as a terminal of cols columns shows it:
+// \r returns to the line's start, \n moves down, ESC[K clears to the end
+// of the line, and text wraps at the last column.
+func screen(out string, cols int) []string {
+	lines := []string{""}
+	row, col := 0, 0
+	put := func(r rune) {
+		line := []rune(lines[row])
+		for len(line) < col {
+			line = append(line, ' ')
+		}
+		if col < len(line) {
+			line[col] = r
+		} else {
+			line = append(line, r)
+		}
+		lines[row] = string(line)
+		col++
+	}
+	newline := func() {
+		row++
+		col = 0
+		if row == len(lines) {
+			lines = append(lines, "")
+		}
+	}
+	for i := 0; i < len(out); {
+		switch {
+		case strings.HasPrefix(out[i:], "\x1b[K"):
+			if r := []rune(lines[row]); col < len(r) {
+				lines[row] = string(r[:col])
+			}
+			i += 3
+			continue
+		case out[i] == '\r':
+			col = 0
+		case out[i] == '\n':
+			newline()
+		default:
+			r := []rune(out[i:])[0]
+			if col == cols {
+				newline()
+			}
+			put(r)
+			i += len(string(r))
+			continue
+		}
+		i++
+	}
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// onTerminal starts the binary with its output on a pseudo-terminal of
+// cols columns and returns the command and a function that waits for it
+// and returns all it wrote.
+func onTerminal(t *testing.T, bin string, cols int, args ...string) (*exec.Cmd, func() string) {
+	t.Helper()
+	master, tty := pty(t, cols)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := master.Read(b)
+			mu.Lock()
+			buf.Write(b[:n])
+			mu.Unlock()
+			if err != nil {
+				close(done)
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, func() string {
+		cmd.Wait()
+		tty.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
+	}
+}
+
+// wroteSoFar reads what the command wrote so far (for waiting on it).
+func waitFor(t *testing.T, read func() string, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(read(), want) {
+			return
+		}
+	}
+	t.Fatalf("no %q in the output:\n%s", want, read())
+}
+
+// A training run in an 80- and a 140-column terminal (issue 20): every
+// frame of the bar fits the width and keeps its ETA, the log lines are
+// printed above it, and the final screen ends with the result, no bar
+// drawn after it. Interrupted with Ctrl-C (SIGINT), the screen ends with
+// how to resume, not with a stale bar.
+func TestTerminalDisplay(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "tiny.yaml", strings.NewReplacer("steps: 250", "steps: 400", "valid_every: 125", "valid_every: 200",
+		"log_every: 125", "log_every: 100").Replace(tinyConfig))
+	for _, cols := range []int{80, 140} {
+		t.Run(fmt.Sprint(cols), func(t *testing.T) {
+			cmd, wait := onTerminal(t, bin, cols, "train", "-c", cfg, "--out", filepath.Join(t.TempDir(), "run"))
+			_ = cmd
+			out := wait()
+			frames := 0
+			for _, f := range strings.Split(out, "\r") {
+				f = strings.TrimSuffix(strings.SplitN(f, "\n", 2)[0], "\x1b[K")
+				if !isBar(f) {
+					continue
+				}
+				frames++
+				if n := len([]rune(f)); n >= cols {
+					t.Errorf("a bar frame of %d columns: %q", n, f)
+				}
+				if !strings.Contains(f, " 100% ") && !strings.Contains(f, "| eta ") {
+					t.Errorf("a bar frame without its ETA: %q", f)
+				}
+			}
+			if frames == 0 {
+				t.Fatalf("no bar drawn:\n%q", out)
+			}
+			sc := screen(out, cols)
+			if last := sc[len(sc)-1]; !strings.HasPrefix(last, "test BLEU") {
+				t.Errorf("the final screen ends with %q, want the result:\n%s", last, strings.Join(sc, "\n"))
+			}
+			for _, l := range sc {
+				if isBar(l) && !strings.Contains(l, "100%") {
+					t.Errorf("a stale bar on the final screen: %q", l)
+				}
+			}
+		})
+	}
+	t.Run("ctrl-c", func(t *testing.T) {
+		long := writeFile(t, dir, "long.yaml", strings.NewReplacer("steps: 250", "steps: 1000000", "valid_every: 125", "valid_every: 100000",
+			"log_every: 125", "log_every: 50").Replace(tinyConfig))
+		cmd, wait := onTerminal(t, bin, 80, "train", "-c", long, "--out", filepath.Join(t.TempDir(), "run"))
+		time.Sleep(2 * time.Second) // well into training
+		cmd.Process.Signal(syscall.SIGINT)
+		sc := screen(wait(), 80)
+		// The screen ends with the interruption's messages (wrapped at 80
+		// columns); no bar is drawn after the first of them.
+		at := -1
+		for i, l := range sc {
+			if strings.Contains(l, "interrupted at step") && at < 0 {
+				at = i
+			}
+		}
+		if at < 0 || !strings.Contains(strings.Join(sc[at:], ""), "resume with: transformer train --resume") {
+			t.Fatalf("no interruption message on the final screen:\n%s", strings.Join(sc, "\n"))
+		}
+		for _, l := range sc[at:] {
+			if isBar(l) {
+				t.Errorf("a bar drawn after the interruption: %q\n%s", l, strings.Join(sc, "\n"))
+			}
+		}
+	})
+}
+
+// isBar reports whether a line is a frame of the training bar.
+func isBar(l string) bool { return strings.HasPrefix(l, "train ") && strings.Contains(l, " steps") }
