@@ -196,3 +196,17 @@ func TestLastStepsAreLogged(t *testing.T) {
 		t.Errorf("train records at steps %v, want [1 5 10 13]", steps)
 	}
 }
+
+// Validation of sentences shorter than four tokens says BLEU n/a, not
+// 0.00 (issue 20: the numbers task's perfect translations "scored" BLEU 0).
+func TestDescribeSaysBLEUNotApplicable(t *testing.T) {
+	var tr Translation
+	m := map[string]float64{"bleu": 0, "bleu_4grams": 0, "chrf": 100, "exact_match": 1, "exact": 4, "sentences": 4}
+	if got := tr.Describe(m); !strings.Contains(got, "| BLEU n/a |") || !strings.Contains(got, "exact match 100.00% (4/4") {
+		t.Errorf("%q", got)
+	}
+	m["bleu"], m["bleu_4grams"] = 12.345, 10
+	if got := tr.Describe(m); !strings.Contains(got, "| BLEU 12.35 |") {
+		t.Errorf("%q", got)
+	}
+}

@@ -218,10 +218,21 @@ func (t *Translation) Evaluate(ctx context.Context, split string, limit int) (ma
 	return t.EvaluatePairs(ctx, pairs, limit)
 }
 
-// Describe implements Task.
+// Describe implements Task. BLEU reads n/a when the translations have no
+// 4-grams at all (every sentence shorter than four tokens): it is then 0
+// whatever they say.
 func (t *Translation) Describe(m map[string]float64) string {
-	return fmt.Sprintf("loss %.4f | perplexity %.3f | token accuracy %.2f%% | BLEU %.2f | chrF %.2f | exact match %.2f%% (%d/%d, greedy)",
-		m["loss"], m["perplexity"], 100*m["token_accuracy"], m["bleu"], m["chrf"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]))
+	return fmt.Sprintf("loss %.4f | perplexity %.3f | token accuracy %.2f%% | BLEU %s | chrF %.2f | exact match %.2f%% (%d/%d, greedy)",
+		m["loss"], m["perplexity"], 100*m["token_accuracy"], BLEUText(m), m["chrf"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]))
+}
+
+// BLEUText is an evaluation's BLEU with two decimals, or "n/a" when its
+// translations had no 4-grams.
+func BLEUText(m map[string]float64) string {
+	if n, ok := m["bleu_4grams"]; ok && n == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", m["bleu"])
 }
 
 // Close implements Task.
@@ -235,7 +246,8 @@ func (t *Translation) Close() {
 // perplexity and token accuracy on all of them, and greedy exact match on
 // the first maxSentences (0: all), with corpus BLEU and chrF of those
 // translations against the raw references. Keys: loss, perplexity,
-// token_accuracy, bleu, chrf, exact_match, exact, sentences.
+// token_accuracy, bleu, bleu_4grams (the translations' 4-grams: 0 makes BLEU
+// meaningless), chrf, exact_match, exact, sentences.
 func (t *Translation) EvaluatePairs(ctx context.Context, pairs []data.Pair, maxSentences int) (map[string]float64, error) {
 	ex, _ := data.Encode(pairs, t.SrcTok, t.TgtTok, 0)
 	batches, err := data.MakeBatches(ex, data.BatchOptions{MaxTokens: t.Config.Training.BatchTokens, BucketWidth: t.Config.Training.BucketWidth})
@@ -291,7 +303,7 @@ func (t *Translation) EvaluatePairs(ctx context.Context, pairs []data.Pair, maxS
 		return nil, err
 	}
 	return map[string]float64{"loss": st.Loss(), "perplexity": st.Perplexity(), "token_accuracy": st.Accuracy(),
-		"bleu": bleu.Score, "chrf": chrf.Score,
+		"bleu": bleu.Score, "bleu_4grams": float64(bleu.Total[3]), "chrf": chrf.Score,
 		"exact_match": float64(exact) / float64(max(maxSentences, 1)), "exact": float64(exact), "sentences": float64(maxSentences)}, nil
 }
 

@@ -88,7 +88,7 @@ func formatMetric(key string, v float64) string {
 		return fmt.Sprintf("%.2f%%", 100*v)
 	case "bleu", "chrf":
 		return fmt.Sprintf("%.2f", v)
-	case "exact", "sentences", "sequences":
+	case "exact", "sentences", "sequences", "bleu_4grams":
 		return fmt.Sprintf("%d", int(v))
 	}
 	return fmt.Sprintf("%.4f", v)

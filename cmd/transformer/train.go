@@ -171,10 +171,10 @@ func report(cmd *cobra.Command, disp *progress.Display, res *train.Result, dir s
 		fmt.Fprintf(out, "interrupted at step %d; checkpoint saved; resume with: transformer train --resume %s\n", res.Steps, dir)
 		return
 	}
-	fmt.Fprintf(out, "done: %d steps in %s; best validation %s %.4g at step %d; run directory %s\n",
-		res.Steps, res.Duration.Round(1e9), res.Best.Metric, res.Best.BestValue*sign(res.Best.Metric), res.Best.BestStep, dir)
+	fmt.Fprintf(out, "done: %d steps in %s; best validation %s %s at step %d; run directory %s\n",
+		res.Steps, res.Duration.Round(1e9), res.Best.Metric, formatMetric(res.Best.Metric, res.Best.BestValue*sign(res.Best.Metric)), res.Best.BestStep, dir)
 	if res.Test != nil {
 		fmt.Fprintf(out, "test exact match: %.2f%% (%d/%d)\n", 100*res.Test["exact_match"], int(res.Test["exact"]), int(res.Test["sentences"]))
-		fmt.Fprintf(out, "test BLEU %.2f, chrF %.2f (greedy; transformer eval --beam 5 for beam search)\n", res.Test["bleu"], res.Test["chrf"])
+		fmt.Fprintf(out, "test BLEU %s, chrF %.2f (greedy; transformer eval --beam 5 for beam search)\n", train.BLEUText(res.Test), res.Test["chrf"])
 	}
 }
