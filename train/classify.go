@@ -218,6 +218,9 @@ func (t *Classification) Describe(m map[string]float64) string {
 	return fmt.Sprintf("loss %.4f | accuracy %.2f%% (%d sequences)", m["loss"], 100*m["accuracy"], int(m["sequences"]))
 }
 
+// Unit implements Task: throughput is in sequences.
+func (t *Classification) Unit() string { return "seq" }
+
 // Close implements Task.
 func (t *Classification) Close() { t.graphs.Clear() }
 

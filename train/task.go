@@ -40,8 +40,10 @@ type Task interface {
 	// stopping when ctx ends. The keys are metrics training.best_metric
 	// may name, and counts.
 	Evaluate(ctx context.Context, split string, limit int) (map[string]float64, error)
-	// Describe formats Evaluate's figures as the text of a log line.
+	// Describe formats Evaluate's figures as the text of a log line, and
+	// Unit names what Batch.Targets counts ("tgt tok", "seq") in it.
 	Describe(m map[string]float64) string
+	Unit() string
 	// Close releases what the task compiled.
 	Close()
 }

@@ -597,8 +597,8 @@ func (t *Trainer) logTrain(loss float64, r StepResult, tokPerSec float64, steps 
 	if steps > 1 {
 		mean = fmt.Sprintf("mean of %d steps", steps)
 	}
-	text := fmt.Sprintf("step %d/%d%s | epoch %d | loss %.4f (%s) | lr %.3e | grad norm %.3f | %.0f tgt tok/s%s | eta %s",
-		t.state.Step, o.Steps, updates, t.state.Epoch, loss, mean, r.LR, r.GradNorm, tokPerSec, comm, progress.Clock(eta))
+	text := fmt.Sprintf("step %d/%d%s | epoch %d | loss %.4f (%s) | lr %.3e | grad norm %.3f | %.0f %s/s%s | eta %s",
+		t.state.Step, o.Steps, updates, t.state.Epoch, loss, mean, r.LR, r.GradNorm, tokPerSec, t.Task.Unit(), comm, progress.Clock(eta))
 	t.Log.Event("train", text, progress.F("step", t.state.Step), progress.F("steps", o.Steps), progress.F("epoch", t.state.Epoch),
 		progress.F("loss", loss), progress.F("lr", r.LR), progress.F("grad_norm", r.GradNorm),
 		progress.F("tgt_tokens_per_s", tokPerSec), progress.F("eta_s", eta.Seconds()), progress.F("micro_batches", t.state.MicroBatches))

@@ -226,6 +226,9 @@ func (t *Translation) Describe(m map[string]float64) string {
 		m["loss"], m["perplexity"], 100*m["token_accuracy"], BLEUText(m), m["chrf"], 100*m["exact_match"], int(m["exact"]), int(m["sentences"]))
 }
 
+// Unit implements Task: throughput is in target tokens.
+func (t *Translation) Unit() string { return "tgt tok" }
+
 // BLEUText is an evaluation's BLEU with two decimals, or "n/a" when its
 // translations had no 4-grams.
 func BLEUText(m map[string]float64) string {

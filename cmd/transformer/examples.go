@@ -7,6 +7,7 @@ var examples = map[string]string{
 	"train": `  transformer train --config configs/numbers-en-de.yaml
   transformer train -c configs/multi30k-de-en.yaml --out checkpoints/m30k --steps 4000
   transformer train --resume checkpoints/numbers-en-de --steps 1200
+  transformer train -c configs/multi30k-de-en.yaml --dry-run
   mpirun -np 4 ./transformer train -c configs/multi30k-de-en.yaml   # built with -tags mpi`,
 	"translate": `  transformer translate -k checkpoints/numbers-en-de "four hundred twenty-one"
   transformer translate -k checkpoints/numbers-en-de --beam 5 --nbest 3 < inputs.txt

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -273,5 +274,33 @@ func TestEveryCommandHasExamples(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// train --dry-run prints the resolved config, the parameter count, the
+// memory estimate and the first batch's shape, and writes nothing
+// (issue 20).
+func TestTrainDryRun(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "tiny.yaml", tinyConfig)
+	out := filepath.Join(dir, "run")
+	status, stdout, stderr := runCLI(t, "", "train", "-c", cfg, "--out", out, "--dry-run", "--steps", "7")
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, stderr)
+	}
+	for _, want := range []string{"  steps: 7\n", "model:        ", " parameters (encoder ", "memory:       ", "estimated peak memory",
+		"the first batch is b", "dry run: nothing was trained or written"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the dry run made %s (%v)", out, err)
+	}
+	status, stdout, _ = runCLI(t, "", "train", "-c", cfg, "--dry-run", "--log-format", "json")
+	var m map[string]any
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if status != 0 || json.Unmarshal([]byte(lines[len(lines)-1]), &m) != nil || m["event"] != "plan" || m["first_batch"] == "" {
+		t.Errorf("JSON dry run: %d %q", status, stdout)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
+	"github.com/gotransformer/transformer/sysmem"
 	"github.com/gotransformer/transformer/train"
 )
 
@@ -17,7 +18,7 @@ func trainCmd() *cobra.Command {
 	var cfgPath, out, resume, dataDir string
 	var seed int64
 	var steps int
-	var overwrite bool
+	var overwrite, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "train --config FILE | --resume RUN_DIR",
 		Short: "Train a model from a YAML config",
@@ -77,6 +78,9 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 			}
 			if err := c.Validate(); err != nil {
 				return err
+			}
+			if dryRun {
+				return planRun(cmd, disp, c)
 			}
 			newTrainer := train.NewTrainer
 			if resume != "" {
@@ -138,7 +142,33 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 	cmd.Flags().Int64Var(&seed, "seed", 0, "random seed (overrides training.seed)")
 	cmd.Flags().IntVar(&steps, "steps", 0, "optimizer steps (overrides training.steps)")
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace the run already in the run directory (its checkpoints are deleted)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the resolved config, the parameter count, the memory estimate and the first batch's shape, and exit without training or writing anything")
 	return cmd
+}
+
+// planRun prints what a run of c would be (train --dry-run).
+func planRun(cmd *cobra.Command, disp *progress.Display, c *rundir.Config) error {
+	p, err := train.PlanRun(commandContext(cmd), c, disp)
+	if err != nil {
+		return err
+	}
+	out := results(cmd)
+	if f, _ := cmd.Flags().GetString("log-format"); f == "json" {
+		out.Message("plan", "", progress.F("config", string(p.Config)), progress.F("parameters", p.Parameters),
+			progress.F("src_vocab", p.SrcVocab), progress.F("tgt_vocab", p.TgtVocab), progress.F("train_bytes", p.Memory.Train),
+			progress.F("decode_bytes", p.Memory.Decode), progress.F("train_pairs", p.TrainPairs), progress.F("batches", p.Batches),
+			progress.F("first_batch", p.FirstBatch), progress.F("first_batch_tokens", p.FirstTokens))
+		return nil
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "# the resolved config (%s)\n%s\n", c.Path, p.Config)
+	fmt.Fprintf(w, "model:        %d parameters (encoder %d, decoder %d)\n", p.Parameters["total"], p.Parameters["encoder"], p.Parameters["decoder"])
+	fmt.Fprintf(w, "vocabularies: source %d, target %d tokens\n", p.SrcVocab, p.TgtVocab)
+	fmt.Fprintf(w, "memory:       %v (available: %v)\n", p.Memory, sysmem.Available())
+	fmt.Fprintf(w, "data:         %d training pairs in %d batches per epoch; the first batch is %s (%d target tokens)\n",
+		p.TrainPairs, p.Batches, p.FirstBatch, p.FirstTokens)
+	fmt.Fprintf(w, "dry run: nothing was trained or written (the run directory would be %s)\n", c.Training.OutDir)
+	return nil
 }
 
 // sign is +1 for a metric where higher is better, −1 where lower is.
