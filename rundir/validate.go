@@ -27,10 +27,32 @@ func ValidateConfigFile(path string) ([]Issue, error) { return ValidateConfigFil
 // ValidateConfigFileIn is ValidateConfigFile with data.dir replaced by
 // dataDir when it is not empty (transformer validate --data-dir).
 func ValidateConfigFileIn(path, dataDir string) ([]Issue, error) {
+	return ValidateConfigFileWith(path, dataDir, nil)
+}
+
+// ValidateConfigFileWith is ValidateConfigFileIn with sets applied to the
+// file first (transformer validate --set); a problem with a key a --set
+// wrote names the --set.
+func ValidateConfigFileWith(path, dataDir string, sets []Set) ([]Issue, error) {
 	raw, err := safeio.ReadFile(path, safeio.ConfigLimit, "config")
 	if err != nil {
 		return nil, err
 	}
+	if len(sets) > 0 {
+		if raw, err = ApplySets(path, raw, sets); err != nil {
+			return nil, err
+		}
+		issues, err := validateRaw(path, raw, dataDir)
+		lines := setLines(raw, sets)
+		for i := range issues {
+			issues[i].Err = setError(issues[i].Err, sets, lines)
+		}
+		return issues, err
+	}
+	return validateRaw(path, raw, dataDir)
+}
+
+func validateRaw(path string, raw []byte, dataDir string) ([]Issue, error) {
 	// Every problem in one pass: unknown keys and wrong types first, then
 	// the values of every key that was read.
 	var out []Issue

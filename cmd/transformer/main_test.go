@@ -304,3 +304,39 @@ func TestTrainDryRun(t *testing.T) {
 		t.Errorf("JSON dry run: %d %q", status, stdout)
 	}
 }
+
+// --set works on train, validate, translate and eval, validated as the
+// file is and naming the --set when refused (issue 20).
+func TestSetFlag(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "tiny.yaml", tinyConfig)
+	run := filepath.Join(dir, "run")
+	if status, _, stderr := runCLI(t, "", "train", "-c", cfg, "--out", run, "--set", "training.steps=6", "--set", "training.valid_every=3"); status != 0 {
+		t.Fatalf("train --set: %s", stderr)
+	}
+	if b := mustRead(t, filepath.Join(run, "config.yaml")); !strings.Contains(b, "steps: 6\n") || !strings.Contains(b, "valid_every: 3\n") {
+		t.Errorf("the run's config lacks the --set values:\n%s", b)
+	}
+	if status, out, stderr := runCLI(t, "", "validate", "-c", cfg, "--set", "model.heads=3"); status != 1 || !strings.Contains(out, "--set model.heads=3: ") {
+		t.Errorf("validate --set model.heads=3: %d %q %q", status, out, stderr)
+	}
+	_, plain, _ := runCLI(t, "", "translate", "-k", run, "a b c")
+	status, beam, stderr := runCLI(t, "", "translate", "-k", run, "--set", "decoding.beam=3", "--nbest", "3", "a b c")
+	if status != 0 || strings.Count(beam, "0 ||| ") != 3 || plain == beam {
+		t.Errorf("translate --set decoding.beam=3 --nbest 3: %d %q %q", status, beam, stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "-c", cfg, "--out", filepath.Join(dir, "r2"), "--set", "training.stepz=3"}, `--set training.stepz=3: unknown key "stepz"`},
+		{[]string{"train", "-c", cfg, "--out", filepath.Join(dir, "r3"), "--set", "training.steps=abc"}, "--set training.steps=abc: "},
+		{[]string{"train", "-c", cfg, "--set", "steps"}, `--set "steps": want section.key=value`},
+		{[]string{"translate", "-k", run, "--set", "model.heads=2", "a"}, "--set model.heads=2: only decoding.* keys apply to a trained run"},
+		{[]string{"translate", "-k", run, "--set", "decoding.beam=0", "a"}, "--set decoding.beam=0: must be positive"},
+	} {
+		if status, _, stderr := runCLI(t, "", c.args...); status != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: status %d, stderr %q, want %q", c.args, status, stderr, c.want)
+		}
+	}
+}

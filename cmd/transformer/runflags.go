@@ -50,3 +50,21 @@ func results(cmd *cobra.Command) *progress.Display {
 	}
 	return progress.New(cmd.OutOrStdout(), progress.Lines)
 }
+
+// addSetFlag adds --set KEY=VALUE (repeatable).
+func addSetFlag(cmd *cobra.Command, sets *[]string, what string) {
+	cmd.Flags().StringArrayVar(sets, "set", nil, "set a config key, as section.key=value in YAML (repeat for several); "+what)
+}
+
+// parseSets reads the --set flags.
+func parseSets(sets []string) ([]rundir.Set, error) {
+	var out []rundir.Set
+	for _, s := range sets {
+		set, err := rundir.ParseSet(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, set)
+	}
+	return out, nil
+}

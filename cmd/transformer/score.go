@@ -174,6 +174,7 @@ func hypName(path string) string {
 func evalCmd() *cobra.Command {
 	var ckpt, weights, srcPath, outPath string
 	var dec decodeFlags
+	var setFlags []string
 	var m metricFlags
 	cmd := &cobra.Command{
 		Use:   "eval --checkpoint DIR --src FILE --ref FILE",
@@ -202,8 +203,15 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
+			sets, err := parseSets(setFlags)
+			if err != nil {
+				return err
+			}
 			c, err := rundir.LoadCheckpoint(ckpt, weights)
 			if err != nil {
+				return err
+			}
+			if err := c.WithSets(sets); err != nil {
 				return err
 			}
 			disp, err := display(cmd, cmd.ErrOrStderr())
@@ -240,6 +248,7 @@ as 'transformer score' does.`,
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
 	addWeightsFlag(cmd, &weights, "load")
+	addSetFlag(cmd, &setFlags, "decoding.* keys of the run's config")
 	cmd.Flags().StringVar(&srcPath, "src", "", "source sentences, one per line")
 	cmd.Flags().StringVarP(&outPath, "out", "o", "", "also write the translations here")
 	dec.add(cmd)

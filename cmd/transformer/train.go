@@ -19,6 +19,7 @@ func trainCmd() *cobra.Command {
 	var seed int64
 	var steps int
 	var overwrite, dryRun bool
+	var setFlags []string
 	cmd := &cobra.Command{
 		Use:   "train --config FILE | --resume RUN_DIR",
 		Short: "Train a model from a YAML config",
@@ -50,7 +51,11 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 			if err != nil {
 				return err
 			}
-			c, err := rundir.LoadConfig(path)
+			sets, err := parseSets(setFlags)
+			if err != nil {
+				return err
+			}
+			c, err := rundir.LoadConfigWith(path, sets)
 			if err != nil {
 				return err
 			}
@@ -142,6 +147,7 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 	cmd.Flags().Int64Var(&seed, "seed", 0, "random seed (overrides training.seed)")
 	cmd.Flags().IntVar(&steps, "steps", 0, "optimizer steps (overrides training.steps)")
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace the run already in the run directory (its checkpoints are deleted)")
+	addSetFlag(cmd, &setFlags, "validated exactly as the file is (with --resume: of the run's config.yaml)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the resolved config, the parameter count, the memory estimate and the first batch's shape, and exit without training or writing anything")
 	return cmd
 }

@@ -96,6 +96,7 @@ func translateCmd() *cobra.Command {
 	var ckpt, weights string
 	var maxLen, nbest int
 	var dec decodeFlags
+	var setFlags []string
 	cmd := &cobra.Command{
 		Use:   "translate --checkpoint DIR [TEXT...]",
 		Short: "Translate sentences with a trained model (greedy or beam search)",
@@ -127,8 +128,15 @@ a file shows progress on stderr.`,
 			if err := dec.check(cmd); err != nil {
 				return err
 			}
+			sets, err := parseSets(setFlags)
+			if err != nil {
+				return err
+			}
 			c, err := rundir.LoadCheckpoint(ckpt, weights)
 			if err != nil {
+				return err
+			}
+			if err := c.WithSets(sets); err != nil {
 				return err
 			}
 			opt, err := dec.options(cmd, c)
@@ -222,6 +230,7 @@ a file shows progress on stderr.`,
 	addWeightsFlag(cmd, &weights, "load")
 	cmd.Flags().IntVar(&maxLen, "max-input-tokens", 256, "longer inputs are truncated, with a warning (0: the model's limit, at most "+fmt.Sprint(model.MaxInputTokens)+")")
 	cmd.Flags().IntVar(&nbest, "nbest", 1, "translations per input (a beam of at least N)")
+	addSetFlag(cmd, &setFlags, "decoding.* keys of the run's config")
 	dec.add(cmd)
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 
 func validateCmd() *cobra.Command {
 	var cfgPath, dataDir string
+	var setFlags []string
 	cmd := &cobra.Command{
 		Use:   "validate --config FILE",
 		Short: "Check a config and its data files without training",
@@ -24,7 +25,11 @@ Exits with status 1 if there is any problem.`,
 			if cfgPath == "" {
 				return fmt.Errorf("--config is required")
 			}
-			issues, err := rundir.ValidateConfigFileIn(cfgPath, dataDir)
+			sets, err := parseSets(setFlags)
+			if err != nil {
+				return err
+			}
+			issues, err := rundir.ValidateConfigFileWith(cfgPath, dataDir, sets)
 			if err != nil {
 				return err
 			}
@@ -43,7 +48,7 @@ Exits with status 1 if there is any problem.`,
 			if problems > 0 {
 				return fmt.Errorf("%s: %s, %s", cfgPath, plural(problems, "problem"), plural(warnings, "warning"))
 			}
-			if c, err := rundir.LoadConfig(cfgPath); err == nil {
+			if c, err := rundir.LoadConfigWith(cfgPath, sets); err == nil {
 				e, avail := c.GuessMemory(), sysmem.Available()
 				out.Message("estimate", fmt.Sprintf("estimate: %v (vocabularies guessed from the merges; available: %v)", e, avail),
 					progress.F("parameters", e.Params), progress.F("train_bytes", e.Train), progress.F("decode_bytes", e.Decode), progress.F("available_bytes", avail.Bytes))
@@ -55,6 +60,7 @@ Exits with status 1 if there is any problem.`,
 	}
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "YAML config file")
 	cmd.Flags().StringVar(&dataDir, "data-dir", "", "folder of the config's relative data files (overrides data.dir)")
+	addSetFlag(cmd, &setFlags, "checked as train would")
 	return cmd
 }
 
