@@ -1,36 +1,15 @@
 package progress
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/gotransformer/transformer/internal/ptytest"
 	"golang.org/x/sys/unix"
 )
 
-// openPTY opens a pseudo-terminal pair: what is written to the returned
-// terminal can be read from master.
-func openPTY(t *testing.T) (master, tty *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Skipf("unlock pty: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Skipf("pty number: %v", err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("open pty: %v", err)
-	}
-	t.Cleanup(func() { s.Close(); m.Close() })
-	return m, s
-}
+func openPTY(t *testing.T) (master, tty *os.File) { return ptytest.Open(t, 0) }
 
 // On a real terminal the text format gives a bar, which redraws in place
 // and fits the terminal width (a narrower bar before any field is lost).
