@@ -64,7 +64,7 @@ func (o DecodeOptions) Check() error {
 	case o.LenStep < 0 || o.LenStep > MaxInputTokens:
 		return fmt.Errorf("len_step: must be in [0, %d], got %d", MaxInputTokens, o.LenStep)
 	}
-	return nil
+	return o.Sample.Check()
 }
 
 // Check reports the first option out of bounds for a model with tgtVocab

@@ -26,6 +26,9 @@ type DecodeOptions struct {
 	// keeping their keys and values (slower; the outputs are the same).
 	// Decoders without Config.IncrementalDecoding always recompute.
 	NoCache bool
+	// Sample, when set, draws each token from the model's distribution
+	// (Sampling) instead of taking the most probable one.
+	Sample *Sampling
 }
 
 func (o DecodeOptions) withDefaults() DecodeOptions {
@@ -65,7 +68,7 @@ func (t *Translator) GreedyContext(ctx context.Context, srcs [][]int, opt Decode
 	opt = opt.withDefaults()
 	out := make([][]int, len(srcs))
 	err := inLengthOrder(ctx, srcs, opt.BatchSize, func(batch [][]int, idx []int) error {
-		res, err := t.greedyBatch(ctx, batch, opt)
+		res, err := t.greedyBatch(ctx, batch, idx, opt)
 		if err != nil {
 			return err
 		}
@@ -108,15 +111,22 @@ func inLengthOrder(ctx context.Context, srcs [][]int, per int, decode func(batch
 // greedyRows is the state of greedy decoding of a batch: each row's output
 // so far and whether it has ended.
 type greedyRows struct {
-	out   [][]int
-	done  []bool
-	limit []int
-	left  int
+	out    [][]int
+	done   []bool
+	limit  []int
+	left   int
+	sample *sampler // nil: the most probable token
 }
 
-func newGreedyRows(limit []int) *greedyRows {
+// newGreedyRows starts rows with their output limits; with sampling on,
+// idx gives each row's position in the whole input (for its generator).
+func newGreedyRows(limit []int, opt DecodeOptions, idx []int) *greedyRows {
 	n := len(limit)
-	return &greedyRows{out: make([][]int, n), done: make([]bool, n), limit: limit, left: n}
+	g := &greedyRows{out: make([][]int, n), done: make([]bool, n), limit: limit, left: n}
+	if opt.Sample != nil {
+		g.sample = newSampler(*opt.Sample, idx)
+	}
+	return g
 }
 
 // take picks the best token of row i at step from its scores and records
@@ -126,7 +136,12 @@ func (g *greedyRows) take(i, step int, scores []float64) int {
 	if g.done[i] {
 		return data.PadID
 	}
-	best := argmax(scores)
+	var best int
+	if g.sample != nil {
+		best = g.sample.draw(i, scores)
+	} else {
+		best = argmax(scores)
+	}
 	if best == data.EosID || step+1 >= g.limit[i] {
 		g.done[i] = true
 		g.left--
@@ -171,13 +186,13 @@ func (t *Translator) batchSources(srcs [][]int, opt DecodeOptions) (src []int, s
 }
 
 // greedyCached decodes a batch incrementally, with the key/value cache.
-func (t *Translator) greedyCached(ctx context.Context, srcs [][]int, opt DecodeOptions) ([][]int, error) {
+func (t *Translator) greedyCached(ctx context.Context, srcs [][]int, idx []int, opt DecodeOptions) ([][]int, error) {
 	n := len(srcs)
 	src, srcLen, limit, maxOut, err := t.batchSources(srcs, opt)
 	if err != nil {
 		return nil, err
 	}
-	g := newGreedyRows(limit)
+	g := newGreedyRows(limit, opt, idx)
 	vocab := t.Model.Config.TgtVocab
 	tokens := make([]int, n)
 	var stopped error
@@ -199,9 +214,9 @@ func (t *Translator) greedyCached(ctx context.Context, srcs [][]int, opt DecodeO
 	return g.out, nil
 }
 
-func (t *Translator) greedyBatch(ctx context.Context, srcs [][]int, opt DecodeOptions) ([][]int, error) {
+func (t *Translator) greedyBatch(ctx context.Context, srcs [][]int, idx []int, opt DecodeOptions) ([][]int, error) {
 	if !opt.NoCache && t.Model.Config.IncrementalDecoding() {
-		return t.greedyCached(ctx, srcs, opt)
+		return t.greedyCached(ctx, srcs, idx, opt)
 	}
 	n := len(srcs)
 	src, srcLen, limit, maxOut, err := t.batchSources(srcs, opt)
@@ -218,7 +233,7 @@ func (t *Translator) greedyBatch(ctx context.Context, srcs [][]int, opt DecodeOp
 	for i := 0; i < n; i++ {
 		ys[i*full] = data.BosID
 	}
-	g := newGreedyRows(limit)
+	g := newGreedyRows(limit, opt, idx)
 	vocab := t.Model.Config.TgtVocab
 	for step := 0; step < maxOut && g.left > 0; step++ {
 		if err := ctx.Err(); err != nil {
