@@ -68,6 +68,13 @@ type Options struct {
 	// Attention asks for every attention weight of each sentence and its
 	// greedy translation (at most model.MaxAttentionTokens tokens).
 	Attention bool
+	// Samples, when positive, draws that many translations of each
+	// sentence from the model's distribution instead of searching
+	// (Result.Text is the first, Result.NBest all of them when more than
+	// one), shaped by Sampling (nil: temperature 1, every token, seed 0;
+	// sample k uses the seed plus k).
+	Samples  int
+	Sampling *model.Sampling
 }
 
 // check refuses negative counts (0 means the default for each).
@@ -75,7 +82,7 @@ func (o Options) check() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"Beam", o.Beam}, {"NBest", o.NBest}, {"MaxInputTokens", o.MaxInputTokens}, {"BatchSize", o.BatchSize}} {
+	}{{"Beam", o.Beam}, {"NBest", o.NBest}, {"MaxInputTokens", o.MaxInputTokens}, {"BatchSize", o.BatchSize}, {"Samples", o.Samples}} {
 		if f.v < 0 {
 			return fmt.Errorf("Options.%s must not be negative (0: the default), got %d", f.name, f.v)
 		}
@@ -130,6 +137,9 @@ func (m *Model) Translate(ctx context.Context, sentences []string, opt Options) 
 		bo.Alpha = opt.LengthPenalty
 	}
 	bo.NBest = max(opt.NBest, 1)
+	if opt.Samples > 0 {
+		return m.sample(ctx, sentences, opt, bo.DecodeOptions)
+	}
 	if bo.NBest > bo.Beam {
 		return nil, fmt.Errorf("NBest %d needs a beam of at least %d", bo.NBest, bo.NBest)
 	}
@@ -159,12 +169,52 @@ func (m *Model) Translate(ctx context.Context, sentences []string, opt Options) 
 			out[i] = Result{Text: t}
 		}
 	}
+	return m.attend(ctx, sentences, opt, bo.DecodeOptions, out)
+}
+
+// sample is Translate with Options.Samples.
+func (m *Model) sample(ctx context.Context, sentences []string, opt Options, do model.DecodeOptions) ([]Result, error) {
+	if opt.Beam > 1 || opt.NBest > 1 {
+		return nil, fmt.Errorf("Options.Samples draws translations: Beam and NBest search for them; give one or the other")
+	}
+	s := model.Sampling{Temperature: 1}
+	if opt.Sampling != nil {
+		s = *opt.Sampling
+	}
+	out := make([]Result, len(sentences))
+	for k := 0; k < opt.Samples; k++ {
+		sk := s
+		sk.Seed += uint64(k)
+		o := do
+		o.Sample = &sk
+		if err := o.Check(); err != nil {
+			return nil, fmt.Errorf("Options.Sampling: %w", err)
+		}
+		texts, err := translate.Greedy(ctx, m.tr, m.Checkpoint.SrcTok, m.Checkpoint.TgtTok, sentences, o, opt.MaxInputTokens, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range texts {
+			if k == 0 {
+				out[i].Text = t
+			}
+			if opt.Samples > 1 {
+				out[i].NBest = append(out[i].NBest, Hypothesis{Text: t})
+			}
+		}
+	}
+	return m.attend(ctx, sentences, opt, do, out)
+}
+
+// attend adds the attention maps to out when Options.Attention asks.
+func (m *Model) attend(ctx context.Context, sentences []string, opt Options, do model.DecodeOptions, out []Result) ([]Result, error) {
+	ck := m.Checkpoint
 	if opt.Attention {
 		for i, s := range sentences {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			v, err := translate.Inspect(ctx, m.tr, ck.SrcTok, ck.TgtTok, s, bo.DecodeOptions)
+			v, err := translate.Inspect(ctx, m.tr, ck.SrcTok, ck.TgtTok, s, do)
 			if err != nil {
 				return nil, fmt.Errorf("sentence %d: %w", i+1, err)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/train"
 )
@@ -52,10 +53,24 @@ func TestTranslateOptions(t *testing.T) {
 	if err != nil || out[0].Attention == nil || len(out[0].Attention.SrcTokens) != len(m.Checkpoint.SrcTok.Encode("a b c"))+1 {
 		t.Fatalf("attention: %+v, %v", out, err)
 	}
+	// Sampling: reproducible from the seed; top-k 1 is greedy.
+	greedy, _ := m.Translate(ctx, []string{"a b c", "b"}, Options{})
+	k1, err := m.Translate(ctx, []string{"a b c", "b"}, Options{Samples: 1, Sampling: &model.Sampling{Temperature: 2, TopK: 1}})
+	if err != nil || k1[0].Text != greedy[0].Text || k1[1].Text != greedy[1].Text {
+		t.Errorf("top-k 1 samples %+v (%v), greedy %+v", k1, err, greedy)
+	}
+	s1, err := m.Translate(ctx, []string{"a b c"}, Options{Samples: 3, Sampling: &model.Sampling{Temperature: 2, Seed: 4}})
+	s2, _ := m.Translate(ctx, []string{"a b c"}, Options{Samples: 3, Sampling: &model.Sampling{Temperature: 2, Seed: 4}})
+	if err != nil || len(s1[0].NBest) != 3 || s1[0].Text != s1[0].NBest[0].Text || s1[0].NBest[2] != s2[0].NBest[2] {
+		t.Errorf("3 samples: %+v, again %+v (%v)", s1, s2, err)
+	}
 	for _, c := range []struct {
 		opt  Options
 		want string
 	}{
+		{Options{Samples: 2, Beam: 4}, "Options.Samples draws translations"},
+		{Options{Samples: 1, Sampling: &model.Sampling{Temperature: -1}}, "Options.Sampling: temperature"},
+		{Options{Samples: -1}, "Options.Samples must not be negative"},
 		{Options{NBest: 2}, "NBest 2 needs a beam of at least 2"},
 		{Options{Beam: 100000}, "beam"},
 		{Options{LengthPenalty: math.NaN()}, "LengthPenalty must be a finite number"},

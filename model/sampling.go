@@ -21,6 +21,9 @@ type Sampling struct {
 	TopK        int     // 0: every token
 	TopP        float64 // in (0, 1]; 0 or 1: every token
 	Seed        uint64
+	// First is the position of the first sentence in the whole input, for
+	// an input decoded in parts.
+	First int
 }
 
 // Check reports the first option out of bounds, named by its flag.
@@ -30,6 +33,8 @@ func (s *Sampling) Check() error {
 		return nil
 	case !(s.Temperature > 0) || math.IsInf(s.Temperature, 0) || s.Temperature > 1e6:
 		return fmt.Errorf("temperature: must be a number in (0, 1e6], got %g", s.Temperature)
+	case s.First < 0:
+		return fmt.Errorf("first: must not be negative, got %d", s.First)
 	case s.TopK < 0:
 		return fmt.Errorf("top_k: must not be negative (0: every token), got %d", s.TopK)
 	case !(s.TopP >= 0 && s.TopP <= 1):
@@ -51,7 +56,7 @@ type sampler struct {
 func newSampler(s Sampling, idx []int) *sampler {
 	sm := &sampler{s: s, rngs: make([]*rand.Rand, len(idx))}
 	for i, j := range idx {
-		sm.rngs[i] = rand.New(rand.NewPCG(s.Seed, uint64(j)))
+		sm.rngs[i] = rand.New(rand.NewPCG(s.Seed, uint64(s.First+j)))
 	}
 	return sm
 }

@@ -343,3 +343,39 @@ func TestJSONOutputEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// translate --samples draws translations: reproducibly from --seed, one
+// per line with --samples 1 and N Moses-format lines with --samples N;
+// --top-k 1 is greedy decoding; bad sampling flags are refused (issue 20).
+func TestTranslateSampling(t *testing.T) {
+	run, _ := trainTiny(t)
+	in := "a b c\nd e\nb a\n"
+	_, greedy, _ := runCLI(t, in, "translate", "-k", run)
+	status, k1, stderr := runCLI(t, in, "translate", "-k", run, "--samples", "1", "--top-k", "1", "--temperature", "3")
+	if status != 0 || k1 != greedy {
+		t.Errorf("--top-k 1: %d %q %q, greedy %q", status, k1, stderr, greedy)
+	}
+	_, a, _ := runCLI(t, in, "translate", "-k", run, "--samples", "4", "--temperature", "2", "--seed", "5")
+	_, b, _ := runCLI(t, in, "translate", "-k", run, "--samples", "4", "--temperature", "2", "--seed", "5", "--batch-size", "1")
+	if a != b || strings.Count(a, "\n") != 12 || !strings.HasPrefix(a, "0 ||| ") || strings.Count(a, " ||| ") != 12 {
+		t.Errorf("4 samples of 3 lines, seed 5:\n%s\nwith batches of 1:\n%s", a, b)
+	}
+	if _, c, _ := runCLI(t, in, "translate", "-k", run, "--samples", "4", "--temperature", "2", "--seed", "6"); c == a {
+		t.Errorf("seeds 5 and 6 gave the same samples:\n%s", a)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--samples", "2", "--beam", "4"}, "--samples draws translations and --beam 4 searches"},
+		{[]string{"--samples", "2", "--nbest", "2"}, "drop --nbest"},
+		{[]string{"--temperature", "0.5"}, "give --samples N too"},
+		{[]string{"--samples", "1", "--temperature", "0"}, "--temperature: must be a number in (0, 1e6]"},
+		{[]string{"--samples", "1", "--top-p", "1.5"}, "--top-p: must be in [0, 1]"},
+		{[]string{"--samples", "-1"}, "--samples must be in [0, 1000]"},
+	} {
+		if status, _, stderr := runCLI(t, "", append([]string{"translate", "-k", run, "a"}, c.args...)...); status != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: status %d, stderr %q, want %q", c.args, status, stderr, c.want)
+		}
+	}
+}

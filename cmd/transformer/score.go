@@ -195,6 +195,9 @@ as 'transformer score' does.`,
 			if err := dec.check(cmd); err != nil {
 				return err
 			}
+			if dec.samples > 1 {
+				return fmt.Errorf("--samples %d: eval scores one translation per sentence (--samples 1 samples it)", dec.samples)
+			}
 			srcs, err := data.ReadLines(srcPath)
 			if err != nil {
 				return err

@@ -22,9 +22,18 @@ import (
 type decodeFlags struct {
 	batch, beam int
 	alpha       float64
+	// Sampling: samples per input (0: off), temperature, top-k, top-p, seed.
+	samples, topK     int
+	temperature, topP float64
+	seed              uint64
 }
 
 func (d *decodeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&d.samples, "samples", 0, "sample this many translations per input from the model's distribution instead of searching (0: off)")
+	cmd.Flags().Float64Var(&d.temperature, "temperature", 1, "with --samples: divide the scores by this (below 1: sharper, above: flatter)")
+	cmd.Flags().IntVar(&d.topK, "top-k", 0, "with --samples: draw from the K most probable tokens only (0: all)")
+	cmd.Flags().Float64Var(&d.topP, "top-p", 0, "with --samples: draw from the smallest set of tokens whose probability reaches P (nucleus; 0: all)")
+	cmd.Flags().Uint64Var(&d.seed, "seed", 1, "with --samples: the seed; sample k of input i draws from a generator of (seed+k, i)")
 	cmd.Flags().IntVar(&d.batch, "batch-size", 64, "sentences decoded together (beam search: sentences × beam rows)")
 	cmd.Flags().IntVar(&d.beam, "beam", 0, fmt.Sprintf("beam size, at most %d and the target vocabulary; 1 decodes greedily (default: the config's decoding.beam)", model.MaxBeam))
 	cmd.Flags().Float64Var(&d.alpha, "length-penalty", -1, "GNMT length penalty α for beam search (default: the config's decoding.length_penalty)")
@@ -44,8 +53,30 @@ func (d *decodeFlags) check(cmd *cobra.Command) error {
 		return fmt.Errorf("--length-penalty must be a finite number, got %g", d.alpha)
 	case cmd.Flags().Changed("length-penalty") && d.alpha < 0:
 		return fmt.Errorf("--length-penalty must not be negative, got %g", d.alpha)
+	case d.samples < 0 || d.samples > maxSamples:
+		return fmt.Errorf("--samples must be in [0, %d], got %d", maxSamples, d.samples)
+	case d.samples > 0 && cmd.Flags().Changed("beam") && d.beam > 1:
+		return fmt.Errorf("--samples draws translations and --beam %d searches for them: give one of them", d.beam)
+	case d.samples == 0 && (cmd.Flags().Changed("temperature") || cmd.Flags().Changed("top-k") || cmd.Flags().Changed("top-p") || cmd.Flags().Changed("seed")):
+		return fmt.Errorf("--temperature, --top-k, --top-p and --seed shape sampling: give --samples N too")
+	}
+	if s := d.sampling(0); s != nil {
+		if err := s.Check(); err != nil {
+			return fmt.Errorf("--%s", strings.Replace(err.Error(), "_", "-", 1))
+		}
 	}
 	return nil
+}
+
+// maxSamples bounds --samples.
+const maxSamples = 1000
+
+// sampling is the sampling of sample k (nil when --samples is off).
+func (d *decodeFlags) sampling(k int) *model.Sampling {
+	if d.samples == 0 {
+		return nil
+	}
+	return &model.Sampling{Temperature: d.temperature, TopK: d.topK, TopP: d.topP, Seed: d.seed + uint64(k)}
 }
 
 // options applies the flags to the checkpoint's decoding section and
@@ -62,6 +93,9 @@ func (d *decodeFlags) options(cmd *cobra.Command, c *rundir.Checkpoint) (model.B
 	}
 	if cmd.Flags().Changed("length-penalty") {
 		opt.Alpha = d.alpha
+	}
+	if d.samples > 0 {
+		opt.Beam, opt.Sample = 1, d.sampling(0) // drawing, not searching
 	}
 	if err := opt.Check(vocab); err != nil {
 		return opt, fmt.Errorf("the checkpoint's config: decoding.%w", err)
@@ -146,6 +180,9 @@ a file shows progress on stderr.`,
 			if maxLen, err = maxInputTokens(cmd, maxLen, c.Model); err != nil {
 				return err
 			}
+			if dec.samples > 0 && cmd.Flags().Changed("nbest") {
+				return fmt.Errorf("--samples N gives N translations per input already: drop --nbest")
+			}
 			if nbest > max(opt.Beam, 1) {
 				if cmd.Flags().Changed("beam") {
 					return fmt.Errorf("--nbest %d needs a beam of at least %d, got --beam %d", nbest, nbest, opt.Beam)
@@ -156,6 +193,9 @@ a file shows progress on stderr.`,
 				opt.Beam = nbest // --nbest N alone searches with a beam of N
 			}
 			opt.NBest = nbest
+			if dec.samples > 0 {
+				nbest, opt.NBest = dec.samples, dec.samples
+			}
 			ctx := commandContext(cmd)
 			tr := model.NewTranslator(c.Model, 0)
 			defer tr.Close()
@@ -164,7 +204,7 @@ a file shows progress on stderr.`,
 			}
 			if len(args) == 0 && progress.IsTerminal(cmd.InOrStdin()) {
 				one := func(s string) (string, error) {
-					out, err := decodeLines(ctx, tr, c, []string{s}, opt, maxLen, func(_ int, msg string) { warn(0, msg) })
+					out, err := decodeLines(ctx, tr, c, []string{s}, 0, opt, maxLen, func(_ int, msg string) { warn(0, msg) })
 					if err != nil {
 						return "", err
 					}
@@ -176,7 +216,11 @@ a file shows progress on stderr.`,
 						if i > 0 {
 							b.WriteByte('\n')
 						}
-						fmt.Fprintf(&b, "%d. %s  (%.4f)", i+1, h.Text, h.Score)
+						if opt.Sample != nil {
+							fmt.Fprintf(&b, "%d. %s", i+1, h.Text)
+						} else {
+							fmt.Fprintf(&b, "%d. %s  (%.4f)", i+1, h.Text, h.Score)
+						}
 					}
 					return b.String(), nil
 				}
@@ -205,6 +249,10 @@ a file shows progress on stderr.`,
 						continue
 					}
 					for _, h := range hyps {
+						if opt.Sample != nil { // samples have no score
+							fmt.Fprintf(w, "%d ||| %s\n", start+i, h.Text)
+							continue
+						}
 						fmt.Fprintf(w, "%d ||| %s ||| %.6f\n", start+i, h.Text, h.Score)
 					}
 				}
@@ -237,7 +285,31 @@ a file shows progress on stderr.`,
 
 // decodeLines translates lines greedily (opt.Beam ≤ 1, one translation
 // each, without scores) or by beam search, until ctx is done.
-func decodeLines(ctx context.Context, tr *model.Translator, c *rundir.Checkpoint, lines []string, opt model.BeamOptions, maxLen int, warn func(i int, msg string)) ([][]translate.Hypothesis, error) {
+// With opt.Sample set it draws opt.NBest samples of each line instead
+// (sample k from the seed plus k), the lines being those from position
+// first of the whole input.
+func decodeLines(ctx context.Context, tr *model.Translator, c *rundir.Checkpoint, lines []string, first int, opt model.BeamOptions, maxLen int, warn func(i int, msg string)) ([][]translate.Hypothesis, error) {
+	if opt.Sample != nil {
+		res := make([][]translate.Hypothesis, len(lines))
+		for k := 0; k < max(opt.NBest, 1); k++ {
+			s := *opt.Sample
+			s.Seed, s.First = s.Seed+uint64(k), first
+			o := opt.DecodeOptions
+			o.Sample = &s
+			w := warn
+			if k > 0 {
+				w = nil // warned for the first sample
+			}
+			out, err := translate.Greedy(ctx, tr, c.SrcTok, c.TgtTok, lines, o, maxLen, w)
+			if err != nil {
+				return nil, err
+			}
+			for i, text := range out {
+				res[i] = append(res[i], translate.Hypothesis{Text: text})
+			}
+		}
+		return res, nil
+	}
 	if opt.Beam > 1 {
 		return translate.Beam(ctx, tr, c.SrcTok, c.TgtTok, lines, opt, maxLen, warn)
 	}
@@ -275,7 +347,7 @@ func translateChunks(ctx context.Context, tr *model.Translator, c *rundir.Checkp
 	defer task.Finish()
 	for start := 0; start < len(lines); start += chunk {
 		end := min(start+chunk, len(lines))
-		o, err := decodeLines(ctx, tr, c, lines[start:end], opt, maxLen, func(i int, msg string) { warn(start+i, msg) })
+		o, err := decodeLines(ctx, tr, c, lines[start:end], start, opt, maxLen, func(i int, msg string) { warn(start+i, msg) })
 		if err != nil {
 			return err
 		}
