@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/rundir"
@@ -26,6 +27,7 @@ type Model struct {
 	// training state of the checkpoint the weights came from.
 	Checkpoint *rundir.Checkpoint
 	tr         *model.Translator
+	members    []*model.Translator // of an ensemble
 }
 
 // Load loads the best checkpoint of the run directory dir (the latest one
@@ -41,8 +43,51 @@ func LoadWeights(dir, which string) (*Model, error) {
 	return &Model{Checkpoint: ck, tr: model.NewTranslator(ck.Model, 0)}, nil
 }
 
+// LoadEnsemble loads the "best" (or which) checkpoint of each run
+// directory as one ensemble: Translate averages the models'
+// log-probabilities at every step. The runs must share their tokenizers;
+// the first run's config decides the decoding options. Attention maps come
+// from the first model.
+func LoadEnsemble(which string, dirs ...string) (*Model, error) {
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("LoadEnsemble: no run directories")
+	}
+	var m Model
+	for i, d := range dirs {
+		ck, err := rundir.LoadCheckpoint(d, which)
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+		if i == 0 {
+			m.Checkpoint = ck
+		} else if !slices.Equal(ck.SrcTok.Vocab, m.Checkpoint.SrcTok.Vocab) || !slices.Equal(ck.TgtTok.Vocab, m.Checkpoint.TgtTok.Vocab) {
+			m.Close()
+			return nil, fmt.Errorf("%s: its tokenizers are not those of %s: an ensemble needs models of the same vocabularies", d, dirs[0])
+		}
+		m.members = append(m.members, model.NewTranslator(ck.Model, 0))
+	}
+	tr, err := model.NewEnsemble(m.members...)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.tr = tr
+	return &m, nil
+}
+
 // Close releases the compiled graphs.
-func (m *Model) Close() { m.tr.Close() }
+func (m *Model) Close() {
+	if m.members != nil {
+		for _, t := range m.members {
+			t.Close()
+		}
+		return
+	}
+	if m.tr != nil {
+		m.tr.Close()
+	}
+}
 
 // SourceTokens is the number of tokens sentence encodes to (without </s>):
 // Translate cuts a sentence longer than the model takes

@@ -84,6 +84,20 @@ func TestTranslateOptions(t *testing.T) {
 			t.Errorf("%+v: error %v, want %q", c.opt, err, c.want)
 		}
 	}
+	// An ensemble of the run with itself translates as the run.
+	ens, err := LoadEnsemble("best", m.Checkpoint.Dir, m.Checkpoint.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ens.Close()
+	want, _ := m.Translate(ctx, []string{"a b c", "b a"}, Options{Beam: 2})
+	got, err := ens.Translate(ctx, []string{"a b c", "b a"}, Options{Beam: 2})
+	if err != nil || got[0].Text != want[0].Text || got[1].Text != want[1].Text {
+		t.Errorf("ensemble of the run with itself: %+v (%v), the run %+v", got, err, want)
+	}
+	if _, err := LoadEnsemble("best"); err == nil {
+		t.Error("an ensemble of no runs was loaded")
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := m.Translate(cancelled, []string{"a b"}, Options{}); !errors.Is(err, context.Canceled) {

@@ -134,7 +134,7 @@ func (t *Translator) beamBatch(ctx context.Context, srcs [][]int, opt BeamOption
 		}
 		return left
 	}
-	if opt.NoCache || !t.Model.Config.IncrementalDecoding() {
+	if (opt.NoCache || !t.Model.Config.IncrementalDecoding()) && t.members == nil { // an ensemble always steps
 		memory, err := t.EncodeBatch(src, n*k, srcLen)
 		if err != nil {
 			return nil, err

@@ -215,7 +215,7 @@ func (t *Translator) greedyCached(ctx context.Context, srcs [][]int, idx []int, 
 }
 
 func (t *Translator) greedyBatch(ctx context.Context, srcs [][]int, idx []int, opt DecodeOptions) ([][]int, error) {
-	if !opt.NoCache && t.Model.Config.IncrementalDecoding() {
+	if !opt.NoCache && t.Model.Config.IncrementalDecoding() || t.members != nil { // an ensemble always steps
 		return t.greedyCached(ctx, srcs, idx, opt)
 	}
 	n := len(srcs)

@@ -316,6 +316,9 @@ func (t *Translator) incrementalReorder(src []int, rows, group, srcLen, steps in
 	if group < 1 || rows%group != 0 || len(src) != rows/group*srcLen {
 		return fmt.Errorf("model: %d decoding rows in groups of %d do not match %d source tokens of length %d", rows, group, len(src), srcLen)
 	}
+	if t.members != nil {
+		return t.ensembleSteps(src, rows, group, srcLen, steps, next)
+	}
 	memory, err := t.EncodeBatch(src, rows/group, srcLen)
 	if err != nil {
 		return err

@@ -17,6 +17,8 @@ import (
 type Translator struct {
 	Model *Transformer
 	cache *graph.Cache
+	// members are the models of an ensemble (NewEnsemble); nil for one.
+	members []*Translator
 }
 
 // NewTranslator returns a translator for m that keeps at most maxGraphs

@@ -379,3 +379,33 @@ func TestTranslateSampling(t *testing.T) {
 		}
 	}
 }
+
+// -k A -k B decodes with an ensemble: a model with itself translates as
+// the model; two models of the same vocabularies decode together, in
+// translate and eval; models of other vocabularies are refused (issue 20).
+func TestEnsembleFlags(t *testing.T) {
+	a, _ := trainTiny(t)
+	b, _ := trainTiny(t, "--seed", "4")
+	in := "a b c\nd e\n"
+	_, one, _ := runCLI(t, in, "translate", "-k", a, "--beam", "2")
+	status, twice, stderr := runCLI(t, in, "translate", "-k", a, "-k", a, "--beam", "2")
+	if status != 0 || twice != one {
+		t.Errorf("-k A -k A: %d %q %q, -k A: %q", status, twice, stderr, one)
+	}
+	if status, out, stderr := runCLI(t, in, "translate", "-k", a, "-k", b); status != 0 || strings.Count(out, "\n") != 2 {
+		t.Errorf("-k A -k B: %d %q %q", status, out, stderr)
+	}
+	dir := t.TempDir()
+	src, ref := writeFile(t, dir, "src.txt", in), writeFile(t, dir, "ref.txt", "c b a\ne d\n")
+	if status, out, stderr := runCLI(t, "", "eval", "-k", a, "-k", b, "--src", src, "--ref", ref); status != 0 || !strings.Contains(out, "chrF2 = ") {
+		t.Errorf("eval with an ensemble: %d %q %q", status, out, stderr)
+	}
+	other := filepath.Join(t.TempDir(), "other")
+	cfg := writeFile(t, t.TempDir(), "other.yaml", strings.Replace(tinyConfig, "alphabet: 5", "alphabet: 7", 1))
+	if status, _, stderr := runCLI(t, "", "train", "-c", cfg, "--out", other, "--steps", "2"); status != 0 {
+		t.Fatal(stderr)
+	}
+	if status, _, stderr := runCLI(t, "", "translate", "-k", a, "-k", other, "a"); status != 1 || !strings.Contains(stderr, "an ensemble needs models of the same vocabularies") {
+		t.Errorf("ensemble of two vocabularies: %d %q", status, stderr)
+	}
+}

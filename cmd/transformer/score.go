@@ -172,7 +172,8 @@ func hypName(path string) string {
 }
 
 func evalCmd() *cobra.Command {
-	var ckpt, weights, srcPath, outPath string
+	var ckpts []string
+	var weights, srcPath, outPath string
 	var dec decodeFlags
 	var setFlags []string
 	var m metricFlags
@@ -184,7 +185,7 @@ optionally write the translations to --out, and score them against --ref
 as 'transformer score' does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if ckpt == "" || srcPath == "" {
+			if len(ckpts) == 0 || srcPath == "" {
 				return fmt.Errorf("--checkpoint and --src are required")
 			}
 			if outPath != "" {
@@ -210,13 +211,12 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
-			c, err := rundir.LoadCheckpoint(ckpt, weights)
+			models, err := loadModels(ckpts, weights, sets)
 			if err != nil {
 				return err
 			}
-			if err := c.WithSets(sets); err != nil {
-				return err
-			}
+			defer models.Close()
+			c := models.ck
 			disp, err := display(cmd, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -225,9 +225,7 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
-			tr := model.NewTranslator(c.Model, 0)
-			defer tr.Close()
-			out, err := translateAll(commandContext(cmd), tr, c, srcs, opt, 0, disp, func(i int, msg string) {
+			out, err := translateAll(commandContext(cmd), models.tr, c, srcs, opt, 0, disp, func(i int, msg string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: %s:%d: %s\n", srcPath, i+1, msg)
 			})
 			if err != nil {
@@ -249,7 +247,7 @@ as 'transformer score' does.`,
 			return m.report(cmd, hyps, refs, progress.F("checkpoint", c.Path), progress.F("decoding", decoding))
 		},
 	}
-	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
+	cmd.Flags().StringArrayVarP(&ckpts, "checkpoint", "k", nil, "run directory written by train (repeat for an ensemble: the models' log-probabilities are averaged)")
 	addWeightsFlag(cmd, &weights, "load")
 	addSetFlag(cmd, &setFlags, "decoding.* keys of the run's config")
 	cmd.Flags().StringVar(&srcPath, "src", "", "source sentences, one per line")

@@ -127,7 +127,8 @@ func maxInputTokens(cmd *cobra.Command, flag int, m *model.Transformer) (int, er
 }
 
 func translateCmd() *cobra.Command {
-	var ckpt, weights string
+	var ckpts []string
+	var weights string
 	var maxLen, nbest int
 	var dec decodeFlags
 	var setFlags []string
@@ -150,7 +151,7 @@ When standard input is a terminal and no TEXT is given, translate prompts
 for one sentence at a time (end with Ctrl-D or an empty line). Translating
 a file shows progress on stderr.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if ckpt == "" {
+			if len(ckpts) == 0 {
 				return fmt.Errorf("--checkpoint is required")
 			}
 			if maxLen < 0 {
@@ -166,13 +167,12 @@ a file shows progress on stderr.`,
 			if err != nil {
 				return err
 			}
-			c, err := rundir.LoadCheckpoint(ckpt, weights)
+			models, err := loadModels(ckpts, weights, sets)
 			if err != nil {
 				return err
 			}
-			if err := c.WithSets(sets); err != nil {
-				return err
-			}
+			defer models.Close()
+			c := models.ck
 			opt, err := dec.options(cmd, c)
 			if err != nil {
 				return err
@@ -197,8 +197,7 @@ a file shows progress on stderr.`,
 				nbest, opt.NBest = dec.samples, dec.samples
 			}
 			ctx := commandContext(cmd)
-			tr := model.NewTranslator(c.Model, 0)
-			defer tr.Close()
+			tr := models.tr
 			warn := func(i int, msg string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: line %d: %s\n", i+1, msg)
 			}
@@ -274,7 +273,7 @@ a file shows progress on stderr.`,
 			return w.Flush()
 		},
 	}
-	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
+	cmd.Flags().StringArrayVarP(&ckpts, "checkpoint", "k", nil, "run directory written by train (repeat for an ensemble: the models' log-probabilities are averaged)")
 	addWeightsFlag(cmd, &weights, "load")
 	cmd.Flags().IntVar(&maxLen, "max-input-tokens", 256, "longer inputs are truncated, with a warning (0: the model's limit, at most "+fmt.Sprint(model.MaxInputTokens)+")")
 	cmd.Flags().IntVar(&nbest, "nbest", 1, "translations per input (a beam of at least N)")

@@ -1,0 +1,115 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gotransformer/transformer/data"
+)
+
+// NewEnsemble returns a Translator that decodes with several models at
+// once (greedy or beam search): at every step each model scores the next
+// token given the same prefix, and their log-probabilities are averaged.
+// The models must share the target vocabulary (they are checkpoints of one
+// run, or runs with the same tokenizers) and decode incrementally; the
+// first model's limits and source positions bound the input. Close the
+// members, not the ensemble.
+func NewEnsemble(members ...*Translator) (*Translator, error) {
+	if len(members) == 0 {
+		return nil, fmt.Errorf("model: an ensemble needs at least one model")
+	}
+	first := members[0].Model.Config
+	for i, m := range members {
+		c := m.Model.Config
+		switch {
+		case c.TgtVocab != first.TgtVocab || c.SrcVocab != first.SrcVocab:
+			return nil, fmt.Errorf("model %d of the ensemble has vocabularies of %d and %d tokens, model 1 %d and %d: ensembles need the same", i+1, c.SrcVocab, c.TgtVocab, first.SrcVocab, first.TgtVocab)
+		case !c.IncrementalDecoding():
+			return nil, fmt.Errorf("model %d of the ensemble does not decode incrementally (its decoder's attention or positions): ensembles need it", i+1)
+		}
+	}
+	if len(members) == 1 {
+		return members[0], nil
+	}
+	return &Translator{Model: members[0].Model, cache: members[0].cache, members: members}, nil
+}
+
+// stepRunner is a stepper of any weight type.
+type stepRunner interface {
+	step(tok []int, pos int)
+	scores(buf []float64) []float64
+	reorder(parents []int)
+}
+
+// runner encodes src and returns the translator's incremental decoder.
+func (t *Translator) runner(src []int, rows, group, srcLen int) (stepRunner, error) {
+	memory, err := t.EncodeBatch(src, rows/group, srcLen)
+	if err != nil {
+		return nil, err
+	}
+	switch mem := memory.Data().(type) {
+	case []float32:
+		return newStepper(t.Model, rows, group, srcLen, mem, src), nil
+	case []float64:
+		return newStepper(t.Model, rows, group, srcLen, mem, src), nil
+	}
+	return nil, fmt.Errorf("model: incremental decoding of %v weights is not supported", memory.Dtype())
+}
+
+// ensembleSteps is runSteps for an ensemble: next sees the members'
+// log-probabilities averaged.
+func (t *Translator) ensembleSteps(src []int, rows, group, srcLen, steps int, next func(step int, scores []float64) (tokens, parents []int, more bool)) error {
+	runners := make([]stepRunner, len(t.members))
+	for m, member := range t.members {
+		r, err := member.runner(src, rows, group, srcLen)
+		if err != nil {
+			return err
+		}
+		runners[m] = r
+	}
+	vocab := t.Model.Config.TgtVocab
+	tok := make([]int, rows)
+	for i := range tok {
+		tok[i] = data.BosID
+	}
+	var buf []float64
+	avg := make([]float64, rows*vocab)
+	for step := 0; step < steps; step++ {
+		clear(avg)
+		for _, r := range runners {
+			r.step(tok, step)
+			buf = r.scores(buf)
+			for row := 0; row < rows; row++ {
+				addLogSoftmax(avg[row*vocab:(row+1)*vocab], buf[row*vocab:(row+1)*vocab], 1/float64(len(runners)))
+			}
+		}
+		var more bool
+		var parents []int
+		tok, parents, more = next(step, avg)
+		if !more {
+			return nil
+		}
+		if parents != nil {
+			for _, r := range runners {
+				r.reorder(parents)
+			}
+		}
+	}
+	return nil
+}
+
+// addLogSoftmax adds w·log-softmax(x) to dst.
+func addLogSoftmax(dst, x []float64, w float64) {
+	top := math.Inf(-1)
+	for _, v := range x {
+		top = math.Max(top, v)
+	}
+	s := 0.0
+	for _, v := range x {
+		s += math.Exp(v - top)
+	}
+	lse := top + math.Log(s)
+	for k, v := range x {
+		dst[k] += w * (v - lse)
+	}
+}
