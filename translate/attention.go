@@ -76,6 +76,20 @@ func (v *AttentionView) labels(kind string) (rows, cols []string) {
 var kindTitles = map[string]string{model.EncoderSelf: "encoder self-attention",
 	model.DecoderSelf: "decoder self-attention", model.Cross: "cross-attention"}
 
+// axes names what the rows and columns of a kind of attention are: a
+// decoder position is labelled by the token it predicts, and it reads the
+// one before (<s> first).
+func axes(kind string) (rows, cols string) {
+	const out = "query: output position (the token it predicts)"
+	switch kind {
+	case model.EncoderSelf:
+		return "query: source token", "key: source token"
+	case model.DecoderSelf:
+		return out, "key: output position (the token it reads)"
+	}
+	return out, "key: source token"
+}
+
 // Map returns one head's weights with token labels, ready to draw.
 func (v *AttentionView) Map(kind string, layer, head int) (viz.Map, error) {
 	w, err := v.Maps.Matrix(kind, layer, head)
@@ -83,7 +97,9 @@ func (v *AttentionView) Map(kind string, layer, head int) (viz.Map, error) {
 		return viz.Map{}, err
 	}
 	rows, cols := v.labels(kind)
-	return viz.Map{Title: fmt.Sprintf("%s, layer %d, head %d", kindTitles[kind], layer, head), Rows: rows, Cols: cols, Weights: w}, nil
+	ra, ca := axes(kind)
+	return viz.Map{Title: fmt.Sprintf("%s, layer %d, head %d", kindTitles[kind], layer, head), Rows: rows, Cols: cols, Weights: w,
+		RowAxis: ra, ColAxis: ca}, nil
 }
 
 // Heads returns every head of one layer of a kind, for a grid.

@@ -18,12 +18,14 @@ import (
 )
 
 // Map is one attention matrix with its labels: Weights[q][k] is how much
-// query Rows[q] attends to key Cols[k].
+// query Rows[q] attends to key Cols[k]. RowAxis and ColAxis name what the
+// rows and columns are ("" : "query" and "key").
 type Map struct {
-	Title   string
-	Rows    []string
-	Cols    []string
-	Weights [][]float64
+	Title            string
+	Rows             []string
+	Cols             []string
+	Weights          [][]float64
+	RowAxis, ColAxis string
 }
 
 // check reports a map whose labels and weights disagree.
@@ -99,8 +101,37 @@ func newPlot(m Map) *plot.Plot {
 	p.X.Tick.Label.Rotation = 1.5708 // 90°: long tokens do not overlap
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
-	p.X.Label.Text = "key"
-	p.Y.Label.Text = "query"
+	// The labels name cells, not points: no tick marks through them.
+	p.X.Tick.Length, p.Y.Tick.Length = 0, 0
+	p.X.Label.Text, p.Y.Label.Text = "key", "query"
+	if m.ColAxis != "" {
+		p.X.Label.Text = m.ColAxis
+	}
+	if m.RowAxis != "" {
+		p.Y.Label.Text = m.RowAxis
+	}
+	return p
+}
+
+// colourBar draws the palette from weight 0 to 1 as a labelled strip.
+func colourBar() *plot.Plot {
+	const steps = 64
+	bar := Map{Rows: make([]string, steps), Cols: []string{""}, Weights: make([][]float64, steps)}
+	for i := range bar.Weights {
+		bar.Weights[i] = []float64{1 - float64(i)/(steps-1)}
+	}
+	p := plot.New()
+	p.Title.Text = "weight"
+	h := plotter.NewHeatMap(grid{bar}, blues)
+	h.Rasterized = true // one image: no seams between the strips
+	p.Add(h)
+	p.HideX()
+	var t plot.ConstantTicks
+	for _, v := range []float64{0, 0.25, 0.5, 0.75, 1} {
+		t = append(t, plot.Tick{Value: v * (steps - 1), Label: fmt.Sprintf("%.2f", v)})
+	}
+	p.Y.Tick.Marker = t
+	p.Y.Padding = 0
 	return p
 }
 
@@ -133,19 +164,27 @@ func Grid(maps []Map, cols int, format string) ([]byte, error) {
 	}
 	rows := (len(maps) + cols - 1) / cols
 	w, h := size(maps[0])
-	c, err := draw.NewFormattedCanvas(w*vg.Length(cols), h*vg.Length(rows), format)
+	barW := 1.1 * vg.Inch // the colour bar, right of the maps
+	c, err := draw.NewFormattedCanvas(w*vg.Length(cols)+barW, h*vg.Length(rows), format)
 	if err != nil {
 		return nil, err
 	}
-	dc := draw.New(c)
+	full := draw.New(c)
+	// White background: PNG would otherwise be transparent.
+	full.SetColor(color.White)
+	full.Fill(full.Rectangle.Path())
+	dc := draw.Crop(full, 0, -barW, 0, 0)
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 3, PadBottom: vg.Millimeter * 3, PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 3}
-	// White background: PNG would otherwise be transparent.
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
 	for i, m := range maps {
 		newPlot(m).Draw(tiles.At(dc, i%cols, i/cols))
 	}
+	// The bar is as tall as one map, level with the first row.
+	top := full.Max.Y - vg.Millimeter*3
+	bar := draw.Canvas{Canvas: full.Canvas, Rectangle: vg.Rectangle{
+		Min: vg.Point{X: full.Max.X - barW + vg.Millimeter*2, Y: max(full.Min.Y, top-min(h, 3.5*vg.Inch))},
+		Max: vg.Point{X: full.Max.X - vg.Millimeter*2, Y: top}}}
+	colourBar().Draw(bar)
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, err

@@ -76,8 +76,9 @@ func TestGrid(t *testing.T) {
 	}
 	a, _ := png.DecodeConfig(bytes.NewReader(one))
 	g, _ := png.DecodeConfig(bytes.NewReader(grid))
-	if abs(g.Width-2*a.Width) > 1 || abs(g.Height-2*a.Height) > 1 { // rounding to pixels
-		t.Errorf("2×2 grid is %dx%d, one map %dx%d", g.Width, g.Height, a.Width, a.Height)
+	bar := 106 // the colour bar: 1.1 inch at 96 dpi
+	if abs(g.Width-(2*(a.Width-bar)+bar)) > 2 || abs(g.Height-2*a.Height) > 1 { // rounding to pixels
+		t.Errorf("2×2 grid is %dx%d, one map %dx%d with a bar of %d", g.Width, g.Height, a.Width, a.Height, bar)
 	}
 	bad := diag(3)
 	bad.Rows = bad.Rows[:2]
@@ -134,3 +135,24 @@ func TestHTML(t *testing.T) {
 }
 
 func abs(x int) int { return max(x, -x) }
+
+// A heatmap has a colour bar from 0 to 1 and names its axes as its map
+// says (issue 20: no colour scale; decoder rows called "query").
+func TestHeatmapHasColourBarAndAxisNames(t *testing.T) {
+	m := diag(3)
+	m.RowAxis, m.ColAxis = "output position (the token it predicts)", "source token"
+	svg, err := Heatmap(m, "svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(svg)
+	for _, want := range []string{">weight<", ">0.00<", ">0.50<", ">1.00<", ">output position (the token it predicts)<", ">source token<"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the SVG lacks %q", want)
+		}
+	}
+	d, _ := Heatmap(diag(3), "svg")
+	if !strings.Contains(string(d), ">query<") || !strings.Contains(string(d), ">key<") {
+		t.Error("without axis names the axes are not query and key")
+	}
+}
