@@ -76,7 +76,7 @@ func TestGrid(t *testing.T) {
 	}
 	a, _ := png.DecodeConfig(bytes.NewReader(one))
 	g, _ := png.DecodeConfig(bytes.NewReader(grid))
-	bar := 106 // the colour bar: 1.1 inch at 96 dpi
+	bar := 106                                                                  // the colour bar: 1.1 inch at 96 dpi
 	if abs(g.Width-(2*(a.Width-bar)+bar)) > 2 || abs(g.Height-2*a.Height) > 1 { // rounding to pixels
 		t.Errorf("2×2 grid is %dx%d, one map %dx%d with a bar of %d", g.Width, g.Height, a.Width, a.Height, bar)
 	}
