@@ -122,7 +122,8 @@ func (v *AttentionView) Page() (viz.Page, error) {
 	for _, kind := range []string{model.EncoderSelf, model.DecoderSelf, model.Cross} {
 		ls, _ := v.Maps.Layers(kind)
 		rows, cols := v.labels(kind)
-		view := viz.View{Name: kindTitles[kind], Rows: rows, Cols: cols}
+		ra, ca := axes(kind)
+		view := viz.View{Name: kindTitles[kind], Rows: rows, Cols: cols, RowAxis: ra, ColAxis: ca}
 		for l := range ls {
 			var heads [][][]float64
 			for h := 0; h < v.Maps.Heads(); h++ {

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -19,7 +20,8 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Skip("chromium not installed (apt-get install chromium); the page's script is not exercised")
 	}
 	d := diag(3)
-	v := View{Name: "cross-attention", Rows: d.Rows, Cols: d.Cols, Weights: [][][][]float64{{d.Weights, d.Weights}, {d.Weights, d.Weights}}}
+	v := View{Name: "cross-attention", Rows: d.Rows, Cols: d.Cols, Weights: [][][][]float64{{d.Weights, d.Weights}, {d.Weights, d.Weights}},
+		RowAxis: "output position", ColAxis: "source token"}
 	page, err := HTML(Page{Title: "t", Source: "s", Translation: "x", Views: []View{v, v}})
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +43,17 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 		return string(out)
 	}
+	// The detector of script errors works: the page's own listener, then a
+	// call that fails.
+	listener := page[bytes.Index(page, []byte("window.addEventListener(\"error\"")):]
+	listener = listener[:bytes.IndexByte(listener, '\n')]
+	broken := filepath.Join(dir, "broken.html")
+	os.WriteFile(broken, []byte("<html><body><script>"+string(listener)+"\nnoSuchFunction();</script></body></html>"), 0o644)
+	path, good := broken, path
+	if b := dump(""); !strings.Contains(b, `data-script-error="`) {
+		t.Errorf("a failing script left no data-script-error: %s", b)
+	}
+	path = good
 	// One head: 3×3 cells; all heads of a layer: 2 tables of 3×3.
 	one := dump("#view=1&layer=1&head=0")
 	if n := strings.Count(one, "<td "); n != 9 {
@@ -55,5 +68,23 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	if !strings.Contains(all, `title="▁toka → ka: 1.0000"`) {
 		t.Error("cells lack their hover text")
+	}
+	// The overview: layers × heads thumbnails; the legend; the axis names;
+	// keys move through heads and layers; no script error anywhere.
+	over := dump("#view=1&layer=0&head=overview")
+	if n := strings.Count(over, `class="thumb`); n != 4 {
+		t.Errorf("the overview drew %d thumbnails, want 2 layers × 2 heads", n)
+	}
+	if !strings.Contains(over, "every layer and head") || !strings.Contains(over, `class="bar" style="background: linear-gradient`) {
+		t.Error("the overview or the legend is missing")
+	}
+	keys := dump("#view=1&layer=0&head=0&keys=ArrowRight,ArrowDown")
+	if !strings.Contains(keys, "cross-attention layer 1 head 1") || !strings.Contains(keys, "rows: output position; columns: source token") {
+		t.Error("→ and ↓ did not move to layer 1, head 1, or the axes are not named")
+	}
+	for name, page := range map[string]string{"one": one, "all": all, "overview": over, "keys": keys} {
+		if i := strings.Index(page, `data-script-error="`); i >= 0 {
+			t.Errorf("%s: the page's script failed: %s", name, page[i:min(i+200, len(page))])
+		}
 	}
 }
