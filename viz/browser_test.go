@@ -82,7 +82,15 @@ func TestHTMLInChromium(t *testing.T) {
 	if !strings.Contains(keys, "cross-attention layer 1 head 1") || !strings.Contains(keys, "rows: output position; columns: source token") {
 		t.Error("→ and ↓ did not move to layer 1, head 1, or the axes are not named")
 	}
-	for name, page := range map[string]string{"one": one, "all": all, "overview": over, "keys": keys} {
+	// Hovering a cell highlights its two tokens in every map shown.
+	hover := dump("#view=1&layer=0&head=all&hover=1,2")
+	if n := strings.Count(hover, `class="row on"`); n != 2 {
+		t.Errorf("hovering row 1 highlighted %d row labels, want one in each of the 2 maps", n)
+	}
+	if n := strings.Count(hover, `class="col on"`); n != 2 {
+		t.Errorf("hovering column 2 highlighted %d column labels, want 2", n)
+	}
+	for name, page := range map[string]string{"one": one, "all": all, "overview": over, "keys": keys, "hover": hover} {
 		if i := strings.Index(page, `data-script-error="`); i >= 0 {
 			t.Errorf("%s: the page's script failed: %s", name, page[i:min(i+200, len(page))])
 		}

@@ -55,8 +55,8 @@ func (v View) check() error {
 // legend, the hovered tokens highlighted in every map shown, and keys (←/→
 // head, ↑/↓ layer, v view, o overview). The address fragment
 // (#view=2&layer=1&head=all, head=overview) selects what is shown first, so
-// that a view can be linked to; keys=ArrowRight,ArrowDown replays keys after
-// loading (for tests). A script error is recorded on the body as
+// that a view can be linked to; keys=ArrowRight,ArrowDown replays keys and
+// hover=Q,K hovers a cell after loading (for tests). A script error is recorded on the body as
 // data-script-error.
 func HTML(p Page) ([]byte, error) {
 	if len(p.Views) == 0 {
@@ -266,6 +266,11 @@ draw();
 draw();
 ["view", "layer", "head"].forEach(id => $(id).addEventListener("change", update));
 (want.get("keys") || "").split(",").filter(k => k).forEach(k => document.dispatchEvent(new KeyboardEvent("keydown", {key: k})));
+if (want.has("hover")) { // hover=Q,K: as if the pointer were on that cell of the first map
+  const [q, k] = want.get("hover").split(",").map(Number);
+  const td = document.querySelector('td[data-q="' + q + '"][data-k="' + k + '"]');
+  if (td) td.onmouseenter();
+}
 </script>
 </body>
 </html>

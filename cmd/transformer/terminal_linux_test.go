@@ -193,3 +193,47 @@ func TestTerminalDisplay(t *testing.T) {
 
 // isBar reports whether a line is a frame of the training bar.
 func isBar(l string) bool { return strings.HasPrefix(l, "train ") && strings.Contains(l, " steps") }
+
+// At the prompt (standard input a terminal), --nbest N prints the N best
+// translations, numbered and scored (issue 20: it printed only the best).
+func TestPromptPrintsNBest(t *testing.T) {
+	bin := buildBinary(t)
+	run, _ := trainTiny(t)
+	master, tty := ptytest.Open(t, 100)
+	cmd := exec.Command(bin, "translate", "-k", run, "--nbest", "3")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := master.Read(b)
+			mu.Lock()
+			buf.Write(b[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	read := func() string { mu.Lock(); defer mu.Unlock(); return buf.String() }
+	waitFor(t, read, "> ")
+	master.Write([]byte("a b c\n"))
+	waitFor(t, read, "3. ")
+	master.Write([]byte("\n")) // an empty line ends
+	cmd.Wait()
+	out := read()
+	for _, want := range []string{"1. ", "2. ", "3. "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the prompt's answer lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "(-") < 3 {
+		t.Errorf("the n-best list has no scores:\n%s", out)
+	}
+}
