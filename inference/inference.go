@@ -76,6 +76,11 @@ func LoadEnsemble(which string, dirs ...string) (*Model, error) {
 	return &m, nil
 }
 
+// Translator is the translator Translate decodes with (one model, or the
+// ensemble of LoadEnsemble), for the lower-level calls of package
+// translate and model.
+func (m *Model) Translator() *model.Translator { return m.tr }
+
 // Close releases the compiled graphs.
 func (m *Model) Close() {
 	if m.members != nil {

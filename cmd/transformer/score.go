@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/inference"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
@@ -211,12 +212,15 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
-			models, err := loadModels(ckpts, weights, sets)
+			models, err := inference.LoadEnsemble(weights, ckpts...)
 			if err != nil {
 				return err
 			}
 			defer models.Close()
-			c := models.ck
+			c := models.Checkpoint
+			if err := c.WithSets(sets); err != nil {
+				return err
+			}
 			disp, err := display(cmd, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -225,7 +229,7 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
-			out, err := translateAll(commandContext(cmd), models.tr, c, srcs, opt, 0, disp, func(i int, msg string) {
+			out, err := translateAll(commandContext(cmd), models.Translator(), c, srcs, opt, 0, disp, func(i int, msg string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: %s:%d: %s\n", srcPath, i+1, msg)
 			})
 			if err != nil {

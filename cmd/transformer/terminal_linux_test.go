@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -69,10 +70,17 @@ func screen(out string, cols int) []string {
 	return lines
 }
 
-// onTerminal starts the binary with its output on a pseudo-terminal of
-// cols columns and returns the command and a function that waits for it
-// and returns all it wrote.
+// onTerminal starts the binary with its input and output on a
+// pseudo-terminal of cols columns and returns the command and a function
+// that waits for it and returns all it wrote.
 func onTerminal(t *testing.T, bin string, cols int, args ...string) (*exec.Cmd, func() string) {
+	cmd, _, _, wait := onTerminalIO(t, bin, cols, args...)
+	return cmd, wait
+}
+
+// onTerminalIO is onTerminal that also gives the terminal's master side,
+// to type on, and a function that returns what was written so far.
+func onTerminalIO(t *testing.T, bin string, cols int, args ...string) (*exec.Cmd, *os.File, func() string, func() string) {
 	t.Helper()
 	master, tty := ptytest.Open(t, cols)
 	cmd := exec.Command(bin, args...)
@@ -98,16 +106,19 @@ func onTerminal(t *testing.T, bin string, cols int, args ...string) (*exec.Cmd, 
 		}
 	}()
 	t.Cleanup(func() { cmd.Process.Kill() })
-	return cmd, func() string {
+	read := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
+	}
+	return cmd, master, read, func() string {
 		cmd.Wait()
 		tty.Close()
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.String()
+		return read()
 	}
 }
 
@@ -199,35 +210,12 @@ func isBar(l string) bool { return strings.HasPrefix(l, "train ") && strings.Con
 func TestPromptPrintsNBest(t *testing.T) {
 	bin := buildBinary(t)
 	run, _ := trainTiny(t)
-	master, tty := ptytest.Open(t, 100)
-	cmd := exec.Command(bin, "translate", "-k", run, "--nbest", "3")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	var mu sync.Mutex
-	var buf bytes.Buffer
-	go func() {
-		b := make([]byte, 4096)
-		for {
-			n, err := master.Read(b)
-			mu.Lock()
-			buf.Write(b[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	read := func() string { mu.Lock(); defer mu.Unlock(); return buf.String() }
+	_, master, read, wait := onTerminalIO(t, bin, 100, "translate", "-k", run, "--nbest", "3")
 	waitFor(t, read, "> ")
 	master.Write([]byte("a b c\n"))
 	waitFor(t, read, "3. ")
 	master.Write([]byte("\n")) // an empty line ends
-	cmd.Wait()
-	out := read()
+	out := wait()
 	for _, want := range []string{"1. ", "2. ", "3. "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the prompt's answer lacks %q:\n%s", want, out)

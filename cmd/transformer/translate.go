@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/inference"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
@@ -167,12 +168,15 @@ a file shows progress on stderr.`,
 			if err != nil {
 				return err
 			}
-			models, err := loadModels(ckpts, weights, sets)
+			models, err := inference.LoadEnsemble(weights, ckpts...)
 			if err != nil {
 				return err
 			}
 			defer models.Close()
-			c := models.ck
+			c := models.Checkpoint
+			if err := c.WithSets(sets); err != nil {
+				return err
+			}
 			opt, err := dec.options(cmd, c)
 			if err != nil {
 				return err
@@ -197,7 +201,7 @@ a file shows progress on stderr.`,
 				nbest, opt.NBest = dec.samples, dec.samples
 			}
 			ctx := commandContext(cmd)
-			tr := models.tr
+			tr := models.Translator()
 			warn := func(i int, msg string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "transformer: warning: line %d: %s\n", i+1, msg)
 			}
