@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 
@@ -283,5 +284,39 @@ func TestAccumulateResumeIsExact(t *testing.T) {
 	}
 	if got.state.MicroBatches != 36 {
 		t.Errorf("%d micro-batches, want 36", got.state.MicroBatches)
+	}
+}
+
+// If the processes' weights ever differ, every process stops at the next
+// validation with an error saying so.
+func TestDataParallelReplicasMustAgree(t *testing.T) {
+	dir := t.TempDir()
+	comms := newLoopback(2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for r := range comms {
+		wg.Add(1)
+		go func(r int) {
+			defer wg.Done()
+			c := accumulateConfig(dir, 8, 1, "float64")
+			c.Training.ValidEvery = 4
+			tr, err := NewDataParallelTrainer(context.Background(), c, nil, comms[r], false)
+			if err != nil {
+				errs[r] = err
+				return
+			}
+			defer tr.Close()
+			if r == 1 { // a replica whose weights went astray
+				w := tr.Task.Store().Get(tr.Task.Store().Names()[0]).Data().([]float64)
+				w[0] += 1e-9
+			}
+			_, errs[r] = tr.Run(context.Background())
+		}(r)
+	}
+	wg.Wait()
+	for r, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "step 4: the weights of the 2 processes differ") {
+			t.Errorf("rank %d: %v, want the replicas' disagreement", r, err)
+		}
 	}
 }

@@ -340,3 +340,27 @@ func TestSetFlag(t *testing.T) {
 		}
 	}
 }
+
+// Flags read alike across commands (issue 20): classify takes -c and -o,
+// help shows no "(default -1)" after a default the config gives.
+func TestFlagConsistency(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "lr.yaml", "data: {longrange: {length: 2, fillers: 4, train_size: 8}}\ntraining: {steps: 3}\n")
+	if status, _, stderr := runCLI(t, "", "classify", "-c", bad, "-o", filepath.Join(dir, "out")); status != 1 || !strings.Contains(stderr, "data.longrange: length") {
+		t.Errorf("classify -c -o: %d %q", status, stderr)
+	}
+	for _, c := range []string{"translate", "eval"} {
+		_, out, _ := runCLI(t, "", c, "--help")
+		if strings.Contains(out, "(default -1)") || !strings.Contains(out, "(default: the config's decoding.length_penalty)") {
+			t.Errorf("%s --help:\n%s", c, out)
+		}
+	}
+	_, out, _ := runCLI(t, "", "bench-long", "--help")
+	if !strings.Contains(out, "--checkpoint-activations") || strings.Contains(out, "--checkpoint ") {
+		t.Errorf("bench-long --help offers --checkpoint for gradient checkpointing:\n%s", out)
+	}
+	_, out, _ = runCLI(t, "", "import", "--help")
+	if !strings.Contains(out, "--state-dict") || strings.Contains(out, "-w, --weights") {
+		t.Errorf("import --help:\n%s", out)
+	}
+}

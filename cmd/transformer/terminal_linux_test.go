@@ -165,6 +165,11 @@ func TestTerminalDisplay(t *testing.T) {
 			if frames == 0 {
 				t.Fatalf("no bar drawn:\n%q", out)
 			}
+			// The bar's loss is the step's, the log line's the interval mean:
+			// each says which.
+			if !strings.Contains(out, "| step loss ") || !strings.Contains(out, "(mean of 100 steps)") {
+				t.Errorf("the losses are not labelled:\n%q", out)
+			}
 			sc := screen(out, cols)
 			if last := sc[len(sc)-1]; !strings.HasPrefix(last, "test BLEU") {
 				t.Errorf("the final screen ends with %q, want the result:\n%s", last, strings.Join(sc, "\n"))
