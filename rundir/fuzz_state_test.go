@@ -48,6 +48,8 @@ func TestStateCheck(t *testing.T) {
 		`{"files": {"model.safetensors": "xyz"}}`:    `files: "model.safetensors" has no SHA-256 digest`,
 		`{"model_config_sha256": "00"}`:              "model_config_sha256",
 		`{"step": 1.5}`:                              "not a training state",
+		`{"micro_batches": -3}`:                      "micro_batches -3 is negative",
+		`{"processes": 99999999}`:                    "processes 99999999 is out of range",
 		`{"step": 5, "epoch": 1, "pos": 2} trailing`: "not a training state",
 	} {
 		_, err := parseState("state.json", []byte(in))
