@@ -155,16 +155,15 @@ func TestMPIKilledRankAndResume(t *testing.T) {
 			t.Fatalf("no checkpoint after 60 s:\n%s", out.String())
 		}
 	}
-	// Kill one rank: the child of mpirun that is not rank 0's... any will do.
-	ps, err := exec.Command("pgrep", "-P", fmt.Sprint(cmd.Process.Pid), "-f", "transformer train").Output()
-	pids := strings.Fields(string(ps))
-	if err != nil || len(pids) != 2 {
+	// Kill one rank (a child of mpirun).
+	pids := children(cmd.Process.Pid, "transformer")
+	if len(pids) != 2 {
 		cmd.Process.Kill()
-		t.Fatalf("ranks %q (%v)", pids, err)
+		t.Fatalf("ranks %v", pids)
 	}
 	killed := time.Now()
-	exec.Command("kill", "-9", pids[1]).Run()
-	err = cmd.Wait()
+	syscall.Kill(pids[1], syscall.SIGKILL)
+	err := cmd.Wait()
 	took := time.Since(killed)
 	t.Logf("the job ended %v after the kill: %v", took.Round(time.Millisecond), err)
 	if err == nil {
@@ -191,6 +190,35 @@ func TestMPIKilledRankAndResume(t *testing.T) {
 	if w := worstDiff(lastWeights(t, run), lastWeights(t, ref)); w != 0 {
 		t.Errorf("resumed run differs from the uninterrupted one by %.3g relative", w)
 	}
+}
+
+// children lists the processes whose parent is pid and whose command name
+// is name, from /proc.
+func children(pid int, name string) []int {
+	var out []int
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		s := string(b)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < open {
+			continue
+		}
+		f := strings.Fields(s[close+1:])
+		var child, parent int
+		fmt.Sscan(s[:open], &child)
+		if len(f) > 1 {
+			fmt.Sscan(f[1], &parent)
+		}
+		if parent == pid && s[open+1:close] == name {
+			out = append(out, child)
+		}
+	}
+	return out
 }
 
 // A binary built without MPI, started under mpirun, says so.

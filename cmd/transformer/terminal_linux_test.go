@@ -184,8 +184,8 @@ func TestTerminalDisplay(t *testing.T) {
 	t.Run("ctrl-c", func(t *testing.T) {
 		long := writeFile(t, dir, "long.yaml", strings.NewReplacer("steps: 250", "steps: 1000000", "valid_every: 125", "valid_every: 100000",
 			"log_every: 125", "log_every: 50").Replace(tinyConfig))
-		cmd, wait := onTerminal(t, bin, 80, "train", "-c", long, "--out", filepath.Join(t.TempDir(), "run"))
-		time.Sleep(2 * time.Second) // well into training
+		cmd, _, read, wait := onTerminalIO(t, bin, 80, "train", "-c", long, "--out", filepath.Join(t.TempDir(), "run"))
+		waitFor(t, read, "step 50/") // well into training
 		cmd.Process.Signal(syscall.SIGINT)
 		sc := screen(wait(), 80)
 		// The screen ends with the interruption's messages (wrapped at 80
