@@ -76,13 +76,7 @@ status 130 or 143; --resume RUN_DIR continues exactly from it.`,
 				return preparingInterrupted(ctx, got, err)
 			}
 			if res.Interrupted {
-				var sig os.Signal = os.Interrupt
-				select {
-				case sig = <-got:
-				default:
-				}
-				return &exitError{status: 128 + signalNumber(sig),
-					msg: fmt.Sprintf("interrupted by %s at step %d; every checkpoint is saved; resume with: transformer classify --resume %s", signalName(sig), res.Steps, c.Training.OutDir)}
+				return interrupted(got, fmt.Sprintf("at step %d; every checkpoint is saved; resume with: transformer classify --resume %s", res.Steps, c.Training.OutDir))
 			}
 			if disp.Mode() == progress.JSON {
 				disp.Message("result", "", progress.F("steps", res.Steps), progress.F("test_accuracy", res.TestAccuracy),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/inference"
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
 )
@@ -67,4 +68,23 @@ func parseSets(sets []string) ([]rundir.Set, error) {
 		out = append(out, set)
 	}
 	return out, nil
+}
+
+// loadDecoding loads what translate and eval decode with: the checkpoint
+// of each -k (an ensemble when several), with the --set flags applied to
+// the first one's decoding section.
+func loadDecoding(ckpts []string, weights string, setFlags []string) (*inference.Model, error) {
+	sets, err := parseSets(setFlags)
+	if err != nil {
+		return nil, err
+	}
+	m, err := inference.LoadEnsemble(weights, ckpts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Checkpoint.WithSets(sets); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
 }

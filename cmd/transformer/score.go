@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gotransformer/transformer/data"
-	"github.com/gotransformer/transformer/inference"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
@@ -208,19 +207,12 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
-			sets, err := parseSets(setFlags)
-			if err != nil {
-				return err
-			}
-			models, err := inference.LoadEnsemble(weights, ckpts...)
+			models, err := loadDecoding(ckpts, weights, setFlags)
 			if err != nil {
 				return err
 			}
 			defer models.Close()
 			c := models.Checkpoint
-			if err := c.WithSets(sets); err != nil {
-				return err
-			}
 			disp, err := display(cmd, cmd.ErrOrStderr())
 			if err != nil {
 				return err

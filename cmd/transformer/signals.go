@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -69,10 +69,21 @@ func preparingInterrupted(ctx context.Context, got <-chan os.Signal, err error) 
 	if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
 		return err
 	}
+	return interrupted(got, "while preparing the run; nothing was saved")
+}
+
+// interrupted is the exit of a command the first signal on got stopped
+// (SIGINT if none arrived): status 128 + the signal's number and the
+// message "interrupted by SIG" and what (after a space unless it starts
+// with a colon).
+func interrupted(got <-chan os.Signal, what string) *exitError {
 	var sig os.Signal = os.Interrupt
 	select {
 	case sig = <-got:
 	default:
 	}
-	return &exitError{status: 128 + signalNumber(sig), msg: fmt.Sprintf("interrupted by %s while preparing the run; nothing was saved", signalName(sig))}
+	if !strings.HasPrefix(what, ":") {
+		what = " " + what
+	}
+	return &exitError{status: 128 + signalNumber(sig), msg: "interrupted by " + signalName(sig) + what}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -129,13 +128,7 @@ RUN_DIR continues from the latest checkpoint with the run's own config
 			}
 			report(cmd, disp, res, c.Training.OutDir)
 			if res.Interrupted {
-				var sig os.Signal = os.Interrupt
-				select {
-				case sig = <-got:
-				default:
-				}
-				return &exitError{status: 128 + signalNumber(sig),
-					msg: fmt.Sprintf("interrupted by %s at step %d; every checkpoint is saved; resume with: transformer train --resume %s", signalName(sig), res.Steps, c.Training.OutDir)}
+				return interrupted(got, fmt.Sprintf("at step %d; every checkpoint is saved; resume with: transformer train --resume %s", res.Steps, c.Training.OutDir))
 			}
 			return nil
 		},

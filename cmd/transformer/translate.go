@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gotransformer/transformer/inference"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
@@ -164,19 +162,12 @@ a file shows progress on stderr.`,
 			if err := dec.check(cmd); err != nil {
 				return err
 			}
-			sets, err := parseSets(setFlags)
-			if err != nil {
-				return err
-			}
-			models, err := inference.LoadEnsemble(weights, ckpts...)
+			models, err := loadDecoding(ckpts, weights, setFlags)
 			if err != nil {
 				return err
 			}
 			defer models.Close()
 			c := models.Checkpoint
-			if err := c.WithSets(sets); err != nil {
-				return err
-			}
 			opt, err := dec.options(cmd, c)
 			if err != nil {
 				return err
@@ -263,13 +254,7 @@ a file shows progress on stderr.`,
 				return w.Flush()
 			})
 			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-				var sig os.Signal = os.Interrupt
-				select {
-				case sig = <-got:
-				default:
-				}
-				return &exitError{status: 128 + signalNumber(sig),
-					msg: fmt.Sprintf("interrupted by %s: %d of %d lines translated and written", signalName(sig), written, len(lines))}
+				return interrupted(got, fmt.Sprintf(": %d of %d lines translated and written", written, len(lines)))
 			}
 			if err != nil {
 				return err
