@@ -3,8 +3,6 @@ package model
 import (
 	"fmt"
 	"math"
-
-	"github.com/gotransformer/transformer/data"
 )
 
 // NewEnsemble returns a Translator that decodes with several models at
@@ -56,46 +54,45 @@ func (t *Translator) runner(src []int, rows, group, srcLen int) (stepRunner, err
 	return nil, fmt.Errorf("model: incremental decoding of %v weights is not supported", memory.Dtype())
 }
 
-// ensembleSteps is runSteps for an ensemble: next sees the members'
-// log-probabilities averaged.
-func (t *Translator) ensembleSteps(src []int, rows, group, srcLen, steps int, next func(step int, scores []float64) (tokens, parents []int, more bool)) error {
-	runners := make([]stepRunner, len(t.members))
-	for m, member := range t.members {
+// ensemble steps the members of an ensemble together; its scores are
+// their log-probabilities averaged.
+type ensemble struct {
+	runners     []stepRunner
+	rows, vocab int
+	buf, avg    []float64
+}
+
+// ensembleRunner encodes src with every member and returns their joint
+// incremental decoder.
+func (t *Translator) ensembleRunner(src []int, rows, group, srcLen int) (stepRunner, error) {
+	e := &ensemble{rows: rows, vocab: t.Model.Config.TgtVocab}
+	for _, member := range t.members {
 		r, err := member.runner(src, rows, group, srcLen)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		runners[m] = r
+		e.runners = append(e.runners, r)
 	}
-	vocab := t.Model.Config.TgtVocab
-	tok := make([]int, rows)
-	for i := range tok {
-		tok[i] = data.BosID
-	}
-	var buf []float64
-	avg := make([]float64, rows*vocab)
-	for step := 0; step < steps; step++ {
-		clear(avg)
-		for _, r := range runners {
-			r.step(tok, step)
-			buf = r.scores(buf)
-			for row := 0; row < rows; row++ {
-				addLogSoftmax(avg[row*vocab:(row+1)*vocab], buf[row*vocab:(row+1)*vocab], 1/float64(len(runners)))
-			}
-		}
-		var more bool
-		var parents []int
-		tok, parents, more = next(step, avg)
-		if !more {
-			return nil
-		}
-		if parents != nil {
-			for _, r := range runners {
-				r.reorder(parents)
-			}
+	return e, nil
+}
+
+func (e *ensemble) step(tok []int, pos int) {
+	e.avg = append(e.avg[:0], make([]float64, e.rows*e.vocab)...)
+	for _, r := range e.runners {
+		r.step(tok, pos)
+		e.buf = r.scores(e.buf)
+		for row := 0; row < e.rows; row++ {
+			addLogSoftmax(e.avg[row*e.vocab:(row+1)*e.vocab], e.buf[row*e.vocab:(row+1)*e.vocab], 1/float64(len(e.runners)))
 		}
 	}
-	return nil
+}
+
+func (e *ensemble) scores(buf []float64) []float64 { return append(buf[:0], e.avg...) }
+
+func (e *ensemble) reorder(parents []int) {
+	for _, r := range e.runners {
+		r.reorder(parents)
+	}
 }
 
 // addLogSoftmax adds w·log-softmax(x) to dst.

@@ -316,24 +316,23 @@ func (t *Translator) incrementalReorder(src []int, rows, group, srcLen, steps in
 	if group < 1 || rows%group != 0 || len(src) != rows/group*srcLen {
 		return fmt.Errorf("model: %d decoding rows in groups of %d do not match %d source tokens of length %d", rows, group, len(src), srcLen)
 	}
+	var r stepRunner
+	var err error
 	if t.members != nil {
-		return t.ensembleSteps(src, rows, group, srcLen, steps, next)
+		r, err = t.ensembleRunner(src, rows, group, srcLen)
+	} else {
+		r, err = t.runner(src, rows, group, srcLen)
 	}
-	memory, err := t.EncodeBatch(src, rows/group, srcLen)
 	if err != nil {
 		return err
 	}
-	switch mem := memory.Data().(type) {
-	case []float32:
-		return runSteps(newStepper(t.Model, rows, group, srcLen, mem, src), steps, next)
-	case []float64:
-		return runSteps(newStepper(t.Model, rows, group, srcLen, mem, src), steps, next)
-	}
-	return fmt.Errorf("model: incremental decoding of %v weights is not supported", memory.Dtype())
+	return runSteps(r, rows, steps, next)
 }
 
-func runSteps[T float](s *stepper[T], steps int, next func(step int, scores []float64) (tokens, parents []int, more bool)) error {
-	tok := make([]int, s.rows)
+// runSteps decodes rows step by step with s, feeding each step's scores to
+// next and its tokens back to s.
+func runSteps(s stepRunner, rows, steps int, next func(step int, scores []float64) (tokens, parents []int, more bool)) error {
+	tok := make([]int, rows)
 	for i := range tok {
 		tok[i] = data.BosID
 	}
