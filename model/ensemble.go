@@ -77,7 +77,12 @@ func (t *Translator) ensembleRunner(src []int, rows, group, srcLen int) (stepRun
 }
 
 func (e *ensemble) step(tok []int, pos int) {
-	e.avg = append(e.avg[:0], make([]float64, e.rows*e.vocab)...)
+	if n := e.rows * e.vocab; cap(e.avg) < n {
+		e.avg = make([]float64, n)
+	} else {
+		e.avg = e.avg[:n]
+		clear(e.avg)
+	}
 	for _, r := range e.runners {
 		r.step(tok, pos)
 		e.buf = r.scores(e.buf)
