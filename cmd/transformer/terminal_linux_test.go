@@ -145,8 +145,7 @@ func TestTerminalDisplay(t *testing.T) {
 		"log_every: 125", "log_every: 100").Replace(tinyConfig))
 	for _, cols := range []int{80, 140} {
 		t.Run(fmt.Sprint(cols), func(t *testing.T) {
-			cmd, wait := onTerminal(t, bin, cols, "train", "-c", cfg, "--out", filepath.Join(t.TempDir(), "run"))
-			_ = cmd
+			_, wait := onTerminal(t, bin, cols, "train", "-c", cfg, "--out", filepath.Join(t.TempDir(), "run"))
 			out := wait()
 			frames := 0
 			for _, f := range strings.Split(out, "\r") {
