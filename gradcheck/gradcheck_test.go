@@ -60,6 +60,10 @@ func TestGradCheckModelAttentionKinds(t *testing.T) {
 			c.Encoder.Attention = model.AttentionConfig{Kind: "linear"}
 			c.Decoder.Attention = model.AttentionConfig{Kind: "linear"}
 		},
+		"chunked full attention, encoder and decoder": func(c *model.Config) {
+			c.Encoder.Attention = model.AttentionConfig{Chunk: 2}
+			c.Decoder.Attention = model.AttentionConfig{Chunk: 2}
+		},
 		"relative positions": func(c *model.Config) {
 			c.Positions, c.RelativeBuckets, c.RelativeMaxDistance = "relative", 8, 16
 		},

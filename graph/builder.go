@@ -47,6 +47,7 @@ type DropoutMask struct {
 	Node  *G.Node
 	P     float64
 	block *checkpoint
+	seed  bool // a seed input (Builder.DropoutSeed), not a mask
 }
 
 // NewBuilder starts a new graph over store; train enables dropout.
@@ -151,6 +152,10 @@ func FillDropout(masks []DropoutMask, rng *RNG) {
 		if m.block != nil {
 			m.block.rng = rng.State
 			rng.Skip(m.block.draws)
+			continue
+		}
+		if m.seed {
+			fillSeed(m.Node.Value().(*tensor.Dense), rng)
 			continue
 		}
 		keep := 1 / (1 - m.P)

@@ -24,6 +24,10 @@ type AttentionSpec struct {
 	Window int    // keys on each side of the query (SlidingWindow)
 	Global []int  // positions that see and are seen by all (SlidingWindow)
 	Causal bool   // hide keys after the query (decoder self-attention)
+	// Chunk computes full attention in blocks of Chunk queries against
+	// Chunk keys with an online softmax (graph.ChunkedAttention), never
+	// forming the n×n weights; 0 forms them at once.
+	Chunk int
 }
 
 // AttentionKind is a registered way of computing self-attention from the
@@ -80,6 +84,12 @@ func (s AttentionSpec) Check() error {
 	if err != nil {
 		return err
 	}
+	if s.Chunk < 0 {
+		return fmt.Errorf("chunk must be positive (or 0 for none), got %d", s.Chunk)
+	}
+	if s.Chunk > 0 && !s.IsFull() {
+		return fmt.Errorf("only %s attention is computed in chunks; %s attention never forms the n×n weights", FullAttention, s.Kind)
+	}
 	if k.Check != nil {
 		return k.Check(s)
 	}
@@ -98,6 +108,26 @@ func (s AttentionSpec) Keys(n int) int {
 	return k.Keys(n, s)
 }
 
+// Chunked reports whether self-attention of this spec in b's graph is the
+// chunked op: full attention with a chunk, unless b builds the weights as
+// a node (attention maps) or the composed reference, which form them.
+func (s AttentionSpec) Chunked(b *graph.Builder) bool {
+	return s.IsFull() && s.Chunk > 0 && !b.Weights && !b.Composed
+}
+
+// NeedsMask reports whether self-attention of this spec in b's graph
+// reads the additive n×n mask (graph.AttentionMask); every other form
+// reads the key padding alone.
+func (s AttentionSpec) NeedsMask(b *graph.Builder) bool { return s.IsFull() && !s.Chunked(b) }
+
 func init() {
-	RegisterAttention(FullAttention, AttentionKind{GradChecks: []AttentionSpec{{}}})
+	RegisterAttention(FullAttention, AttentionKind{
+		Keys: func(n int, s AttentionSpec) int {
+			if s.Chunk > 0 {
+				return min(n, s.Chunk)
+			}
+			return n
+		},
+		GradChecks: []AttentionSpec{{}, {Chunk: 2}},
+	})
 }

@@ -41,7 +41,10 @@ func (m MultiHeadAttention) Validate() error {
 	if err := m.Spec.Check(); err != nil {
 		return err
 	}
-	if _, ok := m.Positions.(ScorePositions); ok && !m.Spec.IsFull() {
+	if _, ok := m.Positions.(ScorePositions); ok && (!m.Spec.IsFull() || m.Spec.Chunk > 0) {
+		if m.Spec.IsFull() {
+			return fmt.Errorf("a bias on the attention scores needs full attention without chunks, got chunk %d", m.Spec.Chunk)
+		}
 		return fmt.Errorf("a bias on the attention scores needs full attention, not %s", m.Spec.Kind)
 	}
 	return nil
@@ -67,9 +70,9 @@ func (m MultiHeadAttention) Forward(b *graph.Builder, query, memory *G.Node, bat
 // Self is self-attention of x [batch·s, DModel] of the kind m.Spec names,
 // with m.Positions applied. Full attention uses the additive mask
 // [batch, 1, s, s] and returns its weights (when it forms them: see
-// Forward); the other kinds use the key padding pad [batch, s] (0 or
-// graph.MaskValue) instead, never form an s×s matrix, and return nil
-// weights.
+// Forward); chunked full attention (m.Spec.Chunked) and the other kinds
+// use the key padding pad [batch, s] (0 or graph.MaskValue) instead,
+// never form an s×s matrix, and return nil weights.
 func (m MultiHeadAttention) Self(b *graph.Builder, x *G.Node, batch, s int, mask, pad *G.Node) (out, weights *G.Node) {
 	if err := m.Validate(); err != nil {
 		panic("layers: " + err.Error())
@@ -78,6 +81,11 @@ func (m MultiHeadAttention) Self(b *graph.Builder, x *G.Node, batch, s int, mask
 	q, k, v := m.project(b, "q_proj", x), m.project(b, "k_proj", x), m.project(b, "v_proj", x)
 	if qk, ok := m.Positions.(QueryKeyPositions); ok {
 		q, k = qk.QueryKey(b, q, k, batch, s)
+	}
+	if m.Spec.Chunked(b) {
+		c := graph.Chunk{Size: m.Spec.Chunk, Causal: m.Spec.Causal, Dropout: m.Dropout}
+		ctx := graph.ChunkedAttention(q, k, v, pad, b.DropoutSeed(m.Dropout), batch, m.Heads, c)
+		return m.project(b, "out_proj", ctx), nil
 	}
 	if kind.Attend != nil {
 		ctx := kind.Attend(b, m.split(q, batch, s), m.split(k, batch, s), m.split(v, batch, s), pad, m.Spec)

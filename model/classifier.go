@@ -77,7 +77,7 @@ func (m *Classifier) NewInputs(b *graph.Builder, batch, n int) *ClassifierInputs
 		first[r*batch*n+r*n] = 1
 	}
 	G.Let(in.First, graph.FromFloat64s(b.Dtype(), first, batch, batch*n))
-	if m.Config.Encoder.Attention.Spec(false).IsFull() {
+	if m.Config.Encoder.Attention.Spec(false).NeedsMask(b) {
 		in.Mask = b.Input("mask", batch, 1, n, n)
 	}
 	return in

@@ -73,11 +73,12 @@ func TestFusedModelEqualsComposed(t *testing.T) {
 	var variants []Config
 	for _, kind := range layers.AttentionKindNames() {
 		k, _ := layers.AttentionSpec{Kind: kind}.Attention()
-		c := base
-		spec := k.GradChecks[0]
-		c.Encoder.Attention = AttentionConfig{Kind: kind, Window: spec.Window, Global: spec.Global}
-		c.Decoder.Attention = AttentionConfig{Kind: kind, Window: spec.Window, Global: spec.Global}
-		variants = append(variants, c)
+		for _, spec := range k.GradChecks {
+			c := base
+			a := AttentionConfig{Kind: kind, Window: spec.Window, Global: spec.Global, Chunk: spec.Chunk}
+			c.Encoder.Attention, c.Decoder.Attention = a, a
+			variants = append(variants, c)
+		}
 	}
 	for _, pos := range layers.PositionKindNames() {
 		c := base
@@ -88,7 +89,7 @@ func TestFusedModelEqualsComposed(t *testing.T) {
 		for _, normFirst := range []bool{false, true} {
 			c := v
 			c.NormFirst = normFirst
-			name := fmt.Sprintf("attention %s/%s, positions %s, norm_first %v", c.Encoder.Attention.Kind, c.Decoder.Attention.Kind, c.Positions, normFirst)
+			name := fmt.Sprintf("attention %s/%s (chunk %d), positions %s, norm_first %v", c.Encoder.Attention.Kind, c.Decoder.Attention.Kind, c.Encoder.Attention.Chunk, c.Positions, normFirst)
 			m, err := New(c, tensor.Float64, 5)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)

@@ -64,11 +64,12 @@ type AttentionConfig struct {
 	Kind   string `yaml:"kind,omitempty"` // full (default) | sliding_window | linear
 	Window int    `yaml:"window,omitempty"`
 	Global []int  `yaml:"global,omitempty,flow"`
+	Chunk  int    `yaml:"chunk,omitempty"` // full attention in blocks of chunk queries × keys
 }
 
 // Spec is the attention of a stack; causal for the decoder.
 func (a AttentionConfig) Spec(causal bool) layers.AttentionSpec {
-	return layers.AttentionSpec{Kind: a.Kind, Window: a.Window, Global: a.Global, Causal: causal}
+	return layers.AttentionSpec{Kind: a.Kind, Window: a.Window, Global: a.Global, Causal: causal, Chunk: a.Chunk}
 }
 
 // EncoderPositions is the positional scheme of the encoder stack.
@@ -203,6 +204,7 @@ func (c Config) Problems() []error {
 		}
 		a := st.s.Attention
 		bad(a.Window > MaxWindow, st.name+".attention.window", "must be at most %d, got %d", MaxWindow, a.Window)
+		bad(a.Chunk > MaxChunk, st.name+".attention.chunk", "must be at most %d, got %d", MaxChunk, a.Chunk)
 		bad(len(a.Global) > MaxGlobalTokens, st.name+".attention.global", "at most %d global positions, got %d", MaxGlobalTokens, len(a.Global))
 		for _, g := range a.Global {
 			bad(g > maxGlobalPosDist, st.name+".attention.global", "position %d is beyond %d", g, maxGlobalPosDist)
@@ -213,6 +215,8 @@ func (c Config) Problems() []error {
 			continue
 		}
 		_, scores := enc.(layers.ScorePositions)
+		bad(scores && a.Spec(false).IsFull() && a.Chunk > 0, st.name+".attention.chunk",
+			"%s positions add a bias to the full n×n attention scores, which chunked attention never forms; remove chunk or use sinusoidal, learned or rope positions", pos)
 		bad(scores && !a.Spec(false).IsFull(), st.name+".attention",
 			"%s positions add a bias to the full n×n attention scores, so they need kind full, not %s; use sinusoidal or learned positions with %s attention",
 			pos, a.Kind, a.Kind)

@@ -68,8 +68,9 @@ func New(c Config, dt tensor.Dtype, seed int64) (*Transformer, error) {
 
 // Inputs are the input nodes of one graph shape: token ids, additive
 // attention masks (see graph.AttentionMask) and key paddings (see
-// graph.KeyPadding). SrcMask and TgtMask exist only for stacks with full
-// self-attention, which alone needs an n×n mask. Memory is set only in
+// graph.KeyPadding). SrcMask and TgtMask exist only for stacks whose
+// self-attention forms the n×n weights (layers.AttentionSpec.NeedsMask),
+// which alone needs an n×n mask. Memory is set only in
 // decoder-only graphs.
 type Inputs struct {
 	Batch, SrcLen, TgtLen       int
@@ -88,10 +89,10 @@ func (m *Transformer) NewInputs(b *graph.Builder, batch, srcLen, tgtLen int) *In
 		TgtPad:    b.Input("tgt_pad", batch, tgtLen),
 		CrossMask: b.Input("cross_mask", batch, 1, tgtLen, srcLen),
 	}
-	if m.Config.Encoder.Attention.Spec(false).IsFull() {
+	if m.Config.Encoder.Attention.Spec(false).NeedsMask(b) {
 		in.SrcMask = b.Input("src_mask", batch, 1, srcLen, srcLen)
 	}
-	if m.Config.Decoder.Attention.Spec(true).IsFull() {
+	if m.Config.Decoder.Attention.Spec(true).NeedsMask(b) {
 		in.TgtMask = b.Input("tgt_mask", batch, 1, tgtLen, tgtLen)
 	}
 	return in
