@@ -21,6 +21,7 @@ import (
 type LongOptions struct {
 	Attention  string `json:"attention"` // full | sliding_window | linear
 	Window     int    `json:"window"`
+	Chunk      int    `json:"chunk,omitempty"` // full attention in blocks of Chunk queries × keys
 	SeqLen     int    `json:"seq_len"`
 	Batch      int    `json:"batch"`
 	Layers     int    `json:"layers"`
@@ -113,13 +114,21 @@ func (o LongOptions) Check(avail sysmem.Limit) error {
 			return err
 		}
 	}
+	if o.Chunk != 0 {
+		if o.Attention != "full" {
+			return fmt.Errorf("--chunk computes full attention in blocks: it needs --attention full, not %s", o.Attention)
+		}
+		if err := checkFlagRanges([]flagRange{{"--chunk", o.Chunk, 1, model.MaxChunk}}); err != nil {
+			return err
+		}
+	}
 	mc := o.model()
 	if mc.DModel%2 != 0 && mc.Positions == "sinusoidal" {
 		return fmt.Errorf("--d-model must be even for sinusoidal positions, got %d", mc.DModel)
 	}
 	mc.SrcVocab, mc.TgtVocab = longBenchVocab, longBenchVocab
 	if err := modelFlagProblem(mc, map[string]string{"d_model": "--d-model", "heads": "--heads", "encoder_layers": "--layers",
-		"ff_dim": "--ff", "encoder.attention.window": "--window"}); err != nil {
+		"ff_dim": "--ff", "encoder.attention.window": "--window", "encoder.attention.chunk": "--chunk"}); err != nil {
 		return err
 	}
 	if avail.Bytes <= 0 {
@@ -133,8 +142,8 @@ func (o LongOptions) Check(avail sysmem.Limit) error {
 	switch {
 	case e.Static > e.Activations:
 		change = "lower --d-model, --ff or --layers"
-	case mc.Encoder.Attention.Spec(false).IsFull():
-		change = "lower --seq or --batch, or use --attention sliding_window or linear (full attention holds batch × heads × seq² weights per layer)"
+	case mc.Encoder.Attention.Spec(false).IsFull() && o.Chunk == 0:
+		change = "lower --seq or --batch, add --chunk 256, or use --attention sliding_window or linear (full attention holds batch × heads × seq² weights per layer)"
 	case !o.Checkpoint:
 		change = "lower --seq or --batch, or add --checkpoint"
 	}
@@ -148,9 +157,10 @@ func (o LongOptions) model() model.Config {
 	mc.DModel, mc.Heads, mc.FFDim, mc.EncoderLayers = o.DModel, o.Heads, o.FFDim, o.Layers
 	// Dropout 0.1 on residuals and on attention weights, as in the PyTorch
 	// reference (../shared/reference) and nn.TransformerEncoderLayer;
-	// sliding-window and linear attention form no weights to drop.
+	// sliding-window and linear attention form no weights to drop (chunked
+	// full attention drops each weight of its blocks).
 	mc.Dropout, mc.AttentionDropout = 0.1, 0.1
-	mc.Encoder.Attention = model.AttentionConfig{Kind: o.Attention}
+	mc.Encoder.Attention = model.AttentionConfig{Kind: o.Attention, Chunk: o.Chunk}
 	if o.Attention == "sliding_window" {
 		mc.Encoder.Attention.Window, mc.Encoder.Attention.Global = o.Window, []int{0}
 	}

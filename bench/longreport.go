@@ -64,6 +64,9 @@ func longSeries(r LongResult) string {
 	if r.Attention == "sliding_window" {
 		s = fmt.Sprintf("sliding window (w=%d)", r.Window)
 	}
+	if r.Chunk > 0 {
+		s = fmt.Sprintf("full, chunk %d", r.Chunk)
+	}
 	if r.Checkpoint {
 		s += " + checkpointing"
 	}

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/chewxy/hm"
@@ -189,12 +190,33 @@ func chunkScores[T float32 | float64](g chunkGeometry, a chunkArgs[T], b, h, i0,
 	qo, ko := (b*g.sq+i0)*g.d+h*g.dh, (b*g.sk+j0)*g.d+h*g.dh
 	gemmLD(false, true, rows, cols, g.dh, T(g.scale), a.q[qo:], g.d, a.k[ko:], g.d, 0, s, cols)
 	pad := a.pad[b*g.sk+j0 : b*g.sk+j0+cols]
+	padded := -1 // the first padding key of the block (padding is trailing, but any is handled)
+	for c, pv := range pad {
+		if pv != 0 {
+			padded = c
+			break
+		}
+	}
+	if padded < 0 && (!g.causal || j0+cols-1 <= i0) {
+		return // nothing in the block is hidden
+	}
 	for r := 0; r < rows; r++ {
 		row := s[r*cols : (r+1)*cols]
-		for c, pv := range pad {
-			if pv != 0 || (g.causal && j0+c > i0+r) {
-				row[c] += MaskValue
+		// Keys after the query (from column later on) are hidden; of the
+		// others, the padding.
+		later := cols
+		if g.causal {
+			later = max(0, min(cols, i0+r-j0+1))
+		}
+		if padded >= 0 {
+			for c, pv := range pad[padded:max(later, padded)] {
+				if pv != 0 {
+					row[padded+c] += MaskValue
+				}
 			}
+		}
+		for c := later; c < cols; c++ {
+			row[c] += MaskValue
 		}
 	}
 }
@@ -208,19 +230,27 @@ func (g chunkGeometry) keyEnd(i0, rows int) int {
 	return g.sk
 }
 
-// applyDrop multiplies the weights p [rows, cols] of pair (b, h), queries
-// from i0 and keys from j0, by their dropout mask.
-func applyDrop[T float32 | float64](g chunkGeometry, pair, i0, rows, j0, cols int, p []T) {
-	keep := T(1 / (1 - g.p))
+// dropMask sets keep [rows·cols] to whether each weight of pair (b, h),
+// queries from i0 and keys from j0, survives dropout.
+func dropMask(g chunkGeometry, pair, i0, rows, j0, cols int, keep []bool) {
 	for r := 0; r < rows; r++ {
 		base := uint64((pair*g.sq+i0+r)*g.sk + j0)
-		row := p[r*cols : (r+1)*cols]
+		row := keep[r*cols : (r+1)*cols]
 		for c := range row {
-			if dropped(g.seed, base+uint64(c), g.p) {
-				row[c] = 0
-			} else {
-				row[c] *= keep
-			}
+			row[c] = !dropped(g.seed, base+uint64(c), g.p)
+		}
+	}
+}
+
+// applyDrop multiplies p by the dropout mask keep: 0 where a weight is
+// dropped, 1/(1−p) elsewhere.
+func applyDrop[T float32 | float64](g chunkGeometry, keep []bool, p []T) {
+	scale := T(1 / (1 - g.p))
+	for i, k := range keep {
+		if k {
+			p[i] *= scale
+		} else {
+			p[i] = 0
 		}
 	}
 }
@@ -229,7 +259,7 @@ func applyDrop[T float32 | float64](g chunkGeometry, pair, i0, rows, j0, cols in
 // (b, h) over its keys, giving each row's maximum m and sum l of
 // exp(score − m); with v non-nil it also accumulates the unnormalised
 // context (after dropout) into acc [rows, dh].
-func onlineSoftmax[T float32 | float64](g chunkGeometry, a chunkArgs[T], b, h, i0, rows int, s []T, m, l []float64, acc []T, withV bool) {
+func onlineSoftmax[T float32 | float64](g chunkGeometry, a chunkArgs[T], b, h, i0, rows int, s []T, m, l []float64, acc []T, keepBuf []bool, withV bool) {
 	for r := 0; r < rows; r++ {
 		m[r], l[r] = math.Inf(-1), 0
 	}
@@ -256,7 +286,9 @@ func onlineSoftmax[T float32 | float64](g chunkGeometry, a chunkArgs[T], b, h, i
 		}
 		if withV {
 			if g.p > 0 {
-				applyDrop(g, b*g.heads+h, i0, rows, j0, cols, s)
+				keep := keepBuf[:rows*cols]
+				dropMask(g, b*g.heads+h, i0, rows, j0, cols, keep)
+				applyDrop(g, keep, s)
 			}
 			ko := (b*g.sk+j0)*g.d + h*g.dh
 			gemmLD(false, false, rows, g.dh, cols, 1, s, cols, a.v[ko:], g.d, 1, acc, g.dh)
@@ -268,6 +300,7 @@ func onlineSoftmax[T float32 | float64](g chunkGeometry, a chunkArgs[T], b, h, i
 // statistics and a context block.
 type chunkBuffers[T float32 | float64] struct {
 	s, x   []T
+	keep   []bool // a block's dropout mask
 	m, l   []float64
 	acc    []T
 	dk, dv []T // a pair's key and value gradients, when its queries are split
@@ -275,19 +308,48 @@ type chunkBuffers[T float32 | float64] struct {
 
 func newChunkBuffers[T float32 | float64](g chunkGeometry) *chunkBuffers[T] {
 	z := g.size
-	return &chunkBuffers[T]{s: make([]T, z*z), x: make([]T, z*z), m: make([]float64, z), l: make([]float64, z), acc: make([]T, z*g.dh)}
+	return &chunkBuffers[T]{s: make([]T, z*z), x: make([]T, z*z), keep: make([]bool, z*z), m: make([]float64, z), l: make([]float64, z), acc: make([]T, z*g.dh)}
+}
+
+// forQueries calls f(pair, lo, hi) for query ranges [lo, hi) covering
+// every (batch, head) pair, on one goroutine per CPU: with at least as many
+// pairs as CPUs each goroutine takes whole pairs; otherwise the queries of
+// each pair are split into one range of whole chunks per CPU.
+func (g chunkGeometry) forQueries(f func(pair, lo, hi int)) {
+	pairs, workers := g.batch*g.heads, runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	if pairs >= workers {
+		for w := 0; w < workers; w++ {
+			wg.Go(func() {
+				for p := w * pairs / workers; p < (w+1)*pairs/workers; p++ {
+					f(p, 0, g.sq)
+				}
+			})
+		}
+		wg.Wait()
+		return
+	}
+	blocks := (g.sq + g.size - 1) / g.size
+	parts := min(blocks, (workers+pairs-1)/pairs)
+	for p := 0; p < pairs; p++ {
+		for w := 0; w < parts; w++ {
+			lo, hi := w*blocks/parts*g.size, min((w+1)*blocks/parts*g.size, g.sq)
+			wg.Go(func() { f(p, lo, hi) })
+		}
+	}
+	wg.Wait()
 }
 
 func chunkedForward[T float32 | float64](g chunkGeometry, a chunkArgs[T], out []T) {
 	var pool sync.Pool
 	pool.New = func() any { return newChunkBuffers[T](g) }
-	forPairs(attnDims{b: g.batch, h: g.heads, n: g.sq}, func(pair, lo, hi int) {
+	g.forQueries(func(pair, lo, hi int) {
 		buf := pool.Get().(*chunkBuffers[T])
 		defer pool.Put(buf)
 		b, h := pair/g.heads, pair%g.heads
 		for i0 := lo; i0 < hi; i0 += g.size {
 			rows := min(g.size, hi-i0)
-			onlineSoftmax(g, a, b, h, i0, rows, buf.s, buf.m, buf.l, buf.acc, true)
+			onlineSoftmax(g, a, b, h, i0, rows, buf.s, buf.m, buf.l, buf.acc, buf.keep, true)
 			for r := 0; r < rows; r++ {
 				inv := 1 / buf.l[r]
 				o := out[(b*g.sq+i0+r)*g.d+h*g.dh:]
@@ -305,7 +367,7 @@ func chunkedBackward[T float32 | float64](g chunkGeometry, a chunkArgs[T], ctx, 
 	var pool sync.Pool
 	pool.New = func() any { return newChunkBuffers[T](g) }
 	var mu sync.Mutex
-	forPairs(attnDims{b: g.batch, h: g.heads, n: g.sq}, func(pair, lo, hi int) {
+	g.forQueries(func(pair, lo, hi int) {
 		buf := pool.Get().(*chunkBuffers[T])
 		defer pool.Put(buf)
 		b, h := pair/g.heads, pair%g.heads
@@ -325,7 +387,7 @@ func chunkedBackward[T float32 | float64](g chunkGeometry, a chunkArgs[T], ctx, 
 		dsum := make([]float64, g.size)
 		for i0 := lo; i0 < hi; i0 += g.size {
 			rows := min(g.size, hi-i0)
-			onlineSoftmax(g, a, b, h, i0, rows, buf.s, buf.m, buf.l, buf.acc, false)
+			onlineSoftmax(g, a, b, h, i0, rows, buf.s, buf.m, buf.l, buf.acc, nil, false)
 			qo := (b*g.sq+i0)*g.d + h*g.dh
 			for r := 0; r < rows; r++ {
 				buf.m[r] += math.Log(buf.l[r]) // the log-sum-exp
@@ -349,9 +411,11 @@ func chunkedBackward[T float32 | float64](g chunkGeometry, a chunkArgs[T], ctx, 
 				}
 				kb := (b*g.sk+j0)*g.d + h*g.dh
 				// dv += (P⊙M)ᵀ·dctx
+				keep := buf.keep[:rows*cols]
 				if g.p > 0 {
+					dropMask(g, pair, i0, rows, j0, cols, keep)
 					copy(x, p)
-					applyDrop(g, pair, i0, rows, j0, cols, x)
+					applyDrop(g, keep, x)
 					gemmLD(true, false, cols, g.dh, rows, 1, x, cols, dctx[qo:], g.d, 1, pdv[(kb-ko)/g.d*ld:], ld)
 				} else {
 					gemmLD(true, false, cols, g.dh, rows, 1, p, cols, dctx[qo:], g.d, 1, pdv[(kb-ko)/g.d*ld:], ld)
@@ -359,7 +423,7 @@ func chunkedBackward[T float32 | float64](g chunkGeometry, a chunkArgs[T], ctx, 
 				// x = M⊙(dctx·vᵀ), then dS = P ⊙ (x − rowsum(dctx ⊙ ctx))
 				gemmLD(false, true, rows, cols, g.dh, 1, dctx[qo:], g.d, a.v[kb:], g.d, 0, x, cols)
 				if g.p > 0 {
-					applyDrop(g, pair, i0, rows, j0, cols, x)
+					applyDrop(g, keep, x)
 				}
 				for r := 0; r < rows; r++ {
 					pr, xr, dr := p[r*cols:(r+1)*cols], x[r*cols:(r+1)*cols], dsum[r]

@@ -26,10 +26,14 @@ func (b *Builder) DropoutSeed(p float64) *G.Node {
 func seedBits(s [2]float64) uint64 { return uint64(s[0])<<24 | uint64(s[1]) }
 
 // dropped reports whether element idx of the mask of seed is zeroed, with
-// probability p: SplitMix64's output for the state seed·γ + idx·γ.
+// probability p: whether SplitMix64's output for the state
+// (seed·2¹⁶ ⊕ idx)·γ, read as a fraction of 2⁶⁴, falls below p.
 func dropped(seed, idx uint64, p float64) bool {
-	r := RNG{State: (seed<<16 ^ idx) * gamma}
-	return r.Float64() < p
+	z := (seed<<16^idx)*gamma + gamma
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return z>>11 < uint64(p*(1<<53))
 }
 
 // ChunkDropoutMask is the dropout mask [batch, heads, sq, sk] that

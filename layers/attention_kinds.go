@@ -124,7 +124,7 @@ func init() {
 	RegisterAttention(FullAttention, AttentionKind{
 		Keys: func(n int, s AttentionSpec) int {
 			if s.Chunk > 0 {
-				return min(n, s.Chunk)
+				return 0 // blocks per worker, none per token
 			}
 			return n
 		},

@@ -318,8 +318,8 @@ func ClassifyMemory(mc model.Config, vocab, batch, n int, dtype string, checkpoi
 		e.Activations = cfg(2).EstimateMemory(vocab, 0).Activations + int64(mc.EncoderLayers)*T*int64(mc.DModel)*b
 	}
 	inputs := B * T // first-position selector
-	if mc.Encoder.Attention.Spec(false).IsFull() {
-		inputs += B * N * N // mask
+	if a := mc.Encoder.Attention; a.Spec(false).IsFull() && a.Chunk == 0 {
+		inputs += B * N * N // the n×n mask (chunked attention reads the padding alone)
 	}
 	graphs := int64(2) // training and evaluation
 	if checkpoint {

@@ -103,8 +103,8 @@ func benchLongCmd() *cobra.Command {
 		Use:   "bench-long [flags]",
 		Short: "Measure a training step of a long-sequence encoder: time and peak memory",
 		Long: `Train an encoder classifier on random tokens of length --seq with full,
-sliding-window (global first token) or linear self-attention, with or without
-gradient checkpointing, and print one JSON line with the median step time and
+sliding-window (global first token) or linear self-attention (full attention
+in blocks with --chunk), with or without gradient checkpointing, and print one JSON line with the median step time and
 the process's peak RSS. Run one configuration per process, as
 tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 		Args: cobra.NoArgs,
@@ -135,6 +135,7 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Attention, "attention", o.Attention, "full | sliding_window | linear")
 	f.IntVar(&o.Window, "window", o.Window, "sliding-window half width")
+	f.IntVar(&o.Chunk, "chunk", o.Chunk, "full attention in blocks of this many queries × keys, never forming the seq×seq weights (0: none)")
 	f.IntVar(&o.SeqLen, "seq", o.SeqLen, "sequence length")
 	f.IntVar(&o.Batch, "batch", o.Batch, "sequences per step")
 	f.IntVar(&o.Layers, "layers", o.Layers, "encoder layers")
