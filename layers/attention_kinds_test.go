@@ -27,13 +27,15 @@ func TestMultiHeadSelfAttentionKindsGrad(t *testing.T) {
 		{Kind: SlidingWindow, Window: 2, Causal: true},
 		{Kind: LinearKernel},
 		{Kind: LinearKernel, Causal: true},
+		{Chunk: 4},
+		{Chunk: 4, Causal: true},
 	} {
 		b := newBuilder(1)
 		x := graph.RandomInput(b, "x", 4, 2*6, 8)
 		m := MultiHeadAttention{Name: "attn", DModel: 8, Heads: 2, Spec: spec}
 		out, w := m.Self(b, x, 2, 6, nil, padInput(b, 2, 6, pad))
 		if w != nil {
-			t.Errorf("%+v: sparse attention returned weights", spec)
+			t.Errorf("%+v: attention that never forms its weights returned them", spec)
 		}
 		checkGrads(t, b, out, x)
 	}
@@ -102,6 +104,9 @@ func TestAttentionSpecCheck(t *testing.T) {
 		{AttentionSpec{Kind: LinearKernel, Window: 4}, "only sliding_window"},
 		{AttentionSpec{Kind: FullAttention, Global: []int{0}}, "only sliding_window"},
 		{AttentionSpec{Kind: SlidingWindow, Window: 2, Global: []int{-1}}, "negative"},
+		{AttentionSpec{Chunk: -1}, "chunk must be positive"},
+		{AttentionSpec{Kind: LinearKernel, Chunk: 8}, "only full attention is computed in chunks"},
+		{AttentionSpec{Kind: SlidingWindow, Window: 2, Chunk: 8}, "only full attention is computed in chunks"},
 	} {
 		err := tc.spec.Check()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -111,6 +116,10 @@ func TestAttentionSpecCheck(t *testing.T) {
 	m := MultiHeadAttention{DModel: 8, Heads: 2, Spec: AttentionSpec{Kind: LinearKernel}, Positions: RelativeBias{}}
 	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "needs full attention") {
 		t.Errorf("relative bias with linear attention: error %v", err)
+	}
+	m.Spec = AttentionSpec{Chunk: 16}
+	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "without chunks") {
+		t.Errorf("relative bias with chunked attention: error %v", err)
 	}
 	if err := (AttentionSpec{Kind: SlidingWindow, Window: 3, Global: []int{0}}).Check(); err != nil {
 		t.Errorf("valid spec rejected: %v", err)

@@ -160,6 +160,13 @@ func TestConfigRejectsBadAttention(t *testing.T) {
 			c.Decoder.Positions = "relative"
 			c.Decoder.Attention = AttentionConfig{Kind: "sliding_window", Window: 4}
 		}, "decoder.attention", "need kind full"},
+		{func(c *Config) {
+			c.Positions = "relative"
+			c.Encoder.Attention = AttentionConfig{Chunk: 64}
+		}, "encoder.attention.chunk", "chunked attention never forms"},
+		{func(c *Config) { c.Decoder.Attention = AttentionConfig{Chunk: -3} }, "decoder.attention", "chunk must be positive"},
+		{func(c *Config) { c.Encoder.Attention = AttentionConfig{Chunk: 1 << 20} }, "encoder.attention.chunk", "at most 2048"},
+		{func(c *Config) { c.Encoder.Attention = AttentionConfig{Kind: "linear", Chunk: 64} }, "encoder.attention", "only full attention"},
 		{func(c *Config) { c.Encoder.Positions = "rotary" }, "encoder.positions", "unknown positional encoding"},
 		{func(c *Config) { c.Positions, c.RelativeBuckets, c.RelativeMaxDistance = "relative", 32, 8 }, "relative_max_distance", "at least"},
 	} {

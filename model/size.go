@@ -14,7 +14,7 @@ const (
 	MaxPositions     = 1 << 16 // rows of a learned position table
 	MaxVocab         = 1 << 20
 	MaxWindow        = 1 << 16 // sliding-window attention
-	MaxChunk         = 1 << 12 // chunked full attention: a worker holds two chunk×chunk blocks
+	MaxChunk         = 1 << 11 // chunked full attention: each CPU holds two chunk×chunk blocks
 	MaxGlobalTokens  = 64      // global positions of sliding-window attention
 	maxGlobalPosDist = 1 << 20
 )

@@ -90,6 +90,9 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 		},
 		"linear, relative pos": func(c *model.Config) { c.Decoder.Attention.Kind, c.Encoder.Positions = "linear", "relative" },
 		"rope":                 func(c *model.Config) { c.Positions = "rope" },
+		"chunked full": func(c *model.Config) {
+			c.Encoder.Attention, c.Decoder.Attention = model.AttentionConfig{Chunk: 2}, model.AttentionConfig{Chunk: 4}
+		},
 	} {
 		c := model.DefaultConfig()
 		c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 16, 3, 2
@@ -107,10 +110,16 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 
 	g := data.LongRange{Length: 12, Fillers: 5, Train: 3, Seed: 2}
 	examples, _ := g.Generate()
-	for _, kind := range []string{"full", "sliding_window", "linear"} {
+	for _, kind := range []string{"full", "sliding_window", "linear", "full, chunk 5"} {
+		mc := classifyModel(kind)
+		if kind == "full, chunk 5" {
+			mc = classifyModel("full")
+			mc.Encoder.Attention.Chunk = 5
+			mc.AttentionDropout = 0.1
+		}
 		step := func(ckpt bool) (float64, []Param) {
 			tc := rundir.ClassifyTraining{BatchSize: 3, LearningRate: 1e-3, Dtype: "float64", Seed: 4, CheckpointActivations: ckpt}
-			tr, err := NewClassifyStepTrainer(classifyModel(kind), tc, g.Vocab(), 2)
+			tr, err := NewClassifyStepTrainer(mc, tc, g.Vocab(), 2)
 			if err != nil {
 				t.Fatal(err)
 			}
