@@ -72,6 +72,22 @@ func (a AttentionConfig) Spec(causal bool) layers.AttentionSpec {
 	return layers.AttentionSpec{Kind: a.Kind, Window: a.Window, Global: a.Global, Causal: causal, Chunk: a.Chunk}
 }
 
+// String describes the attention for logs: "full", "full in 256×256
+// chunks", "sliding_window (window 8, global [0])".
+func (a AttentionConfig) String() string {
+	kind := a.Kind
+	if kind == "" {
+		kind = layers.FullAttention
+	}
+	switch {
+	case a.Chunk > 0:
+		return fmt.Sprintf("%s in %d×%d chunks", kind, a.Chunk, a.Chunk)
+	case a.Window > 0 || len(a.Global) > 0:
+		return fmt.Sprintf("%s (window %d, global %v)", kind, a.Window, a.Global)
+	}
+	return kind
+}
+
 // EncoderPositions is the positional scheme of the encoder stack.
 func (c Config) EncoderPositions() string { return orDefault(c.Encoder.Positions, c.Positions) }
 

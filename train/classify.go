@@ -67,7 +67,7 @@ func startClassification(ctx context.Context, c *rundir.ClassifyConfig, disp *pr
 		}
 		lr := c.Data.LongRange
 		l.Printf("long-range task: %d train, %d valid, %d test sequences of %d tokens; encoder attention %s",
-			len(t.Train), len(t.Valid), len(t.Test), lr.Length, orFull(c.Model.Encoder.Attention.Kind))
+			len(t.Train), len(t.Valid), len(t.Test), lr.Length, c.Model.Encoder.Attention)
 		l.Printf("model: %d parameters, d_model %d, %d heads, %d layers", t.Model.Store.NumElements(),
 			c.Model.DModel, c.Model.Heads, c.Model.EncoderLayers)
 		return t, nil
@@ -334,11 +334,4 @@ func jsonNumber(f float64, prec int) string {
 		return "null"
 	}
 	return strconv.FormatFloat(f, 'f', prec, 64)
-}
-
-func orFull(kind string) string {
-	if kind == "" {
-		return "full"
-	}
-	return kind
 }
