@@ -86,6 +86,7 @@ func TestLongBenchMemoryEstimateMatchesRuns(t *testing.T) {
 	for _, r := range res {
 		e := rundir.ClassifyMemory(r.LongOptions.model(), longBenchVocab, r.Batch, r.SeqLen, "float32", r.Checkpoint, 0)
 		ratio := float64(e.Train) / (1 << 20) / r.PeakRSSMB
+		t.Logf("%s chunk %d n=%d checkpoint %v: estimate / measured %.2f", r.Attention, r.Chunk, r.SeqLen, r.Checkpoint, ratio)
 		if ratio < 0.5 || ratio > 2 {
 			t.Errorf("%s n=%d checkpoint %v: estimate %.0f MB, measured %.0f MB", r.Attention, r.SeqLen, r.Checkpoint, float64(e.Train)/(1<<20), r.PeakRSSMB)
 		}

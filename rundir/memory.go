@@ -33,8 +33,9 @@ const gcHeadroom = 1.3
 // EstimateMemory estimates the memory of training and decoding the config
 // with vocabularies of the given sizes. The activation term counts, per
 // token and layer, the projections, feed-forward and norm outputs and the
-// attention weights (n per token and head for full attention, the window
-// for sliding-window attention), and three vocabulary rows per target
+// attention weights' dropout mask (n per token and head for full attention,
+// the window for sliding-window attention, none for chunked attention: the
+// fused ops keep no weights), and three vocabulary rows per target
 // token for logits, softmax and its gradient; measured peaks of the shipped
 // configs are within a factor of 1.5 of it (TestMemoryEstimateMatchesRuns).
 func (c *Config) EstimateMemory(srcVocab, tgtVocab int) MemoryEstimate {
@@ -54,8 +55,8 @@ func (c *Config) EstimateMemory(srcVocab, tgtVocab int) MemoryEstimate {
 	T := int64(c.Training.BatchTokens)
 	n := min(int64(c.Data.MaxLen), T)
 	span := func(a model.AttentionConfig) int64 { return int64(a.Spec(false).Keys(int(n))) }
-	enc := int64(mc.EncoderLayers) * (12*d + 3*ff + 3*h*span(mc.Encoder.Attention))
-	dec := int64(mc.DecoderLayers) * (18*d + 3*ff + 3*h*(span(mc.Decoder.Attention)+n))
+	enc := int64(mc.EncoderLayers) * (12*d + 3*ff + h*span(mc.Encoder.Attention))
+	dec := int64(mc.DecoderLayers) * (18*d + 3*ff + h*(span(mc.Decoder.Attention)+n))
 	floats := T * (enc + dec + 3*int64(tgtVocab))
 	e.Activations = 2 * floats * b
 	e.Train = int64(gcHeadroom*float64(e.Static+e.Activations)) + runtimeBase
