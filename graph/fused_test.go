@@ -85,12 +85,18 @@ var tolerances = []struct {
 // with respect to wrt exceeds 1e-7.
 func checkGrads(t *testing.T, name string, b *Builder, out *G.Node, wrt G.Nodes) {
 	t.Helper()
+	checkGradsTol(t, name, b, out, wrt, 1e-7)
+}
+
+// checkGradsTol is checkGrads with the largest relative error allowed.
+func checkGradsTol(t *testing.T, name string, b *Builder, out *G.Node, wrt G.Nodes, tol float64) {
+	t.Helper()
 	res, err := GradCheckOutput(b, out, wrt, GradCheckOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range res {
-		if r.MaxRelErr > 1e-7 {
+		if r.MaxRelErr > tol {
 			t.Errorf("%s, input %d: max relative error %g", name, i, r.MaxRelErr)
 		}
 	}
