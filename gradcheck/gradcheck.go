@@ -118,8 +118,15 @@ func Cases() map[string]Case {
 				continue // full attention over the n×n mask: multihead_self
 			}
 			for _, causal := range []bool{false, true} {
+				spec := spec // each case keeps its own causality
 				spec.Causal = causal
-				name := kind + "_attention" + map[bool]string{false: "", true: "_causal"}[causal] + map[bool]string{false: "", true: fmt.Sprint("_", i)}[i > 0]
+				name := kind + "_attention" + map[bool]string{false: "", true: "_causal"}[causal]
+				switch {
+				case spec.Chunk > 0:
+					name = fmt.Sprintf("%s_chunked%d", name, spec.Chunk)
+				case i > 0:
+					name = fmt.Sprint(name, "_", i)
+				}
 				cases[name] = func(b *graph.Builder) (*G.Node, G.Nodes) {
 					x := in(b, "x", 1, 6)
 					out, _ := layers.MultiHeadAttention{Name: "attn", DModel: d, Heads: h, Spec: spec}.Self(b, x, 2, 3, nil, keyPad(b, 3))

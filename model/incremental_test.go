@@ -15,8 +15,12 @@ func cacheModels(t *testing.T) map[string]*Translator {
 	for _, v := range []struct {
 		name                     string
 		normFirst, learned, tied bool
-	}{{"post-LN sinusoidal untied", false, false, false}, {"pre-LN learned tied", true, true, true}} {
+		chunk                    int
+	}{{"post-LN sinusoidal untied", false, false, false, 0}, {"pre-LN learned tied", true, true, true, 0},
+		// trained with chunked attention, decoded with the key/value cache
+		{"pre-LN sinusoidal, chunk 3", true, false, false, 3}} {
 		c := tinyConfig(v.normFirst)
+		c.Encoder.Attention.Chunk, c.Decoder.Attention.Chunk = v.chunk, v.chunk
 		c.EncoderLayers, c.DecoderLayers = 2, 3
 		c.FinalNorm = v.normFirst
 		c.TieOutput = v.tied
