@@ -25,15 +25,7 @@ func (c chunkCase) String() string {
 	return fmt.Sprintf("n %d, pad %v, chunk %d, causal %v, dropout %g", c.n, c.padded, c.chunk.Size, c.chunk.Causal, c.chunk.Dropout)
 }
 
-func (c chunkCase) keyPad() []bool {
-	p := make([]bool, c.batch*c.n)
-	for r, k := range c.padded {
-		for j := c.n - k; j < c.n; j++ {
-			p[r*c.n+j] = true
-		}
-	}
-	return p
-}
+func (c chunkCase) keyPad() []bool { return trailingPad(c.n, c.padded) }
 
 func (c chunkCase) rows(b *Builder) (q, k, v *G.Node) {
 	return RandomInput(b, "q", 1, c.batch*c.n, c.d), RandomInput(b, "k", 2, c.batch*c.n, c.d), RandomInput(b, "v", 3, c.batch*c.n, c.d)

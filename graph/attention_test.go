@@ -18,9 +18,20 @@ type attnCase struct {
 
 func (c attnCase) pad() []float64 {
 	p := make([]float64, c.b*c.n)
-	for r, k := range c.padded {
-		for j := c.n - k; j < c.n; j++ {
-			p[r*c.n+j] = MaskValue
+	for i, padded := range trailingPad(c.n, c.padded) {
+		if padded {
+			p[i] = MaskValue
+		}
+	}
+	return p
+}
+
+// trailingPad marks the last padded[r] of the n positions of each row r.
+func trailingPad(n int, padded []int) []bool {
+	p := make([]bool, len(padded)*n)
+	for r, k := range padded {
+		for j := n - k; j < n; j++ {
+			p[r*n+j] = true
 		}
 	}
 	return p
