@@ -49,7 +49,8 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// runLimited runs the binary with args under the address-space limit.
+// runLimited runs the binary with args under the address-space limit, in
+// a directory of its own.
 // redirect, if not empty, is a shell redirection of the command
 // ("> /dev/full", "< /dev/zero").
 func runLimited(t *testing.T, bin, stdin, redirect string, args ...string) (status int, stdout, stderr string, took time.Duration) {
@@ -58,6 +59,9 @@ func runLimited(t *testing.T, bin, stdin, redirect string, args ...string) (stat
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", append([]string{"-c", `ulimit -v 4194304 && exec "$0" "$@" ` + redirect, bin}, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
+	// A case whose config names no out_dir must not reach the default
+	// checkpoints/run of the package directory.
+	cmd.Dir = t.TempDir()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
