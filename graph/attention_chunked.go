@@ -233,11 +233,12 @@ func (g chunkGeometry) keyEnd(i0, rows int) int {
 // dropMask sets keep [rows·cols] to whether each weight of pair (b, h),
 // queries from i0 and keys from j0, survives dropout.
 func dropMask(g chunkGeometry, pair, i0, rows, j0, cols int, keep []bool) {
+	thr := dropThreshold(g.p)
 	for r := 0; r < rows; r++ {
 		base := uint64((pair*g.sq+i0+r)*g.sk + j0)
 		row := keep[r*cols : (r+1)*cols]
 		for c := range row {
-			row[c] = !dropped(g.seed, base+uint64(c), g.p)
+			row[c] = !dropped(g.seed, base+uint64(c), thr)
 		}
 	}
 }

@@ -25,26 +25,26 @@ func (b *Builder) DropoutSeed(p float64) *G.Node {
 // seedBits joins the two halves of a dropout seed.
 func seedBits(s [2]float64) uint64 { return uint64(s[0])<<24 | uint64(s[1]) }
 
-// dropped reports whether element idx of the mask of seed is zeroed, with
-// probability p: whether SplitMix64's output for the state
-// (seed·2¹⁶ ⊕ idx)·γ, read as a fraction of 2⁶⁴, falls below p.
-func dropped(seed, idx uint64, p float64) bool {
-	z := (seed<<16^idx)*gamma + gamma
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	z ^= z >> 31
-	return z>>11 < uint64(p*(1<<53))
+// dropped reports whether element idx of the mask of seed is zeroed: the
+// top 53 bits of SplitMix64's next number from state (seed·2¹⁶ ⊕ idx)·γ,
+// below threshold (dropThreshold of the probability).
+func dropped(seed, idx, threshold uint64) bool {
+	r := RNG{State: (seed<<16 ^ idx) * gamma}
+	return r.Uint64()>>11 < threshold
 }
+
+// dropThreshold is the threshold of dropped for probability p.
+func dropThreshold(p float64) uint64 { return uint64(p * (1 << 53)) }
 
 // ChunkDropoutMask is the dropout mask [batch, heads, sq, sk] that
 // ChunkedAttention applies for the seed value s (as FillDropout writes it)
 // and probability p: 0 or 1/(1−p) per weight. For tests, which pass it to
 // Attention to check that both compute the same function.
 func ChunkDropoutMask(dt tensor.Dtype, s [2]float64, p float64, batch, heads, sq, sk int) *tensor.Dense {
-	seed, keep := seedBits(s), 1/(1-p)
+	seed, keep, thr := seedBits(s), 1/(1-p), dropThreshold(p)
 	v := make([]float64, batch*heads*sq*sk)
 	for i := range v {
-		if !dropped(seed, uint64(i), p) {
+		if !dropped(seed, uint64(i), thr) {
 			v[i] = keep
 		}
 	}
