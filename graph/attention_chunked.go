@@ -417,9 +417,9 @@ func chunkedBackward[T float32 | float64](g chunkGeometry, a chunkArgs[T], ctx, 
 					dropMask(g, pair, i0, rows, j0, cols, keep)
 					copy(x, p)
 					applyDrop(g, keep, x)
-					gemmLD(true, false, cols, g.dh, rows, 1, x, cols, dctx[qo:], g.d, 1, pdv[(kb-ko)/g.d*ld:], ld)
+					gemmLD(true, false, cols, g.dh, rows, 1, x, cols, dctx[qo:], g.d, 1, pdv[j0*ld:], ld)
 				} else {
-					gemmLD(true, false, cols, g.dh, rows, 1, p, cols, dctx[qo:], g.d, 1, pdv[(kb-ko)/g.d*ld:], ld)
+					gemmLD(true, false, cols, g.dh, rows, 1, p, cols, dctx[qo:], g.d, 1, pdv[j0*ld:], ld)
 				}
 				// x = M⊙(dctx·vᵀ), then dS = P ⊙ (x − rowsum(dctx ⊙ ctx))
 				gemmLD(false, true, rows, cols, g.dh, 1, dctx[qo:], g.d, a.v[kb:], g.d, 0, x, cols)
@@ -433,7 +433,7 @@ func chunkedBackward[T float32 | float64](g chunkGeometry, a chunkArgs[T], ctx, 
 					}
 				}
 				gemmLD(false, false, rows, g.dh, cols, T(g.scale), x, cols, a.k[kb:], g.d, 1, dqb, g.dh)
-				gemmLD(true, false, cols, g.dh, rows, T(g.scale), x, cols, a.q[qo:], g.d, 1, pdk[(kb-ko)/g.d*ld:], ld)
+				gemmLD(true, false, cols, g.dh, rows, T(g.scale), x, cols, a.q[qo:], g.d, 1, pdk[j0*ld:], ld)
 			}
 			for r := 0; r < rows; r++ {
 				copy(dq[qo+r*g.d:qo+r*g.d+g.dh], dqb[r*g.dh:(r+1)*g.dh])
