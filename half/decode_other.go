@@ -1,0 +1,16 @@
+//go:build !amd64 || purego
+
+package half
+
+const (
+	cpuF16C = false
+	cpuAVX2 = false
+)
+
+var hasF16C, hasAVX2 = false, false
+
+func decodeF16C(dst *float32, src *uint16, n int) { panic("half: no F16C on this architecture") }
+
+func decodeBF16AVX2(dst *float32, src *uint16, n int) {
+	panic("half: no AVX2 on this architecture")
+}
