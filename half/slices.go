@@ -19,29 +19,49 @@ func EncodeBFloat16(dst []BFloat16, src []float32) {
 }
 
 // DecodeFloat16 converts src into dst, which must be as long.
-func DecodeFloat16(dst []float32, src []Float16) {
+func DecodeFloat16(dst []float32, src []Float16) { Decode(F16, dst, Float16Bits(src)) }
+
+// DecodeBFloat16 converts src into dst, which must be as long.
+func DecodeBFloat16(dst []float32, src []BFloat16) { Decode(BF16, dst, BFloat16Bits(src)) }
+
+// Decode converts the numbers of format f whose bits are src into dst,
+// which must be as long.
+func Decode(f Format, dst []float32, src []uint16) {
 	dst = dst[:len(src)]
 	n := 0
-	if hasF16C && len(src) >= 8 {
+	if len(src) >= 8 && Accelerated(f) {
 		n = len(src) &^ 7
-		decodeF16C(&dst[0], (*uint16)(unsafe.Pointer(&src[0])), n)
+		if f == F16 {
+			decodeF16C(&dst[0], &src[0], n)
+		} else {
+			decodeBF16AVX2(&dst[0], &src[0], n)
+		}
+	}
+	if f == F16 {
+		for i := n; i < len(src); i++ {
+			dst[i] = Float16(src[i]).Float32()
+		}
+		return
 	}
 	for i := n; i < len(src); i++ {
-		dst[i] = src[i].Float32()
+		dst[i] = BFloat16(src[i]).Float32()
 	}
 }
 
-// DecodeBFloat16 converts src into dst, which must be as long.
-func DecodeBFloat16(dst []float32, src []BFloat16) {
-	dst = dst[:len(src)]
-	n := 0
-	if hasAVX2 && len(src) >= 8 {
-		n = len(src) &^ 7
-		decodeBF16AVX2(&dst[0], (*uint16)(unsafe.Pointer(&src[0])), n)
+// Float16Bits views s as its bits (no copy).
+func Float16Bits(s []Float16) []uint16 {
+	if len(s) == 0 {
+		return nil
 	}
-	for i := n; i < len(src); i++ {
-		dst[i] = src[i].Float32()
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&s[0])), len(s))
+}
+
+// BFloat16Bits views s as its bits (no copy).
+func BFloat16Bits(s []BFloat16) []uint16 {
+	if len(s) == 0 {
+		return nil
 	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&s[0])), len(s))
 }
 
 // Accelerated reports whether Decode uses vector instructions for f here.

@@ -3,6 +3,8 @@ package f32
 import (
 	"runtime"
 	"sync"
+
+	"github.com/gotransformer/transformer/half"
 )
 
 // Block sizes (GotoBLAS): a kc×nr panel of B stays in L1, an mc×kc block of A
@@ -41,10 +43,21 @@ type Part func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 // The OpenBLAS build runs single-threaded OpenBLAS calls as the parts, so
 // that idle BLAS threads do not spin beside the graph's goroutines.
 func Parallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, part Part) {
+	if alpha == 0 {
+		k = 0 // C = beta·C
+	}
+	split(transA, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
+		part(transA, transB, m, n, k, alpha, a[aoff:], lda, b[boff:], ldb, beta, c[coff:], ldc)
+	})
+}
+
+// split does Parallel's work for any part: run computes the part of C at
+// coff, m×n, from A at aoff and B at boff, with beta 0 or 1.
+func split(transA, transB bool, m, n, k, lda, ldb int, beta float32, c []float32, ldc int, run func(aoff, boff, coff, m, n int, beta float32)) {
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 || alpha == 0 {
+	if k == 0 {
 		if beta != 1 {
 			scale(m, n, beta, c, ldc)
 		}
@@ -56,7 +69,7 @@ func Parallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelMin || workers == 1 {
-		part(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		run(0, 0, 0, m, n, beta)
 		return
 	}
 	var wg sync.WaitGroup
@@ -69,7 +82,7 @@ func Parallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 				if transA {
 					aoff = lo
 				}
-				part(transA, transB, hi-lo, n, k, alpha, a[aoff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+				run(aoff, 0, lo*ldc, hi-lo, n, beta)
 			})
 		}
 	} else {
@@ -81,7 +94,7 @@ func Parallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 				if transB {
 					boff = lo * ldb
 				}
-				part(transA, transB, m, hi-lo, k, alpha, a, lda, b[boff:], ldb, beta, c[lo:], ldc)
+				run(0, boff, lo, m, hi-lo, beta)
 			})
 		}
 	}
@@ -123,16 +136,39 @@ const directRows = 4 * mr
 // calling goroutine. With beta 0 the first block of k stores its tiles
 // instead of adding them, so C is never cleared or read.
 func serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	serialB(transA, transB, m, n, k, alpha, a, lda, matB{f32: b}, ldb, beta, c, ldc)
+}
+
+// matB is the B operand of serialB: float32 values, or the bits of 16-bit
+// numbers of a half.Format, converted as they are packed.
+type matB struct {
+	f32    []float32
+	bits   []uint16
+	format half.Format
+}
+
+// pack is packB for either kind of B.
+func (b matB) pack(trans bool, kb, nb, ldb, p0, j0 int, dst []float32) {
+	if b.bits != nil {
+		packBHalf(b.format, trans, kb, nb, b.bits, ldb, p0, j0, dst)
+		return
+	}
+	packB(trans, kb, nb, b.f32, ldb, p0, j0, dst)
+}
+
+// serialB is serial for either kind of B. A 16-bit B is always packed.
+func serialB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm matB, ldb int, beta float32, c []float32, ldc int) {
 	buf := pool.Get().(*buffers)
 	defer pool.Put(buf)
-	direct := !transB && m <= directRows
+	b := bm.f32
+	direct := bm.bits == nil && !transB && m <= directRows
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
 			add := pc > 0 || beta != 0
 			if !direct {
-				packB(transB, kb, nb, b, ldb, pc, jc, buf.b[:])
+				bm.pack(transB, kb, nb, ldb, pc, jc, buf.b[:])
 			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
