@@ -55,20 +55,54 @@ func CrossEntropyRowsComposed(logits, target *G.Node) *G.Node {
 	return G.Must(G.Neg(G.Must(G.Sum(G.Must(G.HadamardProd(LogSoftMax(logits), target)), 1))))
 }
 
-// Affine is the fused Affine, or its composed reference with b.Composed.
+// Affine is the fused Affine, or its composed reference with b.Composed;
+// HalfAffine for 16-bit weights.
 func (b *Builder) Affine(x, w, bias *G.Node) *G.Node {
+	if IsHalf(w) {
+		return HalfAffine(x, w, bias, false)
+	}
 	if b.Composed {
 		return AffineComposed(x, w, bias)
 	}
 	return Affine(x, w, bias)
 }
 
-// AffineT is the fused AffineT, or its composed reference with b.Composed.
+// AffineT is the fused AffineT, or its composed reference with b.Composed;
+// HalfAffine for 16-bit weights.
 func (b *Builder) AffineT(x, w, bias *G.Node) *G.Node {
+	if IsHalf(w) {
+		return HalfAffine(x, w, bias, true)
+	}
 	if b.Composed {
 		return AffineTComposed(x, w, bias)
 	}
 	return AffineT(x, w, bias)
+}
+
+// MatMul is x·W (Gorgonia's Mul), or HalfProduct for 16-bit weights.
+func (b *Builder) MatMul(x, w *G.Node) *G.Node {
+	if IsHalf(w) {
+		return HalfProduct(x, w, false)
+	}
+	return G.Must(G.Mul(x, w))
+}
+
+// ProductT is x·Wᵀ (a Tensordot over both second axes), or HalfProduct
+// for 16-bit weights.
+func (b *Builder) ProductT(x, w *G.Node) *G.Node {
+	if IsHalf(w) {
+		return HalfProduct(x, w, true)
+	}
+	return G.Must(G.Tensordot([]int{1}, []int{1}, x, w))
+}
+
+// Lookup returns rows ids (an Int vector) of table (Gorgonia's ByIndices
+// on axis 0), or HalfLookup for a 16-bit table.
+func (b *Builder) Lookup(table, ids *G.Node) *G.Node {
+	if IsHalf(table) {
+		return HalfLookup(table, ids)
+	}
+	return G.Must(G.ByIndices(table, ids, 0))
 }
 
 // LayerNorm is the fused LayerNorm, or its composed reference with

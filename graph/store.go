@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/half"
 )
 
 // Store owns a model's learnable tensors, keyed by hierarchical names such as
@@ -20,6 +22,7 @@ type Store struct {
 	WeightInit Initializer
 	names      []string
 	vals       map[string]*tensor.Dense
+	halfOK     map[string]bool
 }
 
 // NewStore returns an empty store whose tensors have dtype dt (tensor.Float32
@@ -96,9 +99,94 @@ func (s *Store) Load(vals map[string]*tensor.Dense) error {
 		if !v.Shape().Eq(dst.Shape()) {
 			return fmt.Errorf("tensor %q has shape %v, the model expects %v", name, v.Shape(), dst.Shape())
 		}
+		if f := HalfFormat(v); f != 0 {
+			if err := s.halfAllowed(name, f); err != nil {
+				return err
+			}
+			s.vals[name] = v
+			continue
+		}
+		if HalfFormat(dst) != 0 {
+			dst = Zeroed(s.dtype, dst.Shape()...)
+			s.vals[name] = dst
+		}
 		copy64To(dst, Float64s(v))
 	}
 	return nil
+}
+
+// AllowHalf marks parameters that may be held as 16-bit numbers (ToHalf,
+// or Load of F16 and BF16 tensors): matrices that graphs read only through
+// the products and lookups that convert them (Builder.Affine, MatMul,
+// Lookup, ProductT) and that the graph-free decoder reads the same way.
+func (s *Store) AllowHalf(names ...string) {
+	if s.halfOK == nil {
+		s.halfOK = map[string]bool{}
+	}
+	for _, n := range names {
+		s.halfOK[n] = true
+	}
+}
+
+func (s *Store) halfAllowed(name string, f half.Format) error {
+	if s.dtype != tensor.Float32 {
+		return fmt.Errorf("tensor %q is %v: 16-bit weights are computed in float32, but this model's dtype is %v", name, f, s.dtype)
+	}
+	if !s.halfOK[name] {
+		return fmt.Errorf("tensor %q is %v, but only the weight matrices of products and embeddings may be 16-bit", name, f)
+	}
+	return nil
+}
+
+// ToHalf rounds every parameter marked by AllowHalf to format f, in place
+// of its float tensor, and returns how many it converted; with f 0 it
+// converts 16-bit parameters back to the store's dtype.
+func (s *Store) ToHalf(f half.Format) (int, error) {
+	if f != 0 && s.dtype != tensor.Float32 {
+		return 0, fmt.Errorf("16-bit weights are computed in float32, but this model's dtype is %v", s.dtype)
+	}
+	n := 0
+	for _, name := range s.names {
+		t := s.vals[name]
+		if f == 0 {
+			if HalfFormat(t) != 0 {
+				s.vals[name] = FromFloat64s(s.dtype, Float64s(t), t.Shape()...)
+				n++
+			}
+			continue
+		}
+		if !s.halfOK[name] {
+			continue
+		}
+		if err := s.halfAllowed(name, f); err != nil {
+			return n, err
+		}
+		if HalfFormat(t) != f {
+			s.vals[name] = ToHalf(f, t)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Half is the format of the store's 16-bit parameters (that of the first
+// if they differ), or 0 when it has none.
+func (s *Store) Half() half.Format {
+	for _, name := range s.names {
+		if f := HalfFormat(s.vals[name]); f != 0 {
+			return f
+		}
+	}
+	return 0
+}
+
+// Bytes is the memory the parameters' values take.
+func (s *Store) Bytes() int {
+	n := 0
+	for _, t := range s.vals {
+		n += t.Shape().TotalSize() * int(t.Dtype().Size())
+	}
+	return n
 }
 
 // FromFloat64s builds a tensor of dtype dt and the given shape from float64 values.
@@ -126,9 +214,18 @@ func copy64To(t *tensor.Dense, v []float64) {
 	}
 }
 
-// Float64s returns a float32 or float64 tensor's data as float64 values (a
-// copy for float32, the backing slice for float64).
+// Float64s returns a float32, float64 or 16-bit tensor's data as float64
+// values (a copy, except for float64: the backing slice).
 func Float64s(t *tensor.Dense) []float64 {
+	if f, bits := halfBits(t); f != 0 {
+		v32 := make([]float32, len(bits))
+		half.Decode(f, v32, bits)
+		v := make([]float64, len(v32))
+		for i, x := range v32 {
+			v[i] = float64(x)
+		}
+		return v
+	}
 	switch d := t.Data().(type) {
 	case []float64:
 		return d

@@ -25,7 +25,7 @@ func (e Embedding) table(b *graph.Builder) *G.Node {
 
 // Forward looks up ids, an Int vector node of length N, giving [N, DModel].
 func (e Embedding) Forward(b *graph.Builder, ids *G.Node) *G.Node {
-	x := G.Must(G.ByIndices(e.table(b), ids, 0))
+	x := b.Lookup(e.table(b), ids)
 	if e.Unscaled {
 		return x
 	}
@@ -35,7 +35,7 @@ func (e Embedding) Forward(b *graph.Builder, ids *G.Node) *G.Node {
 // Project computes x·Eᵀ for x [N, DModel], giving scores [N, Vocab]: the
 // tied output projection of Press & Wolf (2017).
 func (e Embedding) Project(b *graph.Builder, x *G.Node) *G.Node {
-	return G.Must(G.Tensordot([]int{1}, []int{1}, x, e.table(b)))
+	return b.ProductT(x, e.table(b))
 }
 
 // ProjectBias computes x·Eᵀ + bias as one fused op (graph.AffineT).

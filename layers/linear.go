@@ -19,7 +19,7 @@ type Linear struct {
 func (l Linear) Forward(b *graph.Builder, x *G.Node) *G.Node {
 	w := b.Param(l.Name+".weight", nil, l.In, l.Out)
 	if l.NoBias {
-		return G.Must(G.Mul(x, w))
+		return b.MatMul(x, w)
 	}
 	bias := b.Param(l.Name+".bias", graph.Zeros, l.Out)
 	return b.Affine(x, w, bias)

@@ -28,11 +28,11 @@ import (
 type stepWeights[T float] struct {
 	norm           [3][2][]T // γ, β of norm1..3
 	eps            [3]float64
-	selfQ, selfK   [2][]T // weight, bias
-	selfV, selfO   [2][]T
-	crossQ, crossK [2][]T
-	crossV, crossO [2][]T
-	ff1, ff2       [2][]T
+	selfQ, selfK   affine[T]
+	selfV, selfO   affine[T]
+	crossQ, crossK affine[T]
+	crossV, crossO affine[T]
+	ff1, ff2       affine[T]
 	hidden         int
 	activation     string
 	normFirst      bool
@@ -45,7 +45,8 @@ type stepper[T float] struct {
 	group               int // consecutive rows decoding the same source
 	d, heads, dh, vocab int
 	layers              []stepWeights[T]
-	embed, outW, outB   []T
+	embed               matrix[T] // [vocab, d]
+	out                 affine[T] // output projection: [d, vocab], or tied: embed used transposed
 	finalNorm           [2][]T
 	finalEps            float64
 
@@ -70,8 +71,8 @@ func weight[T float](m *Transformer, name string) []T {
 func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, src []int) *stepper[T] {
 	c := m.Config
 	s := &stepper[T]{m: m, rows: rows, group: group, srcLen: srcLen, d: c.DModel, heads: c.Heads, dh: c.DModel / c.Heads, vocab: c.TgtVocab}
-	lin := func(l layers.MultiHeadAttention, p string) [2][]T {
-		return [2][]T{weight[T](m, l.Name+"."+p+".weight"), weight[T](m, l.Name+"."+p+".bias")}
+	lin := func(l layers.MultiHeadAttention, p string) affine[T] {
+		return affineOf[T](m, l.Name+"."+p)
 	}
 	for _, l := range m.Decoder.Layers {
 		w := stepWeights[T]{hidden: l.FF.Hidden, activation: l.FF.Activation, normFirst: l.NormFirst,
@@ -82,28 +83,33 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 			w.norm[i] = [2][]T{weight[T](m, n.Name+".weight"), weight[T](m, n.Name+".bias")}
 			w.eps[i] = n.Eps
 		}
-		w.ff1 = [2][]T{weight[T](m, l.FF.Name+".linear1.weight"), weight[T](m, l.FF.Name+".linear1.bias")}
-		w.ff2 = [2][]T{weight[T](m, l.FF.Name+".linear2.weight"), weight[T](m, l.FF.Name+".linear2.bias")}
+		w.ff1, w.ff2 = affineOf[T](m, l.FF.Name+".linear1"), affineOf[T](m, l.FF.Name+".linear2")
 		s.layers = append(s.layers, w)
 	}
 	if n := m.Decoder.Norm; n != nil {
 		s.finalNorm = [2][]T{weight[T](m, n.Name+".weight"), weight[T](m, n.Name+".bias")}
 		s.finalEps = n.Eps
 	}
-	s.embed = weight[T](m, m.TgtEmbed.Name+".weight")
+	s.embed = matrixOf[T](m, m.TgtEmbed.Name+".weight")
 	if c.TieOutput {
 		// The tied projection is x·Eᵀ; a transposed copy [d, V], made once
 		// per batch, lets every step use the row-major product that
-		// small row counts are fastest with.
-		s.outW, s.outB = transpose(s.embed, c.TgtVocab, c.DModel), weight[T](m, m.OutputBias)
+		// small row counts are fastest with. A 16-bit table is converted
+		// while packed either way, and is used as it is.
+		s.out = affine[T]{w: s.embed, b: weight[T](m, m.OutputBias)}
+		if s.embed.bits == nil {
+			s.out.w.v = transpose(s.embed.v, c.TgtVocab, c.DModel)
+		} else {
+			s.out.w.trans = true
+		}
 	} else {
-		s.outW, s.outB = weight[T](m, m.Output.Name+".weight"), weight[T](m, m.Output.Name+".bias")
+		s.out = affineOf[T](m, m.Output.Name)
 	}
 	d := s.d
 	for _, w := range s.layers {
 		k, v := make([]T, len(memory)), make([]T, len(memory))
-		linear(len(src), d, d, memory, w.crossK[0], w.crossK[1], k)
-		linear(len(src), d, d, memory, w.crossV[0], w.crossV[1], v)
+		w.crossK.apply(len(src), d, d, memory, k)
+		w.crossV.apply(len(src), d, d, memory, v)
 		s.memK, s.memV = append(s.memK, k), append(s.memV, v)
 	}
 	s.srcPad = make([]bool, len(src))
@@ -197,7 +203,8 @@ func (s *stepper[T]) stepRows(tok []int, pos, lo, hi int) {
 	sin := s.pos[pos*d : (pos+1)*d]
 	x := rowsOf(s.x, d, lo, hi)
 	for r := lo; r < hi; r++ {
-		e, xr := s.embed[tok[r]*d:(tok[r]+1)*d], s.x[r*d:(r+1)*d]
+		xr := s.x[r*d : (r+1)*d]
+		e := s.embed.row(tok[r], d, xr)
 		for i := range xr {
 			if pv != nil {
 				xr[i] = e[i]*scale + pv[i]
@@ -212,9 +219,9 @@ func (s *stepper[T]) stepRows(tok []int, pos, lo, hi int) {
 		s.sublayer(w, 1, lo, hi, func(h, out []T) { s.crossAttention(l, w, lo, hi, h, out) })
 		s.sublayer(w, 2, lo, hi, func(h, out []T) {
 			ff := rowsOf(s.ff, w.hidden, lo, hi)
-			linear(n, d, w.hidden, h, w.ff1[0], w.ff1[1], ff)
+			w.ff1.apply(n, d, w.hidden, h, ff)
 			activate(w.activation, ff)
-			linear(n, w.hidden, d, ff, w.ff2[0], w.ff2[1], out)
+			w.ff2.apply(n, w.hidden, d, ff, out)
 		})
 	}
 	if s.finalNorm[0] != nil {
@@ -223,7 +230,7 @@ func (s *stepper[T]) stepRows(tok []int, pos, lo, hi int) {
 		x = h
 	}
 	logits := rowsOf(s.logits, s.vocab, lo, hi)
-	linear(n, d, s.vocab, x, s.outW, s.outB, logits)
+	s.out.apply(n, d, s.vocab, x, logits)
 }
 
 // sublayer applies sublayer i of a layer to rows lo..hi with its residual
@@ -245,23 +252,23 @@ func (s *stepper[T]) sublayer(w *stepWeights[T], i, lo, hi int, f func(h, out []
 func (s *stepper[T]) selfAttention(l int, w *stepWeights[T], pos, lo, hi int, h, out []T) {
 	d, n := s.d, hi-lo
 	q, k, v := rowsOf(s.q, d, lo, hi), rowsOf(s.k, d, lo, hi), rowsOf(s.v, d, lo, hi)
-	linear(n, d, d, h, w.selfQ[0], w.selfQ[1], q)
-	linear(n, d, d, h, w.selfK[0], w.selfK[1], k)
-	linear(n, d, d, h, w.selfV[0], w.selfV[1], v)
+	w.selfQ.apply(n, d, d, h, q)
+	w.selfK.apply(n, d, d, h, k)
+	w.selfV.apply(n, d, d, h, v)
 	ck, cv := s.cacheK[l], s.cacheV[l]
 	for r := lo; r < hi; r++ {
 		copy(ck[(r*s.capacity+pos)*d:], s.k[r*d:(r+1)*d])
 		copy(cv[(r*s.capacity+pos)*d:], s.v[r*d:(r+1)*d])
 	}
 	s.attendRows(lo, hi, 1, pos+1, s.capacity, ck, cv, nil)
-	linear(n, d, d, rowsOf(s.ctx, d, lo, hi), w.selfO[0], w.selfO[1], out)
+	w.selfO.apply(n, d, d, rowsOf(s.ctx, d, lo, hi), out)
 }
 
 func (s *stepper[T]) crossAttention(l int, w *stepWeights[T], lo, hi int, h, out []T) {
 	d, n := s.d, hi-lo
-	linear(n, d, d, h, w.crossQ[0], w.crossQ[1], rowsOf(s.q, d, lo, hi))
+	w.crossQ.apply(n, d, d, h, rowsOf(s.q, d, lo, hi))
 	s.attendRows(lo, hi, s.group, s.srcLen, s.srcLen, s.memK[l], s.memV[l], s.srcPad)
-	linear(n, d, d, rowsOf(s.ctx, d, lo, hi), w.crossO[0], w.crossO[1], out)
+	w.crossO.apply(n, d, d, rowsOf(s.ctx, d, lo, hi), out)
 }
 
 // attendRows attends from s.q's rows lo..hi to the first n keys and values

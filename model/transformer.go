@@ -63,6 +63,7 @@ func New(c Config, dt tensor.Dtype, seed int64) (*Transformer, error) {
 	if err != nil {
 		return nil, err
 	}
+	allowHalf(m)
 	return m, nil
 }
 
