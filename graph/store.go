@@ -189,7 +189,8 @@ func (s *Store) Bytes() int {
 	return n
 }
 
-// FromFloat64s builds a tensor of dtype dt and the given shape from float64 values.
+// FromFloat64s builds a tensor of dtype dt (float32, float64, Float16 or
+// BFloat16, rounding to the nearest) and the given shape from float64 values.
 func FromFloat64s(dt tensor.Dtype, v []float64, shape ...int) *tensor.Dense {
 	t := tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
 	copy64To(t, v)
@@ -208,6 +209,14 @@ func copy64To(t *tensor.Dense, v []float64) {
 	case []float32:
 		for i := range d {
 			d[i] = float32(v[i])
+		}
+	case []half.Float16:
+		for i := range d {
+			d[i] = half.FromFloat32(float32(v[i]))
+		}
+	case []half.BFloat16:
+		for i := range d {
+			d[i] = half.BFloat16FromFloat32(float32(v[i]))
 		}
 	default:
 		panic(fmt.Sprintf("graph: unsupported dtype %v", t.Dtype()))

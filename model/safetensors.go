@@ -16,10 +16,12 @@ import (
 	"github.com/nlpodyssey/safetensors"
 	"gorgonia.org/tensor"
 
+	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/safeio"
 )
 
-// EncodeSafetensors serialises named float32/float64 tensors in the
+// EncodeSafetensors serialises named float32, float64, float16 and bfloat16 tensors in the
 // safetensors format (little-endian data after a JSON header), readable by
 // PyTorch's safetensors.torch.load_file and by NumPy.
 func EncodeSafetensors(tensors map[string]*tensor.Dense, meta map[string]string) ([]byte, error) {
@@ -39,6 +41,16 @@ func EncodeSafetensors(tensors map[string]*tensor.Dense, meta map[string]string)
 			raw = make([]byte, 0, 8*len(d))
 			for _, v := range d {
 				raw = binary.LittleEndian.AppendUint64(raw, math.Float64bits(v))
+			}
+		case []half.Float16, []half.BFloat16:
+			f, bits := graph.HalfBits(t)
+			dt = safetensors.F16
+			if f == half.BF16 {
+				dt = safetensors.BF16
+			}
+			raw = make([]byte, 0, 2*len(bits))
+			for _, v := range bits {
+				raw = binary.LittleEndian.AppendUint16(raw, v)
 			}
 		default:
 			return nil, fmt.Errorf("tensor %q: unsupported dtype %v", name, t.Dtype())
@@ -60,7 +72,8 @@ func EncodeSafetensors(tensors map[string]*tensor.Dense, meta map[string]string)
 	return buf.Bytes(), nil
 }
 
-// DecodeSafetensors parses a safetensors file holding F32 or F64 tensors of
+// DecodeSafetensors parses a safetensors file holding F16, BF16, F32 or F64
+// tensors (F16 and BF16 as tensors of half.Float16 and half.BFloat16) of
 // at least one dimension and one element. The buffer is checked whole by
 // CheckSafetensors first, so that no size it declares is trusted.
 func DecodeSafetensors(b []byte) (map[string]*tensor.Dense, map[string]string, error) {
@@ -78,8 +91,10 @@ func DecodeSafetensors(b []byte) (map[string]*tensor.Dense, map[string]string, e
 	out := map[string]*tensor.Dense{}
 	for _, nv := range st.Tensors() {
 		v := nv.TensorView
-		if v.DType() != safetensors.F32 && v.DType() != safetensors.F64 {
-			return nil, nil, fmt.Errorf("tensor %q has dtype %v; only F32 and F64 are supported", nv.Name, v.DType())
+		switch v.DType() {
+		case safetensors.F16, safetensors.BF16, safetensors.F32, safetensors.F64:
+		default:
+			return nil, nil, fmt.Errorf("tensor %q has dtype %v; only F16, BF16, F32 and F64 are supported", nv.Name, v.DType())
 		}
 		shape := make([]int, len(v.Shape()))
 		for i, s := range v.Shape() {
@@ -105,14 +120,25 @@ func DecodeSafetensors(b []byte) (map[string]*tensor.Dense, map[string]string, e
 				d[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
 			}
 			out[nv.Name] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+		case safetensors.F16:
+			d := make([]half.Float16, len(raw)/2)
+			for i := range d {
+				d[i] = half.Float16(binary.LittleEndian.Uint16(raw[2*i:]))
+			}
+			out[nv.Name] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+		case safetensors.BF16:
+			d := make([]half.BFloat16, len(raw)/2)
+			for i := range d {
+				d[i] = half.BFloat16(binary.LittleEndian.Uint16(raw[2*i:]))
+			}
+			out[nv.Name] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
 		}
 	}
 	return out, md.Metadata(), nil
 }
 
 // safetensorsDTypeSizes are the bytes per element of the dtypes
-// CheckSafetensors accepts. F16 and BF16 pass the check; DecodeSafetensors
-// refuses them for now.
+// CheckSafetensors and DecodeSafetensors accept.
 var safetensorsDTypeSizes = map[string]uint64{"F16": 2, "BF16": 2, "F32": 4, "F64": 8}
 
 // CheckSafetensors validates a whole safetensors buffer before anything

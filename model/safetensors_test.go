@@ -1,14 +1,17 @@
 package model
 
 import (
+	"bytes"
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
 
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/safeio"
 )
 
@@ -81,11 +84,35 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 	}
 }
 
+// F16 and BF16 tensors keep their bits through a file, and decode as
+// half.Float16 and half.BFloat16.
+func TestSafetensorsHalfRoundTrip(t *testing.T) {
+	in := map[string]*tensor.Dense{
+		"h":  tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]half.Float16{0x3c00, 0x7bff, 0x8001, 0x7e00})),
+		"bf": tensor.New(tensor.WithShape(3), tensor.WithBacking([]half.BFloat16{0x3f80, 0xff80, 0x0001})),
+	}
+	b, err := EncodeSafetensors(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"dtype":"F16"`)) || !bytes.Contains(b, []byte(`"dtype":"BF16"`)) {
+		t.Errorf("header %q", b[8:8+binary.LittleEndian.Uint64(b)])
+	}
+	out, _, err := DecodeSafetensors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range in {
+		if !reflect.DeepEqual(out[k].Data(), v.Data()) || !out[k].Shape().Eq(v.Shape()) {
+			t.Errorf("%s: %v %v, want %v %v", k, out[k].Shape(), out[k].Data(), v.Shape(), v.Data())
+		}
+	}
+}
+
 func TestDecodeSafetensorsRefusesWhatItCannotHold(t *testing.T) {
 	for want, b := range map[string][]byte{
-		"only F32 and F64 are supported": stFile(`{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, 4),
-		`"x" is a scalar`:                stFile(`{"x":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}`, 4),
-		"no elements":                    stFile(`{"x":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}`, 0),
+		`"x" is a scalar`: stFile(`{"x":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}`, 4),
+		"no elements":     stFile(`{"x":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}`, 0),
 	} {
 		if err := CheckSafetensors(b); err != nil {
 			t.Errorf("%s: check refused a valid file: %v", want, err)

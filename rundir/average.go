@@ -111,6 +111,9 @@ func AverageCheckpoints(run, which string, n int, outDir string) ([]string, erro
 		if err := loadWeights(ck.Model.Store, filepath.Join(dir, WeightsFile), b); err != nil {
 			return nil, err
 		}
+		if f := ck.Model.Store.Half(); f != 0 {
+			return nil, fmt.Errorf("checkpoint %s holds %v weights: average the float32 checkpoints, then convert the average", dir, f)
+		}
 		for _, name := range ck.Model.Store.Names() {
 			s := sum[name]
 			if s == nil {

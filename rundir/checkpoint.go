@@ -68,6 +68,12 @@ type State struct {
 	// AveragedFrom lists the checkpoints whose weights were averaged into
 	// this one (transformer average).
 	AveragedFrom []string `json:"averaged_from,omitempty"`
+	// WeightsFormat is "f16" or "bf16" when the weight matrices were
+	// converted to 16 bits (transformer convert), and ConvertedFrom the
+	// checkpoint they came from; such a run translates but cannot be
+	// trained on.
+	WeightsFormat string `json:"weights_format,omitempty"`
+	ConvertedFrom string `json:"converted_from,omitempty"`
 	Skipped      int      `json:"skipped_batches,omitempty"`
 	// MicroBatches counts the micro-batches trained on, over all processes
 	// (Step × training.accumulate × processes when neither changed).
@@ -447,6 +453,9 @@ func Resume(run string, mc model.Config, store *graph.Store) (State, Moments, er
 	st, err := readState(dir)
 	if err != nil {
 		return State{}, Moments{}, err
+	}
+	if st.WeightsFormat != "" {
+		return State{}, Moments{}, fmt.Errorf("cannot resume %s: its weights were converted to %s for translation (transformer convert); resume the run it came from (%s)", run, st.WeightsFormat, st.ConvertedFrom)
 	}
 	if err := verifyRun(run, dir, mc, st); err != nil {
 		return State{}, Moments{}, err

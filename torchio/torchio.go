@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/rundir"
 )
@@ -59,15 +61,32 @@ func ModuleArgs(c model.Config) (map[string]any, error) {
 
 // Export writes the checkpoint's weights as the safetensors state
 // dict of the PyTorch module in docs/pytorch.md; the metadata key
-// "seq2seq_args" holds the module's constructor arguments as JSON.
-func Export(ck *rundir.Checkpoint, path string) error {
+// "seq2seq_args" holds the module's constructor arguments as JSON. With f
+// (half.F16 or half.BF16) the weight matrices are written in that format
+// and the rest in float32, as transformer convert holds them (a module
+// loading them casts them to its own dtype); 0 writes float32 (float64
+// for a float64 run).
+func Export(ck *rundir.Checkpoint, path string, f half.Format) error {
 	args, err := ModuleArgs(ck.Model.Config)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", ck.Dir, err)
 	}
+	if ck.Model.Store.Half() != 0 {
+		// 16-bit values are exact in float32; the state dict is built there.
+		if _, err := ck.Model.ToHalf(0); err != nil {
+			return err
+		}
+	}
 	sd, err := ck.Model.TorchState()
 	if err != nil {
 		return err
+	}
+	if f != 0 {
+		for k, t := range sd {
+			if t.Dims() == 2 && !strings.HasSuffix(k, "_pos.weight") {
+				sd[k] = graph.ToHalf(f, t)
+			}
+		}
 	}
 	a, _ := json.Marshal(args)
 	b, err := model.EncodeSafetensors(sd, map[string]string{"format": "pt", "seq2seq_args": string(a)})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/train"
@@ -41,7 +42,7 @@ func exported(t *testing.T) (run, st string, sd map[string]*tensor.Dense) {
 		t.Fatal(err)
 	}
 	st = filepath.Join(t.TempDir(), "sd.safetensors")
-	if err := Export(ck, st); err != nil {
+	if err := Export(ck, st, 0); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(st)
@@ -165,5 +166,59 @@ func TestImportTorchRoundTrip(t *testing.T) {
 	run, st, _ := exported(t)
 	if err := Import(st, run, filepath.Join(t.TempDir(), "back")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A converted run exports its 16-bit matrices as they are (the rest
+// float32), and that state dict imports back to the same values.
+func TestExportConvertedRun(t *testing.T) {
+	run, _, _ := exported(t)
+	for _, f := range []half.Format{half.F16, half.BF16} {
+		conv := filepath.Join(t.TempDir(), "conv")
+		if _, _, err := rundir.ConvertRun(run, "best", f, conv); err != nil {
+			t.Fatal(err)
+		}
+		ck, err := rundir.LoadCheckpoint(conv, "best")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]float64{}
+		for _, n := range ck.Model.Store.Names() {
+			want[n] = graph.Float64s(ck.Model.Store.Get(n))
+		}
+		p := filepath.Join(t.TempDir(), "sd.safetensors")
+		if err := Export(ck, p, f); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := os.ReadFile(p)
+		sd, _, err := model.DecodeSafetensors(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		halves := 0
+		for k, v := range sd {
+			if graph.HalfFormat(v) == f {
+				halves++
+			} else if v.Dims() == 2 && !strings.HasSuffix(k, "_pos.weight") {
+				t.Errorf("%v export: %s is %v", f, k, v.Dtype())
+			}
+		}
+		back := filepath.Join(t.TempDir(), "back")
+		if err := Import(p, run, back); err != nil {
+			t.Fatal(err)
+		}
+		bk, err := rundir.LoadCheckpoint(back, "best")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n, w := range want {
+			got := graph.Float64s(bk.Model.Store.Get(n))
+			for i := range w {
+				if got[i] != w[i] {
+					t.Fatalf("%v: %s[%d] came back %v, want %v", f, n, i, got[i], w[i])
+				}
+			}
+		}
+		t.Logf("%v: %d of %d exported tensors 16-bit; imported back to the converted values exactly", f, halves, len(sd))
 	}
 }

@@ -31,6 +31,8 @@ var examples = map[string]string{
   transformer score --hyp hyp.en --ref ref1.en --ref ref2.en --log-format json`,
 	"eval":    `  transformer eval -k checkpoints/multi30k-de-en --src test_2016_flickr.de --ref test_2016_flickr.en --beam 5`,
 	"average": `  transformer average -k checkpoints/multi30k-de-en --best 5 --out checkpoints/m30k-avg5`,
+	"convert": `  transformer convert -k checkpoints/multi30k-de-en --dtype bf16 --out checkpoints/m30k-bf16
+  transformer convert -k checkpoints/multi30k-de-en --weights last --dtype f16 --out checkpoints/m30k-f16`,
 	"bench": `  transformer bench --preset small
   transformer bench --preset tiny --decode`,
 	"classify": `  transformer classify --config configs/longrange-global.yaml

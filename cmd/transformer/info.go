@@ -41,6 +41,7 @@ func infoCmd() *cobra.Command {
 				mc.DModel, mc.Heads, mc.FFDim, mc.EncoderLayers, mc.DecoderLayers, mc.Activation,
 				map[bool]string{true: "pre", false: "post"}[mc.NormFirst], mc.Positions, mc.Dropout)
 			fmt.Fprintf(w, "embeddings:   shared %v, tied output %v, dtype %s\n", mc.ShareEmbeddings, mc.TieOutput, ck.Model.Store.Dtype())
+			fmt.Fprintf(w, "precision:    %s; weights take %.1f MB in memory\n", weightFormat(ck), float64(ck.Model.Store.Bytes())/1e6)
 			fmt.Fprintf(w, "vocabularies: source %d tokens (%d merges), target %d tokens (%d merges)\n",
 				ck.SrcTok.Size(), len(ck.SrcTok.Merges), ck.TgtTok.Size(), len(ck.TgtTok.Merges))
 			st := ck.State
@@ -94,6 +95,15 @@ func formatMetric(key string, v float64) string {
 	return fmt.Sprintf("%.4f", v)
 }
 
+// weightFormat is how the weight matrices are held: "f16" or "bf16"
+// (transformer convert), or the model's dtype.
+func weightFormat(ck *rundir.Checkpoint) string {
+	if f := ck.Model.Store.Half(); f != 0 {
+		return f.String() + " matrices (the rest " + ck.Model.Store.Dtype().String() + ")"
+	}
+	return ck.Model.Store.Dtype().String()
+}
+
 // infoJSON writes info as one JSON object.
 func infoJSON(cmd *cobra.Command, ck *rundir.Checkpoint, rel, weights string) error {
 	counts := ck.Model.ParamCounts()
@@ -104,6 +114,7 @@ func infoJSON(cmd *cobra.Command, ck *rundir.Checkpoint, rel, weights string) er
 	st := ck.State
 	results(cmd).Message("info", "", progress.F("run", ck.Dir), progress.F("weights", rel), progress.F("which", weights),
 		progress.F("model", ck.Model.Config), progress.F("dtype", ck.Model.Store.Dtype().String()),
+		progress.F("weights_format", weightFormat(ck)), progress.F("weight_bytes", ck.Model.Store.Bytes()),
 		progress.F("src_vocab", ck.SrcTok.Size()), progress.F("tgt_vocab", ck.TgtTok.Size()),
 		progress.F("step", st.Step), progress.F("steps", ck.Config.Training.Steps), progress.F("epoch", st.Epoch),
 		progress.F("best_metric", st.Metric), progress.F("best_value", st.BestValue*sign(st.Metric)), progress.F("best_step", st.BestStep),

@@ -117,7 +117,7 @@ translates with the trained models.
 	}
 	root.PersistentFlags().Bool("quiet", false, "print no progress or log lines, only results and errors")
 	root.PersistentFlags().String("log-format", "text", "text (a progress bar on a terminal, plain lines otherwise) or json (one object per line)")
-	root.AddCommand(trainCmd(), translateCmd(), generateCmd(), exportCmd(), importCmd(), gradcheckCmd(), validateCmd(), plotCmd(), attentionCmd(), infoCmd(), scoreCmd(), evalCmd(), averageCmd(), benchCmd(), classifyCmd(), benchLongCmd(), serveCmd())
+	root.AddCommand(trainCmd(), translateCmd(), generateCmd(), exportCmd(), importCmd(), gradcheckCmd(), validateCmd(), plotCmd(), attentionCmd(), infoCmd(), scoreCmd(), evalCmd(), averageCmd(), convertCmd(), benchCmd(), classifyCmd(), benchLongCmd(), serveCmd())
 	addExamples(root)
 	return root
 }

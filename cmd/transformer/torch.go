@@ -5,14 +5,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/torchio"
 )
 
 func exportCmd() *cobra.Command {
-	var ckpt, out, weights string
+	var ckpt, out, weights, dtype string
 	cmd := &cobra.Command{
-		Use:   "export --checkpoint DIR --out FILE.safetensors",
+		Use:   "export --checkpoint DIR --out FILE.safetensors [--dtype f32|f16|bf16]",
 		Short: "Write a checkpoint as a PyTorch state dict (safetensors)",
 		Long: `Write the checkpoint's weights under the names and shapes of the PyTorch
 module documented in docs/pytorch.md (nn.Transformer plus src_embed, tgt_embed
@@ -20,7 +21,10 @@ and output_projection), so that load_state_dict(strict=True) succeeds. The
 file's metadata "seq2seq_args" holds the module's constructor arguments.
 A config that the module does not compute exactly (relative or per-stack
 positions, sliding_window or linear attention, gelu_tanh, final_norm: false)
-is refused with an error naming the config key.`,
+is refused with an error naming the config key. --dtype f16 or bf16 writes
+the weight matrices in 16 bits and the rest in float32, as transformer
+convert holds them; f32 writes every tensor in float32. The default is the
+run's own.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if ckpt == "" || out == "" {
@@ -33,7 +37,17 @@ is refused with an error naming the config key.`,
 			if err != nil {
 				return err
 			}
-			if err := torchio.Export(c, out); err != nil {
+			f := c.Model.Store.Half()
+			switch dtype {
+			case "":
+			case "f32", "float32":
+				f = 0
+			default:
+				if f, err = half.ParseFormat(dtype); err != nil {
+					return fmt.Errorf("--dtype: %w, or f32", err)
+				}
+			}
+			if err := torchio.Export(c, out, f); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d parameters)\n", out, c.Model.Store.NumElements())
@@ -42,6 +56,7 @@ is refused with an error naming the config key.`,
 	}
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "safetensors file to write")
+	cmd.Flags().StringVar(&dtype, "dtype", "", "f32, f16 or bf16 (default: the run's)")
 	addWeightsFlag(cmd, &weights, "export")
 	return cmd
 }

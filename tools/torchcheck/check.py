@@ -30,7 +30,7 @@ from seq2seq import Seq2Seq  # noqa: E402
 
 SENTENCES = ["four hundred twenty-one", "three hundred forty-two thousand five", "seventeen",
              "nine hundred ninety-nine thousand nine hundred ninety-nine", "one thousand one"]
-DTYPES = {"F32": np.float32, "F64": np.float64}
+DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "BF16": np.int16}
 
 
 def read_safetensors(path):
@@ -44,6 +44,8 @@ def read_safetensors(path):
         a, b = v["data_offsets"]
         arr = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=DTYPES[v["dtype"]]).reshape(v["shape"])
         out[k] = torch.from_numpy(arr.copy())
+        if v["dtype"] == "BF16":
+            out[k] = out[k].view(torch.bfloat16)
     return out, meta
 
 
@@ -84,6 +86,7 @@ def main():
     exported = os.path.join(tmp, "exported.safetensors")
     subprocess.run([args.transformer, "export", "--checkpoint", args.checkpoint, "--out", exported], check=True)
     sd, meta = read_safetensors(exported)
+    dtypes = sorted({str(t.dtype) for t in sd.values()})
     margs = json.loads(meta["seq2seq_args"])
     m = Seq2Seq(**margs)
     m.load_state_dict(sd, strict=True)
@@ -92,7 +95,7 @@ def main():
     with torch.no_grad():
         pt = m(src, tgt).to(torch.float64)
     d1 = rel_diff(go, pt)
-    print(f"export: load_state_dict(strict=True) ok, {len(sd)} tensors; logits {tuple(pt.shape)}; "
+    print(f"export: load_state_dict(strict=True) ok, {len(sd)} tensors ({', '.join(dtypes)}); logits {tuple(pt.shape)}; "
           f"max relative difference {d1:.2e}; argmax agreement {(go.argmax(-1) == pt.argmax(-1)).float().mean().item():.4f}")
 
     torch.manual_seed(0)
