@@ -74,7 +74,7 @@ type State struct {
 	// trained on.
 	WeightsFormat string `json:"weights_format,omitempty"`
 	ConvertedFrom string `json:"converted_from,omitempty"`
-	Skipped      int      `json:"skipped_batches,omitempty"`
+	Skipped       int    `json:"skipped_batches,omitempty"`
 	// MicroBatches counts the micro-batches trained on, over all processes
 	// (Step × training.accumulate × processes when neither changed).
 	MicroBatches int `json:"micro_batches,omitempty"`
