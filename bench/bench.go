@@ -11,6 +11,7 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/safeio"
@@ -34,6 +35,9 @@ type Options struct {
 	Decode                               bool
 	DecodeBatch, DecodeSrcLen, DecodeLen int
 	DecodeReps, DecodeWarmup             int
+	// Weights is the format of the weight matrices when decoding
+	// (half.F16 or half.BF16: model.Transformer.ToHalf); 0 is float32.
+	Weights half.Format
 }
 
 // Presets are the reference configurations ("tiny", "small", "base").
@@ -127,6 +131,9 @@ func (o Options) Check(avail sysmem.Limit) error {
 	}); err != nil {
 		return err
 	}
+	if o.Weights != 0 && !o.Decode {
+		return fmt.Errorf("--dtype %v applies to --decode: training keeps float32 weights (mixed-precision training is not built)", o.Weights)
+	}
 	if o.Decode {
 		if err := checkFlagRanges([]flagRange{
 			{"--decode-batch", o.DecodeBatch, 1, MaxBenchBatch},
@@ -192,10 +199,14 @@ func (o Options) FlopsPerStep() float64 {
 
 // Result is one measurement, printed as one JSON object.
 type Result struct {
-	Name   string `json:"name,omitempty"`
-	Impl   string `json:"impl"`
-	BLAS   string `json:"blas"`
-	Config struct {
+	Name string `json:"name,omitempty"`
+	Impl string `json:"impl"`
+	BLAS string `json:"blas"`
+	// Weights is "f32", "f16" or "bf16" (Options.Weights), and WeightMB
+	// the memory the weights take when decoding.
+	Weights  string  `json:"weights"`
+	WeightMB float64 `json:"weight_mb,omitempty"`
+	Config   struct {
 		DModel int `json:"d_model"`
 		Heads  int `json:"heads"`
 		Layers int `json:"layers"`
@@ -281,7 +292,12 @@ func Run(ctx context.Context, o Options, progress func(step int, seconds, loss f
 	res.Config.DModel, res.Config.Heads, res.Config.Layers, res.Config.FF = o.DModel, o.Heads, o.Layers, o.FF
 	res.Config.Vocab, res.Config.Batch, res.Config.SrcLen, res.Config.TgtLen = o.Vocab, o.Batch, o.SrcLen, o.TgtLen
 	rng := rand.New(rand.NewPCG(o.Seed, 1))
+	res.Weights = o.Weights.String()
 	if o.Decode {
+		if _, err := m.ToHalf(o.Weights); err != nil {
+			return nil, err
+		}
+		res.WeightMB = float64(m.Store.Bytes()) / 1e6
 		if err := benchDecode(ctx, o, m, rng, res); err != nil {
 			return nil, err
 		}

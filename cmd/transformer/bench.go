@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gotransformer/transformer/bench"
+	"github.com/gotransformer/transformer/half"
 
 	"github.com/spf13/cobra"
 
@@ -13,7 +14,7 @@ import (
 
 func benchCmd() *cobra.Command {
 	o := bench.DefaultOptions()
-	var preset, cpuProfile string
+	var preset, cpuProfile, dtype string
 	cmd := &cobra.Command{
 		Use:   "bench [--preset tiny|small|base] [flags]",
 		Short: "Measure training or decoding speed on random tokens, comparable with the PyTorch reference",
@@ -50,6 +51,15 @@ base shape; explicit flags override it.`,
 				if o.Name == "" {
 					o.Name = preset
 				}
+			}
+			switch dtype {
+			case "f32", "float32":
+			default:
+				f, err := half.ParseFormat(dtype)
+				if err != nil {
+					return fmt.Errorf("--dtype: %w, or f32", err)
+				}
+				o.Weights = f
 			}
 			if o.Steps <= o.Warmup || o.Warmup < 0 {
 				return fmt.Errorf("--steps (%d) must exceed --warmup (%d)", o.Steps, o.Warmup)
@@ -99,6 +109,7 @@ base shape; explicit flags override it.`,
 	f.BoolVar(&o.FixedLen, "fixed-len", false, "every sentence full length")
 	f.BoolVar(&o.Decode, "decode", false, "measure greedy decoding instead of training")
 	f.IntVar(&o.DecodeBatch, "decode-batch", o.DecodeBatch, "sentences decoded together")
+	f.StringVar(&dtype, "dtype", "f32", "weights for --decode: f32, or f16 / bf16 (converted as transformer convert does)")
 	f.IntVar(&o.DecodeSrcLen, "decode-src-len", o.DecodeSrcLen, "source tokens per sentence")
 	f.IntVar(&o.DecodeLen, "decode-len", o.DecodeLen, "decoding steps (no early stop)")
 	f.IntVar(&o.DecodeReps, "decode-reps", o.DecodeReps, "timed repetitions per decoding variant")
