@@ -120,7 +120,7 @@ func addInto[T float](a, b []T) {
 }
 
 // transpose returns the [cols, rows] transpose of the row-major x [rows, cols].
-func transpose[T float](x []T, rows, cols int) []T {
+func transpose[T float | uint16](x []T, rows, cols int) []T {
 	t := make([]T, len(x))
 	for r := 0; r < rows; r++ {
 		for c, v := range x[r*cols : (r+1)*cols] {

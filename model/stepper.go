@@ -94,13 +94,13 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 	if c.TieOutput {
 		// The tied projection is x·Eᵀ; a transposed copy [d, V], made once
 		// per batch, lets every step use the row-major product that
-		// small row counts are fastest with. A 16-bit table is converted
-		// while packed either way, and is used as it is.
+		// small row counts are fastest with (for 16-bit tables too: their
+		// kernel reads a row-major B in place).
 		s.out = affine[T]{w: s.embed, b: weight[T](m, m.OutputBias)}
 		if s.embed.bits == nil {
 			s.out.w.v = transpose(s.embed.v, c.TgtVocab, c.DModel)
 		} else {
-			s.out.w.trans = true
+			s.out.w.bits = transpose(s.embed.bits, c.TgtVocab, c.DModel)
 		}
 	} else {
 		s.out = affineOf[T](m, m.Output.Name)

@@ -12,7 +12,6 @@ type matrix[T float] struct {
 	v     []T
 	bits  []uint16
 	f     half.Format
-	trans bool // used transposed (the tied output projection)
 }
 
 func matrixOf[T float](m *Transformer, name string) matrix[T] {
@@ -52,5 +51,5 @@ func (a affine[T]) apply(rows, in, out int, x, y []T) {
 	for r := 0; r < rows; r++ {
 		copy(y[r*out:(r+1)*out], a.b)
 	}
-	graph.SgemmHalf(a.w.f, a.w.trans, rows, out, in, any(x).([]float32), a.w.bits, 1, any(y).([]float32))
+	graph.SgemmHalf(a.w.f, false, rows, out, in, any(x).([]float32), a.w.bits, 1, any(y).([]float32))
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/safeio"
 )
@@ -349,6 +350,17 @@ func LoadCheckpoint(dir, which string) (*Checkpoint, error) {
 	}
 	if err := verifyRun(dir, ck.Path, ck.Config.Model, ck.State); err != nil {
 		return nil, err
+	}
+	if ck.State.WeightsFormat != "" {
+		// Drop the float32 matrices before the 16-bit ones arrive, so that
+		// both are never held at once.
+		f, err := half.ParseFormat(ck.State.WeightsFormat)
+		if err != nil {
+			return nil, fmt.Errorf("%s: weights_format: %w", filepath.Join(ck.Path, StateFile), err)
+		}
+		if _, err := ck.Model.ToHalf(f); err != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+		}
 	}
 	weights, err := readCheckpointFile(ck.Path, ck.State, WeightsFile, weightsLimit(ck.Model.Store, 1))
 	if err != nil {

@@ -19,3 +19,13 @@ func kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
 //
 //go:noescape
 func expShiftAVX2(dst, src *float32, n int, shift float32) (sum float32)
+
+// kernel6x16f16 is kernel6x16 for a B of float16 bits, ldb values apart.
+//
+//go:noescape
+func kernel6x16f16(k int, a *float32, b *uint16, ldb int, c *float32, ldc int, add bool)
+
+// kernel6x16bf16 is kernel6x16 for a B of bfloat16 bits, ldb values apart.
+//
+//go:noescape
+func kernel6x16bf16(k int, a *float32, b *uint16, ldb int, c *float32, ldc int, add bool)

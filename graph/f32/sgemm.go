@@ -161,7 +161,9 @@ func serialB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 	buf := pool.Get().(*buffers)
 	defer pool.Put(buf)
 	b := bm.f32
-	direct := bm.bits == nil && !transB && m <= directRows
+	// A few rows of C read a row-major B in place; a 16-bit B too, with a
+	// kernel that converts it in registers, where the CPU has one.
+	direct := !transB && m <= directRows && (bm.bits == nil || halfKernel(bm.format))
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -176,11 +178,14 @@ func serialB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 				for jr := 0; jr < nb; jr += nr {
 					cols := min(nr, nb-jr)
 					bp, bld := buf.b[jr*kb:], nr
+					var hp []uint16 // a 16-bit panel read in place
 					switch {
+					case direct && cols == nr && bm.bits != nil:
+						hp, bld = bm.bits[pc*ldb+jc+jr:], ldb
 					case direct && cols == nr:
 						bp, bld = b[pc*ldb+jc+jr:], ldb
 					case direct: // the last, narrower panel: pack it alone
-						packB(false, kb, cols, b, ldb, pc, jc+jr, buf.b[:])
+						bm.pack(false, kb, cols, ldb, pc, jc+jr, buf.b[:])
 						bp = buf.b[:]
 					}
 					for ir := 0; ir < mb; ir += mr {
@@ -188,11 +193,11 @@ func serialB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 						rows := min(mr, mb-ir)
 						ci := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
-							kernel6x16(kb, &ap[0], &bp[0], bld, &c[ci], ldc, add)
+							tile(bm.format, hp, kb, &ap[0], bp, bld, &c[ci], ldc, add)
 							continue
 						}
 						t := buf.tile[:]
-						kernel6x16(kb, &ap[0], &bp[0], bld, &t[0], nr, false)
+						tile(bm.format, hp, kb, &ap[0], bp, bld, &t[0], nr, false)
 						for r := 0; r < rows; r++ {
 							cr := c[ci+r*ldc : ci+r*ldc+cols]
 							if !add {
@@ -209,6 +214,27 @@ func serialB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 		}
 	}
 }
+
+// tile runs the micro-kernel on a 6×16 tile: on the 16-bit panel hp of
+// format f when there is one, else on the float32 panel bp.
+func tile(f half.Format, hp []uint16, k int, a *float32, bp []float32, ldb int, c *float32, ldc int, add bool) {
+	switch {
+	case hp == nil:
+		kernel6x16(k, a, &bp[0], ldb, c, ldc, add)
+	case f == half.F16:
+		kernel6x16f16(k, a, &hp[0], ldb, c, ldc, add)
+	default:
+		kernel6x16bf16(k, a, &hp[0], ldb, c, ldc, add)
+	}
+}
+
+// halfKernel reports whether a micro-kernel reads format f in place here
+// (float16 needs F16C; bfloat16 only the AVX2 that every kernel needs).
+func halfKernel(f half.Format) bool { return directHalf && (f == half.BF16 || half.Accelerated(half.F16)) }
+
+// directHalf switches the in-place 16-bit kernels on (tests turn it off to
+// check them against the packing path).
+var directHalf = true
 
 // packA copies alpha·op(A)[i0:i0+mb, p0:p0+kb] into panels of mr rows: panel
 // q holds, for each p, the mr values of rows q·mr … q·mr+mr−1 (zeros past mb).

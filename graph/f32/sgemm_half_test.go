@@ -26,11 +26,21 @@ func halfB(f half.Format, v []float32) ([]uint16, []float32) {
 
 // TestSgemmHalfMatchesNaive checks SgemmHalf against the float64 product
 // with B's rounded values, for both formats, B plain and transposed, beta
-// 0, 1 and ½, edge tiles and strided views.
+// 0, 1 and ½, edge tiles and strided views; with the kernels that read a
+// 16-bit B in place (up to 24 rows) and with packing alone.
 func TestSgemmHalfMatchesNaive(t *testing.T) {
 	if !Available() {
 		t.Skip("no AVX2/FMA micro-kernel on this processor")
 	}
+	for _, direct := range []bool{true, false} {
+		directHalf = direct
+		t.Run(fmt.Sprintf("in-place kernels %v", direct), sgemmHalfMatchesNaive)
+	}
+	directHalf = true
+	t.Logf("in place: f16 %v, bf16 %v", halfKernel(half.F16), halfKernel(half.BF16))
+}
+
+func sgemmHalfMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	sizes := []int{1, 5, 6, 17, 31, 97}
 	cases := 0
