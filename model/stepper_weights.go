@@ -9,9 +9,9 @@ import (
 // in the model's float type, or the bits of 16-bit values (Store.ToHalf),
 // which the products convert as they pack them (graph.SgemmHalf).
 type matrix[T float] struct {
-	v     []T
-	bits  []uint16
-	f     half.Format
+	v    []T
+	bits []uint16
+	f    half.Format
 }
 
 func matrixOf[T float](m *Transformer, name string) matrix[T] {

@@ -230,7 +230,9 @@ func tile(f half.Format, hp []uint16, k int, a *float32, bp []float32, ldb int, 
 
 // halfKernel reports whether a micro-kernel reads format f in place here
 // (float16 needs F16C; bfloat16 only the AVX2 that every kernel needs).
-func halfKernel(f half.Format) bool { return directHalf && (f == half.BF16 || half.Accelerated(half.F16)) }
+func halfKernel(f half.Format) bool {
+	return directHalf && (f == half.BF16 || half.Accelerated(half.F16))
+}
 
 // directHalf switches the in-place 16-bit kernels on (tests turn it off to
 // check them against the packing path).
