@@ -96,7 +96,11 @@ func TestHalfWeightsEqualRoundedFloat32(t *testing.T) {
 			// rounding (the order of the sums), as with float32 weights.
 			steps, refSteps := incrementalError(t, h), incrementalError(t, ref)
 			t.Logf("%s %v: graph scores within %.2g of float32's; cached steps within %.2g of the graph (float32 weights: %.2g)", name, f, worst, steps, refSteps)
-			if worst > 1e-5 || steps > 1e-4 || refSteps > 1e-4 {
+			limit := 1e-5
+			if graph.BLAS == "openblas" {
+				limit = 5e-4 // float32 products by OpenBLAS, 16-bit ones by graph/f32's kernel
+			}
+			if worst > limit || steps > 1e-4 || refSteps > 1e-4 {
 				t.Errorf("%s %v: scores differ by %.3g (graph) and %.3g (steps)", name, f, worst, steps)
 			}
 			opt := DecodeOptions{BatchSize: 4, MaxLenA: 2, MaxLenB: 5}
