@@ -48,3 +48,21 @@ func cgroupMax() (int64, bool) {
 	}
 	return 0, false
 }
+
+// Resident is the memory this process holds in RAM now (VmRSS of
+// /proc/self/status), in bytes; ok is false where it cannot be read.
+func Resident() (bytes int64, ok bool) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, found := strings.CutPrefix(s.Text(), "VmRSS:"); found {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
+}

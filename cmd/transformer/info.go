@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
+	"github.com/gotransformer/transformer/sysmem"
 	"github.com/spf13/cobra"
 )
 
@@ -41,7 +44,7 @@ func infoCmd() *cobra.Command {
 				mc.DModel, mc.Heads, mc.FFDim, mc.EncoderLayers, mc.DecoderLayers, mc.Activation,
 				map[bool]string{true: "pre", false: "post"}[mc.NormFirst], mc.Positions, mc.Dropout)
 			fmt.Fprintf(w, "embeddings:   shared %v, tied output %v, dtype %s\n", mc.ShareEmbeddings, mc.TieOutput, ck.Model.Store.Dtype())
-			fmt.Fprintf(w, "precision:    %s; weights take %.1f MB in memory\n", weightFormat(ck), float64(ck.Model.Store.Bytes())/1e6)
+			fmt.Fprintf(w, "precision:    %s; weights take %.1f MB in memory%s\n", weightFormat(ck), float64(ck.Model.Store.Bytes())/1e6, residentAfterLoad())
 			fmt.Fprintf(w, "vocabularies: source %d tokens (%d merges), target %d tokens (%d merges)\n",
 				ck.SrcTok.Size(), len(ck.SrcTok.Merges), ck.TgtTok.Size(), len(ck.TgtTok.Merges))
 			st := ck.State
@@ -93,6 +96,18 @@ func formatMetric(key string, v float64) string {
 		return fmt.Sprintf("%d", int(v))
 	}
 	return fmt.Sprintf("%.4f", v)
+}
+
+// residentAfterLoad is ", process resident N MB after loading": the
+// memory this process holds once the loading buffers are returned to the
+// system, or "" where that is not known.
+func residentAfterLoad() string {
+	runtime.GC()
+	debug.FreeOSMemory()
+	if n, ok := sysmem.Resident(); ok {
+		return fmt.Sprintf(", process resident %.1f MB after loading", float64(n)/1e6)
+	}
+	return ""
 }
 
 // weightFormat is how the weight matrices are held: "f16" or "bf16"
