@@ -15,6 +15,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/rundir"
 	"github.com/gotransformer/transformer/translate"
@@ -92,6 +93,27 @@ func (m *Model) Close() {
 	if m.tr != nil {
 		m.tr.Close()
 	}
+}
+
+// ToHalf rounds the weight matrices of every model to format f (half.F16
+// or half.BF16; 0: back to float32), as transformer convert does, and
+// drops the graphs compiled for the old weights. Translations are then
+// computed in float32 from 16-bit weights, on half their memory.
+func (m *Model) ToHalf(f half.Format) error {
+	members := m.members
+	if members == nil {
+		members = []*model.Translator{m.tr}
+	}
+	for _, t := range members {
+		if _, err := t.Model.ToHalf(f); err != nil {
+			return err
+		}
+		t.Close()
+	}
+	if m.tr != nil {
+		m.tr.Close()
+	}
+	return nil
 }
 
 // SourceTokens is the number of tokens sentence encodes to (without </s>):

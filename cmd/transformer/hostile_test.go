@@ -326,6 +326,7 @@ func TestHostileInputs(t *testing.T) {
 		{"runs", "average out inside source", []string{"average", "-k", run, "--last", "1", "--out", filepath.Join(run, "avg")}, "", 1, "the input run", intact},
 		{"runs", "convert out equal to source", []string{"convert", "-k", run, "--dtype", "bf16", "--out", run}, "", 1, "the input run", intact},
 		{"runs", "convert to int8", []string{"convert", "-k", run, "--dtype", "int8", "--out", p("conv1")}, "", 1, `--dtype: unknown half-precision format "int8" (want f16 or bf16), or f32`, nil},
+		{"runs", "translate with an unknown dtype", []string{"translate", "-k", run, "--dtype", "fp8", "a"}, "", 1, `--dtype: unknown half-precision format "fp8"`, nil},
 		{"runs", "convert without a dtype", []string{"convert", "-k", run, "--out", p("conv2")}, "", 1, "--checkpoint, --dtype and --out are required", nil},
 		{"runs", "import out equal to like", []string{"import", "--state-dict", filepath.Join(ckpt, "model.safetensors"), "--like", run, "--out", run}, "", 1, "the input run", intact},
 		{"runs", "a second train on a locked run", []string{"train", "--resume", locked}, "", 1, "is in use by another transformer process (pid 4242)", nil},

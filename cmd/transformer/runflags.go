@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/inference"
 	"github.com/gotransformer/transformer/progress"
 	"github.com/gotransformer/transformer/rundir"
@@ -38,6 +39,11 @@ func runConfigPath(cmd *cobra.Command, cfgPath, resume string, fixed ...string) 
 }
 
 // addWeightsFlag adds --weights: which weights of a run the command uses.
+// addDtypeFlag adds --dtype, which converts the loaded weights.
+func addDtypeFlag(cmd *cobra.Command, dtype *string) {
+	cmd.Flags().StringVar(dtype, "dtype", "", "decode with the weight matrices in f16 or bf16 (converted on loading, as transformer convert does), or f32 (default: as the run holds them)")
+}
+
 func addWeightsFlag(cmd *cobra.Command, weights *string, verb string) {
 	cmd.Flags().StringVar(weights, "weights", "best", "which weights to "+verb+": best, last or a saved step (step-0000750 or 750; -k RUN/checkpoints/step-0000750 also names one)")
 }
@@ -73,14 +79,26 @@ func parseSets(sets []string) ([]rundir.Set, error) {
 // loadDecoding loads what translate and eval decode with: the checkpoint
 // of each -k (an ensemble when several), with the --set flags applied to
 // the first one's decoding section.
-func loadDecoding(ckpts []string, weights string, setFlags []string) (*inference.Model, error) {
+func loadDecoding(ckpts []string, weights string, setFlags []string, dtype string) (*inference.Model, error) {
 	sets, err := parseSets(setFlags)
 	if err != nil {
 		return nil, err
 	}
+	var f half.Format
+	if dtype != "" && dtype != "f32" && dtype != "float32" {
+		if f, err = half.ParseFormat(dtype); err != nil {
+			return nil, fmt.Errorf("--dtype: %w, or f32", err)
+		}
+	}
 	m, err := inference.LoadEnsemble(weights, ckpts...)
 	if err != nil {
 		return nil, err
+	}
+	if dtype != "" {
+		if err := m.ToHalf(f); err != nil {
+			m.Close()
+			return nil, err
+		}
 	}
 	if err := m.Checkpoint.WithSets(sets); err != nil {
 		m.Close()

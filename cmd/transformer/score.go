@@ -173,7 +173,7 @@ func hypName(path string) string {
 
 func evalCmd() *cobra.Command {
 	var ckpts []string
-	var weights, srcPath, outPath string
+	var weights, srcPath, outPath, dtype string
 	var dec decodeFlags
 	var setFlags []string
 	var m metricFlags
@@ -207,7 +207,7 @@ as 'transformer score' does.`,
 			if err != nil {
 				return err
 			}
-			models, err := loadDecoding(ckpts, weights, setFlags)
+			models, err := loadDecoding(ckpts, weights, setFlags, dtype)
 			if err != nil {
 				return err
 			}
@@ -245,6 +245,7 @@ as 'transformer score' does.`,
 	}
 	cmd.Flags().StringArrayVarP(&ckpts, "checkpoint", "k", nil, "run directory written by train (repeat for an ensemble: the models' log-probabilities are averaged)")
 	addWeightsFlag(cmd, &weights, "load")
+	addDtypeFlag(cmd, &dtype)
 	addSetFlag(cmd, &setFlags, "decoding.* keys of the run's config")
 	cmd.Flags().StringVar(&srcPath, "src", "", "source sentences, one per line")
 	cmd.Flags().StringVarP(&outPath, "out", "o", "", "also write the translations here")

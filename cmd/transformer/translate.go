@@ -127,7 +127,7 @@ func maxInputTokens(cmd *cobra.Command, flag int, m *model.Transformer) (int, er
 
 func translateCmd() *cobra.Command {
 	var ckpts []string
-	var weights string
+	var weights, dtype string
 	var maxLen, nbest int
 	var dec decodeFlags
 	var setFlags []string
@@ -162,7 +162,7 @@ a file shows progress on stderr.`,
 			if err := dec.check(cmd); err != nil {
 				return err
 			}
-			models, err := loadDecoding(ckpts, weights, setFlags)
+			models, err := loadDecoding(ckpts, weights, setFlags, dtype)
 			if err != nil {
 				return err
 			}
@@ -264,6 +264,7 @@ a file shows progress on stderr.`,
 	}
 	cmd.Flags().StringArrayVarP(&ckpts, "checkpoint", "k", nil, "run directory written by train (repeat for an ensemble: the models' log-probabilities are averaged)")
 	addWeightsFlag(cmd, &weights, "load")
+	addDtypeFlag(cmd, &dtype)
 	cmd.Flags().IntVar(&maxLen, "max-input-tokens", 256, "longer inputs are truncated, with a warning (0: the model's limit, at most "+fmt.Sprint(model.MaxInputTokens)+")")
 	cmd.Flags().IntVar(&nbest, "nbest", 1, "translations per input (a beam of at least N)")
 	addSetFlag(cmd, &setFlags, "decoding.* keys of the run's config")
