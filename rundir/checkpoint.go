@@ -483,6 +483,9 @@ func Resume(run string, mc model.Config, store *graph.Store) (State, Moments, er
 	if err := loadWeights(store, filepath.Join(dir, WeightsFile), weights); err != nil {
 		return State{}, Moments{}, err
 	}
+	if f := store.Half(); f != 0 {
+		return State{}, Moments{}, fmt.Errorf("cannot resume %s: %s holds %v weight matrices, and training keeps float32 weights", run, filepath.Join(dir, WeightsFile), f)
+	}
 	m, err := loadMoments(store, filepath.Join(dir, OptimizerFile), moments, st.AdamStep)
 	if err != nil {
 		return State{}, Moments{}, err

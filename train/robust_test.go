@@ -15,6 +15,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/rundir"
 )
@@ -148,11 +149,9 @@ func TestBadCheckpoints(t *testing.T) {
 		}), `tensor "encoder.layers.0.linear1.weight" has shape (3, 3)`},
 		{"missing tensor", weights(func(v map[string]*tensor.Dense) { delete(v, "decoder.norm.bias") }), `missing tensor "decoder.norm.bias"`},
 		{"extra tensor", weights(func(v map[string]*tensor.Dense) { v["mystery"] = graph.Zeroed(tensor.Float32, 2) }), `unexpected tensor "mystery"`},
-		{"wrong dtype", func(t *testing.T, ck string) {
-			h := `{"a":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}`
-			b := append([]byte{byte(len(h)), 0, 0, 0, 0, 0, 0, 0}, append([]byte(h), 0, 0)...)
-			rewrite(t, ck, rundir.WeightsFile, b)
-		}, "only F32 and F64 are supported"},
+		{"16-bit layer norm", weights(func(v map[string]*tensor.Dense) {
+			v["decoder.norm.bias"] = graph.ToHalf(half.F16, v["decoder.norm.bias"])
+		}), `tensor "decoder.norm.bias" is f16, but only the weight matrices of products and embeddings may be 16-bit`},
 		{"another config", func(t *testing.T, ck string) { rewrite(t, ck, rundir.WeightsFile, otherWeights) }, "(was it written for another config?)"},
 		{"garbage state", func(t *testing.T, ck string) {
 			os.WriteFile(filepath.Join(ck, rundir.StateFile), []byte("{"), 0o644)
@@ -171,6 +170,27 @@ func TestBadCheckpoints(t *testing.T) {
 			}
 		})
 	}
+	// A 16-bit matrix loads for translation, but a run does not resume
+	// training on it.
+	t.Run("resume a 16-bit matrix", func(t *testing.T) {
+		run := filepath.Join(t.TempDir(), "run")
+		copyDir(t, src, run)
+		rel, _ := rundir.ReadPointer(run, rundir.LatestFile)
+		weights(func(v map[string]*tensor.Dense) {
+			v["decoder.layers.0.linear1.weight"] = graph.ToHalf(half.BF16, v["decoder.layers.0.linear1.weight"])
+		})(t, filepath.Join(run, rel))
+		if _, err := rundir.LoadCheckpoint(run, "last"); err != nil {
+			t.Errorf("translation refused a bf16 matrix: %v", err)
+		}
+		ck, err := rundir.LoadRun(run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = rundir.Resume(run, ck.Config.Model, ck.Model.Store)
+		if err == nil || !strings.Contains(err.Error(), "holds bf16 weight matrices, and training keeps float32 weights") {
+			t.Errorf("resume: %v", err)
+		}
+	})
 	t.Run("pointer outside", func(t *testing.T) {
 		run := filepath.Join(t.TempDir(), "run")
 		copyDir(t, src, run)
