@@ -39,6 +39,32 @@ func runConfigPath(cmd *cobra.Command, cfgPath, resume string, fixed ...string) 
 }
 
 // addWeightsFlag adds --weights: which weights of a run the command uses.
+// parseDtype reads --dtype: f16 or bf16, or f32 (and "", as the run holds
+// its weights) as 0.
+func parseDtype(dtype string) (half.Format, error) {
+	if dtype == "" || dtype == "f32" || dtype == "float32" {
+		return 0, nil
+	}
+	f, err := half.ParseFormat(dtype)
+	if err != nil {
+		return 0, fmt.Errorf("--dtype: %w, or f32", err)
+	}
+	return f, nil
+}
+
+// convertLoaded applies --dtype (parsed as f) to a loaded model; it
+// closes m on error.
+func convertLoaded(m *inference.Model, dtype string, f half.Format) error {
+	if dtype == "" {
+		return nil
+	}
+	if err := m.ToHalf(f); err != nil {
+		m.Close()
+		return err
+	}
+	return nil
+}
+
 // addDtypeFlag adds --dtype, which converts the loaded weights.
 func addDtypeFlag(cmd *cobra.Command, dtype *string) {
 	cmd.Flags().StringVar(dtype, "dtype", "", "decode with the weight matrices in f16 or bf16 (converted on loading, as transformer convert does), or f32 (default: as the run holds them)")
@@ -84,21 +110,16 @@ func loadDecoding(ckpts []string, weights string, setFlags []string, dtype strin
 	if err != nil {
 		return nil, err
 	}
-	var f half.Format
-	if dtype != "" && dtype != "f32" && dtype != "float32" {
-		if f, err = half.ParseFormat(dtype); err != nil {
-			return nil, fmt.Errorf("--dtype: %w, or f32", err)
-		}
+	f, err := parseDtype(dtype)
+	if err != nil {
+		return nil, err
 	}
 	m, err := inference.LoadEnsemble(weights, ckpts...)
 	if err != nil {
 		return nil, err
 	}
-	if dtype != "" {
-		if err := m.ToHalf(f); err != nil {
-			m.Close()
-			return nil, err
-		}
+	if err := convertLoaded(m, dtype, f); err != nil {
+		return nil, err
 	}
 	if err := m.Checkpoint.WithSets(sets); err != nil {
 		m.Close()

@@ -17,7 +17,7 @@ import (
 
 func serveCmd() *cobra.Command {
 	var ckpts []string
-	var addr, weights string
+	var addr, weights, dtype string
 	lim := serve.DefaultLimits()
 	cmd := &cobra.Command{
 		Use:   "serve --checkpoint [NAME=]DIR [--checkpoint ...] [--addr HOST:PORT]",
@@ -44,6 +44,10 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(ckpts) == 0 {
 				return fmt.Errorf("--checkpoint is required")
+			}
+			format, err := parseDtype(dtype)
+			if err != nil {
+				return err
 			}
 			if err := rundir.WeightsError(weights); err != nil {
 				return err
@@ -98,6 +102,9 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 				start := time.Now()
 				m, err := inference.LoadWeights(r.dir, weights) // its errors name the directory
 				if err == nil {
+					err = convertLoaded(m, dtype, format)
+				}
+				if err == nil {
 					if err = s.Add(serve.InfoOf(r.name, r.dir, m), m); err != nil {
 						err = fmt.Errorf("--checkpoint %s: %w", r.dir, err)
 					}
@@ -124,6 +131,7 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 	}
 	cmd.Flags().StringArrayVarP(&ckpts, "checkpoint", "k", nil, "run directory written by train, as DIR or NAME=DIR (repeat to serve several models)")
 	addWeightsFlag(cmd, &weights, "load")
+	addDtypeFlag(cmd, &dtype)
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port)")
 	cmd.Flags().IntVar(&lim.MaxSentences, "max-sentences", lim.MaxSentences, "sentences per request")
 	cmd.Flags().IntVar(&lim.MaxTokens, "max-tokens", lim.MaxTokens, "tokens per sentence (and at most the model's limit)")
