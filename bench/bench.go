@@ -202,6 +202,9 @@ type Result struct {
 	Name string `json:"name,omitempty"`
 	Impl string `json:"impl"`
 	BLAS string `json:"blas"`
+	// Kernel is the matrix-product and exponential kernel that ran
+	// (graph.Kernel: "avx512", "avx2" or "go").
+	Kernel string `json:"kernel"`
 	// Weights is "f32", "f16" or "bf16" (Options.Weights), and WeightMB
 	// the memory the weights take when decoding.
 	Weights  string  `json:"weights"`
@@ -287,7 +290,7 @@ func Run(ctx context.Context, o Options, progress func(step int, seconds, loss f
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Name: o.Name, Impl: "gotransformer", BLAS: graph.BLAS, Threads: runtime.GOMAXPROCS(0),
+	res := &Result{Name: o.Name, Impl: "gotransformer", BLAS: graph.BLAS, Kernel: graph.Kernel(), Threads: runtime.GOMAXPROCS(0),
 		Parameters: m.ParamCounts()["total"]}
 	res.Config.DModel, res.Config.Heads, res.Config.Layers, res.Config.FF = o.DModel, o.Heads, o.Layers, o.FF
 	res.Config.Vocab, res.Config.Batch, res.Config.SrcLen, res.Config.TgtLen = o.Vocab, o.Batch, o.SrcLen, o.TgtLen

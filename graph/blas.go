@@ -1,9 +1,10 @@
 package graph
 
-// BLAS names the matrix-multiply implementation in use: "go-avx2" (the
-// pure-Go build with package f32's AVX2/FMA kernel), "gonum" (the pure-Go
-// build on processors without AVX2 and FMA, or with the purego tag) or
-// "openblas" (the openblas build tag).
+// BLAS names the matrix-multiply implementation in use: "go-avx512" or
+// "go-avx2" (the pure-Go build with package f32's AVX-512 or AVX2/FMA
+// kernel), "gonum" (the pure-Go build on processors without either, with the
+// purego tag, or with UseKernel("go")) or "openblas" (the openblas build
+// tag).
 var BLAS = "gonum"
 
 // gemmArgsValid reports whether the shapes, leading dimensions and slice

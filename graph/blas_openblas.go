@@ -26,9 +26,12 @@ import (
 
 func init() {
 	G.Use(openBLAS{}) // also sets tensor's BLAS
-	BLAS = "openblas"
+	setBLASName()
 	C.openblas_set_num_threads(1)
 }
+
+// setBLASName keeps BLAS "openblas": the kernel choice sets the exponential.
+func setBLASName() { BLAS = "openblas" }
 
 // openBLAS is OpenBLAS through gonum's netlib bindings, with Sgemm split
 // across goroutines.

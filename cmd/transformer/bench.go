@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gotransformer/transformer/bench"
+	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/half"
 
 	"github.com/spf13/cobra"
@@ -73,6 +74,7 @@ base shape; explicit flags override it.`,
 			}
 			defer stop()
 			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "kernel %s (matrix products: %s)\n", graph.Kernel(), graph.BLAS)
 			res, err := bench.Run(cmd.Context(), o, func(step int, sec, loss float64) {
 				warm := ""
 				if step < o.Warmup {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gotransformer/transformer/graph"
 	"github.com/gotransformer/transformer/progress"
 )
 
@@ -112,10 +113,16 @@ translates with the trained models.
 			if f := cmd.Flags().Lookup("weights"); f != nil && f.Changed && f.Value.String() == "" {
 				return fmt.Errorf("--weights must not be empty")
 			}
+			if f := cmd.Flags().Lookup("kernel"); f != nil && f.Changed {
+				if err := graph.UseKernel(f.Value.String()); err != nil {
+					return fmt.Errorf("--kernel: %w", err)
+				}
+			}
 			return nil
 		},
 	}
 	root.PersistentFlags().Bool("quiet", false, "print no progress or log lines, only results and errors")
+	root.PersistentFlags().String("kernel", "", "matrix-product kernel: "+strings.Join(graph.Kernels(), ", ")+" (default: the first, the fastest this CPU runs)")
 	root.PersistentFlags().String("log-format", "text", "text (a progress bar on a terminal, plain lines otherwise) or json (one object per line)")
 	root.AddCommand(trainCmd(), translateCmd(), generateCmd(), exportCmd(), importCmd(), gradcheckCmd(), validateCmd(), plotCmd(), attentionCmd(), infoCmd(), scoreCmd(), evalCmd(), averageCmd(), convertCmd(), benchCmd(), classifyCmd(), benchLongCmd(), serveCmd())
 	addExamples(root)

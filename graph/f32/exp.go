@@ -41,9 +41,9 @@ func ExpShift(dst, src []float32, shift float32) float32 {
 	dst = dst[:len(src)]
 	var sum float32
 	i := 0
-	if hasKernel && len(src) >= 8 {
-		i = len(src) &^ 7
-		sum = expShiftAVX2(&dst[0], &src[0], i, shift)
+	if k := active.Load(); k != nil && len(src) >= k.lanes {
+		i = len(src) / k.lanes * k.lanes
+		sum = k.exp(&dst[0], &src[0], i, shift)
 	}
 	for ; i < len(src); i++ {
 		e := Exp(src[i] - shift)

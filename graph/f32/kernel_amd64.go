@@ -2,15 +2,32 @@
 
 package f32
 
-import "golang.org/x/sys/cpu"
+import (
+	"golang.org/x/sys/cpu"
 
-// hasKernel reports whether this processor runs the AVX2/FMA micro-kernel.
-var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	"github.com/gotransformer/transformer/half"
+)
 
-// kernel6x16 adds A·B to the 6×16 tile at c (rows ldc floats apart), or
-// stores it there when add is false, for k steps of a packed A panel (6
-// values a step) and k rows of 16 B values, ldb floats apart (16 for a
-// packed panel).
+// The amd64 micro-kernels, chosen by the processor's features: AVX-512
+// (F and BW: a 12×32 tile in 24 ZMM registers) before AVX2 with FMA (6×16 in
+// 12 YMM registers).
+func init() {
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW {
+		kernels = append(kernels, &microKernel{name: "avx512", mr: 12, nr: 32,
+			f32: kernel12x32avx512, f16: kernel12x32avx512f16, bf16: kernel12x32avx512bf16,
+			exp: expShiftAVX512, lanes: 16})
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		k := &microKernel{name: "avx2", mr: 6, nr: 16,
+			f32: kernel6x16, bf16: kernel6x16bf16, exp: expShiftAVX2, lanes: 8}
+		if half.Accelerated(half.F16) { // F16C
+			k.f16 = kernel6x16f16
+		}
+		kernels = append(kernels, k)
+	}
+}
+
+// kernel6x16 is the AVX2 micro-kernel of a 6×16 tile (see microKernel.f32).
 //
 //go:noescape
 func kernel6x16(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
@@ -29,3 +46,23 @@ func kernel6x16f16(k int, a *float32, b *uint16, ldb int, c *float32, ldc int, a
 //
 //go:noescape
 func kernel6x16bf16(k int, a *float32, b *uint16, ldb int, c *float32, ldc int, add bool)
+
+// kernel12x32avx512 is the AVX-512 micro-kernel of a 12×32 tile.
+//
+//go:noescape
+func kernel12x32avx512(k int, a, b *float32, ldb int, c *float32, ldc int, add bool)
+
+// kernel12x32avx512f16 is kernel12x32avx512 for a B of float16 bits.
+//
+//go:noescape
+func kernel12x32avx512f16(k int, a *float32, b *uint16, ldb int, c *float32, ldc int, add bool)
+
+// kernel12x32avx512bf16 is kernel12x32avx512 for a B of bfloat16 bits.
+//
+//go:noescape
+func kernel12x32avx512bf16(k int, a *float32, b *uint16, ldb int, c *float32, ldc int, add bool)
+
+// expShiftAVX512 is ExpShift for n a multiple of 16.
+//
+//go:noescape
+func expShiftAVX512(dst, src *float32, n int, shift float32) (sum float32)

@@ -7,19 +7,6 @@ import (
 	"github.com/gotransformer/transformer/half"
 )
 
-// Block sizes (GotoBLAS): a kc×nr panel of B stays in L1, an mc×kc block of A
-// in L2, and a kc×nc block of B in L3.
-const (
-	mr = 6
-	nr = 16
-	kc = 256
-	mc = 96
-	nc = 4096
-)
-
-// Available reports whether Sgemm runs the assembly micro-kernel here.
-func Available() bool { return hasKernel }
-
 // parallelMin is the number of multiply-adds below which a product runs on
 // the calling goroutine alone.
 const parallelMin = 1 << 18
@@ -46,14 +33,15 @@ func Parallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	if alpha == 0 {
 		k = 0 // C = beta·C
 	}
-	split(transA, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
+	split(active.Load(), transA, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
 		part(transA, transB, m, n, k, alpha, a[aoff:], lda, b[boff:], ldb, beta, c[coff:], ldc)
 	})
 }
 
 // split does Parallel's work for any part: run computes the part of C at
-// coff, m×n, from A at aoff and B at boff, with beta 0 or 1.
-func split(transA, transB bool, m, n, k, lda, ldb int, beta float32, c []float32, ldc int, run func(aoff, boff, coff, m, n int, beta float32)) {
+// coff, m×n, from A at aoff and B at boff, with beta 0 or 1. The parts are
+// whole tiles of kernel mk (6×16 where mk is nil).
+func split(mk *microKernel, transA, transB bool, m, n, k, lda, ldb int, beta float32, c []float32, ldc int, run func(aoff, boff, coff, m, n int, beta float32)) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -66,6 +54,10 @@ func split(transA, transB bool, m, n, k, lda, ldb int, beta float32, c []float32
 	if beta != 0 && beta != 1 {
 		scale(m, n, beta, c, ldc)
 		beta = 1
+	}
+	mr, nr := 6, 16
+	if mk != nil {
+		mr, nr = mk.mr, mk.nr
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if m*n*k < parallelMin || workers == 1 {
@@ -122,21 +114,21 @@ func scale(m, n int, beta float32, c []float32, ldc int) {
 type buffers struct {
 	a    [mc * kc]float32
 	b    [kc * nc]float32
-	tile [mr * nr]float32
+	tile [maxTile]float32
 }
 
 var pool = sync.Pool{New: func() any { return new(buffers) }}
 
-// directRows is the number of rows of C up to which serial reads a
-// row-major B in place instead of packing it: packing costs a pass over B,
-// which only pays when many row panels of A reuse it.
-const directRows = 4 * mr
+// directPanels is the number of A panels (of a kernel's mr rows) up to which
+// serial reads a row-major B in place instead of packing it: packing costs a
+// pass over B, which only pays when many row panels of A reuse it.
+const directPanels = 4
 
 // serial computes C = alpha·op(A)·op(B) + beta·C for beta 0 or 1 on the
 // calling goroutine. With beta 0 the first block of k stores its tiles
 // instead of adding them, so C is never cleared or read.
 func serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	serialB(transA, transB, m, n, k, alpha, a, lda, matB{f32: b}, ldb, beta, c, ldc)
+	serialB(active.Load(), transA, transB, m, n, k, alpha, a, lda, matB{f32: b}, ldb, beta, c, ldc)
 }
 
 // matB is the B operand of serialB: float32 values, or the bits of 16-bit
@@ -148,33 +140,34 @@ type matB struct {
 }
 
 // pack is packB for either kind of B.
-func (b matB) pack(trans bool, kb, nb, ldb, p0, j0 int, dst []float32) {
+func (b matB) pack(nr int, trans bool, kb, nb, ldb, p0, j0 int, dst []float32) {
 	if b.bits != nil {
-		packBHalf(b.format, trans, kb, nb, b.bits, ldb, p0, j0, dst)
+		packBHalf(nr, b.format, trans, kb, nb, b.bits, ldb, p0, j0, dst)
 		return
 	}
-	packB(trans, kb, nb, b.f32, ldb, p0, j0, dst)
+	packB(nr, trans, kb, nb, b.f32, ldb, p0, j0, dst)
 }
 
-// serialB is serial for either kind of B. A 16-bit B is always packed.
-func serialB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm matB, ldb int, beta float32, c []float32, ldc int) {
+// serialB is serial, on kernel mk, for either kind of B.
+func serialB(mk *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm matB, ldb int, beta float32, c []float32, ldc int) {
 	buf := pool.Get().(*buffers)
 	defer pool.Put(buf)
 	b := bm.f32
 	// A few rows of C read a row-major B in place; a 16-bit B too, with a
 	// kernel that converts it in registers, where the CPU has one.
-	direct := !transB && m <= directRows && (bm.bits == nil || halfKernel(bm.format))
+	mr, nr := mk.mr, mk.nr
+	direct := !transB && m <= directPanels*mr && (bm.bits == nil || mk.halfKernel(bm.format) != nil)
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
 			add := pc > 0 || beta != 0
 			if !direct {
-				bm.pack(transB, kb, nb, ldb, pc, jc, buf.b[:])
+				bm.pack(nr, transB, kb, nb, ldb, pc, jc, buf.b[:])
 			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(transA, mb, kb, alpha, a, lda, ic, pc, buf.a[:])
+				packA(mr, transA, mb, kb, alpha, a, lda, ic, pc, buf.a[:])
 				for jr := 0; jr < nb; jr += nr {
 					cols := min(nr, nb-jr)
 					bp, bld := buf.b[jr*kb:], nr
@@ -185,7 +178,7 @@ func serialB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 					case direct && cols == nr:
 						bp, bld = b[pc*ldb+jc+jr:], ldb
 					case direct: // the last, narrower panel: pack it alone
-						bm.pack(false, kb, cols, ldb, pc, jc+jr, buf.b[:])
+						bm.pack(nr, false, kb, cols, ldb, pc, jc+jr, buf.b[:])
 						bp = buf.b[:]
 					}
 					for ir := 0; ir < mb; ir += mr {
@@ -193,11 +186,11 @@ func serialB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 						rows := min(mr, mb-ir)
 						ci := (ic+ir)*ldc + jc + jr
 						if rows == mr && cols == nr {
-							tile(bm.format, hp, kb, &ap[0], bp, bld, &c[ci], ldc, add)
+							mk.tile(bm.format, hp, kb, &ap[0], bp, bld, &c[ci], ldc, add)
 							continue
 						}
 						t := buf.tile[:]
-						tile(bm.format, hp, kb, &ap[0], bp, bld, &t[0], nr, false)
+						mk.tile(bm.format, hp, kb, &ap[0], bp, bld, &t[0], nr, false)
 						for r := 0; r < rows; r++ {
 							cr := c[ci+r*ldc : ci+r*ldc+cols]
 							if !add {
@@ -215,23 +208,27 @@ func serialB(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 	}
 }
 
-// tile runs the micro-kernel on a 6×16 tile: on the 16-bit panel hp of
-// format f when there is one, else on the float32 panel bp.
-func tile(f half.Format, hp []uint16, k int, a *float32, bp []float32, ldb int, c *float32, ldc int, add bool) {
-	switch {
-	case hp == nil:
-		kernel6x16(k, a, &bp[0], ldb, c, ldc, add)
-	case f == half.F16:
-		kernel6x16f16(k, a, &hp[0], ldb, c, ldc, add)
-	default:
-		kernel6x16bf16(k, a, &hp[0], ldb, c, ldc, add)
+// tile runs the micro-kernel on one tile: on the 16-bit panel hp of format
+// f when there is one, else on the float32 panel bp.
+func (mk *microKernel) tile(f half.Format, hp []uint16, k int, a *float32, bp []float32, ldb int, c *float32, ldc int, add bool) {
+	if hp == nil {
+		mk.f32(k, a, &bp[0], ldb, c, ldc, add)
+		return
 	}
+	mk.halfKernel(f)(k, a, &hp[0], ldb, c, ldc, add)
 }
 
-// halfKernel reports whether a micro-kernel reads format f in place here
-// (float16 needs F16C; bfloat16 only the AVX2 that every kernel needs).
-func halfKernel(f half.Format) bool {
-	return directHalf && (f == half.BF16 || half.Accelerated(half.F16))
+// halfKernel returns the kernel's micro-kernel that reads format f in
+// place, or nil where it has none (or directHalf is off).
+func (mk *microKernel) halfKernel(f half.Format) func(k int, a *float32, b *uint16, ldb int, c *float32, ldc int, add bool) {
+	switch {
+	case !directHalf:
+		return nil
+	case f == half.F16:
+		return mk.f16
+	default:
+		return mk.bf16
+	}
 }
 
 // directHalf switches the in-place 16-bit kernels on (tests turn it off to
@@ -240,7 +237,7 @@ var directHalf = true
 
 // packA copies alpha·op(A)[i0:i0+mb, p0:p0+kb] into panels of mr rows: panel
 // q holds, for each p, the mr values of rows q·mr … q·mr+mr−1 (zeros past mb).
-func packA(trans bool, mb, kb int, alpha float32, a []float32, lda, i0, p0 int, dst []float32) {
+func packA(mr int, trans bool, mb, kb int, alpha float32, a []float32, lda, i0, p0 int, dst []float32) {
 	for q := 0; q < mb; q += mr {
 		panel := dst[q*kb : (q+mr)*kb]
 		rows := min(mr, mb-q)
@@ -257,7 +254,7 @@ func packA(trans bool, mb, kb int, alpha float32, a []float32, lda, i0, p0 int, 
 			}
 			continue
 		}
-		if rows < mr {
+		if rows < mr || mr%6 != 0 {
 			for r := 0; r < rows; r++ {
 				src := a[(i0+q+r)*lda+p0 : (i0+q+r)*lda+p0+kb]
 				for p, v := range src {
@@ -267,13 +264,15 @@ func packA(trans bool, mb, kb int, alpha float32, a []float32, lda, i0, p0 int, 
 			continue
 		}
 		// Six rows at once: the writes are contiguous.
-		o := (i0+q)*lda + p0
-		r0, r1, r2 := a[o:o+kb], a[o+lda:o+lda+kb], a[o+2*lda:o+2*lda+kb]
-		r3, r4, r5 := a[o+3*lda:o+3*lda+kb], a[o+4*lda:o+4*lda+kb], a[o+5*lda:o+5*lda+kb]
-		for p := range r0 {
-			out := panel[p*mr : p*mr+mr : p*mr+mr]
-			out[0], out[1], out[2] = alpha*r0[p], alpha*r1[p], alpha*r2[p]
-			out[3], out[4], out[5] = alpha*r3[p], alpha*r4[p], alpha*r5[p]
+		for g := 0; g < mr; g += 6 {
+			o := (i0+q+g)*lda + p0
+			r0, r1, r2 := a[o:o+kb], a[o+lda:o+lda+kb], a[o+2*lda:o+2*lda+kb]
+			r3, r4, r5 := a[o+3*lda:o+3*lda+kb], a[o+4*lda:o+4*lda+kb], a[o+5*lda:o+5*lda+kb]
+			for p := range r0 {
+				out := panel[p*mr+g : p*mr+g+6 : p*mr+g+6]
+				out[0], out[1], out[2] = alpha*r0[p], alpha*r1[p], alpha*r2[p]
+				out[3], out[4], out[5] = alpha*r3[p], alpha*r4[p], alpha*r5[p]
+			}
 		}
 	}
 }
@@ -281,7 +280,7 @@ func packA(trans bool, mb, kb int, alpha float32, a []float32, lda, i0, p0 int, 
 // packB copies op(B)[p0:p0+kb, j0:j0+nb] into panels of nr columns: panel q
 // holds, for each p, the nr values of columns q·nr … q·nr+nr−1 (zeros past
 // nb).
-func packB(trans bool, kb, nb int, b []float32, ldb, p0, j0 int, dst []float32) {
+func packB(nr int, trans bool, kb, nb int, b []float32, ldb, p0, j0 int, dst []float32) {
 	for q := 0; q < nb; q += nr {
 		panel := dst[q*kb : (q+nr)*kb]
 		cols := min(nr, nb-q)

@@ -9,14 +9,15 @@ import "github.com/gotransformer/transformer/half"
 // the products and sums are float32 as in Sgemm. It panics if Available
 // is false.
 func SgemmHalf(f half.Format, transB bool, m, n, k int, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
-	split(false, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
-		serialB(false, transB, m, n, k, 1, a[aoff:], lda, matB{bits: b[boff:], format: f}, ldb, beta, c[coff:], ldc)
+	mk := active.Load()
+	split(mk, false, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
+		serialB(mk, false, transB, m, n, k, 1, a[aoff:], lda, matB{bits: b[boff:], format: f}, ldb, beta, c[coff:], ldc)
 	})
 }
 
 // packBHalf is packB for a B of 16-bit numbers: each row of a panel (or,
 // transposed, each column) is converted with half.Decode.
-func packBHalf(f half.Format, trans bool, kb, nb int, b []uint16, ldb, p0, j0 int, dst []float32) {
+func packBHalf(nr int, f half.Format, trans bool, kb, nb int, b []uint16, ldb, p0, j0 int, dst []float32) {
 	var col [kc]float32
 	for q := 0; q < nb; q += nr {
 		panel := dst[q*kb : (q+nr)*kb]

@@ -29,20 +29,20 @@ func halfB(f half.Format, v []float32) ([]uint16, []float32) {
 // 0, 1 and ½, edge tiles and strided views; with the kernels that read a
 // 16-bit B in place (up to 24 rows) and with packing alone.
 func TestSgemmHalfMatchesNaive(t *testing.T) {
-	if !Available() {
-		t.Skip("no AVX2/FMA micro-kernel on this processor")
-	}
-	for _, direct := range []bool{true, false} {
-		directHalf = direct
-		t.Run(fmt.Sprintf("in-place kernels %v", direct), sgemmHalfMatchesNaive)
-	}
-	directHalf = true
-	t.Logf("in place: f16 %v, bf16 %v", halfKernel(half.F16), halfKernel(half.BF16))
+	eachKernel(t, func(t *testing.T) {
+		for _, direct := range []bool{true, false} {
+			directHalf = direct
+			t.Run(fmt.Sprintf("in-place kernels %v", direct), sgemmHalfMatchesNaive)
+		}
+		directHalf = true
+		mk := active.Load()
+		t.Logf("in place: f16 %v, bf16 %v", mk.halfKernel(half.F16) != nil, mk.halfKernel(half.BF16) != nil)
+	})
 }
 
 func sgemmHalfMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	sizes := []int{1, 5, 6, 17, 31, 97}
+	sizes := []int{1, 5, 6, 12, 17, 31, 33, 97}
 	cases := 0
 	for _, f := range []half.Format{half.F16, half.BF16} {
 		for _, m := range sizes {
@@ -90,10 +90,9 @@ func sgemmHalfMatchesNaive(t *testing.T) {
 // TestSgemmHalfEqualsSgemm crosses every block boundary and splits across
 // goroutines: converting B while packing gives the products of Sgemm on
 // the converted float32 B, bit for bit.
-func TestSgemmHalfEqualsSgemm(t *testing.T) {
-	if !Available() {
-		t.Skip("no AVX2/FMA micro-kernel on this processor")
-	}
+func TestSgemmHalfEqualsSgemm(t *testing.T) { eachKernel(t, sgemmHalfEqualsSgemm) }
+
+func sgemmHalfEqualsSgemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, f := range []half.Format{half.F16, half.BF16} {
 		for _, s := range [][3]int{{200, 2100, 520}, {2100, 40, 300}, {7, 4500, 33}, {30, 5000, 256}} {
@@ -123,10 +122,9 @@ func TestSgemmHalfEqualsSgemm(t *testing.T) {
 
 // BenchmarkSgemmHalf compares products with 16-bit B against float32 B
 // for the shapes of decoding (few rows) and of encoding a batch.
-func BenchmarkSgemmHalf(b *testing.B) {
-	if !Available() {
-		b.Skip("no micro-kernel")
-	}
+func BenchmarkSgemmHalf(b *testing.B) { eachKernelB(b, sgemmHalfBench) }
+
+func sgemmHalfBench(b *testing.B) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, s := range [][3]int{{5, 1024, 256}, {64, 1024, 256}, {5, 6000, 256}, {1536, 1024, 256}} {
 		m, n, k := s[0], s[1], s[2]

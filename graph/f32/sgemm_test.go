@@ -48,12 +48,11 @@ func randSlice(r *rand.Rand, n int) []float32 {
 	return x
 }
 
-func TestSgemmMatchesNaive(t *testing.T) {
-	if !Available() {
-		t.Skip("no AVX2/FMA micro-kernel on this processor")
-	}
+func TestSgemmMatchesNaive(t *testing.T) { eachKernel(t, sgemmMatchesNaive) }
+
+func sgemmMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	sizes := []int{1, 5, 6, 7, 16, 17, 31, 97, 130}
+	sizes := []int{1, 5, 6, 7, 12, 13, 16, 17, 31, 32, 33, 97, 130}
 	cases := 0
 	for _, m := range sizes {
 		for _, n := range sizes {
@@ -109,10 +108,9 @@ func TestSgemmMatchesNaive(t *testing.T) {
 
 // TestSgemmLarge crosses every block boundary (k > kc, m > mc, n > nc) and
 // splits across goroutines, against gonum's Sgemm.
-func TestSgemmLarge(t *testing.T) {
-	if !Available() {
-		t.Skip("no AVX2/FMA micro-kernel on this processor")
-	}
+func TestSgemmLarge(t *testing.T) { eachKernel(t, sgemmLarge) }
+
+func sgemmLarge(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, s := range [][3]int{{200, 2100, 520}, {2100, 40, 300}, {7, 4500, 33}} {
 		m, n, k := s[0], s[1], s[2]
@@ -135,13 +133,12 @@ func BenchmarkSgemm(b *testing.B) {
 		x, y, z := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
 		flops := 2 * float64(m) * float64(n) * float64(k)
 		b.Run(fmt.Sprintf("ours/%dx%dx%d", m, n, k), func(b *testing.B) {
-			if !Available() {
-				b.Skip("no micro-kernel")
-			}
-			for b.Loop() {
-				Sgemm(false, false, m, n, k, 1, x, k, y, n, 0, z, n)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			eachKernelB(b, func(b *testing.B) {
+				for b.Loop() {
+					Sgemm(false, false, m, n, k, 1, x, k, y, n, 0, z, n)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		})
 		b.Run(fmt.Sprintf("gonum/%dx%dx%d", m, n, k), func(b *testing.B) {
 			for b.Loop() {

@@ -2,7 +2,9 @@
 # Measure this project (pure Go and OpenBLAS builds) and the PyTorch
 # reference side by side, on the same machine in the same run, for the
 # reference's tiny and small shapes: training throughput and greedy decoding.
-# Prints every JSON line; summarize them with tools/bench/table.py.
+# The pure-Go build runs once per kernel the CPU has (--kernel avx512, avx2:
+# the AVX-512 path, then with it disabled). Prints every JSON line; summarize
+# them with tools/bench/table.py.
 #
 # Needs: python3-torch and libopenblas0-openmp (the reference), libopenblas-dev
 # (our OpenBLAS build). Usage: tools/bench/compare.sh [PRESET...] > results.jsonl
@@ -20,11 +22,18 @@ declare -A SHAPE=(
 	[tiny]="--d-model 128 --heads 4 --layers 2 --ff 512 --vocab 8000 --batch 64 --src-len 24 --tgt-len 24 --dropout 0.1"
 	[small]="--d-model 256 --heads 4 --layers 3 --ff 1024 --vocab 10000 --batch 64 --src-len 24 --tgt-len 24 --dropout 0.1"
 )
+# The assembly kernels this CPU runs (avx512, avx2), from --help's list.
+KERNELS=$(/tmp/transformer-pure --help | sed -n 's/.*matrix-product kernel: \(.*\) (default.*/\1/p' | tr -d , | sed 's/ go$//')
+lscpu | grep -E '^Model name' >&2
 for p in $PRESETS; do
-	/tmp/transformer-pure bench --name "$p" ${SHAPE[$p]} --steps 13 | tail -1
+	for k in $KERNELS; do
+		/tmp/transformer-pure bench --kernel "$k" --name "$p" ${SHAPE[$p]} --steps 13 | tail -1
+	done
 	/tmp/transformer-openblas bench --name "$p" ${SHAPE[$p]} --steps 13 | tail -1
 	ref --name "$p" ${SHAPE[$p]} --steps 13
-	/tmp/transformer-pure bench --name "$p" ${SHAPE[$p]} --decode | tail -1
+	for k in $KERNELS; do
+		/tmp/transformer-pure bench --kernel "$k" --name "$p" ${SHAPE[$p]} --decode | tail -1
+	done
 	/tmp/transformer-openblas bench --name "$p" ${SHAPE[$p]} --decode | tail -1
 	ref --name "$p" ${SHAPE[$p]} --decode
 done

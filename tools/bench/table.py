@@ -7,7 +7,9 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 
 def who(r):
     if r.get("impl") == "gotransformer":
-        return "ours, " + ("OpenBLAS" if r["blas"] == "openblas" else "pure Go")
+        if r["blas"] == "openblas":
+            return "ours, OpenBLAS"
+        return "ours, pure Go" + (f" ({r['kernel']})" if r.get("kernel") else "")
     return "PyTorch " + r.get("torch_version", "")
 
 def name(r):

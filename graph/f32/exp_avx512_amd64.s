@@ -1,0 +1,91 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// The constants of Exp, one copy each: the AVX-512 loop broadcasts them
+// into registers Z16–Z29 before it starts.
+DATA exp512<>+0(SB)/4, $0xc2aeac4f  // lowest argument with a normal result
+DATA exp512<>+4(SB)/4, $0x42b0999a  // highest argument clamped to
+DATA exp512<>+8(SB)/4, $0x3fb8aa3b  // log2(e)
+DATA exp512<>+12(SB)/4, $0x3f000000 // 0.5
+DATA exp512<>+16(SB)/4, $0x3f318000 // c1
+DATA exp512<>+20(SB)/4, $0xb95e8083 // c2
+DATA exp512<>+24(SB)/4, $0x39506967 // p0
+DATA exp512<>+28(SB)/4, $0x3ab743ce // p1
+DATA exp512<>+32(SB)/4, $0x3c088908 // p2
+DATA exp512<>+36(SB)/4, $0x3d2aa9c1 // p3
+DATA exp512<>+40(SB)/4, $0x3e2aaaaa // p4
+DATA exp512<>+44(SB)/4, $0x3f000000 // p5
+DATA exp512<>+48(SB)/4, $0x3f800000 // 1
+DATA exp512<>+52(SB)/4, $127        // the exponent bias
+GLOBL exp512<>(SB), RODATA|NOPTR, $56
+
+// func expShiftAVX512(dst, src *float32, n int, shift float32) (sum float32)
+//
+// expShiftAVX2 sixteen lanes at a time (n a multiple of 16), with the same
+// operations in the same order, so both give the same values (their sums differ in rounding only).
+TEXT ·expShiftAVX512(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS shift+24(FP), Z15
+	VPXORD       Z14, Z14, Z14
+	LEAQ         exp512<>(SB), AX
+	VBROADCASTSS (AX), Z16
+	VBROADCASTSS 4(AX), Z17
+	VBROADCASTSS 8(AX), Z18
+	VBROADCASTSS 12(AX), Z19
+	VBROADCASTSS 16(AX), Z20
+	VBROADCASTSS 20(AX), Z21
+	VBROADCASTSS 24(AX), Z22
+	VBROADCASTSS 28(AX), Z23
+	VBROADCASTSS 32(AX), Z24
+	VBROADCASTSS 36(AX), Z25
+	VBROADCASTSS 40(AX), Z26
+	VBROADCASTSS 44(AX), Z27
+	VBROADCASTSS 48(AX), Z28
+	VPBROADCASTD 52(AX), Z29
+	SHRQ         $4, CX
+	JEQ          done
+
+loop:
+	VMOVUPS      (SI), Z0
+	VSUBPS       Z15, Z0, Z0
+	VCMPPS       $13, Z16, Z0, K1
+	VMAXPS       Z16, Z0, Z1
+	VMINPS       Z17, Z1, Z1
+	VMULPS       Z18, Z1, Z2
+	VADDPS       Z19, Z2, Z2
+	VRNDSCALEPS  $1, Z2, Z2
+	VFNMADD231PS Z20, Z2, Z1
+	VFNMADD231PS Z21, Z2, Z1
+	VMOVAPS      Z22, Z3
+	VFMADD213PS  Z23, Z1, Z3
+	VFMADD213PS  Z24, Z1, Z3
+	VFMADD213PS  Z25, Z1, Z3
+	VFMADD213PS  Z26, Z1, Z3
+	VFMADD213PS  Z27, Z1, Z3
+	VMULPS       Z1, Z1, Z4
+	VFMADD213PS  Z1, Z4, Z3
+	VADDPS       Z28, Z3, Z3
+	VCVTTPS2DQ   Z2, Z5
+	VPADDD       Z29, Z5, Z5
+	VPSLLD       $23, Z5, Z5
+	VMULPS.Z     Z5, Z3, K1, Z3
+	VMOVUPS      Z3, (DI)
+	VADDPS       Z3, Z14, Z14
+	ADDQ         $64, SI
+	ADDQ         $64, DI
+	DECQ         CX
+	JNE          loop
+
+done:
+	VEXTRACTF64X4 $1, Z14, Y0
+	VADDPS        Y0, Y14, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       X0, X0, X0
+	VHADDPS       X0, X0, X0
+	VZEROUPPER
+	MOVSS         X0, sum+32(FP)
+	RET

@@ -1,0 +1,5 @@
+//go:build purego
+
+package f32
+
+const purego = true
