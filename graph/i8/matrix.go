@@ -1,0 +1,101 @@
+package i8
+
+import (
+	"fmt"
+	"math"
+)
+
+// blockCols is the width of a packed column block: 64 columns, each with
+// its values in groups of four consecutive rows of k.
+const blockCols = 64
+
+// Matrix is a weight matrix W [K, N] quantised to int8 per column and
+// packed for the kernels.
+type Matrix struct {
+	K, N int
+	// Scale holds N scales: W[p, j] ≈ Scale[j] · Q(p, j).
+	Scale []float32
+	// packed holds ⌈N/64⌉ blocks; block b holds, for each group g of four
+	// rows (k padded to a multiple of 4 with zeros), 64 columns × 4 values:
+	// packed[b·k4·64 + g·256 + c·4 + t] = Q(4g+t, 64b+c).
+	packed []int8
+	// colSum is Σ_p Q(p, j), for the VNNI kernel's unsigned activations.
+	colSum []int32
+	k4     int // K rounded up to a multiple of 4
+}
+
+// Quantize rounds W to int8, per column symmetrically: scale_j is
+// max_p |W[p, j]| / 127 (1 for a column of zeros) and Q(p, j) the nearest
+// integer to W[p, j] / scale_j. W is [k, n] row-major, or [n, k] when trans
+// (the layout of a tied embedding used as the output projection). It fails
+// for shapes that do not fit w and for values that are not finite.
+func Quantize(w []float32, k, n int, trans bool) (*Matrix, error) {
+	if k <= 0 || n <= 0 || len(w) != k*n {
+		return nil, fmt.Errorf("i8: a %d×%d matrix cannot hold %d values", k, n, len(w))
+	}
+	at := func(p, j int) float32 {
+		if trans {
+			return w[j*k+p]
+		}
+		return w[p*n+j]
+	}
+	m := &Matrix{K: k, N: n, Scale: make([]float32, n), colSum: make([]int32, n), k4: (k + 3) &^ 3}
+	blocks := (n + blockCols - 1) / blockCols
+	m.packed = make([]int8, blocks*m.k4*blockCols)
+	for j := 0; j < n; j++ {
+		var amax float32
+		for p := 0; p < k; p++ {
+			v := at(p, j)
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("i8: W[%d, %d] is %v", p, j, v)
+			}
+			amax = max(amax, abs(v))
+		}
+		s := amax / 127
+		if s == 0 {
+			s = 1
+		}
+		m.Scale[j] = s
+		b, c := j/blockCols, j%blockCols
+		for p := 0; p < k; p++ {
+			q := int8(clamp(roundEven(at(p, j) / s)))
+			m.packed[b*m.k4*blockCols+(p/4)*4*blockCols+c*4+p%4] = q
+			m.colSum[j] += int32(q)
+		}
+	}
+	return m, nil
+}
+
+// Q returns the quantised value of W[p, j].
+func (m *Matrix) Q(p, j int) int8 {
+	return m.packed[(j/blockCols)*m.k4*blockCols+(p/4)*4*blockCols+(j%blockCols)*4+p%4]
+}
+
+// Bytes is the memory the matrix holds: its int8 values (with padding),
+// scales and column sums.
+func (m *Matrix) Bytes() int { return len(m.packed) + 4*len(m.Scale) + 4*len(m.colSum) }
+
+// Dequantize returns the float32 matrix [K, N] that the int8 values stand
+// for (Scale[j] · Q(p, j)).
+func (m *Matrix) Dequantize() []float32 {
+	out := make([]float32, m.K*m.N)
+	for p := 0; p < m.K; p++ {
+		for j := 0; j < m.N; j++ {
+			out[p*m.N+j] = m.Scale[j] * float32(m.Q(p, j))
+		}
+	}
+	return out
+}
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// roundEven rounds to the nearest integer, ties to even (as PyTorch's
+// quantize_per_channel does).
+func roundEven(x float32) float32 { return float32(math.RoundToEven(float64(x))) }
+
+func clamp(x float32) float32 { return min(127, max(-127, x)) }

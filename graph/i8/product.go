@@ -1,0 +1,130 @@
+package i8
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// parallelMin is the number of multiply-adds below which a product runs on
+// the calling goroutine alone.
+const parallelMin = 1 << 18
+
+// Product sets c = x·W + bias for float32 x [rows, K] and c [rows, N]
+// (row-major, rows K and N values apart); bias has N values, or is nil for
+// none. Each row of x is quantised symmetrically to int8 with its own
+// scale (max |x| / 127), the products are summed exactly in int32, and a
+// sum s becomes the float32 s · xScale · Scale[j] (+ bias[j]). It panics if
+// the slices are too short.
+func (m *Matrix) Product(rows int, x, bias, c []float32) {
+	if rows == 0 {
+		return
+	}
+	_, _ = x[rows*m.K-1], c[rows*m.N-1]
+	if bias != nil {
+		_ = bias[m.N-1]
+	}
+	k := active.Load()
+	padded := (rows + tileRows - 1) / tileRows * tileRows
+	buf := getBytes(padded * m.k4)
+	defer putBytes(buf)
+	xq, xs := (*buf)[:padded*m.k4], make([]float32, rows)
+	quantizeRows(rows, m.K, m.k4, x, xq, xs, k.unsigned)
+	for i := rows * m.k4; i < len(xq); i++ { // padding rows: zero
+		xq[i] = 0
+		if k.unsigned {
+			xq[i] = -128
+		}
+	}
+	blocks := (m.N + blockCols - 1) / blockCols
+	workers := runtime.GOMAXPROCS(0)
+	if rows*m.K*m.N < parallelMin || workers == 1 || blocks == 1 {
+		m.blocks(k, 0, blocks, rows, xq, xs, bias, c)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (blocks + workers - 1) / workers
+	for lo := 0; lo < blocks; lo += step {
+		hi := min(lo+step, blocks)
+		wg.Go(func() { m.blocks(k, lo, hi, rows, xq, xs, bias, c) })
+	}
+	wg.Wait()
+}
+
+// blocks computes the columns of blocks lo…hi−1 for every row.
+func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []float32) {
+	var acc [tileRows * blockCols]int32
+	for b := lo; b < hi; b++ {
+		w := m.packed[b*m.k4*blockCols : (b+1)*m.k4*blockCols]
+		j0 := b * blockCols
+		cols := min(blockCols, m.N-j0)
+		for r0 := 0; r0 < rows; r0 += tileRows {
+			k.tile(m.k4, xq[r0*m.k4:], m.k4, w, &acc)
+			for r := r0; r < min(r0+tileRows, rows); r++ {
+				out := c[r*m.N+j0 : r*m.N+j0+cols]
+				a := acc[(r-r0)*blockCols:]
+				for j := range out {
+					s := a[j]
+					if k.unsigned {
+						s -= 128 * m.colSum[j0+j]
+					}
+					v := float32(s) * xs[r] * m.Scale[j0+j]
+					if bias != nil {
+						v += bias[j0+j]
+					}
+					out[j] = v
+				}
+			}
+		}
+	}
+}
+
+// quantizeRows rounds each row of x [rows, k] to int8 with its own scale
+// into xq (rows k4 apart, zero-padded), storing the scales in xs; unsigned
+// adds 128 (stored as the bits of a uint8). A row that is not finite
+// quantises to NaN results (scale NaN).
+func quantizeRows(rows, k, k4 int, x []float32, xq []int8, xs []float32, unsigned bool) {
+	for r := 0; r < rows; r++ {
+		row := x[r*k : (r+1)*k]
+		var amax float32
+		for _, v := range row {
+			amax = max(amax, abs(v))
+		}
+		if math.IsInf(float64(amax), 0) || amax != amax {
+			amax = float32(math.NaN())
+		}
+		s := amax / 127
+		if s == 0 {
+			s = 1
+		}
+		xs[r] = s
+		inv := 1 / s
+		out := xq[r*k4 : (r+1)*k4]
+		for p, v := range row {
+			q := int8(clamp(roundEven(v * inv)))
+			if unsigned {
+				q ^= -128 // q + 128 as a uint8
+			}
+			out[p] = q
+		}
+		for p := k; p < k4; p++ {
+			out[p] = 0
+			if unsigned {
+				out[p] = -128
+			}
+		}
+	}
+}
+
+var bytePool = sync.Pool{New: func() any { return new([]int8) }}
+
+func getBytes(n int) *[]int8 {
+	b := bytePool.Get().(*[]int8)
+	if cap(*b) < n {
+		*b = make([]int8, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+func putBytes(b *[]int8) { bytePool.Put(b) }

@@ -1,0 +1,5 @@
+//go:build purego
+
+package i8
+
+const purego = true
