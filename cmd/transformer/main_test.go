@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gotransformer/transformer/graph"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (status int, stdout, stderr string) {
@@ -138,6 +140,7 @@ func TestBadInputs(t *testing.T) {
 		{"empty corpus", []string{"train", "-c", cfg("e.yaml", "data:\n  train: {src: "+empty+", tgt: "+empty+"}\n  valid: {src: "+src+", tgt: "+src+"}\ntraining: {out_dir: "+filepath.Join(dir, "run-e")+"}\n")}, empty + ": training corpus is empty"},
 		{"data path is a directory", []string{"train", "-c", cfg("d.yaml", "data:\n  train: {src: "+dir+", tgt: "+src+"}\n  valid: {src: "+src+", tgt: "+src+"}\n")}, filepath.Join(dir, "d.yaml") + ":2: data.train.src: " + dir + " is a directory, not a file"},
 		{"validate finds problems", []string{"validate", "-c", cfg("v.yaml", strings.Replace(tinyConfig, "heads: 4", "heads: 5, attention_dropout: 3", 1))}, filepath.Join(dir, "v.yaml") + ": 2 problems, 0 warnings"},
+		{"unknown kernel", []string{"bench", "--kernel", "sse9", "--steps", "2", "--warmup", "1"}, `--kernel: no "sse9" micro-kernel on this processor (it runs: `},
 		{"negative max input", []string{"translate", "-k", run, "--max-input-tokens", "-1", "a"}, "--max-input-tokens must not be negative, got -1"},
 	}
 	if len(cases) < 25 {
@@ -362,5 +365,25 @@ func TestFlagConsistency(t *testing.T) {
 	_, out, _ = runCLI(t, "", "import", "--help")
 	if !strings.Contains(out, "--state-dict") || strings.Contains(out, "-w, --weights") {
 		t.Errorf("import --help:\n%s", out)
+	}
+}
+
+// TestKernelFlag runs a small bench with every kernel this CPU has, each
+// forced with --kernel: the bench names the kernel that ran, in its first
+// line and in its JSON line.
+func TestKernelFlag(t *testing.T) {
+	defer graph.UseKernel(graph.Kernel()) // the commands run in this process
+	for _, k := range graph.Kernels() {
+		status, stdout, stderr := runCLI(t, "", "bench", "--kernel", k, "--d-model", "16", "--heads", "2", "--layers", "1",
+			"--ff", "32", "--vocab", "50", "--batch", "2", "--src-len", "4", "--tgt-len", "4", "--steps", "2", "--warmup", "1")
+		if status != 0 {
+			t.Fatalf("--kernel %s: exit %d: %s", k, status, stderr)
+		}
+		if !strings.HasPrefix(stdout, "kernel "+k+" (matrix products: ") {
+			t.Fatalf("--kernel %s: output starts %q", k, strings.SplitN(stdout, "\n", 2)[0])
+		}
+		if !strings.Contains(stdout, `"kernel":"`+k+`"`) {
+			t.Fatalf("--kernel %s: the JSON line does not name the kernel:\n%s", k, stdout)
+		}
 	}
 }
