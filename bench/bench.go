@@ -38,6 +38,8 @@ type Options struct {
 	// Weights is the format of the weight matrices when decoding
 	// (half.F16 or half.BF16: model.Transformer.ToHalf); 0 is float32.
 	Weights half.Format
+	// Int8 decodes with int8 weight matrices (model.Transformer.ToInt8).
+	Int8 bool
 }
 
 // Presets are the reference configurations ("tiny", "small", "base").
@@ -134,6 +136,9 @@ func (o Options) Check(avail sysmem.Limit) error {
 	if o.Weights != 0 && !o.Decode {
 		return fmt.Errorf("--dtype %v applies to --decode: training keeps float32 weights (mixed-precision training is not built)", o.Weights)
 	}
+	if o.Int8 && (!o.Decode || o.Weights != 0) {
+		return fmt.Errorf("--dtype int8 applies to --decode alone: training keeps float32 weights")
+	}
 	if o.Decode {
 		if err := checkFlagRanges([]flagRange{
 			{"--decode-batch", o.DecodeBatch, 1, MaxBenchBatch},
@@ -205,7 +210,7 @@ type Result struct {
 	// Kernel is the matrix-product and exponential kernel that ran
 	// (graph.Kernel: "avx512", "avx2" or "go").
 	Kernel string `json:"kernel"`
-	// Weights is "f32", "f16" or "bf16" (Options.Weights), and WeightMB
+	// Weights is "f32", "f16", "bf16" or "int8" (Options.Weights, Int8), and WeightMB
 	// the memory the weights take when decoding.
 	Weights  string  `json:"weights"`
 	WeightMB float64 `json:"weight_mb,omitempty"`
@@ -299,6 +304,12 @@ func Run(ctx context.Context, o Options, progress func(step int, seconds, loss f
 	if o.Decode {
 		if _, err := m.ToHalf(o.Weights); err != nil {
 			return nil, err
+		}
+		if o.Int8 {
+			if _, err := m.ToInt8(); err != nil {
+				return nil, err
+			}
+			res.Weights = "int8"
 		}
 		res.WeightMB = float64(m.Store.Bytes()) / 1e6
 		if err := benchDecode(ctx, o, m, rng, res); err != nil {

@@ -56,8 +56,11 @@ func CrossEntropyRowsComposed(logits, target *G.Node) *G.Node {
 }
 
 // Affine is the fused Affine, or its composed reference with b.Composed;
-// HalfAffine for 16-bit weights.
+// HalfAffine for 16-bit weights; Int8Product for int8 ones.
 func (b *Builder) Affine(x, w, bias *G.Node) *G.Node {
+	if m := b.int8Of(w, false); m != nil {
+		return Int8Product(x, m, w.Name(), bias)
+	}
 	if IsHalf(w) {
 		return HalfAffine(x, w, bias, false)
 	}
@@ -68,8 +71,11 @@ func (b *Builder) Affine(x, w, bias *G.Node) *G.Node {
 }
 
 // AffineT is the fused AffineT, or its composed reference with b.Composed;
-// HalfAffine for 16-bit weights.
+// HalfAffine for 16-bit weights; Int8Product for int8 ones.
 func (b *Builder) AffineT(x, w, bias *G.Node) *G.Node {
+	if m := b.int8Of(w, true); m != nil {
+		return Int8Product(x, m, w.Name()+"ᵀ", bias)
+	}
 	if IsHalf(w) {
 		return HalfAffine(x, w, bias, true)
 	}
@@ -81,6 +87,9 @@ func (b *Builder) AffineT(x, w, bias *G.Node) *G.Node {
 
 // MatMul is x·W (Gorgonia's Mul), or HalfProduct for 16-bit weights.
 func (b *Builder) MatMul(x, w *G.Node) *G.Node {
+	if m := b.int8Of(w, false); m != nil {
+		return Int8Product(x, m, w.Name(), nil)
+	}
 	if IsHalf(w) {
 		return HalfProduct(x, w, false)
 	}
@@ -90,6 +99,9 @@ func (b *Builder) MatMul(x, w *G.Node) *G.Node {
 // ProductT is x·Wᵀ (a Tensordot over both second axes), or HalfProduct
 // for 16-bit weights.
 func (b *Builder) ProductT(x, w *G.Node) *G.Node {
+	if m := b.int8Of(w, true); m != nil {
+		return Int8Product(x, m, w.Name()+"ᵀ", nil)
+	}
 	if IsHalf(w) {
 		return HalfProduct(x, w, true)
 	}

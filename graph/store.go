@@ -23,6 +23,7 @@ type Store struct {
 	names      []string
 	vals       map[string]*tensor.Dense
 	halfOK     map[string]bool
+	q8         map[string]int8Matrix // int8 matrices (ToInt8)
 }
 
 // NewStore returns an empty store whose tensors have dtype dt (tensor.Float32
@@ -180,11 +181,15 @@ func (s *Store) Half() half.Format {
 	return 0
 }
 
-// Bytes is the memory the parameters' values take.
+// Bytes is the memory the parameters' values take, int8 matrices
+// (ToInt8) included.
 func (s *Store) Bytes() int {
 	n := 0
 	for _, t := range s.vals {
 		n += t.Shape().TotalSize() * int(t.Dtype().Size())
+	}
+	for _, q := range s.q8 {
+		n += q.m.Bytes()
 	}
 	return n
 }

@@ -116,6 +116,27 @@ func (m *Model) ToHalf(f half.Format) error {
 	return nil
 }
 
+// ToInt8 quantises the weight matrices of every model to int8
+// (model.Transformer.ToInt8) and drops the graphs compiled for the float32
+// weights. Translations are then computed with int8 products, each row of
+// activations quantised on the fly (package graph/i8).
+func (m *Model) ToInt8() error {
+	members := m.members
+	if members == nil {
+		members = []*model.Translator{m.tr}
+	}
+	for _, t := range members {
+		if _, err := t.Model.ToInt8(); err != nil {
+			return err
+		}
+		t.Close()
+	}
+	if m.tr != nil {
+		m.tr.Close()
+	}
+	return nil
+}
+
 // SourceTokens is the number of tokens sentence encodes to (without </s>):
 // Translate cuts a sentence longer than the model takes
 // (Checkpoint.Model.MaxSourceLen) or than Options.MaxInputTokens.

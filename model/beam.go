@@ -9,8 +9,11 @@ import (
 	"sort"
 	"sync"
 
+	"gorgonia.org/tensor"
+
 	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/graph/f32"
 )
 
 // BeamOptions configure beam search.
@@ -100,6 +103,9 @@ type beam struct {
 	finished []Hypothesis
 	limit    int
 	done     bool
+	// float32 says the scores are float32 logits: their log-softmax may
+	// use float32 exponentials (logSoftmax32).
+	float32 bool
 }
 
 func (t *Translator) beamBatch(ctx context.Context, srcs [][]int, opt BeamOptions) ([][]Hypothesis, error) {
@@ -117,7 +123,7 @@ func (t *Translator) beamBatch(ctx context.Context, srcs [][]int, opt BeamOption
 		for r := 0; r < k; r++ {
 			copy(src[(i*k+r)*srcLen:], one[i*srcLen:(i+1)*srcLen])
 		}
-		beams[i] = &beam{live: []Hypothesis{{}}, parents: []int{0}, limit: limit[i]}
+		beams[i] = &beam{live: []Hypothesis{{}}, parents: []int{0}, limit: limit[i], float32: t.Model.Store.Dtype() == tensor.Float32}
 	}
 	vocab := t.Model.Config.TgtVocab
 	// rowScores gives the scores of live hypothesis r of sentence i.
@@ -224,7 +230,11 @@ func (b *beam) expand(step, k int, alpha float64, scores func(r int) []float64) 
 		if logp == nil {
 			logp = make([]float64, len(row))
 		}
-		logSoftmax(row, logp)
+		if b.float32 {
+			logSoftmax32(row, logp)
+		} else {
+			logSoftmax(row, logp)
+		}
 		cands = appendTop(cands, logp, r, h.LogProb, 2*k)
 	}
 	sort.SliceStable(cands, func(a, c int) bool { return cands[a].logp > cands[c].logp })
@@ -335,6 +345,37 @@ func logSoftmax(x, out []float64) {
 		out[i] = v - lse
 	}
 }
+
+// logSoftmax32 is logSoftmax for scores that are float32 values: each
+// e^(v − max) is a float32 exponential (graph/f32's vector kernel), the
+// terms are summed in float64. Within about 1e-7 of logSoftmax, and
+// several times faster.
+func logSoftmax32(x, out []float64) {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, v)
+	}
+	buf := expScratch.Get().(*[]float32)
+	defer expScratch.Put(buf)
+	if cap(*buf) < len(x) {
+		*buf = make([]float32, len(x))
+	}
+	e := (*buf)[:len(x)]
+	for i, v := range x {
+		e[i] = float32(v - m)
+	}
+	f32.ExpShift(e, e, 0)
+	sum := 0.0
+	for _, v := range e {
+		sum += float64(v)
+	}
+	lse := m + math.Log(sum)
+	for i, v := range x {
+		out[i] = v - lse
+	}
+}
+
+var expScratch = sync.Pool{New: func() any { return new([]float32) }}
 
 // parallelFor calls f(i) for i in 0..n-1, spread over the CPUs.
 func parallelFor(n int, f func(i int)) {

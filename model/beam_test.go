@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -221,5 +222,28 @@ func TestBeamStopsOnlyWhenLiveCannotWin(t *testing.T) {
 	want := (math.Log(0.45) + 3*math.Log(0.85-1e-6)) / lengthPenalty(4, alpha)
 	if !reflect.DeepEqual(best.Tokens, []int{w, w, w, w}) || math.Abs(best.Score-want) > 1e-9 || best.Score <= empty {
 		t.Fatalf("best %v score %.4f; want [4 4 4 4] with %.4f (the empty output scores %.4f)", best.Tokens, best.Score, want, empty)
+	}
+}
+
+// logSoftmax32 agrees with logSoftmax to float32 precision, on rows with
+// masked (very negative) scores and large ranges too.
+func TestLogSoftmax32(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{1, 7, 16, 33, 8000} {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = float64(float32(r.NormFloat64() * 8))
+			if i%97 == 5 {
+				x[i] = -1e9
+			}
+		}
+		want, got := make([]float64, n), make([]float64, n)
+		logSoftmax(x, want)
+		logSoftmax32(x, got)
+		for i := range x {
+			if d := math.Abs(got[i] - want[i]); d > 1e-6*max(1, math.Abs(want[i])) {
+				t.Fatalf("n=%d: log p[%d] = %v, float64 exponentials %v", n, i, got[i], want[i])
+			}
+		}
 	}
 }

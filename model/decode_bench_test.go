@@ -11,17 +11,29 @@ import (
 // BenchmarkDecode measures greedy decoding and beam search (beam 5) with
 // and without the key/value cache on a random model of the reference's
 // "tiny" shape (d_model 128, 4 heads, 2+2 layers, ff 512, vocabulary 8000),
-// 64 random sources of 24 tokens, 24 output tokens each. Run with
+// 64 random sources of 24 tokens, 24 output tokens each, with float32 and
+// with int8 weights (ToInt8). Run with
 //
 //	go test ./model -run '^$' -bench Decode -benchtime 3x
 func BenchmarkDecode(b *testing.B) {
 	c := DefaultConfig()
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 128, 4, 512, 2, 2
 	c.SrcVocab, c.TgtVocab = 8000, 8000
-	m, err := New(c, tensor.Float32, 1)
-	if err != nil {
-		b.Fatal(err)
+	for _, int8 := range []bool{false, true} {
+		m, err := New(c, tensor.Float32, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if int8 {
+			if _, err := m.ToInt8(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(map[bool]string{false: "f32", true: "int8"}[int8], func(b *testing.B) { benchDecode(b, m) })
 	}
+}
+
+func benchDecode(b *testing.B, m *Transformer) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	srcs := make([][]int, 64)
 	for i := range srcs {

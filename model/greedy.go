@@ -264,9 +264,21 @@ func (t *Translator) greedyBatch(ctx context.Context, srcs [][]int, idx []int, o
 // decoder must not produce.
 func argmax(v []float64) int {
 	best := -1
-	for i, x := range v {
+	// The ids that are never chosen are among the first four: check them
+	// one by one, then run a loop with one comparison an element.
+	head := min(len(v), 4)
+	for i, x := range v[:head] {
 		if i != data.PadID && i != data.BosID && (best < 0 || x > v[best]) {
 			best = i
+		}
+	}
+	if best < 0 {
+		return best
+	}
+	bv := v[best]
+	for i, x := range v[head:] {
+		if x > bv {
+			best, bv = head+i, x
 		}
 	}
 	return best

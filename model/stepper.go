@@ -58,6 +58,7 @@ type stepper[T float] struct {
 	capacity       int
 
 	x, h, q, k, v, ctx, tmp, ff, logits []T
+	scores64                            []float64 // logits as float64, converted by each row's goroutine
 	pos                                 []float64 // sinusoidal table, grown as needed
 }
 
@@ -97,7 +98,9 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 		// small row counts are fastest with (for 16-bit tables too: their
 		// kernel reads a row-major B in place).
 		s.out = affine[T]{w: s.embed, b: weight[T](m, m.OutputBias)}
-		if s.embed.bits == nil {
+		if q, trans := m.Store.Int8(m.TgtEmbed.Name + ".weight"); q != nil && trans {
+			s.out.w = matrix[T]{q: q} // quantised as used, transposed: no copy
+		} else if s.embed.bits == nil {
 			s.out.w.v = transpose(s.embed.v, c.TgtVocab, c.DModel)
 		} else {
 			s.out.w.bits = transpose(s.embed.bits, c.TgtVocab, c.DModel)
@@ -124,6 +127,7 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 	buf := func(n int) []T { return make([]T, n) }
 	s.x, s.h, s.q, s.k, s.v, s.ctx, s.tmp = buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d)
 	s.ff, s.logits = buf(rows*hidden), buf(rows*s.vocab)
+	s.scores64 = make([]float64, rows*s.vocab)
 	return s
 }
 
@@ -231,6 +235,10 @@ func (s *stepper[T]) stepRows(tok []int, pos, lo, hi int) {
 	}
 	logits := rowsOf(s.logits, s.vocab, lo, hi)
 	s.out.apply(n, d, s.vocab, x, logits)
+	out := s.scores64[lo*s.vocab : hi*s.vocab]
+	for i, v := range logits {
+		out[i] = float64(v)
+	}
 }
 
 // sublayer applies sublayer i of a layer to rows lo..hi with its residual
@@ -292,14 +300,10 @@ func (s *stepper[T]) attendRows(lo, hi, group, n, span int, keys, vals []T, skip
 	}
 }
 
-// scores returns the latest step's scores as float64 [rows, vocab] in buf.
-func (s *stepper[T]) scores(buf []float64) []float64 {
-	buf = buf[:0]
-	for _, v := range s.logits {
-		buf = append(buf, float64(v))
-	}
-	return buf
-}
+// scores returns the latest step's scores as float64 [rows, vocab]: the
+// stepper's own buffer (each step's goroutines convert their rows), which
+// the next step overwrites; buf is not used.
+func (s *stepper[T]) scores(buf []float64) []float64 { return s.scores64 }
 
 // incremental decodes one batch step by step with the cache. next is
 // called after each step with the scores [rows, vocab] of the newest

@@ -2,19 +2,25 @@ package model
 
 import (
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/graph/i8"
 	"github.com/gotransformer/transformer/half"
 )
 
 // matrix is a weight matrix of the graph-free decoder: the Store's values
-// in the model's float type, or the bits of 16-bit values (Store.ToHalf),
-// which the products convert as they pack them (graph.SgemmHalf).
+// in the model's float type, the bits of 16-bit values (Store.ToHalf),
+// which the products convert as they pack them (graph.SgemmHalf), or an
+// int8 matrix (Store.ToInt8) for products only.
 type matrix[T float] struct {
 	v    []T
 	bits []uint16
 	f    half.Format
+	q    *i8.Matrix
 }
 
 func matrixOf[T float](m *Transformer, name string) matrix[T] {
+	if q, trans := m.Store.Int8(name); q != nil && !trans {
+		return matrix[T]{q: q}
+	}
 	t := m.Store.Get(name)
 	if f, bits := graph.HalfBits(t); f != 0 {
 		return matrix[T]{bits: bits, f: f}
@@ -44,6 +50,10 @@ func affineOf[T float](m *Transformer, name string) affine[T] {
 
 // apply computes y = x·W + b for x [rows, in].
 func (a affine[T]) apply(rows, in, out int, x, y []T) {
+	if a.w.q != nil {
+		a.w.q.Product(rows, any(x).([]float32), any(a.b).([]float32), any(y).([]float32))
+		return
+	}
 	if a.w.bits == nil {
 		linear(rows, in, out, x, a.w.v, a.b, y)
 		return

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gotransformer/transformer/bench"
 	"github.com/gotransformer/transformer/graph"
-	"github.com/gotransformer/transformer/half"
 
 	"github.com/spf13/cobra"
 
@@ -53,15 +52,11 @@ base shape; explicit flags override it.`,
 					o.Name = preset
 				}
 			}
-			switch dtype {
-			case "f32", "float32":
-			default:
-				f, err := half.ParseFormat(dtype)
-				if err != nil {
-					return fmt.Errorf("--dtype: %w, or f32", err)
-				}
-				o.Weights = f
+			f, int8, err := parseDtype(dtype)
+			if err != nil {
+				return err
 			}
+			o.Weights, o.Int8 = f, int8
 			if o.Steps <= o.Warmup || o.Warmup < 0 {
 				return fmt.Errorf("--steps (%d) must exceed --warmup (%d)", o.Steps, o.Warmup)
 			}
@@ -111,7 +106,7 @@ base shape; explicit flags override it.`,
 	f.BoolVar(&o.FixedLen, "fixed-len", false, "every sentence full length")
 	f.BoolVar(&o.Decode, "decode", false, "measure greedy decoding instead of training")
 	f.IntVar(&o.DecodeBatch, "decode-batch", o.DecodeBatch, "sentences decoded together")
-	f.StringVar(&dtype, "dtype", "f32", "weights for --decode: f32, or f16 / bf16 (converted as transformer convert does)")
+	f.StringVar(&dtype, "dtype", "f32", "weights for --decode: f32, f16 / bf16 (converted as transformer convert does) or int8 (quantised per output column)")
 	f.IntVar(&o.DecodeSrcLen, "decode-src-len", o.DecodeSrcLen, "source tokens per sentence")
 	f.IntVar(&o.DecodeLen, "decode-len", o.DecodeLen, "decoding steps (no early stop)")
 	f.IntVar(&o.DecodeReps, "decode-reps", o.DecodeReps, "timed repetitions per decoding variant")

@@ -40,34 +40,43 @@ func runConfigPath(cmd *cobra.Command, cfgPath, resume string, fixed ...string) 
 
 // addWeightsFlag adds --weights: which weights of a run the command uses.
 // parseDtype reads --dtype: f16 or bf16, or f32 (and "", as the run holds
-// its weights) as 0.
-func parseDtype(dtype string) (half.Format, error) {
-	if dtype == "" || dtype == "f32" || dtype == "float32" {
-		return 0, nil
+// its weights) as 0, or int8 (int8 true).
+func parseDtype(dtype string) (f half.Format, int8 bool, err error) {
+	switch dtype {
+	case "", "f32", "float32":
+		return 0, false, nil
+	case "int8", "i8":
+		return 0, true, nil
 	}
-	f, err := half.ParseFormat(dtype)
+	f, err = half.ParseFormat(dtype)
 	if err != nil {
-		return 0, fmt.Errorf("--dtype: %w, or f32", err)
+		return 0, false, fmt.Errorf("--dtype: %w, f32 or int8", err)
 	}
-	return f, nil
+	return f, false, nil
 }
 
-// convertLoaded applies --dtype (parsed as f) to a loaded model; it
-// closes m on error.
-func convertLoaded(m *inference.Model, dtype string, f half.Format) error {
+// convertLoaded applies --dtype (parsed as f and int8) to a loaded model;
+// it closes m on error.
+func convertLoaded(m *inference.Model, dtype string, f half.Format, int8 bool) error {
 	if dtype == "" {
 		return nil
 	}
-	if err := m.ToHalf(f); err != nil {
+	var err error
+	if int8 {
+		err = m.ToInt8()
+	} else {
+		err = m.ToHalf(f)
+	}
+	if err != nil {
 		m.Close()
-		return err
+		return fmt.Errorf("--dtype %s: %w", dtype, err)
 	}
 	return nil
 }
 
 // addDtypeFlag adds --dtype, which converts the loaded weights.
 func addDtypeFlag(cmd *cobra.Command, dtype *string) {
-	cmd.Flags().StringVar(dtype, "dtype", "", "decode with the weight matrices in f16 or bf16 (converted on loading, as transformer convert does), or f32 (default: as the run holds them)")
+	cmd.Flags().StringVar(dtype, "dtype", "", "decode with the weight matrices in f16 or bf16 (converted on loading, as transformer convert does), int8 (quantised on loading, per output column; activations per row), or f32 (default: as the run holds them)")
 }
 
 func addWeightsFlag(cmd *cobra.Command, weights *string, verb string) {
@@ -110,7 +119,7 @@ func loadDecoding(ckpts []string, weights string, setFlags []string, dtype strin
 	if err != nil {
 		return nil, err
 	}
-	f, err := parseDtype(dtype)
+	f, int8, err := parseDtype(dtype)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +127,7 @@ func loadDecoding(ckpts []string, weights string, setFlags []string, dtype strin
 	if err != nil {
 		return nil, err
 	}
-	if err := convertLoaded(m, dtype, f); err != nil {
+	if err := convertLoaded(m, dtype, f, int8); err != nil {
 		return nil, err
 	}
 	if err := m.Checkpoint.WithSets(sets); err != nil {

@@ -201,3 +201,38 @@ func BenchmarkProduct(b *testing.B) {
 		}
 	}
 }
+
+// TestQuantizeRowsVectorEqualsScalar checks the AVX-512 row quantisation
+// against the scalar one, bit for bit: scales and bytes, signed and
+// unsigned, with ties (x·inv exactly k + ½) and the extremes of each row.
+func TestQuantizeRowsVectorEqualsScalar(t *testing.T) {
+	if !hasQuantAVX512 {
+		t.Skip("no AVX-512 on this processor")
+	}
+	defer func() { useQuantAVX512 = true }()
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, k := range []int{1, 15, 16, 17, 33, 64, 127, 256, 1030} {
+		const rows = 5
+		x := randSlice(r, rows*k, 3)
+		for i := 0; i < len(x); i += 7 {
+			x[i] = float32(int(x[i])) + 0.5 // ties once scaled by 127/127 rows below
+		}
+		for p := 0; p < k; p++ {
+			x[2*k+p] = float32(p%255-127) / 127 * 127 // row 2: max 127, scale 1, exact ties absent
+			x[3*k+p] = float32(p%9) - 4 + 0.5         // row 3: many halves
+		}
+		k4 := (k + 3) &^ 3
+		for _, unsigned := range []bool{false, true} {
+			var q [2][]int8
+			var s [2][]float32
+			for i, vec := range []bool{false, true} {
+				useQuantAVX512 = vec
+				q[i], s[i] = make([]int8, rows*k4), make([]float32, rows)
+				quantizeRows(rows, k, k4, x, q[i], s[i], unsigned)
+			}
+			if !slices.Equal(q[0], q[1]) || !slices.Equal(s[0], s[1]) {
+				t.Fatalf("k=%d unsigned=%v: AVX-512 quantisation differs from the scalar one", k, unsigned)
+			}
+		}
+	}
+}

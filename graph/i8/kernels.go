@@ -17,6 +17,21 @@ type kernel struct {
 	// sums exceed the signed ones by 128·Σ_p Q(p, c).
 	unsigned bool
 	tile     func(k4 int, x []int8, ldx int, w []int8, acc *[tileRows * blockCols]int32)
+	// scaled, where a kernel has it, is tile with the scaling to float32
+	// of blocks fused, for whole tiles (4 rows, 64 columns).
+	scaled func(k4 int, x []int8, ldx int, w []int8, e *epilogue)
+}
+
+// epilogue is what a fused kernel scales a tile with: C[r, c] =
+// float32(acc[r, c] + corr[c]) · xs[r] · scale[c] + bias[c], at c + r·ldc.
+// Its layout is read by the assembly.
+type epilogue struct {
+	corr  *int32
+	scale *float32
+	bias  *float32
+	xs    *float32
+	c     *float32
+	ldc   int
 }
 
 // Pure is the name of the scalar kernel, which every processor runs.

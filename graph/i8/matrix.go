@@ -19,9 +19,12 @@ type Matrix struct {
 	// rows (k padded to a multiple of 4 with zeros), 64 columns × 4 values:
 	// packed[b·k4·64 + g·256 + c·4 + t] = Q(4g+t, 64b+c).
 	packed []int8
-	// colSum is Σ_p Q(p, j), for the VNNI kernel's unsigned activations.
-	colSum []int32
-	k4     int // K rounded up to a multiple of 4
+	// corr is −128 · Σ_p Q(p, j), padded to whole blocks with zeros: the
+	// correction of the sums of the kernels that take x + 128.
+	corr []int32
+	// scalePad is Scale padded to whole blocks with zeros.
+	scalePad []float32
+	k4       int // K rounded up to a multiple of 4
 }
 
 // Quantize rounds W to int8, per column symmetrically: scale_j is
@@ -39,8 +42,9 @@ func Quantize(w []float32, k, n int, trans bool) (*Matrix, error) {
 		}
 		return w[p*n+j]
 	}
-	m := &Matrix{K: k, N: n, Scale: make([]float32, n), colSum: make([]int32, n), k4: (k + 3) &^ 3}
 	blocks := (n + blockCols - 1) / blockCols
+	m := &Matrix{K: k, N: n, scalePad: make([]float32, blocks*blockCols), corr: make([]int32, blocks*blockCols), k4: (k + 3) &^ 3}
+	m.Scale = m.scalePad[:n]
 	m.packed = make([]int8, blocks*m.k4*blockCols)
 	for j := 0; j < n; j++ {
 		var amax float32
@@ -60,7 +64,7 @@ func Quantize(w []float32, k, n int, trans bool) (*Matrix, error) {
 		for p := 0; p < k; p++ {
 			q := int8(clamp(roundEven(at(p, j) / s)))
 			m.packed[b*m.k4*blockCols+(p/4)*4*blockCols+c*4+p%4] = q
-			m.colSum[j] += int32(q)
+			m.corr[j] -= 128 * int32(q)
 		}
 	}
 	return m, nil
@@ -72,8 +76,8 @@ func (m *Matrix) Q(p, j int) int8 {
 }
 
 // Bytes is the memory the matrix holds: its int8 values (with padding),
-// scales and column sums.
-func (m *Matrix) Bytes() int { return len(m.packed) + 4*len(m.Scale) + 4*len(m.colSum) }
+// scales and column corrections.
+func (m *Matrix) Bytes() int { return len(m.packed) + 4*len(m.scalePad) + 4*len(m.corr) }
 
 // Dequantize returns the float32 matrix [K, N] that the int8 values stand
 // for (Scale[j] · Q(p, j)).
@@ -95,7 +99,20 @@ func abs(x float32) float32 {
 }
 
 // roundEven rounds to the nearest integer, ties to even (as PyTorch's
-// quantize_per_channel does).
-func roundEven(x float32) float32 { return float32(math.RoundToEven(float64(x))) }
+// quantize_per_channel and VCVTPS2DQ do): adding and subtracting 1.5·2²³
+// leaves the integer part, for |x| < 2²², and float32 sums round to even.
+// Larger values are clamped anyway.
+func roundEven(x float32) float32 {
+	const magic = 12582912 // 1.5·2²³
+	if x != x {
+		return x
+	}
+	if abs(x) >= 1<<22 {
+		return x
+	}
+	return (x + magic) - magic
+}
 
+// clamp limits x to [−127, 127]. (What a NaN becomes does not matter: a
+// row with one has a NaN scale, so NaN results.)
 func clamp(x float32) float32 { return min(127, max(-127, x)) }

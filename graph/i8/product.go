@@ -24,11 +24,22 @@ func (m *Matrix) Product(rows int, x, bias, c []float32) {
 	if bias != nil {
 		_ = bias[m.N-1]
 	}
+	padded := (m.N + blockCols - 1) / blockCols * blockCols
+	if bias == nil || len(bias) < padded {
+		// The fused kernels read whole blocks of bias: pad it (zeros for none).
+		b := getFloats(padded)
+		defer putFloats(b)
+		clear(*b)
+		copy(*b, bias)
+		bias = *b
+	}
 	k := active.Load()
-	padded := (rows + tileRows - 1) / tileRows * tileRows
-	buf := getBytes(padded * m.k4)
+	prows := (rows + tileRows - 1) / tileRows * tileRows
+	buf := getBytes(prows * m.k4)
 	defer putBytes(buf)
-	xq, xs := (*buf)[:padded*m.k4], make([]float32, rows)
+	xsBuf := getFloats(prows)
+	defer putFloats(xsBuf)
+	xq, xs := (*buf)[:prows*m.k4], *xsBuf
 	quantizeRows(rows, m.K, m.k4, x, xq, xs, k.unsigned)
 	for i := rows * m.k4; i < len(xq); i++ { // padding rows: zero
 		xq[i] = 0
@@ -51,7 +62,8 @@ func (m *Matrix) Product(rows int, x, bias, c []float32) {
 	wg.Wait()
 }
 
-// blocks computes the columns of blocks lo…hi−1 for every row.
+// blocks computes the columns of blocks lo…hi−1 for every row; bias is
+// padded to whole blocks.
 func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []float32) {
 	var acc [tileRows * blockCols]int32
 	for b := lo; b < hi; b++ {
@@ -59,6 +71,11 @@ func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []fl
 		j0 := b * blockCols
 		cols := min(blockCols, m.N-j0)
 		for r0 := 0; r0 < rows; r0 += tileRows {
+			if k.scaled != nil && cols == blockCols && r0+tileRows <= rows {
+				e := epilogue{corr: &m.corr[j0], scale: &m.scalePad[j0], bias: &bias[j0], xs: &xs[r0], c: &c[r0*m.N+j0], ldc: m.N}
+				k.scaled(m.k4, xq[r0*m.k4:], m.k4, w, &e)
+				continue
+			}
 			k.tile(m.k4, xq[r0*m.k4:], m.k4, w, &acc)
 			for r := r0; r < min(r0+tileRows, rows); r++ {
 				out := c[r*m.N+j0 : r*m.N+j0+cols]
@@ -66,13 +83,11 @@ func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []fl
 				for j := range out {
 					s := a[j]
 					if k.unsigned {
-						s -= 128 * m.colSum[j0+j]
+						s += m.corr[j0+j]
 					}
-					v := float32(s) * xs[r] * m.Scale[j0+j]
-					if bias != nil {
-						v += bias[j0+j]
-					}
-					out[j] = v
+					// The conversions keep each product rounded, as the
+					// fused kernels compute it (no FMA).
+					out[j] = float32(float32(float32(s)*xs[r])*m.Scale[j0+j]) + bias[j0+j]
 				}
 			}
 		}
@@ -82,12 +97,20 @@ func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []fl
 // quantizeRows rounds each row of x [rows, k] to int8 with its own scale
 // into xq (rows k4 apart, zero-padded), storing the scales in xs; unsigned
 // adds 128 (stored as the bits of a uint8). A row that is not finite
-// quantises to NaN results (scale NaN).
+// quantises to NaN results (scale NaN). With AVX-512 the rows' maxima and
+// roundings run 16 lanes at a time, to the same values.
 func quantizeRows(rows, k, k4 int, x []float32, xq []int8, xs []float32, unsigned bool) {
+	vec := 0
+	if hasQuantAVX512 && useQuantAVX512 {
+		vec = k &^ 15
+	}
 	for r := 0; r < rows; r++ {
 		row := x[r*k : (r+1)*k]
 		var amax float32
-		for _, v := range row {
+		if vec > 0 {
+			amax = absMaxAVX512(&row[0], vec)
+		}
+		for _, v := range row[vec:] {
 			amax = max(amax, abs(v))
 		}
 		if math.IsInf(float64(amax), 0) || amax != amax {
@@ -100,12 +123,15 @@ func quantizeRows(rows, k, k4 int, x []float32, xq []int8, xs []float32, unsigne
 		xs[r] = s
 		inv := 1 / s
 		out := xq[r*k4 : (r+1)*k4]
-		for p, v := range row {
+		if vec > 0 {
+			quantizeAVX512(&out[0], &row[0], vec, inv, unsigned)
+		}
+		for p, v := range row[vec:] {
 			q := int8(clamp(roundEven(v * inv)))
 			if unsigned {
 				q ^= -128 // q + 128 as a uint8
 			}
-			out[p] = q
+			out[vec+p] = q
 		}
 		for p := k; p < k4; p++ {
 			out[p] = 0
@@ -116,7 +142,25 @@ func quantizeRows(rows, k, k4 int, x []float32, xq []int8, xs []float32, unsigne
 	}
 }
 
-var bytePool = sync.Pool{New: func() any { return new([]int8) }}
+// useQuantAVX512 switches the AVX-512 rounding on (tests turn it off to
+// compare).
+var useQuantAVX512 = true
+
+var (
+	bytePool  = sync.Pool{New: func() any { return new([]int8) }}
+	floatPool = sync.Pool{New: func() any { return new([]float32) }}
+)
+
+func getFloats(n int) *[]float32 {
+	b := floatPool.Get().(*[]float32)
+	if cap(*b) < n {
+		*b = make([]float32, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+func putFloats(b *[]float32) { floatPool.Put(b) }
 
 func getBytes(n int) *[]int8 {
 	b := bytePool.Get().(*[]int8)
