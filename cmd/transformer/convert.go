@@ -30,6 +30,9 @@ half the weight memory. Training cannot resume it. --dtype f32 converts a
 				return fmt.Errorf("--checkpoint, --dtype and --out are required")
 			}
 			var f half.Format
+			if dtype == "int8" || dtype == "i8" {
+				return fmt.Errorf("--dtype int8: convert writes f16, bf16 or f32 runs; int8 weights are quantised on loading (translate, eval, serve and bench --dtype int8)")
+			}
 			if dtype != "f32" && dtype != "float32" {
 				var err error
 				if f, err = half.ParseFormat(dtype); err != nil {

@@ -106,6 +106,10 @@ func TestHostileInputs(t *testing.T) {
 	run := trainRun("run", good)
 	other := trainRun("other", cfg("other.yaml", replace("seed: 2}", "seed: 3}")))
 	ckpt := filepath.Join(run, "checkpoints", "step-0000002")
+	bf16Run := p("bf16")
+	if status, _, stderr := runCLI(t, "", "convert", "-k", run, "--dtype", "bf16", "--out", bf16Run); status != 0 {
+		t.Fatalf("convert: %s", stderr)
+	}
 	copyRun := func(name string, damage func(d string)) string {
 		d := p(name)
 		if out, err := exec.Command("cp", "-a", run, d).CombinedOutput(); err != nil {
@@ -325,7 +329,8 @@ func TestHostileInputs(t *testing.T) {
 		{"runs", "average out equal to source", []string{"average", "-k", run, "--last", "1", "--out", run}, "", 1, "is (or holds, or is inside) the input run", intact},
 		{"runs", "average out inside source", []string{"average", "-k", run, "--last", "1", "--out", filepath.Join(run, "avg")}, "", 1, "the input run", intact},
 		{"runs", "convert out equal to source", []string{"convert", "-k", run, "--dtype", "bf16", "--out", run}, "", 1, "the input run", intact},
-		{"runs", "convert to int8", []string{"convert", "-k", run, "--dtype", "int8", "--out", p("conv1")}, "", 1, `--dtype: unknown half-precision format "int8" (want f16 or bf16), or f32`, nil},
+		{"runs", "convert to int8", []string{"convert", "-k", run, "--dtype", "int8", "--out", p("conv1")}, "", 1, `--dtype int8: convert writes f16, bf16 or f32 runs; int8 weights are quantised on loading`, nil},
+		{"runs", "translate int8 from a bf16 run", []string{"translate", "-k", bf16Run, "--dtype", "int8", "a"}, "", 1, "--dtype int8: int8 quantises float32 weights, but this model's are bf16", nil},
 		{"runs", "translate with an unknown dtype", []string{"translate", "-k", run, "--dtype", "fp8", "a"}, "", 1, `--dtype: unknown half-precision format "fp8"`, nil},
 		{"runs", "convert without a dtype", []string{"convert", "-k", run, "--out", p("conv2")}, "", 1, "--checkpoint, --dtype and --out are required", nil},
 		{"runs", "import out equal to like", []string{"import", "--state-dict", filepath.Join(ckpt, "model.safetensors"), "--like", run, "--out", run}, "", 1, "the input run", intact},

@@ -204,6 +204,16 @@ func TestTrainThenTranslate(t *testing.T) {
 	if got != want || want == "" {
 		t.Errorf("imported checkpoint translates %q, original %q", got, want)
 	}
+
+	// int8 weights, quantised on loading: the reversal task is easy enough
+	// that they translate as float32 does, greedily and with beam search.
+	for _, beam := range []string{"1", "4"} {
+		_, want, _ = runCLI(t, "b a\nc d e\na a b\n", "translate", "--checkpoint", run, "--beam", beam)
+		status, got, stderr = runCLI(t, "b a\nc d e\na a b\n", "translate", "--checkpoint", run, "--beam", beam, "--dtype", "int8")
+		if status != 0 || got != want {
+			t.Errorf("--dtype int8 --beam %s: status %d, translations %q, float32 %q (%s)", beam, status, got, want, stderr)
+		}
+	}
 }
 
 func TestGradcheckCommand(t *testing.T) {

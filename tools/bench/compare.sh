@@ -3,7 +3,8 @@
 # reference side by side, on the same machine in the same run, for the
 # reference's tiny and small shapes: training throughput and greedy decoding.
 # The pure-Go build runs once per kernel the CPU has (--kernel avx512, avx2:
-# the AVX-512 path, then with it disabled). Prints every JSON line; summarize
+# the AVX-512 path, then with it disabled); decoding also runs with int8
+# weights, ours and PyTorch's (tools/bench/ref_int8.py). Prints every JSON line; summarize
 # them with tools/bench/table.py.
 #
 # Needs: python3-torch and libopenblas0-openmp (the reference), libopenblas-dev
@@ -17,6 +18,10 @@ CGO_ENABLED=1 CGO_LDFLAGS=-lopenblas go build -tags openblas -o /tmp/transformer
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2 GOMAXPROCS=2
 ref() {
 	LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 "$REF" --threads 2 "$@" | tail -1
+}
+# The reference with its nn.Linear layers quantised by quantize_dynamic.
+ref_int8() {
+	LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 tools/bench/ref_int8.py "$REF" --threads 2 "$@" | tail -1
 }
 declare -A SHAPE=(
 	[tiny]="--d-model 128 --heads 4 --layers 2 --ff 512 --vocab 8000 --batch 64 --src-len 24 --tgt-len 24 --dropout 0.1"
@@ -36,4 +41,8 @@ for p in $PRESETS; do
 	done
 	/tmp/transformer-openblas bench --name "$p" ${SHAPE[$p]} --decode | tail -1
 	ref --name "$p" ${SHAPE[$p]} --decode
+	# int8 weights: ours (the int8 kernel follows the CPU, the float32 one
+	# --kernel) and PyTorch's dynamic quantisation.
+	/tmp/transformer-pure bench --name "$p" ${SHAPE[$p]} --decode --dtype int8 | tail -1
+	ref_int8 --name "$p" ${SHAPE[$p]} --decode
 done

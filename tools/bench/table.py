@@ -7,10 +7,12 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 
 def who(r):
     if r.get("impl") == "gotransformer":
+        w = ", int8 weights" if r.get("weights") == "int8" else ""
         if r["blas"] == "openblas":
-            return "ours, OpenBLAS"
-        return "ours, pure Go" + (f" ({r['kernel']})" if r.get("kernel") else "")
-    return "PyTorch " + r.get("torch_version", "")
+            return "ours, OpenBLAS" + w
+        return "ours, pure Go" + (f" ({r['kernel']})" if r.get("kernel") else "") + w
+    q = ", dynamic int8" if r.get("quantized") else ""
+    return "PyTorch " + r.get("torch_version", "") + q
 
 def name(r):
     return r.get("name") or r.get("config", {}).get("name", "")
@@ -19,7 +21,7 @@ print("| shape | implementation | s/step (median) | target positions/s | ratio t
 print("|---|---|---|---|---|---|---|---|")
 for preset in dict.fromkeys(name(r) for r in rows):
     train = [r for r in rows if name(r) == preset and ("train" in r or "sec_per_step_median" in r)]
-    ref = next((r for r in train if "train" in r), None)
+    ref = next((r for r in train if "train" in r and not r.get("quantized")), None)
     for r in train:
         t = r.get("train", r)
         ratio = t["tgt_positions_per_s"] / ref["train"]["tgt_positions_per_s"] if ref else float("nan")
@@ -31,7 +33,7 @@ print("| shape | implementation | greedy, KV cache (sentences/s) | ratio to PyTo
 print("|---|---|---|---|---|---|")
 for preset in dict.fromkeys(name(r) for r in rows):
     dec = [r for r in rows if name(r) == preset and ("decode" in r or "decode_kvcache_sent_per_s" in r)]
-    ref = next((r for r in dec if "decode" in r), None)
+    ref = next((r for r in dec if "decode" in r and not r.get("quantized")), None)
     for r in dec:
         if "decode" in r:
             kv, rc, same = r["decode"]["kvcache"]["sentences_per_s"], r["decode"]["recompute"]["sentences_per_s"], r["decode"]["outputs_identical"]
