@@ -351,9 +351,13 @@ func logSoftmax(x, out []float64) {
 // terms are summed in float64. Within about 1e-7 of logSoftmax, and
 // several times faster.
 func logSoftmax32(x, out []float64) {
+	// A comparison, not the builtin max, whose care for NaN and −0 costs
+	// a branch an element; a NaN score still makes the row NaN below.
 	m := math.Inf(-1)
 	for _, v := range x {
-		m = max(m, v)
+		if v > m {
+			m = v
+		}
 	}
 	buf := expScratch.Get().(*[]float32)
 	defer expScratch.Put(buf)
@@ -365,11 +369,19 @@ func logSoftmax32(x, out []float64) {
 		e[i] = float32(v - m)
 	}
 	f32.ExpShift(e, e, 0)
-	sum := 0.0
-	for _, v := range e {
-		sum += float64(v)
+	// Four partial sums, so that the additions do not wait on each other.
+	var s [4]float64
+	i := 0
+	for ; i+4 <= len(e); i += 4 {
+		s[0] += float64(e[i])
+		s[1] += float64(e[i+1])
+		s[2] += float64(e[i+2])
+		s[3] += float64(e[i+3])
 	}
-	lse := m + math.Log(sum)
+	for ; i < len(e); i++ {
+		s[0] += float64(e[i])
+	}
+	lse := m + math.Log((s[0]+s[1])+(s[2]+s[3]))
 	for i, v := range x {
 		out[i] = v - lse
 	}

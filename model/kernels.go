@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/graph/f32"
 	"github.com/gotransformer/transformer/internal/rows"
 )
 
@@ -76,6 +77,9 @@ func activate[T float](name string, x []T) {
 // none) leaves key j out. w is scratch of at least n values; the result is
 // written to out [dh].
 func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T, w, out []T) {
+	// float32 dot products and weighted sums run in vector registers
+	// (f32.Dot, f32.Axpy); float64 keeps the plain loops.
+	q32, vec := any(q).([]float32)
 	best := T(math.Inf(-1))
 	for j := 0; j < n; j++ {
 		if skip != nil && skip[j] {
@@ -83,8 +87,12 @@ func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T,
 		}
 		kj := keys[j*stride : j*stride+dh]
 		var s T
-		for i, v := range q[:dh] {
-			s += v * kj[i]
+		if vec {
+			s = T(f32.Dot(q32[:dh], any(kj).([]float32)))
+		} else {
+			for i, v := range q[:dh] {
+				s += v * kj[i]
+			}
 		}
 		s *= scale
 		w[j] = s
@@ -106,6 +114,10 @@ func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T,
 		}
 		p := T(float64(w[j]) * inv)
 		vj := vals[j*stride : j*stride+dh]
+		if vec {
+			f32.Axpy(float32(p), any(vj).([]float32), any(out[:dh]).([]float32))
+			continue
+		}
 		for i := range out[:dh] {
 			out[i] += p * vj[i]
 		}

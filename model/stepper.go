@@ -56,6 +56,8 @@ type stepper[T float] struct {
 	// positions, [rows, capacity, d].
 	cacheK, cacheV [][]T
 	capacity       int
+	filled         int   // positions held in the cache
+	spare          [][]T // per layer and K/V, the buffer reorder copies into next
 
 	x, h, q, k, v, ctx, tmp, ff, logits []T
 	scores64                            []float64 // logits as float64, converted by each row's goroutine
@@ -151,16 +153,25 @@ func (s *stepper[T]) regrow(old []T, capacity int) []T {
 	return out
 }
 
-// reorder makes row r of the cache hold what row parents[r] held.
+// reorder makes row r of the cache hold what row parents[r] held. It
+// copies the positions decoded so far into a spare buffer, which then
+// swaps with the cache's (the rest of a row is written before it is read).
 func (s *stepper[T]) reorder(parents []int) {
-	span := s.capacity * s.d
+	span, n := s.capacity*s.d, s.filled*s.d
+	if s.spare == nil {
+		s.spare = make([][]T, 2*len(s.cacheK))
+	}
 	for l := range s.cacheK {
-		for _, kv := range []*[]T{&s.cacheK[l], &s.cacheV[l]} {
-			old, out := *kv, make([]T, len(*kv))
-			for r, p := range parents {
-				copy(out[r*span:(r+1)*span], old[p*span:(p+1)*span])
+		for i, kv := range []*[]T{&s.cacheK[l], &s.cacheV[l]} {
+			spare := &s.spare[2*l+i]
+			if len(*spare) != len(*kv) {
+				*spare = make([]T, len(*kv))
 			}
-			*kv = out
+			old, out := *kv, *spare
+			for r, p := range parents {
+				copy(out[r*span:r*span+n], old[p*span:p*span+n])
+			}
+			*kv, *spare = out, old
 		}
 	}
 }
@@ -171,6 +182,7 @@ func (s *stepper[T]) reorder(parents []int) {
 // goroutine.
 func (s *stepper[T]) step(tok []int, pos int) {
 	s.grow(pos)
+	s.filled = pos + 1
 	if (pos+1)*s.d > len(s.pos) {
 		s.pos = layers.SinusoidalTable(max(2*(pos+1), 64), s.d)
 	}

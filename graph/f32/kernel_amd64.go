@@ -15,11 +15,11 @@ func init() {
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW {
 		kernels = append(kernels, &microKernel{name: "avx512", mr: 12, nr: 32,
 			f32: kernel12x32avx512, f16: kernel12x32avx512f16, bf16: kernel12x32avx512bf16,
-			exp: expShiftAVX512, lanes: 16})
+			exp: expShiftAVX512, lanes: 16, dot: dotAVX512, axpy: axpyAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		k := &microKernel{name: "avx2", mr: 6, nr: 16,
-			f32: kernel6x16, bf16: kernel6x16bf16, exp: expShiftAVX2, lanes: 8}
+			f32: kernel6x16, bf16: kernel6x16bf16, exp: expShiftAVX2, lanes: 8, dot: dotAVX2, axpy: axpyAVX2}
 		if half.Accelerated(half.F16) { // F16C
 			k.f16 = kernel6x16f16
 		}
@@ -66,3 +66,19 @@ func kernel12x32avx512bf16(k int, a *float32, b *uint16, ldb int, c *float32, ld
 //
 //go:noescape
 func expShiftAVX512(dst, src *float32, n int, shift float32) (sum float32)
+
+// dotAVX512 and dotAVX2 are Dot for n a multiple of 16 and 8.
+//
+//go:noescape
+func dotAVX512(x, y *float32, n int) float32
+
+//go:noescape
+func dotAVX2(x, y *float32, n int) float32
+
+// axpyAVX512 and axpyAVX2 are Axpy for n a multiple of 16 and 8.
+//
+//go:noescape
+func axpyAVX512(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func axpyAVX2(alpha float32, x, y *float32, n int)
