@@ -15,7 +15,7 @@ import (
 )
 
 func infoCmd() *cobra.Command {
-	var ckpt, weights string
+	var ckpt, weights, dtype string
 	var depth int
 	cmd := &cobra.Command{
 		Use:   "info --checkpoint DIR",
@@ -28,9 +28,23 @@ func infoCmd() *cobra.Command {
 			if depth < 0 {
 				return fmt.Errorf("--depth must not be negative, got %d", depth)
 			}
+			f, int8, err := parseDtype(dtype)
+			if err != nil {
+				return err
+			}
 			ck, err := rundir.LoadCheckpoint(ckpt, weights)
 			if err != nil {
 				return err
+			}
+			// --dtype: the model as translate --dtype would hold it.
+			switch {
+			case int8:
+				_, err = ck.Model.ToInt8()
+			case dtype != "":
+				_, err = ck.Model.ToHalf(f)
+			}
+			if err != nil {
+				return fmt.Errorf("--dtype %s: %w", dtype, err)
 			}
 			w := cmd.OutOrStdout()
 			mc := ck.Model.Config
@@ -81,6 +95,7 @@ func infoCmd() *cobra.Command {
 	cmd.Flags().StringVarP(&ckpt, "checkpoint", "k", "", "run directory written by train")
 	addWeightsFlag(cmd, &weights, "load")
 	cmd.Flags().IntVar(&depth, "depth", 2, "list modules down to this depth (0: top-level only)")
+	cmd.Flags().StringVar(&dtype, "dtype", "", "report the model with its weight matrices converted as translate --dtype would: f16, bf16, int8 or f32")
 	return cmd
 }
 
@@ -111,8 +126,11 @@ func residentAfterLoad() string {
 }
 
 // weightFormat is how the weight matrices are held: "f16" or "bf16"
-// (transformer convert), or the model's dtype.
+// (transformer convert), int8 (info --dtype int8), or the model's dtype.
 func weightFormat(ck *rundir.Checkpoint) string {
+	if n := ck.Model.Store.Int8Count(); n > 0 {
+		return fmt.Sprintf("int8 matrices (%d; the rest %v)", n, ck.Model.Store.Dtype())
+	}
 	if f := ck.Model.Store.Half(); f != 0 {
 		return f.String() + " matrices (the rest " + ck.Model.Store.Dtype().String() + ")"
 	}
