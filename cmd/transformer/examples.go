@@ -11,7 +11,8 @@ var examples = map[string]string{
   mpirun -np 4 ./transformer train -c configs/multi30k-de-en.yaml   # built with -tags mpi`,
 	"translate": `  transformer translate -k checkpoints/numbers-en-de "four hundred twenty-one"
   transformer translate -k checkpoints/numbers-en-de --beam 5 --nbest 3 < inputs.txt
-  transformer translate -k checkpoints/numbers-en-de/checkpoints/step-0000400 "seventeen"`,
+  transformer translate -k checkpoints/numbers-en-de/checkpoints/step-0000400 "seventeen"
+  transformer translate -k checkpoints/multi30k-de-en --dtype int8 --beam 5 < test.de`,
 	"generate": `  transformer generate numbers --out data/numbers
   transformer generate reverse --out data/reverse --train-size 5000`,
 	"export": `  transformer export -k checkpoints/numbers-en-de --out model.safetensors`,
@@ -26,15 +27,18 @@ var examples = map[string]string{
 	"attention": `  transformer attention -k checkpoints/numbers-en-de "four hundred twenty-one"
   transformer attention -k checkpoints/numbers-en-de --kind cross --layer 1 --head 0 "seventeen"`,
 	"info": `  transformer info -k checkpoints/numbers-en-de
-  transformer info -k checkpoints/numbers-en-de --weights last --depth 0`,
+  transformer info -k checkpoints/numbers-en-de --weights last --depth 0
+  transformer info -k checkpoints/multi30k-de-en --dtype int8`,
 	"score": `  transformer score --hyp hyp.de --ref ref.de
   transformer score --hyp hyp.en --ref ref1.en --ref ref2.en --log-format json`,
-	"eval":    `  transformer eval -k checkpoints/multi30k-de-en --src test_2016_flickr.de --ref test_2016_flickr.en --beam 5`,
+	"eval": `  transformer eval -k checkpoints/multi30k-de-en --src test_2016_flickr.de --ref test_2016_flickr.en --beam 5
+  transformer eval -k checkpoints/multi30k-de-en --dtype int8 --src test_2016_flickr.de --ref test_2016_flickr.en`,
 	"average": `  transformer average -k checkpoints/multi30k-de-en --best 5 --out checkpoints/m30k-avg5`,
 	"convert": `  transformer convert -k checkpoints/multi30k-de-en --dtype bf16 --out checkpoints/m30k-bf16
   transformer convert -k checkpoints/multi30k-de-en --weights last --dtype f16 --out checkpoints/m30k-f16`,
 	"bench": `  transformer bench --preset small
-  transformer bench --preset tiny --decode`,
+  transformer bench --preset tiny --decode
+  transformer bench --preset tiny --decode --dtype int8 --kernel avx2`,
 	"classify": `  transformer classify --config configs/longrange-global.yaml
   transformer classify --resume checkpoints/longrange-global --steps 800`,
 	"bench-long": `  transformer bench-long --attention sliding_window --seq 4096 --checkpoint-activations
