@@ -208,8 +208,10 @@ type Result struct {
 	Impl string `json:"impl"`
 	BLAS string `json:"blas"`
 	// Kernel is the matrix-product and exponential kernel that ran
-	// (graph.Kernel: "avx512", "avx2" or "go").
-	Kernel string `json:"kernel"`
+	// (graph.Kernel: "avx512", "avx2" or "go"), and Int8Kernel that of the
+	// int8 products when decoding with int8 weights (graph.Int8Kernel).
+	Kernel     string `json:"kernel"`
+	Int8Kernel string `json:"int8_kernel,omitempty"`
 	// Weights is "f32", "f16", "bf16" or "int8" (Options.Weights, Int8), and WeightMB
 	// the memory the weights take when decoding.
 	Weights  string  `json:"weights"`
@@ -309,7 +311,7 @@ func Run(ctx context.Context, o Options, progress func(step int, seconds, loss f
 			if _, err := m.ToInt8(); err != nil {
 				return nil, err
 			}
-			res.Weights = "int8"
+			res.Weights, res.Int8Kernel = "int8", graph.Int8Kernel()
 		}
 		res.WeightMB = float64(m.Store.Bytes()) / 1e6
 		if err := benchDecode(ctx, o, m, rng, res); err != nil {

@@ -10,6 +10,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/gotransformer/transformer/graph/f32"
+	"github.com/gotransformer/transformer/graph/i8"
 )
 
 // The pure-Go build multiplies with package f32's kernel where the processor
@@ -38,6 +39,12 @@ func TestGoBLASFollowsKernel(t *testing.T) {
 		}
 		if BLAS != want || Kernel() != name {
 			t.Fatalf("kernel %s: BLAS %q, Kernel %q", name, BLAS, Kernel())
+		}
+		// int8 products follow: the scalar kernel with "go", AVX2 with
+		// "avx2", the fastest with "avx512".
+		wantQ := map[string]string{"go": "go", "avx2": "avx2", "avx512": i8.Kernels()[0]}[name]
+		if Int8Kernel() != wantQ {
+			t.Fatalf("kernel %s: int8 kernel %q, want %q", name, Int8Kernel(), wantQ)
 		}
 		c := make([]float32, m*n)
 		goBLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)

@@ -103,8 +103,9 @@ type beam struct {
 	finished []Hypothesis
 	limit    int
 	done     bool
-	// float32 says the scores are float32 logits: their log-softmax may
-	// use float32 exponentials (logSoftmax32).
+	// float32 says the model computes in float32 (its scores are float32
+	// logits, or an ensemble's average of float32 log-probabilities): their
+	// log-softmax may use float32 exponentials (logSoftmax32).
 	float32 bool
 }
 
@@ -352,12 +353,20 @@ func logSoftmax(x, out []float64) {
 // several times faster.
 func logSoftmax32(x, out []float64) {
 	// A comparison, not the builtin max, whose care for NaN and −0 costs
-	// a branch an element; a NaN score still makes the row NaN below.
-	m := math.Inf(-1)
+	// a branch an element. The vector exponential maps NaN to 0, so a NaN
+	// score is looked for here: it makes the row NaN, as in logSoftmax.
+	m, nan := math.Inf(-1), false
 	for _, v := range x {
 		if v > m {
 			m = v
 		}
+		nan = nan || v != v
+	}
+	if nan {
+		for i := range out[:len(x)] {
+			out[i] = math.NaN()
+		}
+		return
 	}
 	buf := expScratch.Get().(*[]float32)
 	defer expScratch.Put(buf)

@@ -240,6 +240,17 @@ func TestLogSoftmax32(t *testing.T) {
 		want, got := make([]float64, n), make([]float64, n)
 		logSoftmax(x, want)
 		logSoftmax32(x, got)
+		if n > 3 {
+			nan := append([]float64(nil), x...)
+			nan[3] = math.NaN()
+			logSoftmax32(nan, got)
+			for i, v := range got {
+				if !math.IsNaN(v) {
+					t.Fatalf("n=%d: a NaN score left log p[%d] = %v", n, i, v)
+				}
+			}
+			logSoftmax32(x, got)
+		}
 		for i := range x {
 			if d := math.Abs(got[i] - want[i]); d > 1e-6*max(1, math.Abs(want[i])) {
 				t.Fatalf("n=%d: log p[%d] = %v, float64 exponentials %v", n, i, got[i], want[i])

@@ -19,17 +19,17 @@ func BenchmarkDecode(b *testing.B) {
 	c := DefaultConfig()
 	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 128, 4, 512, 2, 2
 	c.SrcVocab, c.TgtVocab = 8000, 8000
-	for _, int8 := range []bool{false, true} {
+	for _, quant := range []bool{false, true} {
 		m, err := New(c, tensor.Float32, 1)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if int8 {
+		if quant {
 			if _, err := m.ToInt8(); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.Run(map[bool]string{false: "f32", true: "int8"}[int8], func(b *testing.B) { benchDecode(b, m) })
+		b.Run(map[bool]string{false: "f32", true: "int8"}[quant], func(b *testing.B) { benchDecode(b, m) })
 	}
 }
 

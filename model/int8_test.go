@@ -78,7 +78,10 @@ func TestInt8Weights(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gr, _ := ref.Greedy(srcs, opt)
+		gr, err := ref.Greedy(srcs, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
 		same := 0
 		for i := range gq {
 			if slicesEqual(gq[i], gr[i]) {

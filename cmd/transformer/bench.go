@@ -52,11 +52,11 @@ base shape; explicit flags override it.`,
 					o.Name = preset
 				}
 			}
-			f, int8, err := parseDtype(dtype)
+			f, quant, err := parseDtype(dtype)
 			if err != nil {
 				return err
 			}
-			o.Weights, o.Int8 = f, int8
+			o.Weights, o.Int8 = f, quant
 			if o.Steps <= o.Warmup || o.Warmup < 0 {
 				return fmt.Errorf("--steps (%d) must exceed --warmup (%d)", o.Steps, o.Warmup)
 			}
@@ -69,7 +69,11 @@ base shape; explicit flags override it.`,
 			}
 			defer stop()
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "kernel %s (matrix products: %s)\n", graph.Kernel(), graph.BLAS)
+			int8Note := ""
+			if o.Int8 {
+				int8Note = "; int8 products: " + graph.Int8Kernel()
+			}
+			fmt.Fprintf(out, "kernel %s (matrix products: %s%s)\n", graph.Kernel(), graph.BLAS, int8Note)
 			res, err := bench.Run(cmd.Context(), o, func(step int, sec, loss float64) {
 				warm := ""
 				if step < o.Warmup {

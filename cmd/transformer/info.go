@@ -28,7 +28,7 @@ func infoCmd() *cobra.Command {
 			if depth < 0 {
 				return fmt.Errorf("--depth must not be negative, got %d", depth)
 			}
-			f, int8, err := parseDtype(dtype)
+			f, quant, err := parseDtype(dtype)
 			if err != nil {
 				return err
 			}
@@ -38,7 +38,7 @@ func infoCmd() *cobra.Command {
 			}
 			// --dtype: the model as translate --dtype would hold it.
 			switch {
-			case int8:
+			case quant:
 				_, err = ck.Model.ToInt8()
 			case dtype != "":
 				_, err = ck.Model.ToHalf(f)

@@ -40,8 +40,8 @@ func runConfigPath(cmd *cobra.Command, cfgPath, resume string, fixed ...string) 
 
 // addWeightsFlag adds --weights: which weights of a run the command uses.
 // parseDtype reads --dtype: f16 or bf16, or f32 (and "", as the run holds
-// its weights) as 0, or int8 (int8 true).
-func parseDtype(dtype string) (f half.Format, int8 bool, err error) {
+// its weights) as 0, or int8 (quant true).
+func parseDtype(dtype string) (f half.Format, quant bool, err error) {
 	switch dtype {
 	case "", "f32", "float32":
 		return 0, false, nil
@@ -55,14 +55,14 @@ func parseDtype(dtype string) (f half.Format, int8 bool, err error) {
 	return f, false, nil
 }
 
-// convertLoaded applies --dtype (parsed as f and int8) to a loaded model;
+// convertLoaded applies --dtype (parsed as f and quant) to a loaded model;
 // it closes m on error.
-func convertLoaded(m *inference.Model, dtype string, f half.Format, int8 bool) error {
+func convertLoaded(m *inference.Model, dtype string, f half.Format, quant bool) error {
 	if dtype == "" {
 		return nil
 	}
 	var err error
-	if int8 {
+	if quant {
 		err = m.ToInt8()
 	} else {
 		err = m.ToHalf(f)
@@ -119,7 +119,7 @@ func loadDecoding(ckpts []string, weights string, setFlags []string, dtype strin
 	if err != nil {
 		return nil, err
 	}
-	f, int8, err := parseDtype(dtype)
+	f, quant, err := parseDtype(dtype)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func loadDecoding(ckpts []string, weights string, setFlags []string, dtype strin
 	if err != nil {
 		return nil, err
 	}
-	if err := convertLoaded(m, dtype, f, int8); err != nil {
+	if err := convertLoaded(m, dtype, f, quant); err != nil {
 		return nil, err
 	}
 	if err := m.Checkpoint.WithSets(sets); err != nil {

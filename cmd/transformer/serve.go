@@ -45,7 +45,7 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 			if len(ckpts) == 0 {
 				return fmt.Errorf("--checkpoint is required")
 			}
-			format, int8, err := parseDtype(dtype)
+			format, quant, err := parseDtype(dtype)
 			if err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 				start := time.Now()
 				m, err := inference.LoadWeights(r.dir, weights) // its errors name the directory
 				if err == nil {
-					err = convertLoaded(m, dtype, format, int8)
+					err = convertLoaded(m, dtype, format, quant)
 				}
 				if err == nil {
 					if err = s.Add(serve.InfoOf(r.name, r.dir, m), m); err != nil {

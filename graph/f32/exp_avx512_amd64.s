@@ -22,8 +22,9 @@ GLOBL exp512<>(SB), RODATA|NOPTR, $56
 
 // func expShiftAVX512(dst, src *float32, n int, shift float32) (sum float32)
 //
-// expShiftAVX2 sixteen lanes at a time (n a multiple of 16), with the same
-// operations in the same order, so both give the same values (their sums differ in rounding only).
+// expShiftAVX512 is expShiftAVX2 sixteen lanes at a time (n a multiple of
+// 16), with the same operations in the same order, so both give the same
+// values (their sums differ in rounding only).
 TEXT ·expShiftAVX512(SB), NOSPLIT, $0-36
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI

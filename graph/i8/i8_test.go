@@ -220,6 +220,7 @@ func TestQuantizeRowsVectorEqualsScalar(t *testing.T) {
 		for p := 0; p < k; p++ {
 			x[2*k+p] = float32(p%255-127) / 127 * 127 // row 2: max 127, scale 1, exact ties absent
 			x[3*k+p] = float32(p%9) - 4 + 0.5         // row 3: many halves
+			x[4*k+p] = 1e-38 * float32(p%3-1)         // row 4: so small that 1/scale overflows
 		}
 		k4 := (k + 3) &^ 3
 		for _, unsigned := range []bool{false, true} {

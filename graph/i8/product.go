@@ -97,11 +97,12 @@ func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []fl
 // quantizeRows rounds each row of x [rows, k] to int8 with its own scale
 // into xq (rows k4 apart, zero-padded), storing the scales in xs; unsigned
 // adds 128 (stored as the bits of a uint8). A row that is not finite
-// quantises to NaN results (scale NaN). With AVX-512 the rows' maxima and
-// roundings run 16 lanes at a time, to the same values.
+// quantises to NaN results (scale NaN). With AVX-512 (and a kernel other
+// than the scalar one) the rows' maxima and roundings run 16 lanes at a
+// time, to the same values.
 func quantizeRows(rows, k, k4 int, x []float32, xq []int8, xs []float32, unsigned bool) {
 	vec := 0
-	if hasQuantAVX512 && useQuantAVX512 {
+	if hasQuantAVX512 && useQuantAVX512 && active.Load().name != Pure {
 		vec = k &^ 15
 	}
 	for r := 0; r < rows; r++ {
@@ -117,11 +118,13 @@ func quantizeRows(rows, k, k4 int, x []float32, xq []int8, xs []float32, unsigne
 			amax = float32(math.NaN())
 		}
 		s := amax / 127
-		if s == 0 {
-			s = 1
+		inv := 1 / s
+		if s == 0 || math.IsInf(float64(inv), 0) {
+			// A row of zeros, or of values so small (below about 4e-37)
+			// that 1/s overflows: it quantises to zeros.
+			s, inv = 1, 1
 		}
 		xs[r] = s
-		inv := 1 / s
 		out := xq[r*k4 : (r+1)*k4]
 		if vec > 0 {
 			quantizeAVX512(&out[0], &row[0], vec, inv, unsigned)
