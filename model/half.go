@@ -14,6 +14,26 @@ import (
 // through products and lookups that convert them to float32. Biases, layer
 // norms and position tables stay float32.
 func (m *Transformer) HalfWeights() []string {
+	names := m.layerMatrices()
+	names = append(names, m.SrcEmbed.Name+".weight")
+	if m.TgtEmbed.Name != m.SrcEmbed.Name {
+		names = append(names, m.TgtEmbed.Name+".weight")
+	}
+	if !m.Config.TieOutput {
+		names = append(names, m.Output.Name+".weight")
+	}
+	have := names[:0]
+	for _, n := range names {
+		if m.Store.Get(n) != nil {
+			have = append(have, n)
+		}
+	}
+	return have
+}
+
+// layerMatrices lists the weight matrices of every attention projection
+// and feed-forward layer, encoder then decoder.
+func (m *Transformer) layerMatrices() []string {
 	var names []string
 	attn := func(a layers.MultiHeadAttention) {
 		for _, p := range []string{"q_proj", "k_proj", "v_proj", "out_proj"} {
@@ -30,20 +50,7 @@ func (m *Transformer) HalfWeights() []string {
 		attn(l.CrossAttn)
 		ff(l.FF)
 	}
-	names = append(names, m.SrcEmbed.Name+".weight")
-	if m.TgtEmbed.Name != m.SrcEmbed.Name {
-		names = append(names, m.TgtEmbed.Name+".weight")
-	}
-	if !m.Config.TieOutput {
-		names = append(names, m.Output.Name+".weight")
-	}
-	have := names[:0]
-	for _, n := range names {
-		if m.Store.Get(n) != nil {
-			have = append(have, n)
-		}
-	}
-	return have
+	return names
 }
 
 // ToHalf rounds the weights HalfWeights lists to format f (0: back to

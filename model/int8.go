@@ -6,7 +6,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/graph"
-	"github.com/gotransformer/transformer/layers"
 )
 
 // Int8Weights lists the matrices a translator may hold as int8 (ToInt8):
@@ -18,26 +17,13 @@ import (
 // PyTorch's dynamic quantisation of nn.Linear.
 func (m *Transformer) Int8Weights() []graph.Int8Weight {
 	var ws []graph.Int8Weight
-	add := func(name string) { ws = append(ws, graph.Int8Weight{Name: name}) }
-	attn := func(a layers.MultiHeadAttention) {
-		for _, p := range []string{"q_proj", "k_proj", "v_proj", "out_proj"} {
-			add(a.Name + "." + p + ".weight")
-		}
-	}
-	ff := func(f layers.FeedForward) { add(f.Name + ".linear1.weight"); add(f.Name + ".linear2.weight") }
-	for _, l := range m.Encoder.Layers {
-		attn(l.SelfAttn)
-		ff(l.FF)
-	}
-	for _, l := range m.Decoder.Layers {
-		attn(l.SelfAttn)
-		attn(l.CrossAttn)
-		ff(l.FF)
+	for _, name := range m.layerMatrices() {
+		ws = append(ws, graph.Int8Weight{Name: name})
 	}
 	if m.Config.TieOutput {
 		ws = append(ws, graph.Int8Weight{Name: m.TgtEmbed.Name + ".weight", Trans: true, Keep: true})
 	} else {
-		add(m.Output.Name + ".weight")
+		ws = append(ws, graph.Int8Weight{Name: m.Output.Name + ".weight"})
 	}
 	have := ws[:0]
 	for _, w := range ws {
