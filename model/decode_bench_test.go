@@ -9,27 +9,33 @@ import (
 )
 
 // BenchmarkDecode measures greedy decoding and beam search (beam 5) with
-// and without the key/value cache on a random model of the reference's
-// "tiny" shape (d_model 128, 4 heads, 2+2 layers, ff 512, vocabulary 8000),
+// and without the key/value cache on random models of the reference's
+// "tiny" shape (d_model 128, 4 heads, 2+2 layers, ff 512, vocabulary 8000)
+// and "small" shape (256, 4 heads, 3+3 layers, ff 1024, vocabulary 10000),
 // 64 random sources of 24 tokens, 24 output tokens each, with float32 and
 // with int8 weights (ToInt8). Run with
 //
 //	go test ./model -run '^$' -bench Decode -benchtime 3x
 func BenchmarkDecode(b *testing.B) {
-	c := DefaultConfig()
-	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 128, 4, 512, 2, 2
-	c.SrcVocab, c.TgtVocab = 8000, 8000
-	for _, quant := range []bool{false, true} {
-		m, err := New(c, tensor.Float32, 1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if quant {
-			if _, err := m.ToInt8(); err != nil {
+	for _, shape := range []struct {
+		name                 string
+		d, ff, layers, vocab int
+	}{{"tiny", 128, 512, 2, 8000}, {"small", 256, 1024, 3, 10000}} {
+		c := DefaultConfig()
+		c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = shape.d, 4, shape.ff, shape.layers, shape.layers
+		c.SrcVocab, c.TgtVocab = shape.vocab, shape.vocab
+		for _, quant := range []bool{false, true} {
+			m, err := New(c, tensor.Float32, 1)
+			if err != nil {
 				b.Fatal(err)
 			}
+			if quant {
+				if _, err := m.ToInt8(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.Run(shape.name+"/"+map[bool]string{false: "f32", true: "int8"}[quant], func(b *testing.B) { benchDecode(b, m) })
 		}
-		b.Run(map[bool]string{false: "f32", true: "int8"}[quant], func(b *testing.B) { benchDecode(b, m) })
 	}
 }
 
@@ -39,7 +45,7 @@ func benchDecode(b *testing.B, m *Transformer) {
 	for i := range srcs {
 		srcs[i] = make([]int, 23)
 		for j := range srcs[i] {
-			srcs[i][j] = 4 + rng.IntN(7996)
+			srcs[i][j] = 4 + rng.IntN(m.Config.SrcVocab-4)
 		}
 	}
 	// Exactly 24 output tokens: the random model rarely says </s>, and the
