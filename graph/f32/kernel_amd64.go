@@ -82,3 +82,13 @@ func axpyAVX512(alpha float32, x, y *float32, n int)
 
 //go:noescape
 func axpyAVX2(alpha float32, x, y *float32, n int)
+
+// hasBF16 says that the CPU runs VDPBF16PS (AVX512_BF16).
+var hasBF16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16
+
+// kernel12x32bf16pairs adds (or stores, add false) the 12×32 tile of A·B
+// for kp pairs of k of packed bfloat16 panels (see serialBF16), with
+// VDPBF16PS.
+//
+//go:noescape
+func kernel12x32bf16pairs(kp int, a, b *uint16, c *float32, ldc int, add bool)

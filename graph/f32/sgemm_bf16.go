@@ -1,0 +1,145 @@
+package f32
+
+import (
+	"sync"
+
+	"github.com/gotransformer/transformer/half"
+)
+
+// SgemmBF16 computes C = op(A)·op(B) + beta·C for A and B of bfloat16
+// numbers, given by their bits (half.BFloat16Bits), and float32 C; the
+// arguments are as for Sgemm (alpha 1). Where the CPU has AVX512_BF16
+// (BF16Native), a VDPBF16PS micro-kernel multiplies pairs of bfloat16
+// values and adds both products to float32 sums (each product is exact in
+// float32, so the result is that of float32 arithmetic on the pairs, in the
+// instruction's order: TestSgemmBF16MatchesEmulation). Elsewhere A and B are
+// converted to float32 and multiplied by Sgemm. It panics if Available is
+// false.
+func SgemmBF16(transA, transB bool, m, n, k int, a []uint16, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
+	if !BF16Native() {
+		af, bf := make([]float32, len(a)), make([]float32, len(b))
+		half.Decode(half.BF16, af, a)
+		half.Decode(half.BF16, bf, b)
+		Sgemm(transA, transB, m, n, k, 1, af, lda, bf, ldb, beta, c, ldc)
+		return
+	}
+	split(bf16Tile, transA, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
+		serialBF16(transA, transB, m, n, k, a[aoff:], lda, b[boff:], ldb, beta, c[coff:], ldc)
+	})
+}
+
+// BF16Native reports whether SgemmBF16 runs the VDPBF16PS kernel: the CPU
+// has AVX512_BF16 and the kernel in use is "avx512".
+func BF16Native() bool { return hasBF16 && useBF16 && Kernel() == "avx512" }
+
+// useBF16 switches the VDPBF16PS kernel on (tests turn it off to check the
+// conversion path).
+var useBF16 = true
+
+// bf16Tile is the tile of the VDPBF16PS kernel, for split.
+var bf16Tile = &microKernel{name: "avx512-bf16", mr: 12, nr: 32}
+
+// bf16Buffers are one goroutine's packed blocks: A panels of 12 rows and B
+// panels of 32 columns, each holding pairs of k.
+type bf16Buffers struct {
+	a    [mc * (kc + 1)]uint16
+	b    [(kc + 1) * nc]uint16
+	tile [12 * 32]float32
+}
+
+var bf16Pool = sync.Pool{New: func() any { return new(bf16Buffers) }}
+
+// serialBF16 is SgemmBF16 on the calling goroutine for beta 0 or 1.
+func serialBF16(transA, transB bool, m, n, k int, a []uint16, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
+	const mr, nr = 12, 32
+	buf := bf16Pool.Get().(*bf16Buffers)
+	defer bf16Pool.Put(buf)
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			kp := (kb + 1) / 2 // pairs, the last padded with a zero
+			add := pc > 0 || beta != 0
+			packBPairs(transB, kb, nb, b, ldb, pc, jc, buf.b[:])
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				packAPairs(transA, mb, kb, a, lda, ic, pc, buf.a[:])
+				for jr := 0; jr < nb; jr += nr {
+					cols := min(nr, nb-jr)
+					bp := buf.b[jr*2*kp:]
+					for ir := 0; ir < mb; ir += mr {
+						ap := buf.a[ir*2*kp:]
+						rows := min(mr, mb-ir)
+						ci := (ic+ir)*ldc + jc + jr
+						if rows == mr && cols == nr {
+							kernel12x32bf16pairs(kp, &ap[0], &bp[0], &c[ci], ldc, add)
+							continue
+						}
+						t := buf.tile[:]
+						kernel12x32bf16pairs(kp, &ap[0], &bp[0], &t[0], nr, false)
+						for r := 0; r < rows; r++ {
+							cr := c[ci+r*ldc : ci+r*ldc+cols]
+							if !add {
+								copy(cr, t[r*nr:])
+								continue
+							}
+							for j, v := range t[r*nr : r*nr+cols] {
+								cr[j] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packAPairs copies op(A)[i0:i0+mb, p0:p0+kb] into panels of 12 rows: for
+// each pair q of k, panel values [q][r][t] = op(A)[i0+r, p0+2q+t], zeros
+// past mb rows and kb values.
+func packAPairs(trans bool, mb, kb int, a []uint16, lda, i0, p0 int, dst []uint16) {
+	const mr = 12
+	kp := (kb + 1) / 2
+	for q := 0; q < mb; q += mr {
+		panel := dst[q*2*kp : (q+mr)*2*kp]
+		clear(panel)
+		rows := min(mr, mb-q)
+		for r := 0; r < rows; r++ {
+			for p := 0; p < kb; p++ {
+				i := i0 + q + r
+				var v uint16
+				if trans {
+					v = a[(p0+p)*lda+i]
+				} else {
+					v = a[i*lda+p0+p]
+				}
+				panel[(p/2)*2*mr+r*2+p%2] = v
+			}
+		}
+	}
+}
+
+// packBPairs copies op(B)[p0:p0+kb, j0:j0+nb] into panels of 32 columns: for
+// each pair q of k, panel values [q][j][t] = op(B)[p0+2q+t, j0+j], zeros
+// past nb columns and kb values.
+func packBPairs(trans bool, kb, nb int, b []uint16, ldb, p0, j0 int, dst []uint16) {
+	const nr = 32
+	kp := (kb + 1) / 2
+	for q := 0; q < nb; q += nr {
+		panel := dst[q*2*kp : (q+nr)*2*kp]
+		clear(panel)
+		cols := min(nr, nb-q)
+		for p := 0; p < kb; p++ {
+			row := panel[(p/2)*2*nr:]
+			for j := 0; j < cols; j++ {
+				var v uint16
+				if trans {
+					v = b[(j0+q+j)*ldb+p0+p]
+				} else {
+					v = b[(p0+p)*ldb+j0+q+j]
+				}
+				row[j*2+p%2] = v
+			}
+		}
+	}
+}
