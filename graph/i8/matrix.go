@@ -24,7 +24,9 @@ type Matrix struct {
 	corr []int32
 	// scalePad is Scale padded to whole blocks with zeros.
 	scalePad []float32
-	k4       int // K rounded up to a multiple of 4
+	// zeros is the bias of products without one.
+	zeros []float32
+	k4    int // K rounded up to a multiple of 4
 }
 
 // Quantize rounds W to int8, per column symmetrically: scale_j is
@@ -44,7 +46,7 @@ func Quantize(w []float32, k, n int, trans bool) (*Matrix, error) {
 	}
 	blocks := (n + blockCols - 1) / blockCols
 	m := &Matrix{K: k, N: n, scalePad: make([]float32, blocks*blockCols), corr: make([]int32, blocks*blockCols), k4: (k + 3) &^ 3}
-	m.Scale = m.scalePad[:n]
+	m.Scale, m.zeros = m.scalePad[:n], make([]float32, n)
 	m.packed = make([]int8, blocks*m.k4*blockCols)
 	for j := 0; j < n; j++ {
 		var amax float32
@@ -76,8 +78,10 @@ func (m *Matrix) Q(p, j int) int8 {
 }
 
 // Bytes is the memory the matrix holds: its int8 values (with padding),
-// scales and column corrections.
-func (m *Matrix) Bytes() int { return len(m.packed) + 4*len(m.scalePad) + 4*len(m.corr) }
+// scales, column corrections and zero bias.
+func (m *Matrix) Bytes() int {
+	return len(m.packed) + 4*len(m.scalePad) + 4*len(m.corr) + 4*len(m.zeros)
+}
 
 // Dequantize returns the float32 matrix [K, N] that the int8 values stand
 // for (Scale[j] · Q(p, j)).

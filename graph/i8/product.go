@@ -24,14 +24,8 @@ func (m *Matrix) Product(rows int, x, bias, c []float32) {
 	if bias != nil {
 		_ = bias[m.N-1]
 	}
-	padded := (m.N + blockCols - 1) / blockCols * blockCols
-	if bias == nil || len(bias) < padded {
-		// The fused kernels read whole blocks of bias: pad it (zeros for none).
-		b := getFloats(padded)
-		defer putFloats(b)
-		clear(*b)
-		copy(*b, bias)
-		bias = *b
+	if bias == nil {
+		bias = m.zeros // the fused kernels read a bias for whole blocks
 	}
 	k := active.Load()
 	prows := (rows + tileRows - 1) / tileRows * tileRows
@@ -62,8 +56,8 @@ func (m *Matrix) Product(rows int, x, bias, c []float32) {
 	wg.Wait()
 }
 
-// blocks computes the columns of blocks lo…hi−1 for every row; bias is
-// padded to whole blocks.
+// blocks computes the columns of blocks lo…hi−1 for every row; bias has
+// N values (the fused kernels read it for whole blocks only).
 func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []float32) {
 	var acc [tileRows * blockCols]int32
 	for b := lo; b < hi; b++ {
