@@ -7,6 +7,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/half"
 )
 
 // Affine returns x·W + b for x [N, in], W [in, out] and b [out]: a linear
@@ -27,8 +29,22 @@ func affine(x, w, b *G.Node, transW bool) *G.Node {
 	return G.Must(apply(affineOp{transW: transW}, x, w, b))
 }
 
+// RoundedAffine is Affine (AffineT when transW) with the operands of its
+// product and of its backward products rounded to f: the linear layer of
+// mixed-precision training (precision.go).
+func RoundedAffine(f half.Format, x, w, b *G.Node, transW bool) *G.Node {
+	return G.Must(apply(affineOp{transW: transW, prec: f}, x, w, b))
+}
+
+// RoundedProduct is x·W (x·Wᵀ when transW) with the operands rounded to f,
+// differentiable: a linear layer without bias in mixed-precision training.
+func RoundedProduct(f half.Format, x, w *G.Node, transW bool) *G.Node {
+	return G.Must(apply(productOp{transB: transW, prec: f}, x, w))
+}
+
 type affineOp struct {
 	transW bool
+	prec   half.Format // the operands' rounding (0: none)
 }
 
 func (op affineOp) Arity() int { return 3 }
@@ -47,10 +63,14 @@ func (op affineOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{x[0], out}, nil
 }
 func (op affineOp) String() string {
+	s := "Affine"
 	if op.transW {
-		return "AffineT"
+		s = "AffineT"
 	}
-	return "Affine"
+	if op.prec != 0 {
+		s += "{" + op.prec.String() + "}"
+	}
+	return s
 }
 
 func (op affineOp) Do(in ...G.Value) (G.Value, error) {
@@ -68,7 +88,7 @@ func (op affineOp) Do(in ...G.Value) (G.Value, error) {
 		for r := 0; r < n; r++ {
 			copy(ys[r*outDim:(r+1)*outDim], bs)
 		}
-		gemmT(false, op.transW, n, outDim, inner, xs, w.Data().([]float32), 1, ys)
+		gemmRounded(op.prec, false, op.transW, n, outDim, inner, xs, w.Data().([]float32), 1, ys)
 	case []float64:
 		ys, bs := out.Data().([]float64), b.Data().([]float64)
 		for r := 0; r < n; r++ {
@@ -86,15 +106,15 @@ func (op affineOp) DiffWRT(inputs int) []bool { return []bool{true, true, true} 
 func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, w := inputs[0], inputs[1]
 	// y = x·W: dx = dy·Wᵀ, dW = xᵀ·dy. y = x·Wᵀ: dx = dy·W, dW = dyᵀ·x.
-	dx, err := apply(productOp{transB: !op.transW}, grad, w)
+	dx, err := apply(productOp{transB: !op.transW, prec: op.prec}, grad, w)
 	if err != nil {
 		return nil, err
 	}
 	var dw *G.Node
 	if op.transW {
-		dw, err = apply(productOp{transA: true}, grad, x)
+		dw, err = apply(productOp{transA: true, prec: op.prec}, grad, x)
 	} else {
-		dw, err = apply(productOp{transA: true}, x, grad)
+		dw, err = apply(productOp{transA: true, prec: op.prec}, x, grad)
 	}
 	if err != nil {
 		return nil, err
@@ -107,9 +127,10 @@ func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 }
 
 // productOp is op(A)·op(B) for matrices, op transposing where asked,
-// without materialising a transpose.
+// without materialising a transpose, its operands rounded to prec if set.
 type productOp struct {
 	transA, transB bool
+	prec           half.Format
 }
 
 func (op productOp) Arity() int { return 2 }
@@ -131,7 +152,12 @@ func (op productOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	m, n, _ := op.dims(in[0].(tensor.Shape), in[1].(tensor.Shape))
 	return tensor.Shape{m, n}, nil
 }
-func (op productOp) String() string { return fmt.Sprintf("Product{%v,%v}", op.transA, op.transB) }
+func (op productOp) String() string {
+	if op.prec != 0 {
+		return fmt.Sprintf("Product{%v,%v,%v}", op.transA, op.transB, op.prec)
+	}
+	return fmt.Sprintf("Product{%v,%v}", op.transA, op.transB)
+}
 
 func (op productOp) Do(in ...G.Value) (G.Value, error) {
 	ts, err := denseArgs(op, in)
@@ -143,13 +169,39 @@ func (op productOp) Do(in ...G.Value) (G.Value, error) {
 	out := tensor.New(tensor.WithShape(m, n), tensor.Of(a.Dtype()))
 	switch as := a.Data().(type) {
 	case []float32:
-		gemmT(op.transA, op.transB, m, n, k, as, b.Data().([]float32), 0, out.Data().([]float32))
+		gemmRounded(op.prec, op.transA, op.transB, m, n, k, as, b.Data().([]float32), 0, out.Data().([]float32))
 	case []float64:
 		gemmT(op.transA, op.transB, m, n, k, as, b.Data().([]float64), 0, out.Data().([]float64))
 	default:
 		return nil, fmt.Errorf("%v: unsupported dtype %v", op, a.Dtype())
 	}
 	return out, nil
+}
+
+func (op productOp) DiffWRT(inputs int) []bool { return []bool{true, true} }
+
+// SymDiff differentiates C = A·op(B): dA = dC·op(B)ᵀ, and dB = Aᵀ·dC
+// (dB = dCᵀ·A when B is transposed). Only the backward products of
+// RoundedProduct need it; a transposed A has no gradient here.
+func (op productOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if op.transA {
+		return nil, fmt.Errorf("%v: no gradient for a transposed first operand", op)
+	}
+	a, b := inputs[0], inputs[1]
+	da, err := apply(productOp{transB: !op.transB, prec: op.prec}, grad, b)
+	if err != nil {
+		return nil, err
+	}
+	var db *G.Node
+	if op.transB {
+		db, err = apply(productOp{transA: true, prec: op.prec}, grad, a)
+	} else {
+		db, err = apply(productOp{transA: true, prec: op.prec}, a, grad)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{da, db}, nil
 }
 
 // gemmT computes c = op(a)·op(b) + beta·c for dense row-major matrices

@@ -5,6 +5,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/half"
 )
 
 // Builder creates the nodes of one expression graph for a model whose
@@ -31,6 +33,11 @@ type Builder struct {
 	// Checkpointing makes Checkpoint turn each block it wraps into one op
 	// that recomputes the block during backward (gradient checkpointing).
 	Checkpointing bool
+	// Precision, half.BF16 or half.F16 over a float32 Store, rounds the
+	// operands of every weight product to that format, forward and
+	// backward: mixed-precision training (precision.go). The zero value
+	// computes in the Store's dtype.
+	Precision half.Format
 
 	params  map[string]*G.Node
 	order   G.Nodes

@@ -2,6 +2,9 @@ package graph
 
 import (
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/half"
 )
 
 // The composed references of the fused ops: each is the graph of Gorgonia
@@ -55,11 +58,24 @@ func CrossEntropyRowsComposed(logits, target *G.Node) *G.Node {
 	return G.Must(G.Neg(G.Must(G.Sum(G.Must(G.HadamardProd(LogSoftMax(logits), target)), 1))))
 }
 
+// rounding is the format weight products round their operands to: the
+// builder's Precision over a float32 store, else 0.
+func (b *Builder) rounding() half.Format {
+	if b.Dtype() != tensor.Float32 {
+		return 0
+	}
+	return b.Precision
+}
+
 // Affine is the fused Affine, or its composed reference with b.Composed;
-// HalfAffine for 16-bit weights; Int8Product for int8 ones.
+// HalfAffine for 16-bit weights; Int8Product for int8 ones; RoundedAffine
+// in mixed precision.
 func (b *Builder) Affine(x, w, bias *G.Node) *G.Node {
 	if m := b.int8Of(w, false); m != nil {
 		return Int8Product(x, m, w.Name(), bias)
+	}
+	if f := b.rounding(); f != 0 {
+		return RoundedAffine(f, x, w, bias, false)
 	}
 	if IsHalf(w) {
 		return HalfAffine(x, w, bias, false)
@@ -76,6 +92,9 @@ func (b *Builder) AffineT(x, w, bias *G.Node) *G.Node {
 	if m := b.int8Of(w, true); m != nil {
 		return Int8Product(x, m, w.Name()+"ᵀ", bias)
 	}
+	if f := b.rounding(); f != 0 {
+		return RoundedAffine(f, x, w, bias, true)
+	}
 	if IsHalf(w) {
 		return HalfAffine(x, w, bias, true)
 	}
@@ -90,6 +109,9 @@ func (b *Builder) MatMul(x, w *G.Node) *G.Node {
 	if m := b.int8Of(w, false); m != nil {
 		return Int8Product(x, m, w.Name(), nil)
 	}
+	if f := b.rounding(); f != 0 {
+		return RoundedProduct(f, x, w, false)
+	}
 	if IsHalf(w) {
 		return HalfProduct(x, w, false)
 	}
@@ -101,6 +123,9 @@ func (b *Builder) MatMul(x, w *G.Node) *G.Node {
 func (b *Builder) ProductT(x, w *G.Node) *G.Node {
 	if m := b.int8Of(w, true); m != nil {
 		return Int8Product(x, m, w.Name()+"ᵀ", nil)
+	}
+	if f := b.rounding(); f != 0 {
+		return RoundedProduct(f, x, w, true)
 	}
 	if IsHalf(w) {
 		return HalfProduct(x, w, true)
