@@ -41,6 +41,7 @@ func (b *Builder) Checkpoint(name string, acts, aux G.Nodes, block BlockFunc) *G
 	}
 	inner := NewBuilder(b.Store, b.Train)
 	inner.Composed = b.Composed
+	inner.Precision = b.Precision
 	c := &checkpoint{name: name, shared: b.shared, nActs: len(acts)}
 	innerNodes := func(prefix string, ns G.Nodes) G.Nodes {
 		out := make(G.Nodes, len(ns))

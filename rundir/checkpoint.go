@@ -76,6 +76,11 @@ type State struct {
 	WeightsFormat string `json:"weights_format,omitempty"`
 	ConvertedFrom string `json:"converted_from,omitempty"`
 	Skipped       int    `json:"skipped_batches,omitempty"`
+	// LossScale is float16 training's loss scale and LossScaleClean the
+	// steps since it last changed (training.loss_scale); 0 before the
+	// first step.
+	LossScale      float64 `json:"loss_scale,omitempty"`
+	LossScaleClean int     `json:"loss_scale_clean,omitempty"`
 	// MicroBatches counts the micro-batches trained on, over all processes
 	// (Step × training.accumulate × processes when neither changed).
 	MicroBatches int `json:"micro_batches,omitempty"`

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gotransformer/transformer/data"
+	"github.com/gotransformer/transformer/half"
 	"github.com/gotransformer/transformer/model"
 	"github.com/gotransformer/transformer/safeio"
 )
@@ -94,8 +95,13 @@ type TokenizerConfig struct {
 // Options are the training section: the loop, optimizer and schedule,
 // loss, validation and logging.
 type Options struct {
-	Seed  int64  `yaml:"seed"`
-	Dtype string `yaml:"dtype"` // float32 | float64
+	Seed int64 `yaml:"seed"`
+	// Dtype is float32, float64, or bfloat16 or float16 for mixed
+	// precision: float32 master weights and Adam moments, weight products
+	// on operands rounded to 16 bits with float32 sums (Precision).
+	Dtype string `yaml:"dtype"`
+	// LossScale is float16's dynamic loss scaling.
+	LossScale LossScale `yaml:"loss_scale"`
 	// Steps is the number of optimizer updates; MaxTime, if set, stops
 	// training earlier when that much wall time has passed.
 	Steps       int           `yaml:"steps"`
@@ -152,6 +158,36 @@ type Options struct {
 	Overwrite bool `yaml:"-"`
 }
 
+// LossScale is dynamic loss scaling for float16 training, as in
+// PyTorch's GradScaler: the loss is multiplied by a scale before the
+// backward pass so that small gradients survive rounding to float16, and
+// the gradients divided by it before the update. A step whose gradients
+// overflow is skipped and halves the scale; GrowthInterval steps in a row
+// without overflow double it. The scale is kept in the checkpoint.
+type LossScale struct {
+	Init           float64 `yaml:"init"`
+	GrowthInterval int     `yaml:"growth_interval"`
+	// Min stops the run when the scale falls below it: the gradients
+	// overflow whatever the scale, so the model has diverged.
+	Min float64 `yaml:"min"`
+}
+
+// DefaultLossScale is PyTorch GradScaler's scaling (2¹⁶, doubled after
+// 2,000 clean steps), stopping below fairseq's minimum of 10⁻⁴.
+var DefaultLossScale = LossScale{Init: 65536, GrowthInterval: 2000, Min: 1e-4}
+
+// Precision is the 16-bit format training.dtype computes weight products
+// in: half.BF16 for bfloat16, half.F16 for float16, 0 otherwise.
+func (o Options) Precision() half.Format {
+	switch o.Dtype {
+	case "bfloat16":
+		return half.BF16
+	case "float16":
+		return half.F16
+	}
+	return 0
+}
+
 // DecodingConfig is the decoding section, used for validation, test and
 // translate.
 type DecodingConfig struct {
@@ -182,7 +218,7 @@ func DefaultConfig() Config {
 		Data: DataConfig{Clean: data.CleanOptions{Normalize: "nfc"}, SrcTokenizer: TokenizerConfig{Merges: 100, Sample: 20000},
 			TgtTokenizer: TokenizerConfig{Merges: 100, Sample: 20000}, MaxLen: 100},
 		Model: model.DefaultConfig(),
-		Training: Options{Seed: 1, Dtype: "float32", Steps: 2000, BatchTokens: 2048, BucketWidth: 4, Accumulate: 1,
+		Training: Options{Seed: 1, Dtype: "float32", LossScale: DefaultLossScale, Steps: 2000, BatchTokens: 2048, BucketWidth: 4, Accumulate: 1,
 			LearningRate: 1, Schedule: "noam", Warmup: 400, Beta1: 0.9, Beta2: 0.98, Eps: 1e-9, ClipNorm: 1,
 			LabelSmoothing: 0.1, ValidEvery: 500, BestMetric: "exact_match", LogEvery: 50, OutDir: "checkpoints/run",
 			KeepCheckpoints: 2, KeepBest: 1, OnNonFinite: "stop"},
@@ -421,7 +457,16 @@ func (c *Config) Problems() []error {
 	out = append(out, c.dataProblems()...)
 	out = append(out, c.rangeProblems()...)
 	t := c.Training
-	bad(t.Dtype != "float32" && t.Dtype != "float64", "training.dtype", "want float32 or float64, got %q", t.Dtype)
+	switch t.Dtype {
+	case "float32", "float64", "bfloat16", "float16":
+	default:
+		bad(true, "training.dtype", "want float32, float64, bfloat16 or float16, got %q", t.Dtype)
+	}
+	ls := t.LossScale
+	bad(t.Dtype != "float16" && ls != DefaultLossScale, "training.loss_scale", "applies to training.dtype float16 only (this run is %s)", t.Dtype)
+	bad(!(ls.Init > 0 && ls.Init <= 1<<64), "training.loss_scale.init", "must be in (0, 2^64], got %g", ls.Init)
+	bad(ls.GrowthInterval <= 0, "training.loss_scale.growth_interval", "must be positive, got %d", ls.GrowthInterval)
+	bad(!(ls.Min > 0 && ls.Min <= ls.Init), "training.loss_scale.min", "must be positive and at most init (%g), got %g", ls.Init, ls.Min)
 	bad(t.Steps <= 0, "training.steps", "must be positive, got %d", t.Steps)
 	bad(t.MaxTime < 0, "training.max_time", "must not be negative, got %v", t.MaxTime)
 	bad(t.BatchTokens <= 0, "training.batch_tokens", "must be positive, got %d", t.BatchTokens)

@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gotransformer/transformer/graph"
+	"github.com/gotransformer/transformer/half"
 )
 
 // GraphOptions choose how a training graph is built from a model's one
@@ -18,6 +19,12 @@ type GraphOptions struct {
 	Checkpointing bool
 	// Composed builds the fused ops from their composed references.
 	Composed bool
+	// Precision rounds the operands of the weight products to 16 bits
+	// (graph.Builder.Precision): mixed-precision training.
+	Precision half.Format
+	// LossScale multiplies the loss by a scale input before the backward
+	// pass (float16's loss scaling); run sets its value.
+	LossScale bool
 }
 
 // lossGraph is a compiled, differentiated training graph for one batch
@@ -25,9 +32,10 @@ type GraphOptions struct {
 // task builds its objective on b and binds each batch's inputs; run does
 // the rest.
 type lossGraph struct {
-	b    *graph.Builder
-	loss *G.Node
-	vm   G.VM
+	b     *graph.Builder
+	loss  *G.Node
+	scale *G.Node // the loss scale's input, with GraphOptions.LossScale
+	vm    G.VM
 }
 
 // newLossGraph builds objective on a fresh training builder over store,
@@ -35,12 +43,20 @@ type lossGraph struct {
 // compiles it.
 func newLossGraph(store *graph.Store, o GraphOptions, objective func(b *graph.Builder) *G.Node) (*lossGraph, error) {
 	g := &lossGraph{b: graph.NewBuilder(store, true)}
-	g.b.Composed, g.b.Checkpointing = o.Composed, o.Checkpointing
-	if err := graph.Build(func() { g.loss = objective(g.b) }); err != nil {
+	g.b.Composed, g.b.Checkpointing, g.b.Precision = o.Composed, o.Checkpointing, o.Precision
+	cost := g.loss
+	if err := graph.Build(func() {
+		g.loss = objective(g.b)
+		cost = g.loss
+		if o.LossScale {
+			g.scale = G.NewScalar(g.b.G, g.b.Dtype(), G.WithName("loss_scale"))
+			cost = G.Must(G.Mul(g.loss, g.scale))
+		}
+	}); err != nil {
 		g.b.Close()
 		return nil, err
 	}
-	if _, err := G.Grad(g.loss, g.b.Params()...); err != nil {
+	if _, err := G.Grad(cost, g.b.Params()...); err != nil {
 		g.b.Close()
 		return nil, fmt.Errorf("gradient: %w", err)
 	}
@@ -57,8 +73,18 @@ func (g *lossGraph) Close() error {
 // run draws the dropout masks from rng (into the arrays of pool, if not
 // nil), runs forward and backward on the bound inputs, and returns the loss
 // and every parameter with its gradient, in the order the model created
-// them. The gradients are valid until the next run.
-func (g *lossGraph) run(pool *graph.DropoutPool, rng *graph.RNG) (loss float64, params, grads []Param, err error) {
+// them; with loss scaling, the gradients are those of the loss times
+// scale. The gradients are valid until the next run.
+func (g *lossGraph) run(pool *graph.DropoutPool, rng *graph.RNG, scale float64) (loss float64, params, grads []Param, err error) {
+	if g.scale != nil {
+		v := G.Value(G.NewF64(scale))
+		if g.b.Dtype() == tensor.Float32 {
+			v = G.NewF32(float32(scale))
+		}
+		if err := G.Let(g.scale, v); err != nil {
+			return 0, nil, nil, err
+		}
+	}
 	if pool != nil {
 		if err := pool.Bind(g.b.DropoutMasks(), g.b.Dtype()); err != nil {
 			return 0, nil, nil, err

@@ -229,7 +229,8 @@ type stepGraph struct {
 
 // graphOptions are the training graphs' build options from the config.
 func (t *Trainer) graphOptions() GraphOptions {
-	return GraphOptions{Checkpointing: t.Options.CheckpointActivations, Composed: t.Options.ComposedOps}
+	return GraphOptions{Checkpointing: t.Options.CheckpointActivations, Composed: t.Options.ComposedOps,
+		Precision: t.Options.Precision(), LossScale: t.scaling()}
 }
 
 func (t *Trainer) stepGraphFor(batch Batch) (*stepGraph, error) {
@@ -314,12 +315,22 @@ func (t *Trainer) TrainStep(batches ...Batch) (StepResult, error) {
 		}
 		grads = t.sum.grads(params)
 	}
+	t.unscale(grads)
 	t.state.Step++
 	t.state.MicroBatches += len(batches) * t.size()
 	lr := t.sched.Rate(t.opt.Step + 1)
 	norm, finite, err := update(t.opt, params, grads, loss, t.Options.ClipNorm, lr)
 	if err != nil {
 		return StepResult{}, err
+	}
+	if t.scaling() {
+		if err := t.adjustScale(finite); err != nil {
+			return StepResult{}, err
+		}
+		if !finite {
+			t.state.Skipped++
+			return StepResult{Loss: loss, Tokens: total, GradNorm: norm, Skipped: true}, nil
+		}
 	}
 	if !finite {
 		if t.Options.OnNonFinite != "skip" {
@@ -353,7 +364,7 @@ func (t *Trainer) gradients(batch Batch, norm int) (loss float64, params, grads 
 	if err = s.bind(batch, norm); err != nil {
 		return 0, nil, nil, err
 	}
-	return s.run(&t.dropout, t.dropoutRNG)
+	return s.run(&t.dropout, t.dropoutRNG, t.lossScale())
 }
 
 // nextUpdate returns the micro-batches of the next update this process
@@ -592,6 +603,10 @@ func (t *Trainer) logTrain(loss float64, r StepResult, tokPerSec float64, steps 
 		values["allreduce_s"], values["allreduce_share"] = per, t.reduceTime.Seconds()/max(wall, 1e-9)
 		comm = fmt.Sprintf(" | all-reduce %.1f ms/step (%.1f%%)", 1e3*per, 100*values["allreduce_share"])
 		t.reduceTime = 0
+	}
+	if t.scaling() {
+		values["loss_scale"] = t.lossScale()
+		comm += fmt.Sprintf(" | loss scale %g", t.lossScale())
 	}
 	mean := "this step"
 	if steps > 1 {
