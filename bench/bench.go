@@ -36,7 +36,9 @@ type Options struct {
 	DecodeBatch, DecodeSrcLen, DecodeLen int
 	DecodeReps, DecodeWarmup             int
 	// Weights is the format of the weight matrices when decoding
-	// (half.F16 or half.BF16: model.Transformer.ToHalf); 0 is float32.
+	// (half.F16 or half.BF16: model.Transformer.ToHalf), and the precision
+	// of training's products when training (training.dtype bfloat16 or
+	// float16: mixed precision); 0 is float32.
 	Weights half.Format
 	// Int8 decodes with int8 weight matrices (model.Transformer.ToInt8).
 	Int8 bool
@@ -133,11 +135,8 @@ func (o Options) Check(avail sysmem.Limit) error {
 	}); err != nil {
 		return err
 	}
-	if o.Weights != 0 && !o.Decode {
-		return fmt.Errorf("--dtype %v applies to --decode: training keeps float32 weights (mixed-precision training is not built)", o.Weights)
-	}
 	if o.Int8 && (!o.Decode || o.Weights != 0) {
-		return fmt.Errorf("--dtype int8 applies to --decode alone: training keeps float32 weights")
+		return fmt.Errorf("--dtype int8 applies to --decode alone: training runs in f32, bf16 or f16")
 	}
 	if o.Decode {
 		if err := checkFlagRanges([]flagRange{
@@ -213,7 +212,9 @@ type Result struct {
 	Kernel     string `json:"kernel"`
 	Int8Kernel string `json:"int8_kernel,omitempty"`
 	// Weights is "f32", "f16", "bf16" or "int8" (Options.Weights, Int8), and WeightMB
-	// the memory the weights take when decoding.
+	// the memory the weights take when decoding. When training, Weights is
+	// the precision of the products: "bf16" and "f16" are mixed-precision
+	// training over float32 master weights.
 	Weights  string  `json:"weights"`
 	WeightMB float64 `json:"weight_mb,omitempty"`
 	Config   struct {
@@ -293,6 +294,13 @@ func Run(ctx context.Context, o Options, progress func(step int, seconds, loss f
 	c.Training.LabelSmoothing = o.LabelSmoothing
 	c.Training.Schedule, c.Training.LearningRate, c.Training.Warmup = "constant", 1e-4, 1
 	c.Training.ClipNorm = 0
+	switch {
+	case o.Decode:
+	case o.Weights == half.BF16:
+		c.Training.Dtype = "bfloat16"
+	case o.Weights == half.F16:
+		c.Training.Dtype = "float16"
+	}
 	m, err := model.New(c.Model, rundir.DtypeOf("float32"), int64(o.Seed))
 	if err != nil {
 		return nil, err

@@ -23,7 +23,12 @@ import (
 // float32.
 
 // gemmRounded computes c = op(a)·op(b) + beta·c like gemmT, with a and b
-// rounded to f first; f 0 is gemmT itself.
+// rounded to f first; f 0 is gemmT itself. bfloat16 products whose A is
+// packed once for many columns (A not transposed, n ≥ 2k: the forward
+// products) round while packing for the VDPBF16PS kernel; the others, whose
+// packing would be re-done per block of columns, round a block of the
+// operands at a time into scratch and multiply in float32 (which is as fast
+// with AVX-512 and exact as well: BenchmarkRoundedProducts).
 func gemmRounded(f half.Format, transA, transB bool, m, n, k int, a, b []float32, beta float32, c []float32) {
 	lda, ldb := k, n
 	if transA {
@@ -33,22 +38,56 @@ func gemmRounded(f half.Format, transA, transB bool, m, n, k int, a, b []float32
 		ldb = k
 	}
 	switch {
-	case f == half.BF16 && f32.BF16Native():
-		a16, b16 := bitsPool.get(len(a)), bitsPool.get(len(b))
-		encodeBF16(*a16, a)
-		encodeBF16(*b16, b)
-		f32.SgemmBF16(transA, transB, m, n, k, *a16, lda, *b16, ldb, beta, c, n)
-		bitsPool.put(a16)
-		bitsPool.put(b16)
+	case f == half.BF16 && f32.BF16Native() && !transA && n >= 2*k:
+		f32.SgemmRoundedBF16(transA, transB, m, n, k, a, lda, b, ldb, beta, c, n)
 	case f != 0:
-		ar, br := floatsPool.get(len(a)), floatsPool.get(len(b))
-		roundTo(f, *ar, a)
-		roundTo(f, *br, b)
+		gemmRoundedBlocks(f, transA, transB, m, n, k, a, lda, b, ldb, beta, c)
+	default:
+		gemmT(transA, transB, m, n, k, a, b, beta, c)
+	}
+}
+
+// roundBlock is about how many values of a large operand gemmRoundedBlocks
+// rounds at a time, so that its scratch stays small whatever the product;
+// blocks keep at least minBlock rows or values of k, so that each product
+// stays large enough to run at full speed on every core.
+var roundBlock, minBlock = 1 << 20, 192
+
+// gemmRoundedBlocks is gemmRounded by rounded copies: blocks of A's rows
+// with B whole when A is not transposed (B is then a weight), blocks of k
+// of both otherwise (the weight gradient Aᵀ·B of two activations).
+func gemmRoundedBlocks(f half.Format, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32) {
+	rounded := func(v []float32) *[]float32 {
+		r := floatsPool.get(len(v))
+		roundTo(f, *r, v)
+		return r
+	}
+	switch {
+	case !transA:
+		br := rounded(b)
+		defer floatsPool.put(br)
+		rows := max(minBlock, roundBlock/max(k, 1))
+		for i0 := 0; i0 < m; i0 += rows {
+			mi := min(rows, m-i0)
+			ar := rounded(a[i0*lda : (i0+mi)*lda])
+			gemmLD(false, transB, mi, n, k, 1, *ar, lda, *br, ldb, beta, c[i0*n:], n)
+			floatsPool.put(ar)
+		}
+	case !transB:
+		ks := max(minBlock, roundBlock/max(m, n))
+		for p0 := 0; p0 < k; p0 += ks {
+			kb := min(ks, k-p0)
+			ar, br := rounded(a[p0*lda:(p0+kb)*lda]), rounded(b[p0*ldb:(p0+kb)*ldb])
+			gemmLD(true, false, m, n, kb, 1, *ar, lda, *br, ldb, beta, c, n)
+			floatsPool.put(ar)
+			floatsPool.put(br)
+			beta = 1
+		}
+	default:
+		ar, br := rounded(a), rounded(b)
 		gemmLD(transA, transB, m, n, k, 1, *ar, lda, *br, ldb, beta, c, n)
 		floatsPool.put(ar)
 		floatsPool.put(br)
-	default:
-		gemmT(transA, transB, m, n, k, a, b, beta, c)
 	}
 }
 
@@ -59,28 +98,7 @@ func RoundTo(f half.Format, x []float32) { roundTo(f, x, x) }
 
 // roundTo writes src rounded to f into dst, on every core for long slices.
 func roundTo(f half.Format, dst, src []float32) {
-	parallelChunks(len(src), func(lo, hi int) {
-		switch f {
-		case half.BF16:
-			for i, v := range src[lo:hi] {
-				dst[lo+i] = half.BFloat16FromFloat32(v).Float32()
-			}
-		case half.F16:
-			for i, v := range src[lo:hi] {
-				dst[lo+i] = half.FromFloat32(v).Float32()
-			}
-		}
-	})
-}
-
-// encodeBF16 writes the bfloat16 bits of src, rounded to nearest even,
-// into dst, on every core for long slices.
-func encodeBF16(dst []uint16, src []float32) {
-	parallelChunks(len(src), func(lo, hi int) {
-		for i, v := range src[lo:hi] {
-			dst[lo+i] = uint16(half.BFloat16FromFloat32(v))
-		}
-	})
+	parallelChunks(len(src), func(lo, hi int) { half.Round(f, dst[lo:hi], src[lo:hi]) })
 }
 
 // parallelChunks splits [0, n) among the cores when n is above 64K.
@@ -103,7 +121,8 @@ func parallelChunks(n int, f func(lo, hi int)) {
 }
 
 // slicePool lends scratch slices of one element type, so that the
-// rounded copies of the operands are not a new allocation per product.
+// rounded copies of the operands (float16, or bfloat16 without
+// AVX512_BF16) are not a new allocation per product.
 type slicePool[T any] struct{ p sync.Pool }
 
 func (s *slicePool[T]) get(n int) *[]T {
@@ -117,7 +136,4 @@ func (s *slicePool[T]) get(n int) *[]T {
 
 func (s *slicePool[T]) put(v *[]T) { s.p.Put(v) }
 
-var (
-	bitsPool   slicePool[uint16]
-	floatsPool slicePool[float32]
-)
+var floatsPool slicePool[float32]

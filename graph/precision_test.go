@@ -52,21 +52,28 @@ func product64(ta, tb bool, m, n, k int, a, b []float64) []float64 {
 // A rounded Affine computes, forward and backward, the products of its
 // operands rounded to the format, summed in float32: it equals float64
 // products of the rounded values to float32 accuracy, on every kernel
-// (bfloat16 runs VDPBF16PS where the CPU has it), and differs from the
-// unrounded products by far more.
+// (bfloat16 runs VDPBF16PS where the CPU has it, for the forward product
+// with 100 outputs), in blocks of rounded values as well as whole, and
+// differs from the unrounded products by far more.
 func TestRoundedAffineMatchesRoundedProducts(t *testing.T) {
-	const n, in, out = 37, 45, 29
+	const n, in = 37, 45
+	defer func(b, m int) { roundBlock, minBlock = b, m }(roundBlock, minBlock)
 	for _, kernel := range Kernels() {
 		for _, f := range []half.Format{half.BF16, half.F16} {
 			for _, trans := range []bool{false, true} {
-				name := fmt.Sprintf("%s/%v/transposed=%v", kernel, f, trans)
-				t.Run(name, func(t *testing.T) {
-					defer func(k string) { _ = UseKernel(k) }(Kernel())
-					if err := UseKernel(kernel); err != nil {
-						t.Fatal(err)
+				for _, out := range []int{29, 100} {
+					for _, block := range []int{1 << 20, 100} {
+						name := fmt.Sprintf("%s/%v/transposed=%v/out=%d/block=%d", kernel, f, trans, out, block)
+						t.Run(name, func(t *testing.T) {
+							defer func(k string) { _ = UseKernel(k) }(Kernel())
+							if err := UseKernel(kernel); err != nil {
+								t.Fatal(err)
+							}
+							roundBlock, minBlock = block, 1
+							checkRoundedAffine(t, f, trans, n, in, out)
+						})
 					}
-					checkRoundedAffine(t, f, trans, n, in, out)
-				})
+				}
 			}
 		}
 	}

@@ -23,3 +23,15 @@ func decodeF16C(dst *float32, src *uint16, n int)
 //
 //go:noescape
 func decodeBF16AVX2(dst *float32, src *uint16, n int)
+
+// roundF16C rounds n (a multiple of 8) float32s at src to the nearest
+// Float16 values, to nearest even, and stores them as float32s at dst.
+//
+//go:noescape
+func roundF16C(dst, src *float32, n int)
+
+// roundBF16AVX2 rounds n (a multiple of 8) float32s at src to the nearest
+// BFloat16 values, to nearest even, and stores them as float32s at dst.
+//
+//go:noescape
+func roundBF16AVX2(dst, src *float32, n int)

@@ -3,6 +3,7 @@ package half
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -193,5 +194,35 @@ func TestParseFormat(t *testing.T) {
 	}
 	if F16.Max() != 65504 || BF16.Max() != 3.3895314e38 {
 		t.Errorf("Max: %g, %g", F16.Max(), BF16.Max())
+	}
+}
+
+// Round equals converting to the format and back, element by element,
+// on its vector path (F16C for float16) as on the scalar one, over every
+// float16 exponent, ties, overflow, subnormals and NaN.
+func TestRoundEqualsConversion(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	src := []float32{0, -0, 65504, 65520, 65519.99, 1e-8, -6e-8, 3e-5, float32(math.Inf(-1)), float32(math.NaN()), 1 + 1.0/2048, 1 + 3.0/2048}
+	for len(src) < 4099 {
+		src = append(src, float32(math.Ldexp(r.NormFloat64(), r.IntN(60)-30)))
+	}
+	for _, f := range []Format{F16, BF16} {
+		for _, accel := range []bool{true, false} {
+			restore := setAccelerated(accel)
+			got := make([]float32, len(src))
+			Round(f, got, src)
+			restore()
+			for i, v := range src {
+				var want float32
+				if f == F16 {
+					want = FromFloat32(v).Float32()
+				} else {
+					want = BFloat16FromFloat32(v).Float32()
+				}
+				if math.Float32bits(got[i]) != math.Float32bits(want) && !(got[i] != got[i] && want != want) {
+					t.Fatalf("%v (vector %v): Round(%g) = %g, conversion %g", f, accel, v, got[i], want)
+				}
+			}
+		}
 	}
 }

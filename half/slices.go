@@ -79,3 +79,28 @@ func setAccelerated(on bool) (restore func()) {
 	hasF16C, hasAVX2 = on && cpuF16C, on && cpuAVX2
 	return func() { hasF16C, hasAVX2 = f, a }
 }
+
+// Round writes src rounded to the nearest numbers of format f (ties to
+// even, beyond f's range to ±Inf, NaN to NaN) into dst, as float32s; dst
+// may be src. It is what converting to f and back gives, without the
+// 16-bit copy (F16C's VCVTPS2PH and VCVTPH2PS for float16, AVX2 integer
+// arithmetic for bfloat16, where the CPU has them).
+func Round(f Format, dst, src []float32) {
+	dst = dst[:len(src)]
+	n := 0
+	if len(src) >= 8 && Accelerated(f) {
+		n = len(src) &^ 7
+		if f == F16 {
+			roundF16C(&dst[0], &src[0], n)
+		} else {
+			roundBF16AVX2(&dst[0], &src[0], n)
+		}
+	}
+	for i := n; i < len(src); i++ {
+		if f == F16 {
+			dst[i] = FromFloat32(src[i]).Float32()
+		} else {
+			dst[i] = BFloat16FromFloat32(src[i]).Float32()
+		}
+	}
+}

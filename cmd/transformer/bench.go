@@ -110,7 +110,7 @@ base shape; explicit flags override it.`,
 	f.BoolVar(&o.FixedLen, "fixed-len", false, "every sentence full length")
 	f.BoolVar(&o.Decode, "decode", false, "measure greedy decoding instead of training")
 	f.IntVar(&o.DecodeBatch, "decode-batch", o.DecodeBatch, "sentences decoded together")
-	f.StringVar(&dtype, "dtype", "f32", "weights for --decode: f32, f16 / bf16 (converted as transformer convert does) or int8 (quantised per output column)")
+	f.StringVar(&dtype, "dtype", "f32", "training: f32, or bf16 / f16 for mixed precision (training.dtype bfloat16 / float16); with --decode, the weights: f32, f16 / bf16 (converted as transformer convert does) or int8 (quantised per output column)")
 	f.IntVar(&o.DecodeSrcLen, "decode-src-len", o.DecodeSrcLen, "source tokens per sentence")
 	f.IntVar(&o.DecodeLen, "decode-len", o.DecodeLen, "decoding steps (no early stop)")
 	f.IntVar(&o.DecodeReps, "decode-reps", o.DecodeReps, "timed repetitions per decoding variant")

@@ -1,6 +1,7 @@
 package f32
 
 import (
+	"math"
 	"sync"
 
 	"github.com/gotransformer/transformer/half"
@@ -24,8 +25,44 @@ func SgemmBF16(transA, transB bool, m, n, k int, a []uint16, lda int, b []uint16
 		return
 	}
 	split(bf16Tile, transA, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
-		serialBF16(transA, transB, m, n, k, a[aoff:], lda, b[boff:], ldb, beta, c[coff:], ldc)
+		serialBF16(transA, transB, m, n, k, bits16(a[aoff:]), lda, bits16(b[boff:]), ldb, beta, c[coff:], ldc)
 	})
+}
+
+// SgemmRoundedBF16 is SgemmBF16 on float32 A and B, each value rounded to
+// the nearest bfloat16 (ties to even; NaN stays NaN) as it is packed: the
+// product of mixed-precision training, with no bfloat16 copy of A or B. It
+// needs BF16Native.
+func SgemmRoundedBF16(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	split(bf16Tile, transA, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
+		serialBF16(transA, transB, m, n, k, rounded(a[aoff:]), lda, rounded(b[boff:]), ldb, beta, c[coff:], ldc)
+	})
+}
+
+// A bf16Source is a matrix's values, read as bfloat16 bits a run at a time.
+type bf16Source interface {
+	// read fills dst with the values from offset off on.
+	read(dst []uint16, off int)
+}
+
+// bits16 holds bfloat16 bits.
+type bits16 []uint16
+
+func (s bits16) read(dst []uint16, off int) { copy(dst, s[off:off+len(dst)]) }
+
+// rounded holds float32 values, rounded to bfloat16 as they are read.
+type rounded []float32
+
+func (s rounded) read(dst []uint16, off int) {
+	src := s[off : off+len(dst)]
+	for i, v := range src {
+		b := math.Float32bits(v)
+		if b&0x7fffffff > 0x7f800000 {
+			dst[i] = 0x7fc0 // NaN
+			continue
+		}
+		dst[i] = uint16((b + 0x7fff + (b>>16)&1) >> 16)
+	}
 }
 
 // BF16Native reports whether SgemmBF16 runs the VDPBF16PS kernel: the CPU
@@ -45,12 +82,13 @@ type bf16Buffers struct {
 	a    [mc * (kc + 1)]uint16
 	b    [(kc + 1) * nc]uint16
 	tile [12 * 32]float32
+	line [max(kc, mc, nc)]uint16 // one run of values being packed
 }
 
 var bf16Pool = sync.Pool{New: func() any { return new(bf16Buffers) }}
 
 // serialBF16 is SgemmBF16 on the calling goroutine for beta 0 or 1.
-func serialBF16(transA, transB bool, m, n, k int, a []uint16, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
+func serialBF16(transA, transB bool, m, n, k int, a bf16Source, lda int, b bf16Source, ldb int, beta float32, c []float32, ldc int) {
 	const mr, nr = 12, 32
 	buf := bf16Pool.Get().(*bf16Buffers)
 	defer bf16Pool.Put(buf)
@@ -60,10 +98,10 @@ func serialBF16(transA, transB bool, m, n, k int, a []uint16, lda int, b []uint1
 			kb := min(kc, k-pc)
 			kp := (kb + 1) / 2 // pairs, the last padded with a zero
 			add := pc > 0 || beta != 0
-			packBPairs(transB, kb, nb, b, ldb, pc, jc, buf.b[:])
+			packBPairs(transB, kb, nb, b, ldb, pc, jc, buf.b[:], buf.line[:])
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packAPairs(transA, mb, kb, a, lda, ic, pc, buf.a[:])
+				packAPairs(transA, mb, kb, a, lda, ic, pc, buf.a[:], buf.line[:])
 				for jr := 0; jr < nb; jr += nr {
 					cols := min(nr, nb-jr)
 					bp := buf.b[jr*2*kp:]
@@ -96,24 +134,34 @@ func serialBF16(transA, transB bool, m, n, k int, a []uint16, lda int, b []uint1
 
 // packAPairs copies op(A)[i0:i0+mb, p0:p0+kb] into panels of 12 rows: for
 // each pair q of k, panel values [q][r][t] = op(A)[i0+r, p0+2q+t], zeros
-// past mb rows and kb values.
-func packAPairs(trans bool, mb, kb int, a []uint16, lda, i0, p0 int, dst []uint16) {
+// past mb rows and kb values. line is scratch for one run of A.
+func packAPairs(trans bool, mb, kb int, a bf16Source, lda, i0, p0 int, dst, line []uint16) {
 	const mr = 12
 	kp := (kb + 1) / 2
 	for q := 0; q < mb; q += mr {
 		panel := dst[q*2*kp : (q+mr)*2*kp]
 		clear(panel)
 		rows := min(mr, mb-q)
-		for r := 0; r < rows; r++ {
+		if trans { // op(A)[i, p] = a[p*lda + i]: runs of rows
 			for p := 0; p < kb; p++ {
-				i := i0 + q + r
-				var v uint16
-				if trans {
-					v = a[(p0+p)*lda+i]
-				} else {
-					v = a[i*lda+p0+p]
+				run := line[:rows]
+				a.read(run, (p0+p)*lda+i0+q)
+				out := panel[(p/2)*2*mr+p%2:]
+				for r, v := range run {
+					out[2*r] = v
 				}
-				panel[(p/2)*2*mr+r*2+p%2] = v
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			run := line[:kb]
+			a.read(run, (i0+q+r)*lda+p0)
+			for p := 0; p+1 < kb; p += 2 {
+				o := (p/2)*2*mr + r*2
+				panel[o], panel[o+1] = run[p], run[p+1]
+			}
+			if kb%2 == 1 {
+				panel[(kb/2)*2*mr+r*2] = run[kb-1]
 			}
 		}
 	}
@@ -121,24 +169,34 @@ func packAPairs(trans bool, mb, kb int, a []uint16, lda, i0, p0 int, dst []uint1
 
 // packBPairs copies op(B)[p0:p0+kb, j0:j0+nb] into panels of 32 columns: for
 // each pair q of k, panel values [q][j][t] = op(B)[p0+2q+t, j0+j], zeros
-// past nb columns and kb values.
-func packBPairs(trans bool, kb, nb int, b []uint16, ldb, p0, j0 int, dst []uint16) {
+// past nb columns and kb values. line is scratch for one run of B.
+func packBPairs(trans bool, kb, nb int, b bf16Source, ldb, p0, j0 int, dst, line []uint16) {
 	const nr = 32
 	kp := (kb + 1) / 2
 	for q := 0; q < nb; q += nr {
 		panel := dst[q*2*kp : (q+nr)*2*kp]
 		clear(panel)
 		cols := min(nr, nb-q)
-		for p := 0; p < kb; p++ {
-			row := panel[(p/2)*2*nr:]
+		if trans { // op(B)[p, j] = b[j*ldb + p]: runs of k
 			for j := 0; j < cols; j++ {
-				var v uint16
-				if trans {
-					v = b[(j0+q+j)*ldb+p0+p]
-				} else {
-					v = b[(p0+p)*ldb+j0+q+j]
+				run := line[:kb]
+				b.read(run, (j0+q+j)*ldb+p0)
+				for p := 0; p+1 < kb; p += 2 {
+					o := (p/2)*2*nr + j*2
+					panel[o], panel[o+1] = run[p], run[p+1]
 				}
-				row[j*2+p%2] = v
+				if kb%2 == 1 {
+					panel[(kb/2)*2*nr+j*2] = run[kb-1]
+				}
+			}
+			continue
+		}
+		for p := 0; p < kb; p++ {
+			run := line[:cols]
+			b.read(run, (p0+p)*ldb+j0+q)
+			out := panel[(p/2)*2*nr+p%2:]
+			for j, v := range run {
+				out[2*j] = v
 			}
 		}
 	}

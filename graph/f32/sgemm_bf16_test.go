@@ -140,6 +140,54 @@ func TestSgemmBF16Conversion(t *testing.T) {
 	}
 }
 
+// TestSgemmRoundedBF16 checks that rounding float32 operands while packing
+// gives, bit for bit, SgemmBF16 on the operands rounded beforehand
+// (half.BFloat16FromFloat32), for every transposition, odd k and edges,
+// with NaN and infinities among the values.
+func TestSgemmRoundedBF16(t *testing.T) {
+	if !BF16Native() {
+		t.Skip("no AVX512_BF16 on this processor")
+	}
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, d := range [][3]int{{37, 70, 129}, {13, 33, 1}, {100, 45, 300}} {
+		m, n, k := d[0], d[1], d[2]
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				a, b := make([]float32, m*k), make([]float32, k*n)
+				for i := range a {
+					a[i] = float32(r.NormFloat64())
+				}
+				for i := range b {
+					b[i] = float32(r.NormFloat64())
+				}
+				a[3], b[5] = float32(math.Inf(1)), float32(math.NaN())
+				ab, bb := make([]uint16, len(a)), make([]uint16, len(b))
+				for i, v := range a {
+					ab[i] = uint16(half.BFloat16FromFloat32(v))
+				}
+				for i, v := range b {
+					bb[i] = uint16(half.BFloat16FromFloat32(v))
+				}
+				lda, ldb := k, n
+				if ta {
+					lda = m
+				}
+				if tb {
+					ldb = k
+				}
+				got, want := make([]float32, m*n), make([]float32, m*n)
+				SgemmRoundedBF16(ta, tb, m, n, k, a, lda, b, ldb, 0, got, n)
+				SgemmBF16(ta, tb, m, n, k, ab, lda, bb, ldb, 0, want, n)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("%v (ta %v tb %v): element %d = %v, pre-rounded %v", d, ta, tb, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkSgemmBF16 compares the VDPBF16PS kernel with float32 Sgemm on
 // the training shapes.
 func BenchmarkSgemmBF16(b *testing.B) {
