@@ -23,12 +23,14 @@ import (
 // float32.
 
 // gemmRounded computes c = op(a)·op(b) + beta·c like gemmT, with a and b
-// rounded to f first; f 0 is gemmT itself. bfloat16 products whose A is
-// packed once for many columns (A not transposed, n ≥ 2k: the forward
-// products) round while packing for the VDPBF16PS kernel; the others, whose
-// packing would be re-done per block of columns, round a block of the
-// operands at a time into scratch and multiply in float32 (which is as fast
-// with AVX-512 and exact as well: BenchmarkRoundedProducts).
+// rounded to f first; f 0 is gemmT itself. Every path rounds while packing,
+// with no rounded copy of an operand: bfloat16 products whose A is packed
+// once for many columns (A not transposed, n ≥ 2k: the forward products)
+// run the VDPBF16PS kernel where the CPU has it; the others, whose pair
+// packing would cost more than the kernel saves (BenchmarkRoundedProducts),
+// run the float32 kernel on rounded panels (f32.SgemmRounded), which is
+// exact as well. Without an assembly kernel (--kernel go), blocks of the
+// operands are rounded into scratch for the graphs' BLAS.
 func gemmRounded(f half.Format, transA, transB bool, m, n, k int, a, b []float32, beta float32, c []float32) {
 	lda, ldb := k, n
 	if transA {
@@ -40,6 +42,8 @@ func gemmRounded(f half.Format, transA, transB bool, m, n, k int, a, b []float32
 	switch {
 	case f == half.BF16 && f32.BF16Native() && !transA && n >= 2*k:
 		f32.SgemmRoundedBF16(transA, transB, m, n, k, a, lda, b, ldb, beta, c, n)
+	case f != 0 && f32.Available():
+		f32.SgemmRounded(f, transA, transB, m, n, k, a, lda, b, ldb, beta, c, n)
 	case f != 0:
 		gemmRoundedBlocks(f, transA, transB, m, n, k, a, lda, b, ldb, beta, c)
 	default:
@@ -53,7 +57,8 @@ func gemmRounded(f half.Format, transA, transB bool, m, n, k int, a, b []float32
 // stays large enough to run at full speed on every core.
 var roundBlock, minBlock = 1 << 20, 192
 
-// gemmRoundedBlocks is gemmRounded by rounded copies: blocks of A's rows
+// gemmRoundedBlocks is gemmRounded by rounded copies, for BLAS without
+// rounding: blocks of A's rows
 // with B whole when A is not transposed (B is then a weight), blocks of k
 // of both otherwise (the weight gradient Aᵀ·B of two activations).
 func gemmRoundedBlocks(f half.Format, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32) {

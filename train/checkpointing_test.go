@@ -16,11 +16,11 @@ import (
 // translatorGradients runs one training step's forward and backward on a
 // freshly built graph (with or without checkpointing) and returns copies
 // of its loss and gradients.
-func translatorGradients(t *testing.T, m *model.Transformer, batch *data.Batch, ckpt bool) (float64, []Param) {
+func translatorGradients(t *testing.T, m *model.Transformer, batch *data.Batch, ckpt bool, dtype string) (float64, []Param) {
 	t.Helper()
 	c := rundir.DefaultConfig()
 	c.Model = m.Config
-	c.Training.CheckpointActivations, c.Training.LabelSmoothing = ckpt, 0.1
+	c.Training.CheckpointActivations, c.Training.LabelSmoothing, c.Training.Dtype = ckpt, 0.1, dtype
 	tr := NewStepTrainer(&c, m)
 	tr.dropoutRNG = graph.NewRNG(9)
 	defer tr.Close()
@@ -72,28 +72,35 @@ func sameGradients(t *testing.T, name string, wantLoss, loss float64, want, got 
 	t.Logf("%s: %d gradients, %d elements, bitwise equal to backprop: %v", name, len(want), elements, differ == 0)
 }
 
+// checkpointBatch is two short sentence pairs with padding.
+var checkpointBatch = &data.Batch{Size: 2, SrcLen: 6, TgtLen: 5,
+	Src: []int{5, 6, 7, 8, 9, data.EosID, 10, 11, data.EosID, 0, 0, 0},
+	Tgt: []int{data.BosID, 5, 6, 7, 8, data.EosID, data.BosID, 9, data.EosID, 0, 0, 0}}
+
+// checkpointVariants are translator configurations covering every kind of
+// attention and position.
+var checkpointVariants = map[string]func(c *model.Config){
+	"post-LN, tied":      func(c *model.Config) {},
+	"pre-LN, final norm": func(c *model.Config) { c.NormFirst, c.TieOutput = true, false },
+	"no final norm":      func(c *model.Config) { c.FinalNorm = false },
+	"sliding window": func(c *model.Config) {
+		c.Encoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 1, Global: []int{0}}
+	},
+	"linear, relative pos": func(c *model.Config) { c.Decoder.Attention.Kind, c.Encoder.Positions = "linear", "relative" },
+	"rope":                 func(c *model.Config) { c.Positions = "rope" },
+	"chunked full": func(c *model.Config) {
+		c.Encoder.Attention, c.Decoder.Attention = model.AttentionConfig{Chunk: 2}, model.AttentionConfig{Chunk: 4}
+	},
+}
+
 // TestCheckpointedGradientsEqualBackprop: with dropout on, the step that
 // graph.Builder.Checkpoint derives from the model's one definition (each
 // layer and the output head with the loss recomputed during backward) has
 // the loss and every gradient of plain backpropagation, bit for bit, for
 // the translator and the classifier.
 func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
-	batch := &data.Batch{Size: 2, SrcLen: 6, TgtLen: 5,
-		Src: []int{5, 6, 7, 8, 9, data.EosID, 10, 11, data.EosID, 0, 0, 0},
-		Tgt: []int{data.BosID, 5, 6, 7, 8, data.EosID, data.BosID, 9, data.EosID, 0, 0, 0}}
-	for name, set := range map[string]func(c *model.Config){
-		"post-LN, tied":      func(c *model.Config) {},
-		"pre-LN, final norm": func(c *model.Config) { c.NormFirst, c.TieOutput = true, false },
-		"no final norm":      func(c *model.Config) { c.FinalNorm = false },
-		"sliding window": func(c *model.Config) {
-			c.Encoder.Attention = model.AttentionConfig{Kind: "sliding_window", Window: 1, Global: []int{0}}
-		},
-		"linear, relative pos": func(c *model.Config) { c.Decoder.Attention.Kind, c.Encoder.Positions = "linear", "relative" },
-		"rope":                 func(c *model.Config) { c.Positions = "rope" },
-		"chunked full": func(c *model.Config) {
-			c.Encoder.Attention, c.Decoder.Attention = model.AttentionConfig{Chunk: 2}, model.AttentionConfig{Chunk: 4}
-		},
-	} {
+	batch := checkpointBatch
+	for name, set := range checkpointVariants {
 		c := model.DefaultConfig()
 		c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 16, 3, 2
 		c.Dropout, c.AttentionDropout = 0.2, 0.1
@@ -103,8 +110,8 @@ func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantLoss, want := translatorGradients(t, m, batch, false)
-		loss, got := translatorGradients(t, m, batch, true)
+		wantLoss, want := translatorGradients(t, m, batch, false, "float64")
+		loss, got := translatorGradients(t, m, batch, true, "float64")
 		sameGradients(t, "translator, "+name, wantLoss, loss, want, got)
 	}
 
@@ -151,6 +158,32 @@ func maxAbs(a []float64) float64 {
 		m = math.Max(m, math.Abs(x))
 	}
 	return m
+}
+
+// In mixed precision, bfloat16 and float16, the checkpointed step
+// recomputes each block with the same rounded products: its loss and
+// gradients equal plain backpropagation's bit for bit, for every kind of
+// attention and position, and differ from float32's.
+func TestMixedPrecisionCheckpointing(t *testing.T) {
+	for _, dtype := range []string{"bfloat16", "float16"} {
+		for name, set := range checkpointVariants {
+			c := model.DefaultConfig()
+			c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 16, 2, 2
+			c.Dropout, c.AttentionDropout = 0.2, 0.1
+			c.SrcVocab, c.TgtVocab = 14, 14
+			set(&c)
+			m, err := model.New(c, tensor.Float32, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantLoss, want := translatorGradients(t, m, checkpointBatch, false, dtype)
+			loss, got := translatorGradients(t, m, checkpointBatch, true, dtype)
+			sameGradients(t, dtype+", "+name, wantLoss, loss, want, got)
+			if f32Loss, _ := translatorGradients(t, m, checkpointBatch, false, "float32"); f32Loss == loss {
+				t.Errorf("%s, %s: loss %v equals float32's: the products were not rounded", dtype, name, loss)
+			}
+		}
+	}
 }
 
 // Training with checkpoint_activations follows the same trajectory as

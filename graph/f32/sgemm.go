@@ -128,7 +128,7 @@ const directPanels = 4
 // calling goroutine. With beta 0 the first block of k stores its tiles
 // instead of adding them, so C is never cleared or read.
 func serial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	serialB(active.Load(), transA, transB, m, n, k, alpha, a, lda, matB{f32: b}, ldb, beta, c, ldc)
+	serialB(active.Load(), 0, transA, transB, m, n, k, alpha, a, lda, matB{f32: b}, ldb, beta, c, ldc)
 }
 
 // matB is the B operand of serialB: float32 values, or the bits of 16-bit
@@ -148,15 +148,16 @@ func (b matB) pack(nr int, trans bool, kb, nb, ldb, p0, j0 int, dst []float32) {
 	packB(nr, trans, kb, nb, b.f32, ldb, p0, j0, dst)
 }
 
-// serialB is serial, on kernel mk, for either kind of B.
-func serialB(mk *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm matB, ldb int, beta float32, c []float32, ldc int) {
+// serialB is serial, on kernel mk, for either kind of B; round, if not 0,
+// rounds the packed values of A and B to that format (SgemmRounded).
+func serialB(mk *microKernel, round half.Format, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm matB, ldb int, beta float32, c []float32, ldc int) {
 	buf := pool.Get().(*buffers)
 	defer pool.Put(buf)
 	b := bm.f32
 	// A few rows of C read a row-major B in place; a 16-bit B too, with a
 	// kernel that converts it in registers, where the CPU has one.
 	mr, nr := mk.mr, mk.nr
-	direct := !transB && m <= directPanels*mr && (bm.bits == nil || mk.halfKernel(bm.format) != nil)
+	direct := round == 0 && !transB && m <= directPanels*mr && (bm.bits == nil || mk.halfKernel(bm.format) != nil)
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -164,10 +165,18 @@ func serialB(mk *microKernel, transA, transB bool, m, n, k int, alpha float32, a
 			add := pc > 0 || beta != 0
 			if !direct {
 				bm.pack(nr, transB, kb, nb, ldb, pc, jc, buf.b[:])
+				if round != 0 {
+					packed := buf.b[:roundUp(nb, nr)*kb]
+					half.Round(round, packed, packed)
+				}
 			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				packA(mr, transA, mb, kb, alpha, a, lda, ic, pc, buf.a[:])
+				if round != 0 {
+					packed := buf.a[:roundUp(mb, mr)*kb]
+					half.Round(round, packed, packed)
+				}
 				for jr := 0; jr < nb; jr += nr {
 					cols := min(nr, nb-jr)
 					bp, bld := buf.b[jr*kb:], nr

@@ -215,3 +215,45 @@ func BenchmarkSgemmBF16(b *testing.B) {
 		})
 	}
 }
+
+// SgemmRounded equals Sgemm on operands rounded beforehand, bit for bit,
+// for both formats, every transposition and every kernel.
+func TestSgemmRounded(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(27, 28))
+		for _, f := range []half.Format{half.BF16, half.F16} {
+			for _, d := range [][3]int{{37, 70, 129}, {5, 33, 1}, {130, 45, 300}} {
+				m, n, k := d[0], d[1], d[2]
+				for _, ta := range []bool{false, true} {
+					for _, tb := range []bool{false, true} {
+						a, b := make([]float32, m*k), make([]float32, k*n)
+						for i := range a {
+							a[i] = float32(r.NormFloat64())
+						}
+						for i := range b {
+							b[i] = float32(r.NormFloat64() * 1e3)
+						}
+						ar, br := make([]float32, len(a)), make([]float32, len(b))
+						half.Round(f, ar, a)
+						half.Round(f, br, b)
+						lda, ldb := k, n
+						if ta {
+							lda = m
+						}
+						if tb {
+							ldb = k
+						}
+						got, want := make([]float32, m*n), make([]float32, m*n)
+						SgemmRounded(f, ta, tb, m, n, k, a, lda, b, ldb, 0, got, n)
+						Sgemm(ta, tb, m, n, k, 1, ar, lda, br, ldb, 0, want, n)
+						for i := range got {
+							if got[i] != want[i] {
+								t.Fatalf("%v %v (ta %v tb %v): element %d = %v, on rounded copies %v", f, d, ta, tb, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

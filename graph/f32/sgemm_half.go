@@ -11,7 +11,19 @@ import "github.com/gotransformer/transformer/half"
 func SgemmHalf(f half.Format, transB bool, m, n, k int, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
 	mk := active.Load()
 	split(mk, false, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
-		serialB(mk, false, transB, m, n, k, 1, a[aoff:], lda, matB{bits: b[boff:], format: f}, ldb, beta, c[coff:], ldc)
+		serialB(mk, 0, false, transB, m, n, k, 1, a[aoff:], lda, matB{bits: b[boff:], format: f}, ldb, beta, c[coff:], ldc)
+	})
+}
+
+// SgemmRounded computes C = op(A)·op(B) + beta·C like Sgemm (alpha 1),
+// with every value of A and B rounded to the nearest number of format f
+// (half.Round) as it is packed: the product of two 16-bit matrices with
+// float32 sums, as mixed-precision training needs, without a rounded copy
+// of either. It panics if Available is false.
+func SgemmRounded(f half.Format, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mk := active.Load()
+	split(mk, transA, transB, m, n, k, lda, ldb, beta, c, ldc, func(aoff, boff, coff, m, n int, beta float32) {
+		serialB(mk, f, transA, transB, m, n, k, 1, a[aoff:], lda, matB{f32: b[boff:]}, ldb, beta, c[coff:], ldc)
 	})
 }
 

@@ -26,8 +26,8 @@ grep -o -w -E 'avx512f|avx512_bf16|avx512_fp16|amx_bf16' /proc/cpuinfo | sort -u
 echo >&2
 for p in $PRESETS; do
 	for d in f32 bf16 f16; do
-		/tmp/transformer-pure bench --dtype "$d" --name "$p" ${SHAPE[$p]} --steps 13 | tail -1
+		/tmp/transformer-pure bench --dtype "$d" --name "$p" ${SHAPE[$p]} --steps 23 | tail -1
 	done
-	py "$REF" --threads 2 --name "$p" ${SHAPE[$p]} --steps 13
-	py tools/bench/ref_autocast.py "$REF" --threads 2 --name "$p" ${SHAPE[$p]} --steps 13
+	py "$REF" --threads 2 --name "$p" ${SHAPE[$p]} --steps 23
+	py tools/bench/ref_autocast.py "$REF" --threads 2 --name "$p" ${SHAPE[$p]} --steps 23
 done
