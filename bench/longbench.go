@@ -29,13 +29,16 @@ type LongOptions struct {
 	Heads      int    `json:"heads"`
 	FFDim      int    `json:"ff_dim"`
 	Checkpoint bool   `json:"checkpoint"` // gradient checkpointing
+	// Dtype is training.dtype: float32, or bfloat16 or float16 for mixed
+	// precision.
+	Dtype string `json:"dtype"`
 	Steps      int    `json:"steps"`      // timed steps after one warm-up step
 }
 
 // DefaultLongOptions is the configuration of docs/long-sequences.md:
 // a 6-layer d_model 256 encoder.
 func DefaultLongOptions() LongOptions {
-	return LongOptions{Attention: "full", Window: 64, SeqLen: 1024, Batch: 1, Layers: 6, DModel: 256, Heads: 4, FFDim: 1024, Steps: 3}
+	return LongOptions{Attention: "full", Window: 64, SeqLen: 1024, Batch: 1, Layers: 6, DModel: 256, Heads: 4, FFDim: 1024, Steps: 3, Dtype: "float32"}
 }
 
 // LongResult is one measurement; PeakRSSMB covers the whole process.
@@ -52,7 +55,7 @@ func Long(ctx context.Context, o LongOptions) (*LongResult, error) {
 		return nil, err
 	}
 	mc := o.model()
-	tc := rundir.ClassifyTraining{BatchSize: o.Batch, LearningRate: 1e-4, ClipNorm: 1, Seed: 1, Dtype: "float32", CheckpointActivations: o.Checkpoint}
+	tc := rundir.ClassifyTraining{BatchSize: o.Batch, LearningRate: 1e-4, ClipNorm: 1, Seed: 1, Dtype: o.Dtype, CheckpointActivations: o.Checkpoint}
 	t, err := train.NewClassifyStepTrainer(mc, tc, longBenchVocab, 2)
 	if err != nil {
 		return nil, err
@@ -95,6 +98,11 @@ const MaxLongSteps = 1000
 // when avail is known (Bytes > 0), a step whose estimated memory exceeds
 // it (full attention holds batch × heads × seq² weights per layer).
 func (o LongOptions) Check(avail sysmem.Limit) error {
+	switch o.Dtype {
+	case "float32", "bfloat16", "float16":
+	default:
+		return fmt.Errorf("bench: --dtype must be float32, bfloat16 or float16, got %q", o.Dtype)
+	}
 	if o.SeqLen < 2 || o.Batch < 1 || o.Steps < 1 {
 		return fmt.Errorf("bench: need --seq ≥ 2, --batch ≥ 1 and --steps ≥ 1")
 	}

@@ -70,6 +70,9 @@ func longSeries(r LongResult) string {
 	if r.Checkpoint {
 		s += " + checkpointing"
 	}
+	if r.Dtype != "" && r.Dtype != "float32" {
+		s += ", " + r.Dtype
+	}
 	return s
 }
 

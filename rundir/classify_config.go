@@ -66,7 +66,7 @@ const ResultFile = "result.json"
 // checkpoint by accuracy, and every other option off.
 func (c *ClassifyConfig) Options() Options {
 	t := c.Training
-	return Options{Seed: t.Seed, Dtype: t.Dtype, Steps: t.Steps, Accumulate: 1, LearningRate: t.LearningRate, Schedule: "constant",
+	return Options{Seed: t.Seed, Dtype: t.Dtype, LossScale: DefaultLossScale, Steps: t.Steps, Accumulate: 1, LearningRate: t.LearningRate, Schedule: "constant",
 		Warmup: t.Warmup, Beta1: 0.9, Beta2: 0.98, Eps: 1e-9, ClipNorm: t.ClipNorm, ValidEvery: t.EvalEvery,
 		BestMetric: "accuracy", LogEvery: t.LogEvery, OutDir: t.OutDir, KeepCheckpoints: t.KeepCheckpoints, KeepBest: 1,
 		OnNonFinite: "stop", CheckpointActivations: t.CheckpointActivations, Overwrite: t.Overwrite}
@@ -267,8 +267,8 @@ func (c *ClassifyConfig) problem() error {
 		return c.fieldError("training.warmup", "must be in [0, %d], got %d", MaxSteps, t.Warmup)
 	case !(t.ClipNorm >= 0 && t.ClipNorm <= MaxClipNorm):
 		return c.fieldError("training.clip_norm", "must be in [0, %g] (0: no clipping), got %g", MaxClipNorm, t.ClipNorm)
-	case t.Dtype != "float32" && t.Dtype != "float64":
-		return c.fieldError("training.dtype", "want float32 or float64, got %q", t.Dtype)
+	case t.Dtype != "float32" && t.Dtype != "float64" && t.Dtype != "bfloat16" && t.Dtype != "float16":
+		return c.fieldError("training.dtype", "want float32, float64, bfloat16 or float16, got %q", t.Dtype)
 	case t.EvalEvery <= 0:
 		return c.fieldError("training.eval_every", "must be positive, got %d", t.EvalEvery)
 	case t.EvalEvery > MaxSteps:

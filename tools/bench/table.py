@@ -5,23 +5,59 @@ import json, sys
 
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 
+
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def merged(rows):
+    """Rows of repeated rounds (tools/bench/mixed.sh ROUNDS=3) merged into
+    one per implementation: the median of each round's median step time
+    and of its peak RSS."""
+    groups = {}
+    for r in rows:
+        if not ("train" in r or "sec_per_step_median" in r):
+            groups[id(r)] = [r]
+            continue
+        groups.setdefault((name(r), who(r)), []).append(r)
+    out = []
+    for g in groups.values():
+        r = json.loads(json.dumps(g[0]))
+        if len(g) > 1:
+            t = r.get("train", r)
+            sec = median([x.get("train", x)["sec_per_step_median"] for x in g])
+            scale = t["sec_per_step_median"] / sec
+            t["sec_per_step_median"] = sec
+            t["tgt_positions_per_s"] *= scale
+            t["achieved_gflops"] *= scale
+            r["peak_rss_mb"] = median([x["peak_rss_mb"] for x in g])
+            r["rounds"] = len(g)
+        out.append(r)
+    return out
+
 def who(r):
     if r.get("impl") == "gotransformer":
         w = ", int8 weights" if r.get("weights") == "int8" else ""
+        if r.get("weights") in ("bf16", "f16") and "sec_per_step_median" in r:
+            w = ", mixed precision " + r["weights"]
         if r["blas"] == "openblas":
             return "ours, OpenBLAS" + w
         return "ours, pure Go" + (f" ({r['kernel']})" if r.get("kernel") else "") + w
     q = ", dynamic int8" if r.get("quantized") else ""
+    if r.get("autocast"):
+        q = ", autocast " + r["autocast"]
     return "PyTorch " + r.get("torch_version", "") + q
 
 def name(r):
     return r.get("name") or r.get("config", {}).get("name", "")
 
+rows = merged(rows)
 print("| shape | implementation | s/step (median) | target positions/s | ratio to PyTorch | GFLOP/s | peak RSS MB | RSS ratio |")
 print("|---|---|---|---|---|---|---|---|")
 for preset in dict.fromkeys(name(r) for r in rows):
     train = [r for r in rows if name(r) == preset and ("train" in r or "sec_per_step_median" in r)]
-    ref = next((r for r in train if "train" in r and not r.get("quantized")), None)
+    ref = next((r for r in train if "train" in r and not r.get("quantized") and not r.get("autocast")), None)
     for r in train:
         t = r.get("train", r)
         ratio = t["tgt_positions_per_s"] / ref["train"]["tgt_positions_per_s"] if ref else float("nan")
@@ -33,7 +69,7 @@ print("| shape | implementation | greedy, KV cache (sentences/s) | ratio to PyTo
 print("|---|---|---|---|---|---|")
 for preset in dict.fromkeys(name(r) for r in rows):
     dec = [r for r in rows if name(r) == preset and ("decode" in r or "decode_kvcache_sent_per_s" in r)]
-    ref = next((r for r in dec if "decode" in r and not r.get("quantized")), None)
+    ref = next((r for r in dec if "decode" in r and not r.get("quantized") and not r.get("autocast")), None)
     for r in dec:
         if "decode" in r:
             kv, rc, same = r["decode"]["kvcache"]["sentences_per_s"], r["decode"]["recompute"]["sentences_per_s"], r["decode"]["outputs_identical"]
