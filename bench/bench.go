@@ -242,7 +242,10 @@ type Result struct {
 	DecodeKVCacheSentPerS   float64 `json:"decode_kvcache_sent_per_s,omitempty"`
 	DecodeRecomputeSentPerS float64 `json:"decode_recompute_sent_per_s,omitempty"`
 	DecodeSame              *bool   `json:"decode_outputs_identical,omitempty"`
-	PeakRSSMB               float64 `json:"peak_rss_mb"`
+	// SkippedSteps counts float16 steps skipped for a gradient overflow
+	// (loss scaling); they are timed like the others.
+	SkippedSteps int     `json:"skipped_steps,omitempty"`
+	PeakRSSMB    float64 `json:"peak_rss_mb"`
 }
 
 // randomSentences draws n rows of length ≤ maxLen in the reference's way:
@@ -345,6 +348,9 @@ func Run(ctx context.Context, o Options, progress func(step int, seconds, loss f
 				res.LossFirst = r.Loss
 			}
 			res.LossLast = r.Loss
+			if r.Skipped {
+				res.SkippedSteps++
+			}
 			if step >= o.Warmup {
 				times = append(times, sec)
 				nonpad += r.Tokens

@@ -24,13 +24,15 @@ import (
 
 // gemmRounded computes c = op(a)·op(b) + beta·c like gemmT, with a and b
 // rounded to f first; f 0 is gemmT itself. Every path rounds while packing,
-// with no rounded copy of an operand: bfloat16 products whose A is packed
-// once for many columns (A not transposed, n ≥ 2k: the forward products)
-// run the VDPBF16PS kernel where the CPU has it; the others, whose pair
-// packing would cost more than the kernel saves (BenchmarkRoundedProducts),
-// run the float32 kernel on rounded panels (f32.SgemmRounded), which is
-// exact as well. Without an assembly kernel (--kernel go), blocks of the
-// operands are rounded into scratch for the graphs' BLAS.
+// with no rounded copy of an operand. bfloat16 products whose A is packed
+// once for many columns (A not transposed and n ≥ 2k: the feed-forward
+// up-projection, the output projection and the input gradient of the
+// down-projection) run the VDPBF16PS kernel where the CPU has it; the
+// others, whose pair packing would cost more than the kernel saves
+// (BenchmarkRoundedProducts), run the float32 kernel on rounded panels
+// (f32.SgemmRounded), which is exact as well. Without an assembly kernel
+// (--kernel go), blocks of the operands are rounded into scratch for the
+// graphs' BLAS.
 func gemmRounded(f half.Format, transA, transB bool, m, n, k int, a, b []float32, beta float32, c []float32) {
 	lda, ldb := k, n
 	if transA {

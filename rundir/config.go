@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -171,6 +172,10 @@ type LossScale struct {
 	// overflow whatever the scale, so the model has diverged.
 	Min float64 `yaml:"min"`
 }
+
+// minLossScale is the smallest loss scale a config may give: 2⁻²⁴, far
+// inside float32's normal range, so that 1/scale is finite.
+const minLossScale = 0x1p-24
 
 // DefaultLossScale is PyTorch GradScaler's scaling (2¹⁶, doubled after
 // 2,000 clean steps), stopping below fairseq's minimum of 10⁻⁴.
@@ -464,9 +469,12 @@ func (c *Config) Problems() []error {
 	}
 	ls := t.LossScale
 	bad(t.Dtype != "float16" && ls != DefaultLossScale, "training.loss_scale", "applies to training.dtype float16 only (this run is %s)", t.Dtype)
-	bad(!(ls.Init > 0 && ls.Init <= 1<<64), "training.loss_scale.init", "must be in (0, 2^64], got %g", ls.Init)
+	frac, _ := math.Frexp(ls.Init)
+	bad(!(ls.Init >= minLossScale && ls.Init <= 1<<64 && frac == 0.5), "training.loss_scale.init",
+		"must be a power of two in [2^-24, 2^64] (so that scaling and unscaling are exact), got %g", ls.Init)
 	bad(ls.GrowthInterval <= 0, "training.loss_scale.growth_interval", "must be positive, got %d", ls.GrowthInterval)
-	bad(!(ls.Min > 0 && ls.Min <= ls.Init), "training.loss_scale.min", "must be positive and at most init (%g), got %g", ls.Init, ls.Min)
+	bad(!(ls.Min >= minLossScale && ls.Min <= ls.Init), "training.loss_scale.min", "must be in [2^-24, init (%g)], got %g", ls.Init, ls.Min)
+	bad(t.ComposedOps && t.Precision() != 0, "training.composed_ops", "builds the float32 references of the fused ops; it cannot train in %s", t.Dtype)
 	bad(t.Steps <= 0, "training.steps", "must be positive, got %d", t.Steps)
 	bad(t.MaxTime < 0, "training.max_time", "must not be negative, got %v", t.MaxTime)
 	bad(t.BatchTokens <= 0, "training.batch_tokens", "must be positive, got %d", t.BatchTokens)

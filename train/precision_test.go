@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -135,25 +136,48 @@ func TestLossScaleSkipsOverflowAndRecovers(t *testing.T) {
 	}
 }
 
-// Gradients that are not finite at any scale (a NaN weight) halve the
-// scale until it falls below training.loss_scale.min, which stops the run
-// with an error naming the key.
+// Gradients that overflow at every scale halve it until it falls below
+// training.loss_scale.min, which stops the run with an error naming the
+// key.
 func TestLossScaleStopsBelowMinimum(t *testing.T) {
 	c := mixedConfig(t.TempDir(), 20, "float16")
 	c.Training.LossScale.Init, c.Training.LossScale.Min = 4, 1
 	tr := mixedTrainer(t, c)
-	defer nanParam(tr)()
-	for i := 0; i < 2; i++ {
-		if r := step(t, tr); !r.Skipped {
-			t.Fatalf("step %d with a NaN weight was not skipped", i+1)
+	for i, want := range []float64{2, 1} {
+		if err := tr.adjustScale(false); err != nil || tr.state.LossScale != want {
+			t.Fatalf("overflow %d: scale %g, error %v; want %g and none", i+1, tr.state.LossScale, err, want)
 		}
 	}
-	bs, err := tr.nextUpdate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = tr.TrainStep(bs...)
+	err := tr.adjustScale(false)
 	if err == nil || !strings.Contains(err.Error(), "training.loss_scale.min") {
 		t.Fatalf("third overflow: error %v, want one naming training.loss_scale.min", err)
+	}
+}
+
+// A loss that is not finite does not depend on the loss scale: a float16
+// run with a NaN weight stops with the usual non-finite error (or, with
+// on_nonfinite: skip, skips the batch), and the scale stays as it was.
+func TestFloat16NonFiniteLoss(t *testing.T) {
+	for _, policy := range []string{"stop", "skip"} {
+		c := mixedConfig(t.TempDir(), 20, "float16")
+		c.Training.OnNonFinite = policy
+		tr := mixedTrainer(t, c)
+		defer nanParam(tr)()
+		bs, err := tr.nextUpdate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := tr.TrainStep(bs...)
+		var nf *NonFiniteError
+		switch {
+		case policy == "stop" && !errors.As(err, &nf):
+			t.Errorf("stop: error %v, want a NonFiniteError", err)
+		case policy == "skip" && (err != nil || !r.Skipped):
+			t.Errorf("skip: %+v, error %v; want the batch skipped", r, err)
+		}
+		if tr.state.LossScale != rundir.DefaultLossScale.Init || tr.state.LossScaleClean != 0 {
+			t.Errorf("%s: loss scale %g (%d clean) after a NaN loss, want %g untouched", policy,
+				tr.state.LossScale, tr.state.LossScaleClean, rundir.DefaultLossScale.Init)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -323,7 +324,10 @@ func (t *Trainer) TrainStep(batches ...Batch) (StepResult, error) {
 	if err != nil {
 		return StepResult{}, err
 	}
-	if t.scaling() {
+	// float16's loss scaling answers for gradients that overflow under a
+	// finite loss; a loss that is not finite does not depend on the scale
+	// and goes to training.on_nonfinite like any other.
+	if lossFinite := !math.IsNaN(loss) && !math.IsInf(loss, 0); t.scaling() && lossFinite {
 		if err := t.adjustScale(finite); err != nil {
 			return StepResult{}, err
 		}
