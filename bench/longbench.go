@@ -32,7 +32,7 @@ type LongOptions struct {
 	// Dtype is training.dtype: float32, or bfloat16 or float16 for mixed
 	// precision.
 	Dtype string `json:"dtype"`
-	Steps      int    `json:"steps"`      // timed steps after one warm-up step
+	Steps int    `json:"steps"` // timed steps after one warm-up step
 }
 
 // DefaultLongOptions is the configuration of docs/long-sequences.md:
