@@ -41,6 +41,22 @@ func DefaultLongOptions() LongOptions {
 	return LongOptions{Attention: "full", Window: 64, SeqLen: 1024, Batch: 1, Layers: 6, DModel: 256, Heads: 4, FFDim: 1024, Steps: 3, Dtype: "float32"}
 }
 
+// TrainingDtype is the training.dtype that a --dtype flag names: f32,
+// bf16 and f16 (as transformer bench spells them) or the config's own
+// float32, bfloat16 and float16; anything else is returned unchanged for
+// Check to refuse.
+func TrainingDtype(flag string) string {
+	switch flag {
+	case "f32", "fp32":
+		return "float32"
+	case "bf16":
+		return "bfloat16"
+	case "f16", "fp16":
+		return "float16"
+	}
+	return flag
+}
+
 // LongResult is one measurement; PeakRSSMB covers the whole process.
 type LongResult struct {
 	LongOptions
@@ -101,7 +117,7 @@ func (o LongOptions) Check(avail sysmem.Limit) error {
 	switch o.Dtype {
 	case "float32", "bfloat16", "float16":
 	default:
-		return fmt.Errorf("bench: --dtype must be float32, bfloat16 or float16, got %q", o.Dtype)
+		return fmt.Errorf("bench: --dtype must be float32 (f32), bfloat16 (bf16) or float16 (f16), got %q", o.Dtype)
 	}
 	if o.SeqLen < 2 || o.Batch < 1 || o.Steps < 1 {
 		return fmt.Errorf("bench: need --seq ≥ 2, --batch ≥ 1 and --steps ≥ 1")

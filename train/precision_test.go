@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gotransformer/transformer/data"
 	"github.com/gotransformer/transformer/rundir"
 )
 
@@ -178,6 +179,32 @@ func TestFloat16NonFiniteLoss(t *testing.T) {
 		if tr.state.LossScale != rundir.DefaultLossScale.Init || tr.state.LossScaleClean != 0 {
 			t.Errorf("%s: loss scale %g (%d clean) after a NaN loss, want %g untouched", policy,
 				tr.state.LossScale, tr.state.LossScaleClean, rundir.DefaultLossScale.Init)
+		}
+	}
+}
+
+// A classifier trains in mixed precision too: its bfloat16 and float16
+// steps give finite losses that differ from float32's.
+func TestClassifierMixedPrecision(t *testing.T) {
+	g := data.LongRange{Length: 12, Fillers: 5, Train: 3, Seed: 2}
+	examples, _ := g.Generate()
+	loss := func(dtype string) float64 {
+		tc := rundir.ClassifyTraining{BatchSize: 3, LearningRate: 1e-3, Dtype: dtype, Seed: 4}
+		tr, err := NewClassifyStepTrainer(classifyModel("full"), tc, g.Vocab(), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		r, err := tr.TrainStep(ClassifyBatch(examples))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Loss
+	}
+	f32 := loss("float32")
+	for _, dtype := range []string{"bfloat16", "float16"} {
+		if l := loss(dtype); math.IsNaN(l) || math.IsInf(l, 0) || l == f32 {
+			t.Errorf("%s: loss %v, float32 %v: want a finite loss that differs", dtype, l, f32)
 		}
 	}
 }

@@ -72,6 +72,8 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"--vocab", "1"}, "--vocab must be in [5, 1048576], got 1"},
 		{[]string{"--decode", "--decode-len", "100000"}, "--decode-len must be in [1, 1024], got 100000"},
 		{[]string{"--decode", "--decode-batch", "100000", "--decode-len", "100000"}, "--decode-batch must be in [1, 4096], got 100000"},
+		{[]string{"--dtype", "int8"}, "--dtype int8 applies to --decode alone: training runs in f32, bf16 or f16"},
+		{[]string{"--dtype", "half"}, `--dtype: unknown half-precision format "half" (want f16 or bf16), f32 or int8`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) { expectError(t, tc.want, append([]string{"bench"}, tc.args...)...) })
 	}
@@ -91,6 +93,8 @@ func TestBenchLongBadFlags(t *testing.T) {
 		{[]string{"--batch", "4096", "--seq", "1024"}, "--seq 1024 --batch 4096: a training step needs about"},
 		{[]string{"--d-model", "16384", "--ff", "65536", "--seq", "1024"}, "--seq 1024 --batch 1: a training step needs about"},
 		{[]string{"--plot", "p"}, "--plot draws the results of --report FILE: give --report too"},
+		{[]string{"--dtype", "half"}, `bench: --dtype must be float32 (f32), bfloat16 (bf16) or float16 (f16), got "half"`},
+		{[]string{"--dtype", ""}, `bench: --dtype must be float32 (f32), bfloat16 (bf16) or float16 (f16), got ""`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) { expectError(t, tc.want, append([]string{"bench-long"}, tc.args...)...) })
 	}

@@ -115,6 +115,7 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 			if report != "" {
 				return longReport(cmd, report, plotBase)
 			}
+			o.Dtype = bench.TrainingDtype(o.Dtype)
 			if err := o.Check(sysmem.Available()); err != nil {
 				return err
 			}
@@ -147,7 +148,7 @@ tools/bench/long.sh does, so that peak RSS belongs to it alone.`,
 	f.BoolVar(&o.Checkpoint, "checkpoint", o.Checkpoint, "")
 	f.MarkDeprecated("checkpoint", "use --checkpoint-activations")
 	f.IntVar(&o.Steps, "steps", o.Steps, "timed steps after one warm-up step")
-	f.StringVar(&o.Dtype, "dtype", o.Dtype, "float32, or bfloat16 / float16 for mixed-precision training")
+	f.StringVar(&o.Dtype, "dtype", o.Dtype, "float32 (f32), or bfloat16 (bf16) / float16 (f16) for mixed-precision training")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	f.StringVar(&report, "report", "", "instead of measuring, print a Markdown table of the JSON lines in this file")
 	f.StringVar(&plotBase, "plot", "", "with --report, also draw PLOT.png and PLOT.svg")
