@@ -103,19 +103,10 @@ func (op affineOp) Do(in ...G.Value) (G.Value, error) {
 
 func (op affineOp) DiffWRT(inputs int) []bool { return []bool{true, true, true} }
 
+// SymDiff differentiates y = x·op(W) + b: dx and dW are those of the
+// product (productOp.SymDiff), db = Σ_rows dy.
 func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	x, w := inputs[0], inputs[1]
-	// y = x·W: dx = dy·Wᵀ, dW = xᵀ·dy. y = x·Wᵀ: dx = dy·W, dW = dyᵀ·x.
-	dx, err := apply(productOp{transB: !op.transW, prec: op.prec}, grad, w)
-	if err != nil {
-		return nil, err
-	}
-	var dw *G.Node
-	if op.transW {
-		dw, err = apply(productOp{transA: true, prec: op.prec}, grad, x)
-	} else {
-		dw, err = apply(productOp{transA: true, prec: op.prec}, x, grad)
-	}
+	d, err := productOp{transB: op.transW, prec: op.prec}.SymDiff(inputs[:2], output, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +114,7 @@ func (op affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	if err != nil {
 		return nil, err
 	}
-	return G.Nodes{dx, dw, db}, nil
+	return G.Nodes{d[0], d[1], db}, nil
 }
 
 // productOp is op(A)·op(B) for matrices, op transposing where asked,
@@ -181,8 +172,9 @@ func (op productOp) Do(in ...G.Value) (G.Value, error) {
 func (op productOp) DiffWRT(inputs int) []bool { return []bool{true, true} }
 
 // SymDiff differentiates C = A·op(B): dA = dC·op(B)ᵀ, and dB = Aᵀ·dC
-// (dB = dCᵀ·A when B is transposed). Only the backward products of
-// RoundedProduct need it; a transposed A has no gradient here.
+// (dB = dCᵀ·A when B is transposed), each a productOp of the same
+// precision. It serves RoundedProduct and Affine; a transposed A has no
+// gradient here.
 func (op productOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if op.transA {
 		return nil, fmt.Errorf("%v: no gradient for a transposed first operand", op)

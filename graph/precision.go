@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"runtime"
 	"sync"
 
 	"github.com/gotransformer/transformer/graph/f32"
@@ -108,24 +107,8 @@ func roundTo(f half.Format, dst, src []float32) {
 	parallelChunks(len(src), func(lo, hi int) { half.Round(f, dst[lo:hi], src[lo:hi]) })
 }
 
-// parallelChunks splits [0, n) among the cores when n is above 64K.
-func parallelChunks(n int, f func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 || n <= 1<<16 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(lo+step, n))
-	}
-	wg.Wait()
-}
+// parallelChunks splits [0, n) among the cores from 64K values on.
+func parallelChunks(n int, f func(lo, hi int)) { parallelSplit(n, 1<<16, f) }
 
 // slicePool lends scratch slices of one element type, so that the
 // rounded copies of the operands (float16, or bfloat16 without

@@ -112,20 +112,24 @@ func lastDim(t *tensor.Dense) int {
 }
 
 // parallelRows splits rows into one chunk per CPU when there is enough work.
-func parallelRows(rows int, f func(lo, hi int)) {
+func parallelRows(rows int, f func(lo, hi int)) { parallelSplit(rows, 256, f) }
+
+// parallelSplit runs f on one range of [0, n) per GOMAXPROCS in parallel
+// when n is at least least, else on all of it at once.
+func parallelSplit(n, least int, f func(lo, hi int)) {
 	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 || rows < 256 {
-		f(0, rows)
+	if workers < 2 || n < least {
+		f(0, n)
 		return
 	}
 	var wg sync.WaitGroup
-	chunk := (rows + workers - 1) / workers
-	for lo := 0; lo < rows; lo += chunk {
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
 			f(lo, hi)
-		}(lo, min(lo+chunk, rows))
+		}(lo, min(lo+chunk, n))
 	}
 	wg.Wait()
 }

@@ -93,6 +93,22 @@ var checkpointVariants = map[string]func(c *model.Config){
 	},
 }
 
+// checkpointModel is a small translator with dropout, of the given
+// encoder depth and dtype, configured further by set.
+func checkpointModel(t *testing.T, set func(c *model.Config), encoderLayers int, dt tensor.Dtype) *model.Transformer {
+	t.Helper()
+	c := model.DefaultConfig()
+	c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 16, encoderLayers, 2
+	c.Dropout, c.AttentionDropout = 0.2, 0.1
+	c.SrcVocab, c.TgtVocab = 14, 14
+	set(&c)
+	m, err := model.New(c, dt, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestCheckpointedGradientsEqualBackprop: with dropout on, the step that
 // graph.Builder.Checkpoint derives from the model's one definition (each
 // layer and the output head with the loss recomputed during backward) has
@@ -101,15 +117,7 @@ var checkpointVariants = map[string]func(c *model.Config){
 func TestCheckpointedGradientsEqualBackprop(t *testing.T) {
 	batch := checkpointBatch
 	for name, set := range checkpointVariants {
-		c := model.DefaultConfig()
-		c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 16, 3, 2
-		c.Dropout, c.AttentionDropout = 0.2, 0.1
-		c.SrcVocab, c.TgtVocab = 14, 14
-		set(&c)
-		m, err := model.New(c, tensor.Float64, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := checkpointModel(t, set, 3, tensor.Float64)
 		wantLoss, want := translatorGradients(t, m, batch, false, "float64")
 		loss, got := translatorGradients(t, m, batch, true, "float64")
 		sameGradients(t, "translator, "+name, wantLoss, loss, want, got)
@@ -167,15 +175,7 @@ func maxAbs(a []float64) float64 {
 func TestMixedPrecisionCheckpointing(t *testing.T) {
 	for _, dtype := range []string{"bfloat16", "float16"} {
 		for name, set := range checkpointVariants {
-			c := model.DefaultConfig()
-			c.DModel, c.Heads, c.FFDim, c.EncoderLayers, c.DecoderLayers = 8, 2, 16, 2, 2
-			c.Dropout, c.AttentionDropout = 0.2, 0.1
-			c.SrcVocab, c.TgtVocab = 14, 14
-			set(&c)
-			m, err := model.New(c, tensor.Float32, 5)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := checkpointModel(t, set, 2, tensor.Float32)
 			wantLoss, want := translatorGradients(t, m, checkpointBatch, false, dtype)
 			loss, got := translatorGradients(t, m, checkpointBatch, true, dtype)
 			sameGradients(t, dtype+", "+name, wantLoss, loss, want, got)

@@ -156,13 +156,7 @@ func packAPairs(trans bool, mb, kb int, a bf16Source, lda, i0, p0 int, dst, line
 		for r := 0; r < rows; r++ {
 			run := line[:kb]
 			a.read(run, (i0+q+r)*lda+p0)
-			for p := 0; p+1 < kb; p += 2 {
-				o := (p/2)*2*mr + r*2
-				panel[o], panel[o+1] = run[p], run[p+1]
-			}
-			if kb%2 == 1 {
-				panel[(kb/2)*2*mr+r*2] = run[kb-1]
-			}
+			spreadPairs(panel, run, 2*mr, r)
 		}
 	}
 }
@@ -181,13 +175,7 @@ func packBPairs(trans bool, kb, nb int, b bf16Source, ldb, p0, j0 int, dst, line
 			for j := 0; j < cols; j++ {
 				run := line[:kb]
 				b.read(run, (j0+q+j)*ldb+p0)
-				for p := 0; p+1 < kb; p += 2 {
-					o := (p/2)*2*nr + j*2
-					panel[o], panel[o+1] = run[p], run[p+1]
-				}
-				if kb%2 == 1 {
-					panel[(kb/2)*2*nr+j*2] = run[kb-1]
-				}
+				spreadPairs(panel, run, 2*nr, j)
 			}
 			continue
 		}
@@ -199,5 +187,20 @@ func packBPairs(trans bool, kb, nb int, b bf16Source, ldb, p0, j0 int, dst, line
 				out[2*j] = v
 			}
 		}
+	}
+}
+
+// spreadPairs writes a run of k values of one row (of A) or column (of B)
+// into its slot col of a pair-packed panel whose pairs of k are stride
+// values apart: pair q at panel[q·stride + 2·col], a zero left after an odd
+// last value.
+func spreadPairs(panel, run []uint16, stride, col int) {
+	kb := len(run)
+	for p := 0; p+1 < kb; p += 2 {
+		o := (p/2)*stride + 2*col
+		panel[o], panel[o+1] = run[p], run[p+1]
+	}
+	if kb%2 == 1 {
+		panel[(kb/2)*stride+2*col] = run[kb-1]
 	}
 }

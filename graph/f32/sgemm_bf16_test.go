@@ -140,6 +140,34 @@ func TestSgemmBF16Conversion(t *testing.T) {
 	}
 }
 
+// eachRandomProduct calls f with random float32 operands (N(0,1) for A,
+// N(0, scaleB²) for B) of each shape m, n, k in dims, every transposition
+// and their leading dimensions.
+func eachRandomProduct(r *rand.Rand, dims [][3]int, scaleB float64, f func(m, n, k int, ta, tb bool, a []float32, lda int, b []float32, ldb int)) {
+	for _, d := range dims {
+		m, n, k := d[0], d[1], d[2]
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				a, b := make([]float32, m*k), make([]float32, k*n)
+				for i := range a {
+					a[i] = float32(r.NormFloat64())
+				}
+				for i := range b {
+					b[i] = float32(r.NormFloat64() * scaleB)
+				}
+				lda, ldb := k, n
+				if ta {
+					lda = m
+				}
+				if tb {
+					ldb = k
+				}
+				f(m, n, k, ta, tb, a, lda, b, ldb)
+			}
+		}
+	}
+}
+
 // TestSgemmRoundedBF16 checks that rounding float32 operands while packing
 // gives, bit for bit, SgemmBF16 on the operands rounded beforehand
 // (half.BFloat16FromFloat32), for every transposition, odd k and edges,
@@ -149,43 +177,25 @@ func TestSgemmRoundedBF16(t *testing.T) {
 		t.Skip("no AVX512_BF16 on this processor")
 	}
 	r := rand.New(rand.NewPCG(25, 26))
-	for _, d := range [][3]int{{37, 70, 129}, {13, 33, 1}, {100, 45, 300}} {
-		m, n, k := d[0], d[1], d[2]
-		for _, ta := range []bool{false, true} {
-			for _, tb := range []bool{false, true} {
-				a, b := make([]float32, m*k), make([]float32, k*n)
-				for i := range a {
-					a[i] = float32(r.NormFloat64())
-				}
-				for i := range b {
-					b[i] = float32(r.NormFloat64())
-				}
-				a[3], b[5] = float32(math.Inf(1)), float32(math.NaN())
-				ab, bb := make([]uint16, len(a)), make([]uint16, len(b))
-				for i, v := range a {
-					ab[i] = uint16(half.BFloat16FromFloat32(v))
-				}
-				for i, v := range b {
-					bb[i] = uint16(half.BFloat16FromFloat32(v))
-				}
-				lda, ldb := k, n
-				if ta {
-					lda = m
-				}
-				if tb {
-					ldb = k
-				}
-				got, want := make([]float32, m*n), make([]float32, m*n)
-				SgemmRoundedBF16(ta, tb, m, n, k, a, lda, b, ldb, 0, got, n)
-				SgemmBF16(ta, tb, m, n, k, ab, lda, bb, ldb, 0, want, n)
-				for i := range got {
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
-						t.Fatalf("%v (ta %v tb %v): element %d = %v, pre-rounded %v", d, ta, tb, i, got[i], want[i])
-					}
-				}
+	dims := [][3]int{{37, 70, 129}, {13, 33, 1}, {100, 45, 300}}
+	eachRandomProduct(r, dims, 1, func(m, n, k int, ta, tb bool, a []float32, lda int, b []float32, ldb int) {
+		a[3], b[5] = float32(math.Inf(1)), float32(math.NaN())
+		ab, bb := make([]uint16, len(a)), make([]uint16, len(b))
+		for i, v := range a {
+			ab[i] = uint16(half.BFloat16FromFloat32(v))
+		}
+		for i, v := range b {
+			bb[i] = uint16(half.BFloat16FromFloat32(v))
+		}
+		got, want := make([]float32, m*n), make([]float32, m*n)
+		SgemmRoundedBF16(ta, tb, m, n, k, a, lda, b, ldb, 0, got, n)
+		SgemmBF16(ta, tb, m, n, k, ab, lda, bb, ldb, 0, want, n)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("%d×%d×%d (ta %v tb %v): element %d = %v, pre-rounded %v", m, n, k, ta, tb, i, got[i], want[i])
 			}
 		}
-	}
+	})
 }
 
 // BenchmarkSgemmBF16 compares the VDPBF16PS kernel with float32 Sgemm on
@@ -222,38 +232,20 @@ func TestSgemmRounded(t *testing.T) {
 	eachKernel(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(27, 28))
 		for _, f := range []half.Format{half.BF16, half.F16} {
-			for _, d := range [][3]int{{37, 70, 129}, {5, 33, 1}, {130, 45, 300}} {
-				m, n, k := d[0], d[1], d[2]
-				for _, ta := range []bool{false, true} {
-					for _, tb := range []bool{false, true} {
-						a, b := make([]float32, m*k), make([]float32, k*n)
-						for i := range a {
-							a[i] = float32(r.NormFloat64())
-						}
-						for i := range b {
-							b[i] = float32(r.NormFloat64() * 1e3)
-						}
-						ar, br := make([]float32, len(a)), make([]float32, len(b))
-						half.Round(f, ar, a)
-						half.Round(f, br, b)
-						lda, ldb := k, n
-						if ta {
-							lda = m
-						}
-						if tb {
-							ldb = k
-						}
-						got, want := make([]float32, m*n), make([]float32, m*n)
-						SgemmRounded(f, ta, tb, m, n, k, a, lda, b, ldb, 0, got, n)
-						Sgemm(ta, tb, m, n, k, 1, ar, lda, br, ldb, 0, want, n)
-						for i := range got {
-							if got[i] != want[i] {
-								t.Fatalf("%v %v (ta %v tb %v): element %d = %v, on rounded copies %v", f, d, ta, tb, i, got[i], want[i])
-							}
-						}
+			dims := [][3]int{{37, 70, 129}, {5, 33, 1}, {130, 45, 300}}
+			eachRandomProduct(r, dims, 1e3, func(m, n, k int, ta, tb bool, a []float32, lda int, b []float32, ldb int) {
+				ar, br := make([]float32, len(a)), make([]float32, len(b))
+				half.Round(f, ar, a)
+				half.Round(f, br, b)
+				got, want := make([]float32, m*n), make([]float32, m*n)
+				SgemmRounded(f, ta, tb, m, n, k, a, lda, b, ldb, 0, got, n)
+				Sgemm(ta, tb, m, n, k, 1, ar, lda, br, ldb, 0, want, n)
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("%v %d×%d×%d (ta %v tb %v): element %d = %v, on rounded copies %v", f, m, n, k, ta, tb, i, got[i], want[i])
 					}
 				}
-			}
+			})
 		}
 	})
 }

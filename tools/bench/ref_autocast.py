@@ -9,41 +9,30 @@ documentation recommends. Takes the reference's own flags after its path:
 
 and prints the reference's output, its JSON line marked "autocast":
 "bfloat16"."""
-import contextlib
-import importlib.util
-import io
-import json
+import os
 import sys
 
 import torch
 
-ref = sys.argv[1]
-args = sys.argv[2:]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import refwrap  # noqa: E402
+
+flags = sys.argv[2:]
 dtype = "bfloat16"
-if "--autocast-dtype" in args:
-    i = args.index("--autocast-dtype")
-    dtype = args[i + 1]
-    del args[i:i + 2]
-sys.argv = [ref] + args  # the reference parses its flags on import
-spec = importlib.util.spec_from_file_location("ref_transformer", ref)
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
+if "--autocast-dtype" in flags:
+    i = flags.index("--autocast-dtype")
+    dtype = flags[i + 1]
+    del flags[i:i + 2]
 
 
-class Autocast(mod.Transformer):
-    def forward(self, *a, **k):
-        with torch.autocast("cpu", dtype=getattr(torch, dtype)):
-            out = super().forward(*a, **k)
-        return out.float()
+def patch(mod):
+    class Autocast(mod.Transformer):
+        def forward(self, *a, **k):
+            with torch.autocast("cpu", dtype=getattr(torch, dtype)):
+                out = super().forward(*a, **k)
+            return out.float()
+
+    mod.Transformer = Autocast
 
 
-mod.Transformer = Autocast
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    mod.main()
-lines = out.getvalue().splitlines()
-result = json.loads(lines[-1])
-result["autocast"] = dtype
-for line in lines[:-1]:
-    print(line)
-print(json.dumps(result), flush=True)
+refwrap.run(sys.argv[1], flags, patch, {"autocast": dtype})

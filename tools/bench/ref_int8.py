@@ -8,37 +8,25 @@ stays float32). Takes the reference's own flags after its path:
 
 and prints the reference's output, its JSON line marked "quantized":
 "dynamic_int8"."""
-import contextlib
-import importlib.util
-import io
-import json
+import os
 import sys
 
 import torch
 
-ref = sys.argv[1]
-sys.argv = [ref] + sys.argv[2:]  # the reference parses its flags on import
-spec = importlib.util.spec_from_file_location("ref_transformer", ref)
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
-
-float_model = mod.Transformer
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import refwrap  # noqa: E402
 
 
-def quantized(a):
-    m = float_model(a)
-    m.eval()
-    return torch.quantization.quantize_dynamic(m, {torch.nn.Linear}, dtype=torch.qint8)
+def patch(mod):
+    float_model = mod.Transformer
+
+    def quantized(a):
+        m = float_model(a)
+        m.eval()
+        return torch.quantization.quantize_dynamic(m, {torch.nn.Linear}, dtype=torch.qint8)
+
+    mod.Transformer = quantized
 
 
-mod.Transformer = quantized
-out = io.StringIO()
-with contextlib.redirect_stdout(out):
-    mod.main()
-lines = out.getvalue().splitlines()
-result = json.loads(lines[-1])
-result["quantized"] = "dynamic_int8"
-result["quantized_engine"] = torch.backends.quantized.engine
-for line in lines[:-1]:
-    print(line)
-print(json.dumps(result), flush=True)
+refwrap.run(sys.argv[1], sys.argv[2:], patch,
+            lambda: {"quantized": "dynamic_int8", "quantized_engine": torch.backends.quantized.engine})
