@@ -146,10 +146,7 @@ func packAPairs(trans bool, mb, kb int, a bf16Source, lda, i0, p0 int, dst, line
 			for p := 0; p < kb; p++ {
 				run := line[:rows]
 				a.read(run, (p0+p)*lda+i0+q)
-				out := panel[(p/2)*2*mr+p%2:]
-				for r, v := range run {
-					out[2*r] = v
-				}
+				spreadK(panel, run, 2*mr, p)
 			}
 			continue
 		}
@@ -182,10 +179,7 @@ func packBPairs(trans bool, kb, nb int, b bf16Source, ldb, p0, j0 int, dst, line
 		for p := 0; p < kb; p++ {
 			run := line[:cols]
 			b.read(run, (p0+p)*ldb+j0+q)
-			out := panel[(p/2)*2*nr+p%2:]
-			for j, v := range run {
-				out[2*j] = v
-			}
+			spreadK(panel, run, 2*nr, p)
 		}
 	}
 }
@@ -202,5 +196,15 @@ func spreadPairs(panel, run []uint16, stride, col int) {
 	}
 	if kb%2 == 1 {
 		panel[(kb/2)*stride+2*col] = run[kb-1]
+	}
+}
+
+// spreadK writes a run of values that share one index p of k (one value
+// of each row of A, or of each column of B) into a pair-packed panel whose
+// pairs are stride values apart: value i at panel[(p/2)·stride + 2i + p%2].
+func spreadK(panel, run []uint16, stride, p int) {
+	out := panel[(p/2)*stride+p%2:]
+	for i, v := range run {
+		out[2*i] = v
 	}
 }
