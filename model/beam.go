@@ -105,7 +105,7 @@ type beam struct {
 	done     bool
 	// float32 says the model computes in float32 (its scores are float32
 	// logits, or an ensemble's average of float32 log-probabilities): their
-	// log-softmax may use float32 exponentials (logSoftmax32).
+	// log-softmax may use float32 exponentials (logSumExp32).
 	float32 bool
 }
 
@@ -225,18 +225,13 @@ func (t *Translator) beamBatch(ctx context.Context, srcs [][]int, opt BeamOption
 // reach the length limit are finished.
 func (b *beam) expand(step, k int, alpha float64, scores func(r int) []float64) {
 	var cands []candidate
-	var logp []float64
 	for r, h := range b.live {
 		row := scores(r)
-		if logp == nil {
-			logp = make([]float64, len(row))
-		}
+		lse := logSumExp(row)
 		if b.float32 {
-			logSoftmax32(row, logp)
-		} else {
-			logSoftmax(row, logp)
+			lse = logSumExp32(row)
 		}
-		cands = appendTop(cands, logp, r, h.LogProb, 2*k)
+		cands = appendTop(cands, row, lse, r, h.LogProb, 2*k)
 	}
 	sort.SliceStable(cands, func(a, c int) bool { return cands[a].logp > cands[c].logp })
 	var live []Hypothesis
@@ -283,30 +278,43 @@ type candidate struct {
 	logp     float64
 }
 
-// appendTop appends the n most probable tokens of logp (never PadID or
-// BosID) as continuations of row, whose log-probability is base, best
-// first; equal scores keep token order. It takes O(len(logp)·log n).
-func appendTop(cands []candidate, logp []float64, row int, base float64, n int) []candidate {
+// appendTop appends the n most probable tokens of the scores x (never
+// PadID or BosID) as continuations of row, whose log-probability is base,
+// best first: token t's log-probability is x[t] − lse, lse being log Σ e^x
+// (logSumExp). The tokens are chosen by their scores, which log-softmax
+// keeps in order, so only the n chosen get a log-probability; equal scores
+// keep token order. It takes O(len(x)) and O(n log n) more. A NaN lse
+// makes every log-probability NaN, as a NaN score makes a log-softmax.
+func appendTop(cands []candidate, x []float64, lse float64, row int, base float64, n int) []candidate {
 	if n <= 0 {
 		return cands
 	}
-	// h is a min-heap of the best n so far: its root is the worst kept.
-	h := candHeap(make([]candidate, 0, min(n, len(logp))))
-	for tok, lp := range logp {
-		if tok == data.PadID || tok == data.BosID {
-			continue
+	// h is a min-heap of the best n scores so far: its root is the worst
+	// kept. Tokens come in increasing order, so a later token with an
+	// equal score is never better: only a higher score replaces the root.
+	h := candHeap(make([]candidate, 0, min(n, len(x))))
+	tok := 0
+	for ; tok < len(x) && len(h) < n; tok++ {
+		if tok != data.PadID && tok != data.BosID {
+			heap.Push(&h, candidate{row, tok, x[tok]})
 		}
-		c := candidate{row, tok, base + lp}
-		if len(h) < n {
-			heap.Push(&h, c)
-		} else if better(c, h[0]) {
-			h[0] = c
-			heap.Fix(&h, 0)
+	}
+	if len(h) > 0 {
+		worst := h[0].logp
+		for ; tok < len(x); tok++ {
+			if v := x[tok]; v > worst && tok != data.PadID && tok != data.BosID {
+				h[0] = candidate{row, tok, v}
+				heap.Fix(&h, 0)
+				worst = h[0].logp
+			}
 		}
 	}
 	start := len(cands)
 	cands = append(cands, h...)
 	top := cands[start:]
+	for i := range top {
+		top[i].logp = base + (top[i].logp - lse)
+	}
 	sort.Slice(top, func(a, b int) bool { return better(top[a], top[b]) })
 	return cands
 }
@@ -331,8 +339,9 @@ func (h *candHeap) Pop() any {
 	return c
 }
 
-// logSoftmax writes the log-probabilities of the scores x into out.
-func logSoftmax(x, out []float64) {
+// logSumExp is log Σ e^x, the normaliser of the row's log-softmax: the
+// log-probability of token t is x[t] − logSumExp(x).
+func logSumExp(x []float64) float64 {
 	m := math.Inf(-1)
 	for _, v := range x {
 		m = max(m, v)
@@ -341,32 +350,17 @@ func logSoftmax(x, out []float64) {
 	for _, v := range x {
 		sum += math.Exp(v - m)
 	}
-	lse := m + math.Log(sum)
-	for i, v := range x {
-		out[i] = v - lse
-	}
+	return m + math.Log(sum)
 }
 
-// logSoftmax32 is logSoftmax for scores that are float32 values: each
+// logSumExp32 is logSumExp for scores that are float32 values: each
 // e^(v − max) is a float32 exponential (graph/f32's vector kernel), the
-// terms are summed in float64. Within about 1e-7 of logSoftmax, and
-// several times faster.
-func logSoftmax32(x, out []float64) {
-	// A comparison, not the builtin max, whose care for NaN and −0 costs
-	// a branch an element. The vector exponential maps NaN to 0, so a NaN
-	// score is looked for here: it makes the row NaN, as in logSoftmax.
-	m, nan := math.Inf(-1), false
-	for _, v := range x {
-		if v > m {
-			m = v
-		}
-		nan = nan || v != v
-	}
+// terms are summed in float64. Within about 1e-7 of logSumExp, and several
+// times faster. A NaN score gives NaN.
+func logSumExp32(x []float64) float64 {
+	m, nan := maxNaN(x)
 	if nan {
-		for i := range out[:len(x)] {
-			out[i] = math.NaN()
-		}
-		return
+		return math.NaN()
 	}
 	buf := expScratch.Get().(*[]float32)
 	defer expScratch.Put(buf)
@@ -378,22 +372,75 @@ func logSoftmax32(x, out []float64) {
 		e[i] = float32(v - m)
 	}
 	f32.ExpShift(e, e, 0)
-	// Four partial sums, so that the additions do not wait on each other.
-	var s [4]float64
+	// Eight partial sums, so that the additions do not wait on each other.
+	var s [8]float64
 	i := 0
-	for ; i+4 <= len(e); i += 4 {
+	for ; i+8 <= len(e); i += 8 {
 		s[0] += float64(e[i])
 		s[1] += float64(e[i+1])
 		s[2] += float64(e[i+2])
 		s[3] += float64(e[i+3])
+		s[4] += float64(e[i+4])
+		s[5] += float64(e[i+5])
+		s[6] += float64(e[i+6])
+		s[7] += float64(e[i+7])
 	}
 	for ; i < len(e); i++ {
 		s[0] += float64(e[i])
 	}
-	lse := m + math.Log((s[0]+s[1])+(s[2]+s[3]))
-	for i, v := range x {
-		out[i] = v - lse
+	return m + math.Log(((s[0]+s[1])+(s[2]+s[3]))+((s[4]+s[5])+(s[6]+s[7])))
+}
+
+// maxNaN is the largest of x (−Inf for none) and whether x holds a NaN.
+// Four running maxima keep the comparisons independent; comparisons, not
+// the builtin max, whose care for NaN and −0 costs a branch an element.
+// The NaN check is a sum, which is NaN when an element is (or when +Inf
+// meets −Inf, for which x is scanned again).
+func maxNaN(x []float64) (m float64, nan bool) {
+	inf := math.Inf(-1)
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	var s0, s1 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a, b, c, d := x[i], x[i+1], x[i+2], x[i+3]
+		if a > m0 {
+			m0 = a
+		}
+		if b > m1 {
+			m1 = b
+		}
+		if c > m2 {
+			m2 = c
+		}
+		if d > m3 {
+			m3 = d
+		}
+		s0 += a + b
+		s1 += c + d
 	}
+	for ; i < len(x); i++ {
+		if x[i] > m0 {
+			m0 = x[i]
+		}
+		s0 += x[i]
+	}
+	if s := s0 + s1; s != s {
+		for _, v := range x {
+			if v != v {
+				return math.NaN(), true
+			}
+		}
+	}
+	if m1 > m0 {
+		m0 = m1
+	}
+	if m3 > m2 {
+		m2 = m3
+	}
+	if m2 > m0 {
+		m0 = m2
+	}
+	return m0, false
 }
 
 var expScratch = sync.Pool{New: func() any { return new([]float32) }}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"sort"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -225,9 +226,71 @@ func TestBeamStopsOnlyWhenLiveCannotWin(t *testing.T) {
 	}
 }
 
-// logSoftmax32 agrees with logSoftmax to float32 precision, on rows with
-// masked (very negative) scores and large ranges too.
-func TestLogSoftmax32(t *testing.T) {
+// logSoftmax writes the log-probabilities of the scores x into out: the
+// composed reference of logSumExp and appendTop.
+func logSoftmax(x, out []float64) {
+	lse := logSumExp(x)
+	for i, v := range x {
+		out[i] = v - lse
+	}
+}
+
+// topByLogSoftmax is appendTop's reference: every token's log-probability
+// (logSoftmax), then the best n by better.
+func topByLogSoftmax(x []float64, row int, base float64, n int) []candidate {
+	lp := make([]float64, len(x))
+	logSoftmax(x, lp)
+	var all []candidate
+	for tok, v := range lp {
+		if tok != data.PadID && tok != data.BosID {
+			all = append(all, candidate{row, tok, base + v})
+		}
+	}
+	sort.SliceStable(all, func(a, b int) bool { return better(all[a], all[b]) })
+	return all[:min(n, len(all))]
+}
+
+// appendTop, which chooses by scores and computes n log-probabilities,
+// equals choosing by every token's log-probability, ties (repeated
+// scores) and masked scores included.
+func TestAppendTopMatchesLogSoftmax(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, v := range []int{3, 4, 9, 64, 8000} {
+		for _, n := range []int{1, 2, 10, 70} {
+			x := make([]float64, v)
+			for i := range x {
+				x[i] = float64(float32(r.NormFloat64() * 4))
+				switch i % 7 {
+				case 2:
+					x[i] = x[i/2] // ties
+				case 5:
+					x[i] = -1e9 // masked
+				}
+			}
+			got := appendTop([]candidate{{9, 9, 9}}, x, logSumExp(x), 1, -2.5, n)
+			want := append([]candidate{{9, 9, 9}}, topByLogSoftmax(x, 1, -2.5, n)...)
+			if len(got) != len(want) {
+				t.Fatalf("v=%d n=%d: %d candidates, want %d", v, n, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].row != want[i].row || got[i].tok != want[i].tok || math.Abs(got[i].logp-want[i].logp) > 1e-12 {
+					t.Fatalf("v=%d n=%d: candidate %d is %+v, want %+v", v, n, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	x := []float64{0, 1, 0, 2, math.NaN(), 3}
+	for _, c := range appendTop(nil, x, logSumExp32(x), 0, 0, 3) {
+		if !math.IsNaN(c.logp) {
+			t.Fatalf("a NaN score left candidate %+v", c)
+		}
+	}
+}
+
+// logSumExp32 agrees with logSumExp to float32 precision, on rows with
+// masked (very negative) scores and large ranges too, and a NaN score
+// makes it NaN.
+func TestLogSumExp32(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	for _, n := range []int{1, 7, 16, 33, 8000} {
 		x := make([]float64, n)
@@ -237,23 +300,15 @@ func TestLogSoftmax32(t *testing.T) {
 				x[i] = -1e9
 			}
 		}
-		want, got := make([]float64, n), make([]float64, n)
-		logSoftmax(x, want)
-		logSoftmax32(x, got)
+		want, got := logSumExp(x), logSumExp32(x)
+		if d := math.Abs(got - want); d > 1e-6*max(1, math.Abs(want)) {
+			t.Fatalf("n=%d: logSumExp32 = %v, float64 exponentials %v", n, got, want)
+		}
 		if n > 3 {
 			nan := append([]float64(nil), x...)
 			nan[3] = math.NaN()
-			logSoftmax32(nan, got)
-			for i, v := range got {
-				if !math.IsNaN(v) {
-					t.Fatalf("n=%d: a NaN score left log p[%d] = %v", n, i, v)
-				}
-			}
-			logSoftmax32(x, got)
-		}
-		for i := range x {
-			if d := math.Abs(got[i] - want[i]); d > 1e-6*max(1, math.Abs(want[i])) {
-				t.Fatalf("n=%d: log p[%d] = %v, float64 exponentials %v", n, i, got[i], want[i])
+			if v := logSumExp32(nan); !math.IsNaN(v) {
+				t.Fatalf("n=%d: a NaN score gave %v", n, v)
 			}
 		}
 	}

@@ -201,7 +201,7 @@ func TestAppendTopMatchesSort(t *testing.T) {
 		sort.SliceStable(want, func(a, b int) bool { return want[a].logp > want[b].logp })
 		want = want[:min(n, len(want))]
 		prefix := []candidate{{9, 9, 9}}
-		got := appendTop(prefix, logp, 2, 0.5, n)
+		got := appendTop(prefix, logp, 0, 2, 0.5, n)
 		if len(got) != len(want)+1 || got[0] != prefix[0] {
 			t.Fatalf("v %d, n %d: got %d candidates, want %d", v, n, len(got)-1, len(want))
 		}
