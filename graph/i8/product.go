@@ -59,7 +59,15 @@ func (m *Matrix) Product(rows int, x, bias, c []float32) {
 // blocks computes the columns of blocks lo…hi−1 for every row; bias has
 // N values (the fused kernels read it for whole blocks only).
 func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []float32) {
-	var acc [tileRows * blockCols]int32
+	// The int32 sums of tiles the fused kernels do not take (edge tiles, or
+	// no fused kernel): from a pool, as the kernel's pointer makes them
+	// escape.
+	var acc *[tileRows * blockCols]int32
+	defer func() {
+		if acc != nil {
+			accPool.Put(acc)
+		}
+	}()
 	for b := lo; b < hi; b++ {
 		w := m.packed[b*m.k4*blockCols : (b+1)*m.k4*blockCols]
 		j0 := b * blockCols
@@ -70,7 +78,10 @@ func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []fl
 				k.scaled(m.k4, xq[r0*m.k4:], m.k4, w, &e)
 				continue
 			}
-			k.tile(m.k4, xq[r0*m.k4:], m.k4, w, &acc)
+			if acc == nil {
+				acc = accPool.Get().(*[tileRows * blockCols]int32)
+			}
+			k.tile(m.k4, xq[r0*m.k4:], m.k4, w, acc)
 			for r := r0; r < min(r0+tileRows, rows); r++ {
 				out := c[r*m.N+j0 : r*m.N+j0+cols]
 				a := acc[(r-r0)*blockCols:]
@@ -169,3 +180,5 @@ func getBytes(n int) *[]int8 {
 }
 
 func putBytes(b *[]int8) { bytePool.Put(b) }
+
+var accPool = sync.Pool{New: func() any { return new([tileRows * blockCols]int32) }}
