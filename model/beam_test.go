@@ -313,3 +313,32 @@ func TestLogSumExp32(t *testing.T) {
 		}
 	}
 }
+
+// argmax, which runs four lanes, picks what one pass does: the first
+// largest score, never PadID or BosID, a NaN never beating a number.
+func TestArgmaxMatchesOnePass(t *testing.T) {
+	onePass := func(v []float64) int {
+		best := -1
+		for i, x := range v {
+			if i != data.PadID && i != data.BosID && (best < 0 || x > v[best]) {
+				best = i
+			}
+		}
+		return best
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{1, 2, 3, 4, 5, 8, 9, 13, 100, 8000} {
+		for trial := 0; trial < 50; trial++ {
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = float64(r.IntN(5)) // many ties
+				if r.IntN(20) == 0 {
+					v[i] = math.NaN()
+				}
+			}
+			if got, want := argmax(v), onePass(v); got != want {
+				t.Fatalf("n=%d %v: argmax %d, one pass %d", n, v, got, want)
+			}
+		}
+	}
+}

@@ -275,10 +275,40 @@ func argmax(v []float64) int {
 	if best < 0 {
 		return best
 	}
-	bv := v[best]
-	for i, x := range v[head:] {
-		if x > bv {
-			best, bv = head+i, x
+	// Four lanes, each keeping its first largest, so that the comparisons
+	// do not wait on each other; then the largest of the lanes, the
+	// earliest of equal ones.
+	b0, b1, b2, b3 := best, best, best, best
+	v0 := v[best]
+	v1, v2, v3 := v0, v0, v0
+	i := head
+	for ; i+4 <= len(v); i += 4 {
+		x := v[i : i+4 : i+4]
+		if x[0] > v0 {
+			b0, v0 = i, x[0]
+		}
+		if x[1] > v1 {
+			b1, v1 = i+1, x[1]
+		}
+		if x[2] > v2 {
+			b2, v2 = i+2, x[2]
+		}
+		if x[3] > v3 {
+			b3, v3 = i+3, x[3]
+		}
+	}
+	for ; i < len(v); i++ {
+		if v[i] > v0 {
+			b0, v0 = i, v[i]
+		}
+	}
+	best, bv := b0, v0
+	for _, c := range [...]struct {
+		i int
+		v float64
+	}{{b1, v1}, {b2, v2}, {b3, v3}} {
+		if c.v > bv || c.v == bv && c.i < best {
+			best, bv = c.i, c.v
 		}
 	}
 	return best
