@@ -227,9 +227,11 @@ func (b *beam) expand(step, k int, alpha float64, scores func(r int) []float64) 
 	var cands []candidate
 	for r, h := range b.live {
 		row := scores(r)
-		lse := logSumExp(row)
+		var lse float64
 		if b.float32 {
 			lse = logSumExp32(row)
+		} else {
+			lse = logSumExp(row)
 		}
 		cands = appendTop(cands, row, lse, r, h.LogProb, 2*k)
 	}
