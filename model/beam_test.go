@@ -342,3 +342,46 @@ func TestArgmaxMatchesOnePass(t *testing.T) {
 		}
 	}
 }
+
+// The cache's in-place reorder gives every row its parent's positions,
+// whatever the parents: chains, swaps, cycles, shared parents, rows that
+// keep their own; the positions past the filled ones are left alone.
+func TestStepperReorderInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	for trial := 0; trial < 200; trial++ {
+		rows, capacity, d := 1+r.IntN(12), 5, 3
+		s := &stepper[float32]{rows: rows, d: d, capacity: capacity, filled: 1 + r.IntN(capacity)}
+		for l := 0; l < 2; l++ {
+			k, v := make([]float32, rows*capacity*d), make([]float32, rows*capacity*d)
+			for i := range k {
+				k[i], v[i] = float32(i+l*1000), float32(-i-l*1000)
+			}
+			s.cacheK, s.cacheV = append(s.cacheK, k), append(s.cacheV, v)
+		}
+		parents := make([]int, rows)
+		for i := range parents {
+			parents[i] = i
+			if r.IntN(3) > 0 {
+				parents[i] = r.IntN(rows)
+			}
+		}
+		before := [2][][]float32{}
+		for l := range s.cacheK {
+			before[0] = append(before[0], append([]float32(nil), s.cacheK[l]...))
+			before[1] = append(before[1], append([]float32(nil), s.cacheV[l]...))
+		}
+		s.reorder(parents)
+		span, n := capacity*d, s.filled*d
+		for l := range s.cacheK {
+			for kv, got := range [2][]float32{s.cacheK[l], s.cacheV[l]} {
+				old := before[kv][l]
+				for row, p := range parents {
+					if !reflect.DeepEqual(got[row*span:row*span+n], old[p*span:p*span+n]) ||
+						!reflect.DeepEqual(got[row*span+n:(row+1)*span], old[row*span+n:(row+1)*span]) {
+						t.Fatalf("parents %v, filled %d: layer %d row %d is %v, want parent %d's %v", parents, s.filled, l, row, got[row*span:(row+1)*span], p, old[p*span:p*span+n])
+					}
+				}
+			}
+		}
+	}
+}

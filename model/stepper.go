@@ -57,7 +57,8 @@ type stepper[T float] struct {
 	cacheK, cacheV [][]T
 	capacity       int
 	filled         int   // positions held in the cache
-	spare          [][]T // per layer and K/V, the buffer reorder copies into next
+	slot           []int // reorder's slot in saved of each row (1-based; 0: none)
+	saved          []T   // reorder's copies of the rows it overwrites but still reads
 
 	x, h, q, k, v, ctx, tmp, ff, logits []T
 	scores64                            []float64 // logits as float64, converted by each row's goroutine
@@ -153,25 +154,45 @@ func (s *stepper[T]) regrow(old []T, capacity int) []T {
 	return out
 }
 
-// reorder makes row r of the cache hold what row parents[r] held. It
-// copies the positions decoded so far into a spare buffer, which then
-// swaps with the cache's (the rest of a row is written before it is read).
+// reorder makes row r of the cache hold what row parents[r] held, for the
+// positions decoded so far (the rest of a row is written before it is
+// read).
 func (s *stepper[T]) reorder(parents []int) {
 	span, n := s.capacity*s.d, s.filled*s.d
-	if s.spare == nil {
-		s.spare = make([][]T, 2*len(s.cacheK))
+	// In place: a row that continues its own history stays as it is (a
+	// finished sentence's rows, and often the best hypothesis), the others
+	// copy their parent's. A parent that is itself overwritten is saved
+	// first, in saved's slot.
+	if cap(s.slot) < len(parents) {
+		s.slot = make([]int, len(parents))
+	}
+	s.slot = s.slot[:len(parents)]
+	clear(s.slot)
+	var keep []int
+	for r, p := range parents {
+		if p != r && parents[p] != p && s.slot[p] == 0 {
+			keep = append(keep, p)
+			s.slot[p] = len(keep) // 1-based: 0 says not saved
+		}
+	}
+	if need := len(keep) * n; cap(s.saved) < need {
+		s.saved = make([]T, need)
 	}
 	for l := range s.cacheK {
-		for i, kv := range []*[]T{&s.cacheK[l], &s.cacheV[l]} {
-			spare := &s.spare[2*l+i]
-			if len(*spare) != len(*kv) {
-				*spare = make([]T, len(*kv))
+		for _, kv := range [2][]T{s.cacheK[l], s.cacheV[l]} {
+			for i, p := range keep {
+				copy(s.saved[i*n:(i+1)*n], kv[p*span:p*span+n])
 			}
-			old, out := *kv, *spare
 			for r, p := range parents {
-				copy(out[r*span:r*span+n], old[p*span:p*span+n])
+				switch {
+				case p == r:
+				case s.slot[p] > 0:
+					i := s.slot[p] - 1
+					copy(kv[r*span:r*span+n], s.saved[i*n:(i+1)*n])
+				default:
+					copy(kv[r*span:r*span+n], kv[p*span:p*span+n])
+				}
 			}
-			*kv, *spare = out, old
 		}
 	}
 }
