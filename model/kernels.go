@@ -77,19 +77,23 @@ func activate[T float](name string, x []T) {
 // none) leaves key j out. w is scratch of at least n values; the result is
 // written to out [dh].
 func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T, w, out []T) {
-	// float32 dot products and weighted sums run in vector registers
-	// (f32.Dot, f32.Axpy); float64 keeps the plain loops.
+	// float32 dot products and weighted sums run in vector registers, all
+	// keys in one call (f32.Dots, f32.AxpyRows); float64 keeps the plain
+	// loops.
 	q32, vec := any(q).([]float32)
+	if vec && n > 0 {
+		f32.Dots(q32[:dh], any(keys).([]float32), stride, any(w[:n]).([]float32))
+	}
 	best := T(math.Inf(-1))
 	for j := 0; j < n; j++ {
 		if skip != nil && skip[j] {
 			continue
 		}
-		kj := keys[j*stride : j*stride+dh]
 		var s T
 		if vec {
-			s = T(f32.Dot(q32[:dh], any(kj).([]float32)))
+			s = w[j]
 		} else {
+			kj := keys[j*stride : j*stride+dh]
 			for i, v := range q[:dh] {
 				s += v * kj[i]
 			}
@@ -108,18 +112,27 @@ func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T,
 	}
 	inv := 1 / rows.ExpShift(w[:n], w[:n], best)
 	clear(out[:dh])
-	for j := 0; j < n; j++ {
-		if w[j] == 0 {
-			continue
+	for j := 0; j < n; {
+		// Keys of weight 0 add nothing: each run of others is one call.
+		for j < n && w[j] == 0 {
+			j++
 		}
-		p := T(float64(w[j]) * inv)
-		vj := vals[j*stride : j*stride+dh]
+		start := j
+		for ; j < n && w[j] != 0; j++ {
+			w[j] = T(float64(w[j]) * inv)
+		}
+		if start == j {
+			break
+		}
 		if vec {
-			f32.Axpy(float32(p), any(vj).([]float32), any(out[:dh]).([]float32))
+			f32.AxpyRows(any(w[start:j]).([]float32), any(vals[start*stride:]).([]float32), stride, any(out[:dh]).([]float32))
 			continue
 		}
-		for i := range out[:dh] {
-			out[i] += p * vj[i]
+		for k := start; k < j; k++ {
+			p, vk := w[k], vals[k*stride:k*stride+dh]
+			for i := range out[:dh] {
+				out[i] += p * vk[i]
+			}
 		}
 	}
 }

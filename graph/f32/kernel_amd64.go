@@ -15,11 +15,12 @@ func init() {
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW {
 		kernels = append(kernels, &microKernel{name: "avx512", mr: 12, nr: 32,
 			f32: kernel12x32avx512, f16: kernel12x32avx512f16, bf16: kernel12x32avx512bf16,
-			exp: expShiftAVX512, lanes: 16, dot: dotAVX512, axpy: axpyAVX512})
+			exp: expShiftAVX512, lanes: 16, dot: dotAVX512, axpy: axpyAVX512, dots: dotsAVX512, axpyRows: axpyRowsAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		k := &microKernel{name: "avx2", mr: 6, nr: 16,
-			f32: kernel6x16, bf16: kernel6x16bf16, exp: expShiftAVX2, lanes: 8, dot: dotAVX2, axpy: axpyAVX2}
+			f32: kernel6x16, bf16: kernel6x16bf16, exp: expShiftAVX2, lanes: 8, dot: dotAVX2, axpy: axpyAVX2,
+			dots: dotsAVX2, axpyRows: axpyRowsAVX2}
 		if half.Accelerated(half.F16) { // F16C
 			k.f16 = kernel6x16f16
 		}
@@ -82,6 +83,21 @@ func axpyAVX512(alpha float32, x, y *float32, n int)
 
 //go:noescape
 func axpyAVX2(alpha float32, x, y *float32, n int)
+
+// dotsAVX512 and dotsAVX2 are Dots, axpyRowsAVX512 and axpyRowsAVX2
+// AxpyRows, for n a multiple of 16 and 8.
+//
+//go:noescape
+func dotsAVX512(x, y *float32, stride, n, m int, out *float32)
+
+//go:noescape
+func dotsAVX2(x, y *float32, stride, n, m int, out *float32)
+
+//go:noescape
+func axpyRowsAVX512(a, x *float32, stride, n, m int, y *float32)
+
+//go:noescape
+func axpyRowsAVX2(a, x *float32, stride, n, m int, y *float32)
 
 // hasBF16 says that the CPU runs VDPBF16PS (AVX512_BF16).
 var hasBF16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16

@@ -20,11 +20,14 @@ type microKernel struct {
 	// f16 and bf16 are f32 for a B of 16-bit numbers read in place, or nil
 	// where this kernel has none (B is then converted as it is packed).
 	f16, bf16 func(k int, a *float32, b *uint16, ldb int, c *float32, ldc int, add bool)
-	// exp is ExpShift, dot Dot and axpy Axpy, for n a multiple of lanes.
-	exp   func(dst, src *float32, n int, shift float32) float32
-	dot   func(x, y *float32, n int) float32
-	axpy  func(alpha float32, x, y *float32, n int)
-	lanes int
+	// exp is ExpShift, dot Dot, axpy Axpy, dots Dots and axpyRows
+	// AxpyRows, for n a multiple of lanes.
+	exp      func(dst, src *float32, n int, shift float32) float32
+	dot      func(x, y *float32, n int) float32
+	axpy     func(alpha float32, x, y *float32, n int)
+	dots     func(x, y *float32, stride, n, m int, out *float32)
+	axpyRows func(a, x *float32, stride, n, m int, y *float32)
+	lanes    int
 }
 
 // kernels lists the micro-kernels this processor runs, fastest first

@@ -30,3 +30,59 @@ func Axpy(alpha float32, x, y []float32) {
 		y[i] += alpha * x[i]
 	}
 }
+
+// Dots sets out[j] to Dot(x, y[j·stride : j·stride+len(x)]) for every
+// j < len(out), bit for bit, in one call: the scores of a query against
+// keys stride apart.
+func Dots(x, y []float32, stride int, out []float32) {
+	if len(out) == 0 {
+		return
+	}
+	if len(x) == 0 {
+		clear(out)
+		return
+	}
+	_ = y[(len(out)-1)*stride+len(x)-1]
+	i := 0
+	if k := active.Load(); k != nil && k.dots != nil && len(x) >= k.lanes {
+		i = len(x) / k.lanes * k.lanes
+		k.dots(&x[0], &y[0], stride, i, len(out), &out[0])
+	} else {
+		clear(out)
+	}
+	if i == len(x) {
+		return
+	}
+	for j := range out {
+		row := y[j*stride : j*stride+len(x)]
+		s := out[j]
+		for t := i; t < len(x); t++ {
+			s += x[t] * row[t]
+		}
+		out[j] = s
+	}
+}
+
+// AxpyRows runs Axpy(a[j], x[j·stride : j·stride+len(y)], y) for j = 0,
+// 1, … len(a)−1 in turn, bit for bit, in one call: the weighted sum of
+// values stride apart, with y held in registers across the rows.
+func AxpyRows(a, x []float32, stride int, y []float32) {
+	if len(a) == 0 || len(y) == 0 {
+		return
+	}
+	_ = x[(len(a)-1)*stride+len(y)-1]
+	i := 0
+	if k := active.Load(); k != nil && k.axpyRows != nil && len(y) >= k.lanes {
+		i = len(y) / k.lanes * k.lanes
+		k.axpyRows(&a[0], &x[0], stride, i, len(a), &y[0])
+	}
+	if i == len(y) {
+		return
+	}
+	for j, alpha := range a {
+		row := x[j*stride : j*stride+len(y)]
+		for t := i; t < len(y); t++ {
+			y[t] += alpha * row[t]
+		}
+	}
+}

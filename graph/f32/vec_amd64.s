@@ -119,3 +119,252 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func dotsAVX512(x, y *float32, stride, n, m int, out *float32)
+//
+// out[j] = dotAVX512(x, y + j·stride, n) for j < m: each the same sums in
+// the same order, for n a multiple of 16.
+TEXT ·dotsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  x+0(FP), SI
+	MOVQ  y+8(FP), DI
+	MOVQ  stride+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  n+24(FP), R9
+	SHRQ  $4, R9
+	MOVQ  m+32(FP), R10
+	MOVQ  out+40(FP), R11
+	TESTQ R10, R10
+	JEQ   dotsdone
+
+dotskey:
+	MOVQ   SI, AX
+	MOVQ   DI, BX
+	MOVQ   R9, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	TESTQ  CX, CX
+	JEQ    dotssum
+	TESTQ  $1, CX
+	JEQ    dotspairs
+	VMOVUPS     (AX), Z2
+	VFMADD231PS (BX), Z2, Z0
+	ADDQ        $64, AX
+	ADDQ        $64, BX
+	DECQ        CX
+	JEQ         dotssum
+
+dotspairs:
+	VMOVUPS     (AX), Z2
+	VMOVUPS     64(AX), Z3
+	VFMADD231PS (BX), Z2, Z0
+	VFMADD231PS 64(BX), Z3, Z1
+	ADDQ        $128, AX
+	ADDQ        $128, BX
+	SUBQ        $2, CX
+	JNE         dotspairs
+
+dotssum:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       X0, X0, X0
+	VHADDPS       X0, X0, X0
+	MOVSS         X0, (R11)
+	ADDQ          $4, R11
+	ADDQ          R8, DI
+	DECQ          R10
+	JNE           dotskey
+
+dotsdone:
+	VZEROUPPER
+	RET
+
+// func axpyRowsAVX512(a, x *float32, stride, n, m int, y *float32)
+//
+// y[i] += a[j]·x[j·stride + i] for j = 0 … m−1 in turn, for n a multiple of
+// 16: each element gets axpyAVX512's fused multiply-adds in the same order,
+// with up to 64 elements of y held in registers across the rows.
+TEXT ·axpyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  a+0(FP), SI
+	MOVQ  x+8(FP), DI
+	MOVQ  stride+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  n+24(FP), R9
+	SHRQ  $4, R9
+	MOVQ  m+32(FP), R10
+	MOVQ  y+40(FP), R11
+	TESTQ R10, R10
+	JEQ   rowsdone
+
+rowsquad:
+	CMPQ    R9, $4
+	JLT     rowssingle
+	VMOVUPS (R11), Z4
+	VMOVUPS 64(R11), Z5
+	VMOVUPS 128(R11), Z6
+	VMOVUPS 192(R11), Z7
+	MOVQ    SI, AX
+	MOVQ    DI, BX
+	MOVQ    R10, CX
+
+rowsquadkey:
+	VBROADCASTSS (AX), Z0
+	VFMADD231PS  (BX), Z0, Z4
+	VFMADD231PS  64(BX), Z0, Z5
+	VFMADD231PS  128(BX), Z0, Z6
+	VFMADD231PS  192(BX), Z0, Z7
+	ADDQ         $4, AX
+	ADDQ         R8, BX
+	DECQ         CX
+	JNE          rowsquadkey
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	VMOVUPS      Z6, 128(R11)
+	VMOVUPS      Z7, 192(R11)
+	ADDQ         $256, R11
+	ADDQ         $256, DI
+	SUBQ         $4, R9
+	JMP          rowsquad
+
+rowssingle:
+	TESTQ   R9, R9
+	JEQ     rowsdone
+	VMOVUPS (R11), Z4
+	MOVQ    SI, AX
+	MOVQ    DI, BX
+	MOVQ    R10, CX
+
+rowssinglekey:
+	VBROADCASTSS (AX), Z0
+	VFMADD231PS  (BX), Z0, Z4
+	ADDQ         $4, AX
+	ADDQ         R8, BX
+	DECQ         CX
+	JNE          rowssinglekey
+	VMOVUPS      Z4, (R11)
+	ADDQ         $64, R11
+	ADDQ         $64, DI
+	DECQ         R9
+	JMP          rowssingle
+
+rowsdone:
+	VZEROUPPER
+	RET
+
+// func dotsAVX2(x, y *float32, stride, n, m int, out *float32)
+//
+// out[j] = dotAVX2(x, y + j·stride, n) for j < m, for n a multiple of 8.
+TEXT ·dotsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  x+0(FP), SI
+	MOVQ  y+8(FP), DI
+	MOVQ  stride+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  n+24(FP), R9
+	SHRQ  $3, R9
+	MOVQ  m+32(FP), R10
+	MOVQ  out+40(FP), R11
+	TESTQ R10, R10
+	JEQ   dots2done
+
+dots2key:
+	MOVQ   SI, AX
+	MOVQ   DI, BX
+	MOVQ   R9, CX
+	VXORPS Y0, Y0, Y0
+	TESTQ  CX, CX
+	JEQ    dots2sum
+
+dots2loop:
+	VMOVUPS     (AX), Y2
+	VFMADD231PS (BX), Y2, Y0
+	ADDQ        $32, AX
+	ADDQ        $32, BX
+	DECQ        CX
+	JNE         dots2loop
+
+dots2sum:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	MOVSS        X0, (R11)
+	ADDQ         $4, R11
+	ADDQ         R8, DI
+	DECQ         R10
+	JNE          dots2key
+
+dots2done:
+	VZEROUPPER
+	RET
+
+// func axpyRowsAVX2(a, x *float32, stride, n, m int, y *float32)
+//
+// axpyRowsAVX512 for n a multiple of 8, up to 32 elements of y in registers.
+TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  a+0(FP), SI
+	MOVQ  x+8(FP), DI
+	MOVQ  stride+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  n+24(FP), R9
+	SHRQ  $3, R9
+	MOVQ  m+32(FP), R10
+	MOVQ  y+40(FP), R11
+	TESTQ R10, R10
+	JEQ   rows2done
+
+rows2quad:
+	CMPQ    R9, $4
+	JLT     rows2single
+	VMOVUPS (R11), Y4
+	VMOVUPS 32(R11), Y5
+	VMOVUPS 64(R11), Y6
+	VMOVUPS 96(R11), Y7
+	MOVQ    SI, AX
+	MOVQ    DI, BX
+	MOVQ    R10, CX
+
+rows2quadkey:
+	VBROADCASTSS (AX), Y0
+	VFMADD231PS  (BX), Y0, Y4
+	VFMADD231PS  32(BX), Y0, Y5
+	VFMADD231PS  64(BX), Y0, Y6
+	VFMADD231PS  96(BX), Y0, Y7
+	ADDQ         $4, AX
+	ADDQ         R8, BX
+	DECQ         CX
+	JNE          rows2quadkey
+	VMOVUPS      Y4, (R11)
+	VMOVUPS      Y5, 32(R11)
+	VMOVUPS      Y6, 64(R11)
+	VMOVUPS      Y7, 96(R11)
+	ADDQ         $128, R11
+	ADDQ         $128, DI
+	SUBQ         $4, R9
+	JMP          rows2quad
+
+rows2single:
+	TESTQ   R9, R9
+	JEQ     rows2done
+	VMOVUPS (R11), Y4
+	MOVQ    SI, AX
+	MOVQ    DI, BX
+	MOVQ    R10, CX
+
+rows2singlekey:
+	VBROADCASTSS (AX), Y0
+	VFMADD231PS  (BX), Y0, Y4
+	ADDQ         $4, AX
+	ADDQ         R8, BX
+	DECQ         CX
+	JNE          rows2singlekey
+	VMOVUPS      Y4, (R11)
+	ADDQ         $32, R11
+	ADDQ         $32, DI
+	DECQ         R9
+	JMP          rows2single
+
+rows2done:
+	VZEROUPPER
+	RET

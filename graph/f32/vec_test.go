@@ -38,3 +38,46 @@ func TestDotAxpy(t *testing.T) {
 	UseKernel(Pure)
 	t.Run(Pure, f)
 }
+
+// Dots equals Dot row by row and AxpyRows equals Axpy row after row, bit
+// for bit, with every kernel and without one, for lengths around the
+// vector widths and the 64 values the kernels hold in registers, any
+// number of rows, and strides wider than a row.
+func TestDotsAxpyRowsMatchOneByOne(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 13))
+	f := func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 24, 32, 40, 48, 63, 64, 65, 80, 96, 128, 130} {
+			for _, m := range []int{0, 1, 2, 3, 7} {
+				stride := n + r.IntN(5)
+				x := randSlice(r, n)
+				y := randSlice(r, m*stride+n)
+				got, want := make([]float32, m), make([]float32, m)
+				Dots(x, y, stride, got)
+				for j := range want {
+					want[j] = Dot(x, y[j*stride:j*stride+n])
+				}
+				for j := range got {
+					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("n=%d m=%d stride %d: Dots[%d] = %v, Dot %v", n, m, stride, j, got[j], want[j])
+					}
+				}
+				a := randSlice(r, m)
+				acc, one := randSlice(r, n), make([]float32, n)
+				copy(one, acc)
+				AxpyRows(a, y, stride, acc)
+				for j, alpha := range a {
+					Axpy(alpha, y[j*stride:j*stride+n], one)
+				}
+				for i := range acc {
+					if math.Float32bits(acc[i]) != math.Float32bits(one[i]) {
+						t.Fatalf("n=%d m=%d stride %d: AxpyRows y[%d] = %v, Axpy after Axpy %v", n, m, stride, i, acc[i], one[i])
+					}
+				}
+			}
+		}
+	}
+	eachKernel(t, f)
+	defer active.Store(active.Load())
+	UseKernel(Pure)
+	t.Run(Pure, f)
+}
