@@ -283,10 +283,12 @@ type candidate struct {
 // appendTop appends the n most probable tokens of the scores x (never
 // PadID or BosID) as continuations of row, whose log-probability is base,
 // best first: token t's log-probability is x[t] − lse, lse being log Σ e^x
-// (logSumExp). The tokens are chosen by their scores, which log-softmax
-// keeps in order, so only the n chosen get a log-probability; equal scores
-// keep token order. It takes O(len(x)) and O(n log n) more. A NaN lse
-// makes every log-probability NaN, as a NaN score makes a log-softmax.
+// (logSumExp). The tokens are chosen by their scores, whose order
+// log-softmax keeps, so only the n chosen get a log-probability; equal
+// scores keep token order. (Two scores less than a rounding step of
+// base + x − lse apart tie in log-probability; the higher score wins.)
+// It takes O(len(x)) and O(n log n) more. A NaN lse makes every chosen
+// log-probability NaN, as a NaN score makes a log-softmax.
 func appendTop(cands []candidate, x []float64, lse float64, row int, base float64, n int) []candidate {
 	if n <= 0 {
 		return cands

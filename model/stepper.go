@@ -57,7 +57,7 @@ type stepper[T float] struct {
 	cacheK, cacheV [][]T
 	capacity       int
 	filled         int   // positions held in the cache
-	slot           []int // reorder's slot in saved of each row (1-based; 0: none)
+	slot, keep     []int // reorder's slot in saved of each row (1-based; 0: none), and the rows saved
 	saved          []T   // reorder's copies of the rows it overwrites but still reads
 
 	x, h, q, k, v, ctx, tmp, ff, logits []T
@@ -168,13 +168,14 @@ func (s *stepper[T]) reorder(parents []int) {
 	}
 	s.slot = s.slot[:len(parents)]
 	clear(s.slot)
-	var keep []int
+	keep := s.keep[:0]
 	for r, p := range parents {
 		if p != r && parents[p] != p && s.slot[p] == 0 {
 			keep = append(keep, p)
 			s.slot[p] = len(keep) // 1-based: 0 says not saved
 		}
 	}
+	s.keep = keep
 	if need := len(keep) * n; cap(s.saved) < need {
 		s.saved = make([]T, need)
 	}

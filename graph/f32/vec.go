@@ -33,8 +33,11 @@ func Axpy(alpha float32, x, y []float32) {
 
 // Dots sets out[j] to Dot(x, y[j·stride : j·stride+len(x)]) for every
 // j < len(out), bit for bit, in one call: the scores of a query against
-// keys stride apart.
+// keys stride apart. It panics if stride is negative or y too short.
 func Dots(x, y []float32, stride int, out []float32) {
+	if stride < 0 {
+		panic("f32: Dots with a negative stride")
+	}
 	if len(out) == 0 {
 		return
 	}
@@ -65,8 +68,12 @@ func Dots(x, y []float32, stride int, out []float32) {
 
 // AxpyRows runs Axpy(a[j], x[j·stride : j·stride+len(y)], y) for j = 0,
 // 1, … len(a)−1 in turn, bit for bit, in one call: the weighted sum of
-// values stride apart, with y held in registers across the rows.
+// values stride apart, with y held in registers across the rows. x must
+// not overlap y. It panics if stride is negative or x too short.
 func AxpyRows(a, x []float32, stride int, y []float32) {
+	if stride < 0 {
+		panic("f32: AxpyRows with a negative stride")
+	}
 	if len(a) == 0 || len(y) == 0 {
 		return
 	}

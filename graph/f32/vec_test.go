@@ -81,3 +81,20 @@ func TestDotsAxpyRowsMatchOneByOne(t *testing.T) {
 	UseKernel(Pure)
 	t.Run(Pure, f)
 }
+
+// A negative stride panics instead of reading before the slice.
+func TestDotsAxpyRowsNegativeStride(t *testing.T) {
+	for name, f := range map[string]func(){
+		"Dots":     func() { Dots(make([]float32, 16), make([]float32, 32), -1, make([]float32, 2)) },
+		"AxpyRows": func() { AxpyRows(make([]float32, 2), make([]float32, 32), -1, make([]float32, 16)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s with stride −1 did not panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
