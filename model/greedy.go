@@ -136,12 +136,39 @@ func (g *greedyRows) take(i, step int, scores []float64) int {
 	if g.done[i] {
 		return data.PadID
 	}
-	var best int
 	if g.sample != nil {
-		best = g.sample.draw(i, scores)
-	} else {
-		best = argmax(scores)
+		return g.record(i, step, g.sample.draw(i, scores))
 	}
+	return g.record(i, step, argmax(scores))
+}
+
+// takeAll is take for rows 0…n−1 of scores [n, vocab], writing their
+// tokens into tokens. Without sampling, the rows' argmax run in parallel.
+func (g *greedyRows) takeAll(step, vocab int, scores []float64, tokens []int) {
+	n := len(tokens)
+	if g.sample != nil {
+		for i := range tokens {
+			tokens[i] = g.take(i, step, scores[i*vocab:(i+1)*vocab])
+		}
+		return
+	}
+	parallelFor(n, func(i int) {
+		if !g.done[i] {
+			tokens[i] = argmax(scores[i*vocab : (i+1)*vocab])
+		}
+	})
+	for i := range tokens {
+		if g.done[i] {
+			tokens[i] = data.PadID
+		} else {
+			tokens[i] = g.record(i, step, tokens[i])
+		}
+	}
+}
+
+// record keeps token best as row i's choice at step; a row ends with
+// EosID (not kept) or at its length limit.
+func (g *greedyRows) record(i, step, best int) int {
 	if best == data.EosID || step+1 >= g.limit[i] {
 		g.done[i] = true
 		g.left--
@@ -200,9 +227,7 @@ func (t *Translator) greedyCached(ctx context.Context, srcs [][]int, idx []int, 
 		if stopped = ctx.Err(); stopped != nil {
 			return nil, false
 		}
-		for i := 0; i < n; i++ {
-			tokens[i] = g.take(i, step, scores[i*vocab:(i+1)*vocab])
-		}
+		g.takeAll(step, vocab, scores, tokens)
 		return tokens, g.left > 0
 	})
 	if err == nil {
