@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Greedy decoding with float32 and int8 weights, ours (pure-Go build,
+# transformer bench --decode --dtype f32|int8) and PyTorch's (the reference,
+# and the reference with quantize_dynamic: tools/bench/ref_int8.py), in
+# interleaved rounds on the same machine, for the tiny and small shapes (32
+# sentences at once, the reference's defaults); then our beam search (beam
+# 5) with both weights (go test ./model -bench Decode). Prints the JSON and
+# benchmark lines; tools/bench/table.py summarizes the JSON lines.
+#
+# Needs python3-torch and libopenblas0-openmp (the reference).
+#   ROUNDS=3 tools/bench/int8-decode.sh [PRESET...] > results.jsonl
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REF=${REF:-../shared/reference/ref_transformer.py}
+PRESETS=${*:-tiny small}
+ROUNDS=${ROUNDS:-3}
+go build -o /tmp/transformer-pure ./cmd/transformer
+export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2 GOMAXPROCS=2
+declare -A SHAPE=(
+	[tiny]="--d-model 128 --heads 4 --layers 2 --ff 512 --vocab 8000"
+	[small]="--d-model 256 --heads 4 --layers 3 --ff 1024 --vocab 10000"
+)
+torch() {
+	LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 "$@" | tail -1
+}
+lscpu | grep -E '^Model name' >&2
+for round in $(seq "$ROUNDS"); do
+	for p in $PRESETS; do
+		for d in f32 int8; do
+			/tmp/transformer-pure bench --name "$p" ${SHAPE[$p]} --decode --decode-reps 5 --dtype "$d" | tail -1
+		done
+		torch "$REF" --threads 2 --name "$p" ${SHAPE[$p]} --decode --decode-reps 5
+		torch tools/bench/ref_int8.py "$REF" --threads 2 --name "$p" ${SHAPE[$p]} --decode --decode-reps 5
+	done
+done
+# Beam search has no reference counterpart: ours only, float32 against int8.
+go test ./model -run '^$' -bench 'Decode/.*/.*/beam[15]/cache=true' -benchtime 3x -count "$ROUNDS" | grep '^Benchmark' >&2
