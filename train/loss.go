@@ -67,6 +67,49 @@ func FillTargetsOver(t *tensor.Dense, gold []int, eps float64, norm int) int {
 	return n
 }
 
+// GoldCE is the LossFunc of label smoothing eps on a gold target [N, 2]
+// (FillGold): the sum over rows of graph.GoldCrossEntropyRows, the same
+// loss as SmoothedCE on the dense target FillTargets writes, without the
+// [N, V] array.
+func GoldCE(eps float64) func(b *graph.Builder, logits, gold *G.Node) *G.Node {
+	return func(b *graph.Builder, logits, gold *G.Node) *G.Node {
+		return G.Must(G.Sum(graph.GoldCrossEntropyRows(logits, gold, eps)))
+	}
+}
+
+// FillGold writes each gold id of gold [N] and its weight, 1 over the
+// number of target tokens, into t [N, 2] (GoldCE), and returns the number
+// of non-padding tokens; padding rows get weight 0. norm ≤ 0 divides by
+// the batch's own tokens, as FillTargetsOver.
+func FillGold(t *tensor.Dense, gold []int, norm int) int {
+	n := 0
+	for _, g := range gold {
+		if g != data.PadID {
+			n++
+		}
+	}
+	if norm <= 0 {
+		norm = n
+	}
+	w := 1 / float64(max(norm, 1))
+	switch d := t.Data().(type) {
+	case []float32:
+		fillGold(d, gold, float32(w))
+	case []float64:
+		fillGold(d, gold, w)
+	}
+	return n
+}
+
+func fillGold[T float32 | float64](d []T, gold []int, w T) {
+	for i, g := range gold {
+		d[2*i], d[2*i+1] = T(g), w
+		if g == data.PadID {
+			d[2*i], d[2*i+1] = 0, 0
+		}
+	}
+}
+
 func fillRows[T float32 | float64](d []T, gold []int, v int, off, on T) {
 	for i, g := range gold {
 		row := d[i*v : (i+1)*v]

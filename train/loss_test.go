@@ -188,3 +188,52 @@ func TestAdamFirstStep(t *testing.T) {
 		}
 	}
 }
+
+// GoldCE on FillGold's [N, 2] target gives the loss and gradient of
+// SmoothedCE on FillTargetsOver's dense one, with padding rows and a
+// micro-batch norm, in float64 and float32.
+func TestGoldCEEqualsDenseSmoothedCE(t *testing.T) {
+	gold := []int{4, 5, data.PadID, 2, 9, data.PadID, 3}
+	const eps, v, norm = 0.1, 11, 9
+	for _, c := range []struct {
+		dt  tensor.Dtype
+		tol float64
+	}{{tensor.Float64, 1e-12}, {tensor.Float32, 1e-5}} {
+		run := func(dense bool) (loss float64, grad []float64) {
+			b := graph.NewBuilder(graph.NewStore(c.dt, 1), false)
+			logits := graph.RandomInput(b, "logits", 5, len(gold), v)
+			var out *G.Node
+			if dense {
+				target := b.Input("target", len(gold), v)
+				FillTargetsOver(target.Value().(*tensor.Dense), gold, eps, norm)
+				out = SmoothedCE(b, logits, target)
+			} else {
+				target := b.Input("target", len(gold), 2)
+				if n := FillGold(target.Value().(*tensor.Dense), gold, norm); n != 5 {
+					t.Fatalf("FillGold counted %d tokens, want 5", n)
+				}
+				out = GoldCE(eps)(b, logits, target)
+			}
+			if _, err := G.Grad(out, logits); err != nil {
+				t.Fatal(err)
+			}
+			vm := G.NewTapeMachine(b.G)
+			defer vm.Close()
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			g, _ := logits.Grad()
+			return scalar(out), graph.Float64s(g.(*tensor.Dense))
+		}
+		lg, gg := run(false)
+		ld, gd := run(true)
+		if math.Abs(lg-ld) > c.tol*math.Abs(ld) {
+			t.Errorf("%v: gold loss %v, dense %v", c.dt, lg, ld)
+		}
+		for i := range gd {
+			if math.Abs(gg[i]-gd[i]) > c.tol*(1e-3+math.Abs(gd[i])) {
+				t.Fatalf("%v: gradient %d: gold %v, dense %v", c.dt, i, gg[i], gd[i])
+			}
+		}
+	}
+}

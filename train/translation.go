@@ -178,21 +178,34 @@ func (t *Translation) Epoch(e int) ([]Batch, error) {
 
 // Objective implements Task: the label-smoothed cross-entropy of the
 // translator's output (Transformer.Objective), normalised by the batch's
-// target tokens.
+// target tokens. The target is each token's gold id and weight (GoldCE);
+// with the composed references (training.composed_ops), the dense
+// smoothed distribution [N, V] and the composed cross-entropy.
 func (t *Translation) Objective(b *graph.Builder, batch Batch) (*G.Node, func(Batch, int) error) {
 	shape := batch.(*data.Batch)
 	in := t.Model.NewInputs(b, shape.Size, shape.SrcLen, shape.TgtLen)
-	target := b.Input("target", shape.Size*shape.TgtLen, t.Model.Config.TgtVocab)
-	loss := t.Model.Objective(b, in, target, SmoothedCE)
+	eps, n := t.Config.Training.LabelSmoothing, shape.Size*shape.TgtLen
+	var target, loss *G.Node
+	if b.Composed {
+		target = b.Input("target", n, t.Model.Config.TgtVocab)
+		loss = t.Model.Objective(b, in, target, SmoothedCE)
+	} else {
+		target = b.Input("target", n, 2)
+		loss = t.Model.Objective(b, in, target, GoldCE(eps))
+	}
 	bind := func(bb Batch, norm int) error {
 		batch := bb.(*data.Batch)
 		if err := in.Bind(batch.Src, batch.DecoderInput()); err != nil {
 			return err
 		}
-		// The targets [N, V] are the largest input; the graphs of all batch
-		// shapes share one array for them. FillTargets overwrites all of it.
+		// The graphs of all batch shapes share one array for the targets,
+		// which the fills overwrite whole.
 		tt := t.targets.Tensor(t.Model.Store.Dtype(), target.Shape()...)
-		FillTargetsOver(tt, batch.DecoderOutput(), t.Config.Training.LabelSmoothing, norm)
+		if b.Composed {
+			FillTargetsOver(tt, batch.DecoderOutput(), eps, norm)
+		} else {
+			FillGold(tt, batch.DecoderOutput(), norm)
+		}
 		return G.Let(target, tt)
 	}
 	return loss, bind
