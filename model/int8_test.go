@@ -135,3 +135,22 @@ func TestToInt8Refuses(t *testing.T) {
 		t.Log(err)
 	}
 }
+
+// With whole blocks of columns (d_model 64), the graph-free decoder joins
+// the self-attention projections into one int8 product (sideBySide), and
+// its steps still follow the int8 graph's scores; so do 16-bit and float32
+// weights, joined the same way.
+func TestJoinedProjectionsFollowGraph(t *testing.T) {
+	c := halfConfigs()["pre-LN learned tied"]
+	c.DModel, c.FFDim = 64, 72
+	q, ref := int8Pair(t, c)
+	for name, tr := range map[string]*Translator{"int8": q, "float32": ref} {
+		s := newStepper[float32](tr.Model, 2, 1, 8, make([]float32, 2*8*c.DModel), make([]int, 16))
+		if s.layers[0].selfQKV == nil {
+			t.Fatalf("%s: the self-attention projections were not joined", name)
+		}
+		if steps := incrementalError(t, tr); steps > 1e-4 {
+			t.Errorf("%s: cached steps with joined projections differ from the graph by %.3g", name, steps)
+		}
+	}
+}

@@ -30,6 +30,7 @@ type stepWeights[T float] struct {
 	eps            [3]float64
 	selfQ, selfK   affine[T]
 	selfV, selfO   affine[T]
+	selfQKV        *affine[T] // selfQ, selfK and selfV side by side, where they join
 	crossQ, crossK affine[T]
 	crossV, crossO affine[T]
 	ff1, ff2       affine[T]
@@ -61,6 +62,7 @@ type stepper[T float] struct {
 	saved          []T   // reorder's copies of the rows it overwrites but still reads
 
 	x, h, q, k, v, ctx, tmp, ff, logits []T
+	qkv                                 []T       // [rows, 3d], the joined projections' output
 	scores64                            []float64 // logits as float64, converted by each row's goroutine
 	pos                                 []float64 // sinusoidal table, grown as needed
 }
@@ -88,6 +90,9 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 			w.eps[i] = n.Eps
 		}
 		w.ff1, w.ff2 = affineOf[T](m, l.FF.Name+".linear1"), affineOf[T](m, l.FF.Name+".linear2")
+		if qkv, ok := sideBySide(c.DModel, w.selfQ, w.selfK, w.selfV); ok {
+			w.selfQKV = &qkv
+		}
 		s.layers = append(s.layers, w)
 	}
 	if n := m.Decoder.Norm; n != nil {
@@ -130,6 +135,9 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 	buf := func(n int) []T { return make([]T, n) }
 	s.x, s.h, s.q, s.k, s.v, s.ctx, s.tmp = buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d)
 	s.ff, s.logits = buf(rows*hidden), buf(rows*s.vocab)
+	if len(s.layers) > 0 && s.layers[0].selfQKV != nil {
+		s.qkv = buf(rows * 3 * d)
+	}
 	s.scores64 = make([]float64, rows*s.vocab)
 	return s
 }
@@ -293,14 +301,26 @@ func (s *stepper[T]) sublayer(w *stepWeights[T], i, lo, hi int, f func(h, out []
 
 func (s *stepper[T]) selfAttention(l int, w *stepWeights[T], pos, lo, hi int, h, out []T) {
 	d, n := s.d, hi-lo
-	q, k, v := rowsOf(s.q, d, lo, hi), rowsOf(s.k, d, lo, hi), rowsOf(s.v, d, lo, hi)
-	w.selfQ.apply(n, d, d, h, q)
-	w.selfK.apply(n, d, d, h, k)
-	w.selfV.apply(n, d, d, h, v)
 	ck, cv := s.cacheK[l], s.cacheV[l]
-	for r := lo; r < hi; r++ {
-		copy(ck[(r*s.capacity+pos)*d:], s.k[r*d:(r+1)*d])
-		copy(cv[(r*s.capacity+pos)*d:], s.v[r*d:(r+1)*d])
+	if w.selfQKV != nil {
+		// One product for the three projections, quantising or packing h
+		// once; its rows are [q | k | v].
+		w.selfQKV.apply(n, d, 3*d, h, rowsOf(s.qkv, 3*d, lo, hi))
+		for r := lo; r < hi; r++ {
+			row := s.qkv[r*3*d : (r+1)*3*d]
+			copy(s.q[r*d:(r+1)*d], row[:d])
+			copy(ck[(r*s.capacity+pos)*d:], row[d:2*d])
+			copy(cv[(r*s.capacity+pos)*d:], row[2*d:])
+		}
+	} else {
+		q, k, v := rowsOf(s.q, d, lo, hi), rowsOf(s.k, d, lo, hi), rowsOf(s.v, d, lo, hi)
+		w.selfQ.apply(n, d, d, h, q)
+		w.selfK.apply(n, d, d, h, k)
+		w.selfV.apply(n, d, d, h, v)
+		for r := lo; r < hi; r++ {
+			copy(ck[(r*s.capacity+pos)*d:], s.k[r*d:(r+1)*d])
+			copy(cv[(r*s.capacity+pos)*d:], s.v[r*d:(r+1)*d])
+		}
 	}
 	s.attendRows(lo, hi, 1, pos+1, s.capacity, ck, cv, nil)
 	w.selfO.apply(n, d, d, rowsOf(s.ctx, d, lo, hi), out)

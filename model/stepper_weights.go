@@ -63,3 +63,55 @@ func (a affine[T]) apply(rows, in, out int, x, y []T) {
 	}
 	graph.SgemmHalf(a.w.f, false, rows, out, in, any(x).([]float32), a.w.bits, 1, any(y).([]float32))
 }
+
+// sideBySide returns the linear layer whose weight holds those of as side
+// by side ([in, Σ out_i]) and whose bias is theirs in turn, so that one
+// product computes them all, column for column as each would; ok is false
+// where the weights cannot be joined (formats that differ, or int8
+// matrices whose columns are not whole blocks: i8.Concat).
+func sideBySide[T float](in int, as ...affine[T]) (joined affine[T], ok bool) {
+	var outs []int
+	for _, a := range as {
+		outs = append(outs, len(a.b))
+	}
+	first := as[0].w
+	for _, a := range as {
+		if a.b == nil || (a.w.q == nil) != (first.q == nil) || (a.w.bits == nil) != (first.bits == nil) || a.w.f != first.f {
+			return affine[T]{}, false
+		}
+		joined.b = append(joined.b, a.b...)
+	}
+	switch {
+	case first.q != nil:
+		var qs []*i8.Matrix
+		for _, a := range as {
+			qs = append(qs, a.w.q)
+		}
+		q, err := i8.Concat(qs...)
+		if err != nil {
+			return affine[T]{}, false
+		}
+		joined.w = matrix[T]{q: q}
+	case first.bits != nil:
+		joined.w = matrix[T]{f: first.f, bits: joinRows(in, outs, func(i int) []uint16 { return as[i].w.bits })}
+	default:
+		joined.w = matrix[T]{v: joinRows(in, outs, func(i int) []T { return as[i].w.v })}
+	}
+	return joined, true
+}
+
+// joinRows lays the row-major matrices part(i) [rows, cols[i]] side by
+// side.
+func joinRows[E any](rows int, cols []int, part func(i int) []E) []E {
+	total := 0
+	for _, c := range cols {
+		total += c
+	}
+	out := make([]E, 0, rows*total)
+	for r := 0; r < rows; r++ {
+		for i, c := range cols {
+			out = append(out, part(i)[r*c:(r+1)*c]...)
+		}
+	}
+	return out
+}

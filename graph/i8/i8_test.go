@@ -237,3 +237,53 @@ func TestQuantizeRowsVectorEqualsScalar(t *testing.T) {
 		}
 	}
 }
+
+// A concatenation's product equals its parts' products side by side, bit
+// for bit, with each kernel, bias included; parts whose columns are not
+// whole blocks (but the last) are refused.
+func TestConcatProductEqualsParts(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	const k = 37
+	ns := []int{64, 128, 70}
+	var parts []*Matrix
+	for _, n := range ns {
+		m, err := Quantize(randSlice(r, k*n, 0.05), k, n, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, m)
+	}
+	cat, err := Concat(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer active.Store(active.Load())
+	for _, name := range Kernels() {
+		UseKernel(name)
+		for _, rows := range []int{1, 4, 9} {
+			x, bias := randSlice(r, rows*k, 1), randSlice(r, cat.N, 1)
+			got := make([]float32, rows*cat.N)
+			cat.Product(rows, x, bias, got)
+			off := 0
+			for _, p := range parts {
+				want := make([]float32, rows*p.N)
+				p.Product(rows, x, bias[off:off+p.N], want)
+				for i := 0; i < rows; i++ {
+					for j := 0; j < p.N; j++ {
+						if g, w := got[i*cat.N+off+j], want[i*p.N+j]; math.Float32bits(g) != math.Float32bits(w) {
+							t.Fatalf("%s, %d rows: [%d, %d] = %v, part's product %v", name, rows, i, off+j, g, w)
+						}
+					}
+				}
+				off += p.N
+			}
+		}
+	}
+	if _, err := Concat(parts[2], parts[0]); err == nil {
+		t.Error("a part of 70 columns before another was accepted")
+	}
+	other, _ := Quantize(randSlice(r, 5*64, 1), 5, 64, false)
+	if _, err := Concat(parts[0], other); err == nil {
+		t.Error("parts with different K were accepted")
+	}
+}

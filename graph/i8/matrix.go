@@ -120,3 +120,33 @@ func roundEven(x float32) float32 {
 // clamp limits x to [−127, 127]. (What a NaN becomes does not matter: a
 // row with one has a NaN scale, so NaN results.)
 func clamp(x float32) float32 { return min(127, max(-127, x)) }
+
+// Concat returns the matrix [K, N₁+N₂+…] whose columns are those of ms in
+// turn: the same int8 values, scales and products, column for column, as
+// each of ms (per-column quantisation makes them independent). ms must
+// share K, and every one but the last must have whole blocks of columns
+// (N a multiple of 64), so that their packed blocks are copied as they
+// are.
+func Concat(ms ...*Matrix) (*Matrix, error) {
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("i8: nothing to concatenate")
+	}
+	k, n := ms[0].K, 0
+	for i, m := range ms {
+		if m.K != k {
+			return nil, fmt.Errorf("i8: matrix %d has %d rows, not %d", i, m.K, k)
+		}
+		if i < len(ms)-1 && m.N%blockCols != 0 {
+			return nil, fmt.Errorf("i8: matrix %d has %d columns, not whole blocks of %d", i, m.N, blockCols)
+		}
+		n += m.N
+	}
+	c := &Matrix{K: k, N: n, k4: ms[0].k4}
+	for _, m := range ms {
+		c.packed = append(c.packed, m.packed...)
+		c.scalePad = append(c.scalePad, m.scalePad...)
+		c.corr = append(c.corr, m.corr...)
+	}
+	c.Scale, c.zeros = c.scalePad[:n], make([]float32, n)
+	return c, nil
+}
