@@ -138,8 +138,10 @@ func TestToInt8Refuses(t *testing.T) {
 
 // With whole blocks of columns (d_model 64), the graph-free decoder joins
 // the self-attention projections into one int8 product (sideBySide), and
-// its steps still follow the int8 graph's scores; so do 16-bit and float32
-// weights, joined the same way.
+// its steps still follow the int8 graph's scores; so do float32 weights,
+// joined the same way (16-bit ones: TestHalfWeightsEqualRoundedFloat32).
+// Layers join or not on their own: one whose projections differ in format
+// decodes beside one that joins.
 func TestJoinedProjectionsFollowGraph(t *testing.T) {
 	c := halfConfigs()["pre-LN learned tied"]
 	c.DModel, c.FFDim = 64, 72
@@ -152,5 +154,34 @@ func TestJoinedProjectionsFollowGraph(t *testing.T) {
 		if steps := incrementalError(t, tr); steps > 1e-4 {
 			t.Errorf("%s: cached steps with joined projections differ from the graph by %.3g", name, steps)
 		}
+	}
+}
+
+// A layer whose projections differ in format (one held in bfloat16) keeps
+// three products, beside a layer that joins them, and decoding still
+// follows the graph.
+func TestJoinedProjectionsPerLayer(t *testing.T) {
+	c := halfConfigs()["pre-LN learned tied"]
+	m, err := New(c, tensor.Float32, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string]*tensor.Dense{}
+	for _, name := range m.Store.Names() {
+		vals[name] = m.Store.Get(name).Clone().(*tensor.Dense)
+	}
+	q := m.Decoder.Layers[0].SelfAttn.Name + ".q_proj.weight"
+	vals[q] = graph.ToHalf(half.BF16, vals[q])
+	if err := m.Store.Load(vals); err != nil {
+		t.Fatal(err)
+	}
+	tr := NewTranslator(m, 0)
+	defer tr.Close()
+	s := newStepper[float32](m, 2, 1, 8, make([]float32, 2*8*c.DModel), make([]int, 16))
+	if s.layers[0].selfQKV != nil || s.layers[1].selfQKV == nil {
+		t.Fatalf("joined: layer 0 %v, layer 1 %v; want only layer 1", s.layers[0].selfQKV != nil, s.layers[1].selfQKV != nil)
+	}
+	if steps := incrementalError(t, tr); steps > 1e-4 {
+		t.Errorf("cached steps differ from the graph by %.3g", steps)
 	}
 }

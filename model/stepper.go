@@ -135,8 +135,11 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 	buf := func(n int) []T { return make([]T, n) }
 	s.x, s.h, s.q, s.k, s.v, s.ctx, s.tmp = buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d)
 	s.ff, s.logits = buf(rows*hidden), buf(rows*s.vocab)
-	if len(s.layers) > 0 && s.layers[0].selfQKV != nil {
-		s.qkv = buf(rows * 3 * d)
+	for _, w := range s.layers {
+		if w.selfQKV != nil { // layers join or not on their own (formats may differ)
+			s.qkv = buf(rows * 3 * d)
+			break
+		}
 	}
 	s.scores64 = make([]float64, rows*s.vocab)
 	return s
