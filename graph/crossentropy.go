@@ -112,6 +112,15 @@ func logSumExp[T float32 | float64](x, scratch []T) (m, lse float64) {
 	return float64(mx), math.Log(expShift(scratch, x, mx))
 }
 
+// expRow sets dst to exp(x − max x) and returns their sum, in float64.
+func expRow[T float32 | float64](dst, x []T) float64 {
+	m := x[0]
+	for _, v := range x[1:] {
+		m = max(m, v)
+	}
+	return expShift(dst, x, m)
+}
+
 func crossEntropyRows[T float32 | float64](x, t, out []T, v, lo, hi int) {
 	scratch := make([]T, v)
 	for r := lo; r < hi; r++ {
@@ -139,11 +148,7 @@ func crossEntropyGradRows[T float32 | float64](x, t, dy, dx []T, v, lo, hi int) 
 			clear(dxr)
 			continue
 		}
-		m := xr[0]
-		for _, w := range xr[1:] {
-			m = max(m, w)
-		}
-		sum := expShift(dxr, xr, m) // dx holds exp(x − m) until the last pass
+		sum := expRow(dxr, xr) // dx holds exp(x − max) until the last pass
 		scale, gt := T(g*mass/sum), T(g)
 		for j, e := range dxr {
 			dxr[j] = scale*e - gt*tr[j]

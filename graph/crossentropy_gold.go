@@ -159,11 +159,7 @@ func goldCrossEntropyGradRows[T float32 | float64](x, g, dy, dx []T, v int, eps 
 			clear(dxr)
 			continue
 		}
-		m := xr[0]
-		for _, z := range xr[1:] {
-			m = max(m, z)
-		}
-		sum := expShift(dxr, xr, m) // dx holds exp(x − m) until the last pass
+		sum := expRow(dxr, xr) // dx holds exp(x − max) until the last pass
 		scale, off := T(gr*w/sum), T(gr*w*eps/float64(v))
 		for j, e := range dxr {
 			dxr[j] = scale*e - off

@@ -47,16 +47,7 @@ func FillTargets(t *tensor.Dense, gold []int, eps float64) int {
 // micro-batches of an update with norm tokens in all.
 func FillTargetsOver(t *tensor.Dense, gold []int, eps float64, norm int) int {
 	v := t.Shape()[1]
-	n := 0
-	for _, g := range gold {
-		if g != data.PadID {
-			n++
-		}
-	}
-	if norm <= 0 {
-		norm = n
-	}
-	scale := 1 / float64(max(norm, 1))
+	n, scale := tokenWeight(gold, norm)
 	off, on := eps/float64(v)*scale, (1-eps+eps/float64(v))*scale
 	switch d := t.Data().(type) {
 	case []float32:
@@ -82,7 +73,19 @@ func GoldCE(eps float64) func(b *graph.Builder, logits, gold *G.Node) *G.Node {
 // of non-padding tokens; padding rows get weight 0. norm ≤ 0 divides by
 // the batch's own tokens, as FillTargetsOver.
 func FillGold(t *tensor.Dense, gold []int, norm int) int {
-	n := 0
+	n, w := tokenWeight(gold, norm)
+	switch d := t.Data().(type) {
+	case []float32:
+		fillGold(d, gold, float32(w))
+	case []float64:
+		fillGold(d, gold, w)
+	}
+	return n
+}
+
+// tokenWeight counts gold's non-padding tokens, n, and returns the weight
+// of each: 1/norm, or 1/n when norm ≤ 0.
+func tokenWeight(gold []int, norm int) (n int, w float64) {
 	for _, g := range gold {
 		if g != data.PadID {
 			n++
@@ -91,14 +94,7 @@ func FillGold(t *tensor.Dense, gold []int, norm int) int {
 	if norm <= 0 {
 		norm = n
 	}
-	w := 1 / float64(max(norm, 1))
-	switch d := t.Data().(type) {
-	case []float32:
-		fillGold(d, gold, float32(w))
-	case []float64:
-		fillGold(d, gold, w)
-	}
-	return n
+	return n, 1 / float64(max(norm, 1))
 }
 
 func fillGold[T float32 | float64](d []T, gold []int, w T) {
