@@ -129,17 +129,29 @@ func (t *Translator) beamBatch(ctx context.Context, srcs [][]int, opt BeamOption
 	vocab := t.Model.Config.TgtVocab
 	// rowScores gives the scores of live hypothesis r of sentence i.
 	// The beams are independent: they expand in parallel.
+	left := func() bool {
+		for _, b := range beams {
+			if !b.done {
+				return true
+			}
+		}
+		return false
+	}
 	step := func(step int, rowScores func(i, r int) []float64) bool {
 		parallelFor(n, func(i int) {
 			if b := beams[i]; !b.done {
 				b.expand(step, k, opt.Alpha, func(r int) []float64 { return rowScores(i, r) })
 			}
 		})
-		left := false
-		for _, b := range beams {
-			left = left || !b.done
-		}
-		return left
+		return left()
+	}
+	chosenStep := func(step int, rowChosen func(i, r int) (float64, []candidate)) bool {
+		parallelFor(n, func(i int) {
+			if b := beams[i]; !b.done {
+				b.expandChosen(step, k, opt.Alpha, func(r int) (float64, []candidate) { return rowChosen(i, r) })
+			}
+		})
+		return left()
 	}
 	if (opt.NoCache || !t.Model.Config.IncrementalDecoding()) && t.members == nil { // an ensemble always steps
 		memory, err := t.EncodeBatch(src, n*k, srcLen)
@@ -180,11 +192,17 @@ func (t *Translator) beamBatch(ctx context.Context, srcs [][]int, opt BeamOption
 		// parents.
 		tokens, parents := make([]int, n*k), make([]int, n*k)
 		var stopped error
-		err := t.incrementalReorder(one, n*k, k, srcLen, maxOut, func(s int, scores []float64) ([]int, []int, bool) {
+		tops := &rowTops{n: 2 * k}
+		err := t.incrementalReorder(one, n*k, k, srcLen, maxOut, tops, func(s int, scores []float64) ([]int, []int, bool) {
 			if stopped = ctx.Err(); stopped != nil {
 				return nil, nil, false
 			}
-			more := step(s, func(i, r int) []float64 { return scores[(i*k+r)*vocab : (i*k+r+1)*vocab] })
+			var more bool
+			if scores == nil { // the decoder chose each row's best tokens
+				more = chosenStep(s, func(i, r int) (float64, []candidate) { return tops.chosen(i*k + r) })
+			} else {
+				more = step(s, func(i, r int) []float64 { return scores[(i*k+r)*vocab : (i*k+r+1)*vocab] })
+			}
 			for i, b := range beams {
 				for r := 0; r < k; r++ {
 					row := i*k + r
@@ -235,6 +253,28 @@ func (b *beam) expand(step, k int, alpha float64, scores func(r int) []float64) 
 		}
 		cands = appendTop(cands, row, lse, r, h.LogProb, 2*k)
 	}
+	b.advance(step, k, alpha, cands)
+}
+
+// expandChosen is expand from each live hypothesis's log-sum-exp and 2k
+// best tokens by score (rowTops), which the decoder chose as it computed
+// the scores: the same continuations.
+func (b *beam) expandChosen(step, k int, alpha float64, chosen func(r int) (lse float64, best []candidate)) {
+	var cands []candidate
+	for r, h := range b.live {
+		lse, best := chosen(r)
+		start := len(cands)
+		cands = appendChosen(cands, best, lse, h.LogProb)
+		for i := range cands[start:] {
+			cands[start+i].row = r
+		}
+	}
+	b.advance(step, k, alpha, cands)
+}
+
+// advance keeps the best k of the candidate continuations as the live
+// hypotheses and finishes those that end.
+func (b *beam) advance(step, k int, alpha float64, cands []candidate) {
 	sort.SliceStable(cands, func(a, c int) bool { return cands[a].logp > cands[c].logp })
 	var live []Hypothesis
 	var parents []int
@@ -290,31 +330,44 @@ type candidate struct {
 // It takes O(len(x)) and O(n log n) more. A NaN lse makes every chosen
 // log-probability NaN, as a NaN score makes a log-softmax.
 func appendTop(cands []candidate, x []float64, lse float64, row int, base float64, n int) []candidate {
+	return appendChosen(cands, selectTop(x, row, n, nil), lse, base)
+}
+
+// selectTop returns the n best tokens of the scores x (never PadID or
+// BosID) as candidates of row whose logp holds the score, in heap order,
+// reusing h's array.
+func selectTop[T float](x []T, row, n int, h candHeap) candHeap {
+	h = h[:0]
 	if n <= 0 {
-		return cands
+		return h
 	}
 	// h is a min-heap of the best n scores so far: its root is the worst
 	// kept. Tokens come in increasing order, so a later token with an
 	// equal score is never better: only a higher score replaces the root.
-	h := candHeap(make([]candidate, 0, min(n, len(x))))
 	tok := 0
 	for ; tok < len(x) && len(h) < n; tok++ {
 		if tok != data.PadID && tok != data.BosID {
-			heap.Push(&h, candidate{row, tok, x[tok]})
+			heap.Push(&h, candidate{row, tok, float64(x[tok])})
 		}
 	}
 	if len(h) > 0 {
 		worst := h[0].logp
 		for ; tok < len(x); tok++ {
-			if v := x[tok]; v > worst && tok != data.PadID && tok != data.BosID {
+			if v := float64(x[tok]); v > worst && tok != data.PadID && tok != data.BosID {
 				h[0] = candidate{row, tok, v}
 				heap.Fix(&h, 0)
 				worst = h[0].logp
 			}
 		}
 	}
+	return h
+}
+
+// appendChosen appends the chosen candidates, whose logp holds their
+// score, with log-probability base + (score − lse), best first.
+func appendChosen(cands, chosen []candidate, lse, base float64) []candidate {
 	start := len(cands)
-	cands = append(cands, h...)
+	cands = append(cands, chosen...)
 	top := cands[start:]
 	for i := range top {
 		top[i].logp = base + (top[i].logp - lse)
@@ -366,17 +419,46 @@ func logSumExp32(x []float64) float64 {
 	if nan {
 		return math.NaN()
 	}
-	buf := expScratch.Get().(*[]float32)
-	defer expScratch.Put(buf)
-	if cap(*buf) < len(x) {
-		*buf = make([]float32, len(x))
-	}
-	e := (*buf)[:len(x)]
+	e, put := expBuf(len(x))
+	defer put()
 	for i, v := range x {
 		e[i] = float32(v - m)
 	}
 	f32.ExpShift(e, e, 0)
-	// Eight partial sums, so that the additions do not wait on each other.
+	return m + math.Log(sum8(e))
+}
+
+// logSumExpRow is the log-sum-exp of a model's row of scores as beam search
+// takes it: logSumExp32 of float32 scores, read in place (e^(v − max)
+// computed from them directly, the same values), logSumExp of float64
+// ones.
+func logSumExpRow[T float](x []T) float64 {
+	x32, ok := any(x).([]float32)
+	if !ok {
+		return logSumExp(any(x).([]float64))
+	}
+	m, nan := maxNaN(x32)
+	if nan {
+		return math.NaN()
+	}
+	e, put := expBuf(len(x))
+	defer put()
+	f32.ExpShift(e, x32, float32(m))
+	return m + math.Log(sum8(e))
+}
+
+// expBuf is scratch for n exponentials, and the function that returns it.
+func expBuf(n int) ([]float32, func()) {
+	buf := expScratch.Get().(*[]float32)
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n], func() { expScratch.Put(buf) }
+}
+
+// sum8 is Σ e in float64, in eight partial sums so that the additions do
+// not wait on each other.
+func sum8(e []float32) float64 {
 	var s [8]float64
 	i := 0
 	for ; i+8 <= len(e); i += 8 {
@@ -392,7 +474,7 @@ func logSumExp32(x []float64) float64 {
 	for ; i < len(e); i++ {
 		s[0] += float64(e[i])
 	}
-	return m + math.Log(((s[0]+s[1])+(s[2]+s[3]))+((s[4]+s[5])+(s[6]+s[7])))
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 }
 
 // maxNaN is the largest of x (−Inf for none) and whether x holds a NaN.
@@ -400,10 +482,10 @@ func logSumExp32(x []float64) float64 {
 // the builtin max, whose care for NaN and −0 costs a branch an element.
 // The NaN check is a sum, which is NaN when an element is (or when +Inf
 // meets −Inf, for which x is scanned again).
-func maxNaN(x []float64) (m float64, nan bool) {
-	inf := math.Inf(-1)
+func maxNaN[T float](x []T) (m float64, nan bool) {
+	inf := T(math.Inf(-1))
 	m0, m1, m2, m3 := inf, inf, inf, inf
-	var s0, s1 float64
+	var s0, s1 T
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
 		a, b, c, d := x[i], x[i+1], x[i+2], x[i+3]
@@ -444,7 +526,7 @@ func maxNaN(x []float64) (m float64, nan bool) {
 	if m2 > m0 {
 		m0 = m2
 	}
-	return m0, false
+	return float64(m0), false
 }
 
 var expScratch = sync.Pool{New: func() any { return new([]float32) }}

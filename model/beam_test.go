@@ -385,3 +385,62 @@ func TestStepperReorderInPlace(t *testing.T) {
 		}
 	}
 }
+
+// A stepper that summarises its rows (useTops) gives, bit for bit, the
+// log-sum-exp and best tokens that beam search computes from the scores
+// it otherwise hands over, in float32 and float64.
+func TestStepperTopsMatchScores(t *testing.T) {
+	c := halfConfigs()["pre-LN learned tied"]
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		m, err := New(c, dt, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const rows, srcLen, n = 3, 8, 6
+		src := []int{4, 5, 6, 3, 0, 0, 0, 0, 6, 4, 5, 5, 4, 6, 4, 3, 7, 7, 8, 3, 0, 0, 0, 0}
+		tok := []int{data.BosID, data.BosID, data.BosID}
+		compare := func(plain, summed interface {
+			stepRunner
+			useTops(*rowTops)
+		}) {
+			tops := &rowTops{n: n}
+			summed.useTops(tops)
+			for step := 0; step < 3; step++ {
+				plain.step(tok, step)
+				summed.step(tok, step)
+				scores := plain.scores(nil)
+				if summed.scores(nil) != nil {
+					t.Fatal("a summarising stepper handed over scores")
+				}
+				for r := 0; r < rows; r++ {
+					row := scores[r*c.TgtVocab : (r+1)*c.TgtVocab]
+					want := logSumExp(row)
+					if dt == tensor.Float32 {
+						want = logSumExp32(row)
+					}
+					lse, best := tops.chosen(r)
+					if math.Float64bits(lse) != math.Float64bits(want) {
+						t.Fatalf("%v step %d row %d: log-sum-exp %v, from the scores %v", dt, step, r, lse, want)
+					}
+					got := appendChosen(nil, append([]candidate(nil), best...), lse, -1.5)
+					if ref := appendTop(nil, row, want, r, -1.5, n); !reflect.DeepEqual(got, ref) {
+						t.Fatalf("%v step %d row %d: chosen %v, from the scores %v", dt, step, r, got, ref)
+					}
+				}
+				tok = []int{4 + step, 5, 6}
+			}
+		}
+		tr := NewTranslator(m, 0)
+		memory, err := tr.EncodeBatch(src, rows, srcLen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch mem := memory.Data().(type) {
+		case []float32:
+			compare(newStepper[float32](m, rows, 1, srcLen, mem, src), newStepper[float32](m, rows, 1, srcLen, mem, src))
+		case []float64:
+			compare(newStepper[float64](m, rows, 1, srcLen, mem, src), newStepper[float64](m, rows, 1, srcLen, mem, src))
+		}
+		tr.Close()
+	}
+}

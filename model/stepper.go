@@ -64,6 +64,7 @@ type stepper[T float] struct {
 	x, h, q, k, v, ctx, tmp, ff, logits []T
 	qkv                                 []T       // [rows, 3d], the joined projections' output
 	scores64                            []float64 // logits as float64, converted by each row's goroutine
+	tops                                *rowTops  // when set, each step's rows are summarised here instead
 	pos                                 []float64 // sinusoidal table, grown as needed
 }
 
@@ -280,10 +281,43 @@ func (s *stepper[T]) stepRows(tok []int, pos, lo, hi int) {
 	}
 	logits := rowsOf(s.logits, s.vocab, lo, hi)
 	s.out.apply(n, d, s.vocab, x, logits)
+	if t := s.tops; t != nil {
+		// Each row's summary, while its scores are in this core's cache.
+		for r := lo; r < hi; r++ {
+			row := s.logits[r*s.vocab : (r+1)*s.vocab]
+			t.lse[r] = logSumExpRow(row)
+			t.count[r] = len(selectTop(row, r, t.n, t.best[r*t.n:r*t.n:(r+1)*t.n]))
+		}
+		return
+	}
 	out := s.scores64[lo*s.vocab : hi*s.vocab]
 	for i, v := range logits {
 		out[i] = float64(v)
 	}
+}
+
+// rowTops are what beam search needs of each row's scores: their
+// log-sum-exp and the n best tokens by score (never PadID or BosID; a
+// candidate's logp holds its score), which a stepper computes in the
+// goroutines that computed the scores (useTops) instead of handing them
+// over.
+type rowTops struct {
+	n     int
+	lse   []float64   // [rows]
+	best  []candidate // [rows·n]: row r's in heap order, count[r] of them
+	count []int
+}
+
+// chosen returns row r's log-sum-exp and best tokens.
+func (t *rowTops) chosen(r int) (float64, []candidate) {
+	return t.lse[r], t.best[r*t.n : r*t.n+t.count[r]]
+}
+
+// useTops makes each step fill t for the stepper's rows instead of the
+// scores, which scores then no longer returns.
+func (s *stepper[T]) useTops(t *rowTops) {
+	t.lse, t.best, t.count = make([]float64, s.rows), make([]candidate, s.rows*t.n), make([]int, s.rows)
+	s.tops, s.scores64 = t, nil
 }
 
 // sublayer applies sublayer i of a layer to rows lo..hi with its residual
@@ -359,7 +393,7 @@ func (s *stepper[T]) attendRows(lo, hi, group, n, span int, keys, vals []T, skip
 
 // scores returns the latest step's scores as float64 [rows, vocab]: the
 // stepper's own buffer (each step's goroutines convert their rows), which
-// the next step overwrites; buf is not used.
+// the next step overwrites; buf is not used. With useTops, nil.
 func (s *stepper[T]) scores(buf []float64) []float64 { return s.scores64 }
 
 // incremental decodes one batch step by step with the cache. next is
@@ -368,7 +402,7 @@ func (s *stepper[T]) scores(buf []float64) []float64 { return s.scores64 }
 // whether decoding goes on; scores is reused by the next step. src holds
 // rows·srcLen ids (each source ending with EosID, then padding).
 func (t *Translator) incremental(src []int, rows, srcLen, steps int, next func(step int, scores []float64) (tokens []int, more bool)) error {
-	return t.incrementalReorder(src, rows, 1, srcLen, steps, func(step int, scores []float64) ([]int, []int, bool) {
+	return t.incrementalReorder(src, rows, 1, srcLen, steps, nil, func(step int, scores []float64) ([]int, []int, bool) {
 		tokens, more := next(step, scores)
 		return tokens, nil, more
 	})
@@ -379,8 +413,9 @@ func (t *Translator) incremental(src []int, rows, srcLen, steps int, next func(s
 // values it continues (nil: each its own), as beam search does when a
 // hypothesis extends another row's prefix. Each source of src
 // [rows/group·srcLen] is decoded by group consecutive rows, and encoded
-// once.
-func (t *Translator) incrementalReorder(src []int, rows, group, srcLen, steps int, next func(step int, scores []float64) (tokens, parents []int, more bool)) error {
+// once. With tops, a decoder that can (not an ensemble) fills tops at
+// each step and gives next nil scores.
+func (t *Translator) incrementalReorder(src []int, rows, group, srcLen, steps int, tops *rowTops, next func(step int, scores []float64) (tokens, parents []int, more bool)) error {
 	if group < 1 || rows%group != 0 || len(src) != rows/group*srcLen {
 		return fmt.Errorf("model: %d decoding rows in groups of %d do not match %d source tokens of length %d", rows, group, len(src), srcLen)
 	}
@@ -393,6 +428,9 @@ func (t *Translator) incrementalReorder(src []int, rows, group, srcLen, steps in
 	}
 	if err != nil {
 		return err
+	}
+	if u, ok := r.(interface{ useTops(*rowTops) }); ok && tops != nil {
+		u.useTops(tops)
 	}
 	return runSteps(r, rows, steps, next)
 }
