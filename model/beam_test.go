@@ -314,8 +314,9 @@ func TestLogSumExp32(t *testing.T) {
 	}
 }
 
-// argmax, which runs four lanes, picks what one pass does: the first
-// largest score, never PadID or BosID, a NaN never beating a number.
+// argmax, which runs four lanes, and selectTop of one token pick what one
+// pass does: the first largest score, never PadID or BosID, a NaN never
+// beating a number.
 func TestArgmaxMatchesOnePass(t *testing.T) {
 	onePass := func(v []float64) int {
 		best := -1
@@ -336,8 +337,13 @@ func TestArgmaxMatchesOnePass(t *testing.T) {
 					v[i] = math.NaN()
 				}
 			}
-			if got, want := argmax(v), onePass(v); got != want {
+			want := onePass(v)
+			if got := argmax(v); got != want {
 				t.Fatalf("n=%d %v: argmax %d, one pass %d", n, v, got, want)
+			}
+			// The decoder's summary for greedy search (rowTops, n 1).
+			if top := selectTop(v, 0, 1, nil); want >= 0 && (len(top) != 1 || top[0].tok != want) {
+				t.Fatalf("n=%d %v: best token %v, one pass %d", n, v, top, want)
 			}
 		}
 	}

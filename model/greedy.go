@@ -166,6 +166,17 @@ func (g *greedyRows) takeAll(step, vocab int, scores []float64, tokens []int) {
 	}
 }
 
+// recordAll is takeAll from each row's best token, which the decoder
+// chose (rowTops with n 1: the argmax, the same token).
+func (g *greedyRows) recordAll(step int, tops *rowTops, tokens []int) {
+	for i := range tokens {
+		tokens[i] = data.PadID
+		if _, best := tops.chosen(i); !g.done[i] && len(best) > 0 {
+			tokens[i] = g.record(i, step, best[0].tok)
+		}
+	}
+}
+
 // record keeps token best as row i's choice at step; a row ends with
 // EosID (not kept) or at its length limit.
 func (g *greedyRows) record(i, step, best int) int {
@@ -222,12 +233,20 @@ func (t *Translator) greedyCached(ctx context.Context, srcs [][]int, idx []int, 
 	g := newGreedyRows(limit, opt, idx)
 	vocab := t.Model.Config.TgtVocab
 	tokens := make([]int, n)
+	var tops *rowTops
+	if g.sample == nil { // the decoder takes each row's argmax itself
+		tops = &rowTops{n: 1, noLSE: true}
+	}
 	var stopped error
-	err = t.incremental(src, n, srcLen, maxOut, func(step int, scores []float64) ([]int, bool) {
+	err = t.incremental(src, n, srcLen, maxOut, tops, func(step int, scores []float64) ([]int, bool) {
 		if stopped = ctx.Err(); stopped != nil {
 			return nil, false
 		}
-		g.takeAll(step, vocab, scores, tokens)
+		if scores == nil {
+			g.recordAll(step, tops, tokens)
+		} else {
+			g.takeAll(step, vocab, scores, tokens)
+		}
 		return tokens, g.left > 0
 	})
 	if err == nil {

@@ -84,7 +84,7 @@ func incrementalError(t *testing.T, tr *Translator) float64 {
 	want := graph.Float64s(full)
 	v := tr.Model.Config.TgtVocab
 	worst := 0.0
-	err = tr.incremental(src, 2, 8, steps, func(step int, scores []float64) ([]int, bool) {
+	err = tr.incremental(src, 2, 8, steps, nil, func(step int, scores []float64) ([]int, bool) {
 		for r := 0; r < 2; r++ {
 			for j := 0; j < v; j++ {
 				w := want[(r*steps+step)*v+j]

@@ -285,7 +285,9 @@ func (s *stepper[T]) stepRows(tok []int, pos, lo, hi int) {
 		// Each row's summary, while its scores are in this core's cache.
 		for r := lo; r < hi; r++ {
 			row := s.logits[r*s.vocab : (r+1)*s.vocab]
-			t.lse[r] = logSumExpRow(row)
+			if !t.noLSE {
+				t.lse[r] = logSumExpRow(row)
+			}
 			t.count[r] = len(selectTop(row, r, t.n, t.best[r*t.n:r*t.n:(r+1)*t.n]))
 		}
 		return
@@ -303,6 +305,7 @@ func (s *stepper[T]) stepRows(tok []int, pos, lo, hi int) {
 // over.
 type rowTops struct {
 	n     int
+	noLSE bool        // the best tokens only (greedy search: the argmax)
 	lse   []float64   // [rows]
 	best  []candidate // [rows·n]: row r's in heap order, count[r] of them
 	count []int
@@ -400,9 +403,10 @@ func (s *stepper[T]) scores(buf []float64) []float64 { return s.scores64 }
 // called after each step with the scores [rows, vocab] of the newest
 // position and returns the token each row feeds to the next step, and
 // whether decoding goes on; scores is reused by the next step. src holds
-// rows·srcLen ids (each source ending with EosID, then padding).
-func (t *Translator) incremental(src []int, rows, srcLen, steps int, next func(step int, scores []float64) (tokens []int, more bool)) error {
-	return t.incrementalReorder(src, rows, 1, srcLen, steps, nil, func(step int, scores []float64) ([]int, []int, bool) {
+// rows·srcLen ids (each source ending with EosID, then padding). tops: as
+// for incrementalReorder.
+func (t *Translator) incremental(src []int, rows, srcLen, steps int, tops *rowTops, next func(step int, scores []float64) (tokens []int, more bool)) error {
+	return t.incrementalReorder(src, rows, 1, srcLen, steps, tops, func(step int, scores []float64) ([]int, []int, bool) {
 		tokens, more := next(step, scores)
 		return tokens, nil, more
 	})
