@@ -419,8 +419,8 @@ func logSumExp32(x []float64) float64 {
 	if nan {
 		return math.NaN()
 	}
-	e, put := expBuf(len(x))
-	defer put()
+	e, buf := expBuf(len(x))
+	defer expScratch.Put(buf)
 	for i, v := range x {
 		e[i] = float32(v - m)
 	}
@@ -441,19 +441,20 @@ func logSumExpRow[T float](x []T) float64 {
 	if nan {
 		return math.NaN()
 	}
-	e, put := expBuf(len(x))
-	defer put()
+	e, buf := expBuf(len(x))
+	defer expScratch.Put(buf)
 	f32.ExpShift(e, x32, float32(m))
 	return m + math.Log(sum8(e))
 }
 
-// expBuf is scratch for n exponentials, and the function that returns it.
-func expBuf(n int) ([]float32, func()) {
+// expBuf is scratch for n exponentials from expScratch, and what to put
+// back.
+func expBuf(n int) ([]float32, *[]float32) {
 	buf := expScratch.Get().(*[]float32)
 	if cap(*buf) < n {
 		*buf = make([]float32, n)
 	}
-	return (*buf)[:n], func() { expScratch.Put(buf) }
+	return (*buf)[:n], buf
 }
 
 // sum8 is Σ e in float64, in eight partial sums so that the additions do

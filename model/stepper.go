@@ -63,7 +63,7 @@ type stepper[T float] struct {
 
 	x, h, q, k, v, ctx, tmp, ff, logits []T
 	qkv                                 []T       // [rows, 3d], the joined projections' output
-	scores64                            []float64 // logits as float64, converted by each row's goroutine
+	scores64                            []float64 // logits as float64, converted by each row's goroutine (made by the first step without tops)
 	tops                                *rowTops  // when set, each step's rows are summarised here instead
 	pos                                 []float64 // sinusoidal table, grown as needed
 }
@@ -142,7 +142,6 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 			break
 		}
 	}
-	s.scores64 = make([]float64, rows*s.vocab)
 	return s
 }
 
@@ -215,6 +214,9 @@ func (s *stepper[T]) reorder(parents []int) {
 // so they are split into one chunk per CPU, each decoded by its own
 // goroutine.
 func (s *stepper[T]) step(tok []int, pos int) {
+	if s.tops == nil && s.scores64 == nil {
+		s.scores64 = make([]float64, s.rows*s.vocab)
+	}
 	s.grow(pos)
 	s.filled = pos + 1
 	if (pos+1)*s.d > len(s.pos) {
@@ -320,7 +322,7 @@ func (t *rowTops) chosen(r int) (float64, []candidate) {
 // scores, which scores then no longer returns.
 func (s *stepper[T]) useTops(t *rowTops) {
 	t.lse, t.best, t.count = make([]float64, s.rows), make([]candidate, s.rows*t.n), make([]int, s.rows)
-	s.tops, s.scores64 = t, nil
+	s.tops = t
 }
 
 // sublayer applies sublayer i of a layer to rows lo..hi with its residual
