@@ -103,6 +103,12 @@ func Cases() map[string]Case {
 			train.FillTargets(target.Value().(*tensor.Dense), []int{4, 5, data.PadID, 2}, 0.1)
 			return loss, G.Nodes{logits}
 		},
+		"gold_label_smoothed_loss": func(b *graph.Builder) (*G.Node, G.Nodes) {
+			logits := graph.RandomInput(b, "logits", 1, 4, 6)
+			gold := b.Input("gold", 4, 2)
+			train.FillGold(gold.Value().(*tensor.Dense), []int{4, 5, data.PadID, 2}, 0)
+			return train.GoldCE(0.1)(b, logits, gold), G.Nodes{logits}
+		},
 	}
 	keyPad := func(b *graph.Builder, s int) *G.Node {
 		n := b.Input("pad", 2, s)
