@@ -11,20 +11,44 @@ def median(v):
     return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
 
+def decoding(r):
+    return "decode" in r or "decode_kvcache_sent_per_s" in r
+
+
+def rates(r):
+    """A decoding row's sentences per second with the cache and without,
+    and whether the outputs agreed."""
+    if "decode" in r:
+        d = r["decode"]
+        return d["kvcache"]["sentences_per_s"], d["recompute"]["sentences_per_s"], d["outputs_identical"]
+    return r["decode_kvcache_sent_per_s"], r["decode_recompute_sent_per_s"], r["decode_outputs_identical"]
+
+
 def merged(rows):
-    """Rows of repeated rounds (tools/bench/mixed.sh ROUNDS=3) merged into
-    one per implementation: the median of each round's median step time
-    and of its peak RSS."""
+    """Rows of repeated rounds (tools/bench/mixed.sh, int8-decode.sh with
+    ROUNDS=3) merged into one per implementation: the median of each
+    round's median step time and of its peak RSS, or of its decoding
+    rates."""
     groups = {}
     for r in rows:
-        if not ("train" in r or "sec_per_step_median" in r):
+        if not ("train" in r or "sec_per_step_median" in r or decoding(r)):
             groups[id(r)] = [r]
             continue
-        groups.setdefault((name(r), who(r)), []).append(r)
+        groups.setdefault((name(r), who(r), decoding(r)), []).append(r)
     out = []
     for g in groups.values():
         r = json.loads(json.dumps(g[0]))
-        if len(g) > 1:
+        if len(g) > 1 and decoding(r):
+            kv = median([rates(x)[0] for x in g])
+            rc = median([rates(x)[1] for x in g])
+            same = all(rates(x)[2] for x in g)
+            if "decode" in r:
+                r["decode"]["kvcache"]["sentences_per_s"], r["decode"]["recompute"]["sentences_per_s"] = kv, rc
+                r["decode"]["outputs_identical"] = same
+            else:
+                r["decode_kvcache_sent_per_s"], r["decode_recompute_sent_per_s"], r["decode_outputs_identical"] = kv, rc, same
+            r["rounds"] = len(g)
+        elif len(g) > 1:
             t = r.get("train", r)
             sec = median([x.get("train", x)["sec_per_step_median"] for x in g])
             scale = t["sec_per_step_median"] / sec
@@ -68,12 +92,9 @@ print()
 print("| shape | implementation | greedy, KV cache (sentences/s) | ratio to PyTorch | greedy, recompute (sentences/s) | outputs identical |")
 print("|---|---|---|---|---|---|")
 for preset in dict.fromkeys(name(r) for r in rows):
-    dec = [r for r in rows if name(r) == preset and ("decode" in r or "decode_kvcache_sent_per_s" in r)]
+    dec = [r for r in rows if name(r) == preset and decoding(r)]
     ref = next((r for r in dec if "decode" in r and not r.get("quantized") and not r.get("autocast")), None)
     for r in dec:
-        if "decode" in r:
-            kv, rc, same = r["decode"]["kvcache"]["sentences_per_s"], r["decode"]["recompute"]["sentences_per_s"], r["decode"]["outputs_identical"]
-        else:
-            kv, rc, same = r["decode_kvcache_sent_per_s"], r["decode_recompute_sent_per_s"], r["decode_outputs_identical"]
-        ratio = kv / ref["decode"]["kvcache"]["sentences_per_s"] if ref else float("nan")
+        kv, rc, same = rates(r)
+        ratio = kv / rates(ref)[0] if ref else float("nan")
         print(f"| {preset} | {who(r)} | {kv:.1f} | {ratio:.2f}× | {rc:.1f} | {same} |")
