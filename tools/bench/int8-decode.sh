@@ -14,12 +14,14 @@ cd "$(dirname "$0")/../.."
 REF=${REF:-../shared/reference/ref_transformer.py}
 PRESETS=${*:-tiny small}
 ROUNDS=${ROUNDS:-3}
-go build -o /tmp/transformer-pure ./cmd/transformer
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2 GOMAXPROCS=2
 declare -A SHAPE=(
 	[tiny]="--d-model 128 --heads 4 --layers 2 --ff 512 --vocab 8000"
 	[small]="--d-model 256 --heads 4 --layers 3 --ff 1024 --vocab 10000"
 )
+source tools/bench/args.sh
+check_args
+go build -o /tmp/transformer-pure ./cmd/transformer
 torch() {
 	LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 "$@" | tail -1
 }

@@ -14,7 +14,6 @@ cd "$(dirname "$0")/../.."
 REF=${REF:-../shared/reference/ref_transformer.py}
 PRESETS=${*:-tiny small}
 ROUNDS=${ROUNDS:-3}
-go build -o /tmp/transformer-pure ./cmd/transformer
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2 GOMAXPROCS=2
 py() {
 	LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 "$@" | tail -1
@@ -23,6 +22,9 @@ declare -A SHAPE=(
 	[tiny]="--d-model 128 --heads 4 --layers 2 --ff 512 --vocab 8000 --batch 64 --src-len 24 --tgt-len 24 --dropout 0.1"
 	[small]="--d-model 256 --heads 4 --layers 3 --ff 1024 --vocab 10000 --batch 64 --src-len 24 --tgt-len 24 --dropout 0.1"
 )
+source tools/bench/args.sh
+check_args
+go build -o /tmp/transformer-pure ./cmd/transformer
 lscpu | grep -E '^Model name' >&2
 grep -o -w -E 'avx512f|avx512_bf16|avx512_fp16|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ' >&2
 echo >&2
