@@ -68,14 +68,21 @@ func (m *Matrix) blocks(k *kernel, lo, hi, rows int, xq []int8, xs, bias, c []fl
 			accPool.Put(acc)
 		}
 	}()
+	// One epilogue for every tile: the kernel is called through a function
+	// value, so what it points to escapes, and a tile's own would be a heap
+	// allocation each.
+	var e *epilogue
+	if k.scaled != nil {
+		e = &epilogue{ldc: m.N}
+	}
 	for b := lo; b < hi; b++ {
 		w := m.packed[b*m.k4*blockCols : (b+1)*m.k4*blockCols]
 		j0 := b * blockCols
 		cols := min(blockCols, m.N-j0)
 		for r0 := 0; r0 < rows; r0 += tileRows {
 			if k.scaled != nil && cols == blockCols && r0+tileRows <= rows {
-				e := epilogue{corr: &m.corr[j0], scale: &m.scalePad[j0], bias: &bias[j0], xs: &xs[r0], c: &c[r0*m.N+j0], ldc: m.N}
-				k.scaled(m.k4, xq[r0*m.k4:], m.k4, w, &e)
+				e.corr, e.scale, e.bias, e.xs, e.c = &m.corr[j0], &m.scalePad[j0], &bias[j0], &xs[r0], &c[r0*m.N+j0]
+				k.scaled(m.k4, xq[r0*m.k4:], m.k4, w, e)
 				continue
 			}
 			if acc == nil {
