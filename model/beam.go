@@ -353,14 +353,33 @@ func selectTop[T float](x []T, row, n int, h candHeap) candHeap {
 	if len(h) > 0 {
 		worst := h[0].logp
 		for ; tok < len(x); tok++ {
-			if v := float64(x[tok]); v > worst && tok != data.PadID && tok != data.BosID {
-				h[0] = candidate{row, tok, v}
+			tok = nextAbove(x, tok, worst)
+			if tok == len(x) {
+				break
+			}
+			if tok != data.PadID && tok != data.BosID {
+				h[0] = candidate{row, tok, float64(x[tok])}
 				heap.Fix(&h, 0)
 				worst = h[0].logp
 			}
 		}
 	}
 	return h
+}
+
+// nextAbove returns the first i ≥ from with x[i] > t, or len(x): for
+// float32 scores a vector at a time (f32.FirstAbove), as t, a score of x or
+// −Inf, is exact in float32.
+func nextAbove[T float](x []T, from int, t float64) int {
+	if x32, ok := any(x).([]float32); ok {
+		return from + f32.FirstAbove(x32[from:], float32(t))
+	}
+	for i := from; i < len(x); i++ {
+		if float64(x[i]) > t {
+			return i
+		}
+	}
+	return len(x)
 }
 
 // appendChosen appends the chosen candidates, whose logp holds their

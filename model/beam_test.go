@@ -315,7 +315,7 @@ func TestLogSumExp32(t *testing.T) {
 }
 
 // argmax, which runs four lanes, and selectTop of one token pick what one
-// pass does: the first largest score, never PadID or BosID, a NaN never
+// pass does (and selectTop of float32 scores what it does of float64): the first largest score, never PadID or BosID, a NaN never
 // beating a number.
 func TestArgmaxMatchesOnePass(t *testing.T) {
 	onePass := func(v []float64) int {
@@ -345,8 +345,35 @@ func TestArgmaxMatchesOnePass(t *testing.T) {
 			if top := selectTop(v, 0, 1, nil); want >= 0 && (len(top) != 1 || top[0].tok != want) {
 				t.Fatalf("n=%d %v: best token %v, one pass %d", n, v, top, want)
 			}
+			// float32 scores, which skip to the next one above the worst
+			// kept a vector at a time (f32.FirstAbove), keep what the
+			// float64 loop keeps, in the same heap order.
+			v32 := make([]float32, n)
+			for i, x := range v {
+				v32[i] = float32(x)
+			}
+			for _, k := range []int{1, 2, 5, 10} {
+				if got, want := selectTop(v32, 3, k, nil), selectTop(v, 3, k, nil); !sameCandidates(got, want) {
+					t.Fatalf("n=%d k=%d %v: float32 kept %v, float64 %v", n, k, v, got, want)
+				}
+			}
 		}
 	}
+}
+
+// sameCandidates reports whether a and b hold the same candidates in the
+// same order, a NaN log-probability equal to a NaN.
+func sameCandidates(a, b []candidate) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.row != y.row || x.tok != y.tok || x.logp != y.logp && !(math.IsNaN(x.logp) && math.IsNaN(y.logp)) {
+			return false
+		}
+	}
+	return true
 }
 
 // The cache's in-place reorder gives every row its parent's positions,

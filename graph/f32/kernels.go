@@ -27,7 +27,9 @@ type microKernel struct {
 	axpy     func(alpha float32, x, y *float32, n int)
 	dots     func(x, y *float32, stride, n, m int, out *float32)
 	axpyRows func(a, x *float32, stride, n, m int, y *float32)
-	lanes    int
+	// firstAbove is FirstAbove for n a multiple of lanes (n where none is).
+	firstAbove func(x *float32, n int, t float32) int
+	lanes      int
 }
 
 // kernels lists the micro-kernels this processor runs, fastest first

@@ -93,3 +93,24 @@ func AxpyRows(a, x []float32, stride int, y []float32) {
 		}
 	}
 }
+
+// FirstAbove returns the index of the first x[i] > t, or len(x) where there
+// is none; a NaN is above nothing, and nothing is above a NaN t. Where a
+// kernel is in use it compares a vector of x at a time: the search for the
+// few scores that can enter a beam's best n.
+func FirstAbove(x []float32, t float32) int {
+	i := 0
+	if k := active.Load(); k != nil && k.firstAbove != nil && len(x) >= k.lanes {
+		n := len(x) / k.lanes * k.lanes
+		if j := k.firstAbove(&x[0], n, t); j < n {
+			return j
+		}
+		i = n
+	}
+	for ; i < len(x); i++ {
+		if x[i] > t {
+			return i
+		}
+	}
+	return len(x)
+}

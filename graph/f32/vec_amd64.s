@@ -368,3 +368,66 @@ rows2singlekey:
 rows2done:
 	VZEROUPPER
 	RET
+
+// func firstAboveAVX512(x *float32, n int, t float32) int
+//
+// The first i with t < x[i] (ordered: false for a NaN), or n; n a multiple
+// of 16. Each block of 16 is one compare into a mask.
+TEXT ·firstAboveAVX512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS t+16(FP), Z0
+	XORQ         AX, AX
+
+loop16:
+	CMPQ    AX, CX
+	JGE     none16
+	VCMPPS  $0x11, (SI)(AX*4), Z0, K1
+	KORTESTW K1, K1
+	JNE     found16
+	ADDQ    $16, AX
+	JMP     loop16
+
+found16:
+	KMOVW  K1, DX
+	BSFL   DX, DX
+	ADDQ   DX, AX
+	VZEROUPPER
+	MOVQ   AX, ret+24(FP)
+	RET
+
+none16:
+	VZEROUPPER
+	MOVQ CX, ret+24(FP)
+	RET
+
+// func firstAboveAVX2(x *float32, n int, t float32) int
+//
+// firstAboveAVX512 for n a multiple of 8, a YMM register at a time.
+TEXT ·firstAboveAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS t+16(FP), Y0
+	XORQ         AX, AX
+
+loop8:
+	CMPQ      AX, CX
+	JGE       none8
+	VCMPPS    $0x11, (SI)(AX*4), Y0, Y1
+	VMOVMSKPS Y1, DX
+	TESTL     DX, DX
+	JNE       found8
+	ADDQ      $8, AX
+	JMP       loop8
+
+found8:
+	BSFL DX, DX
+	ADDQ DX, AX
+	VZEROUPPER
+	MOVQ AX, ret+24(FP)
+	RET
+
+none8:
+	VZEROUPPER
+	MOVQ CX, ret+24(FP)
+	RET

@@ -98,3 +98,62 @@ func TestDotsAxpyRowsNegativeStride(t *testing.T) {
 		}()
 	}
 }
+
+// FirstAbove finds what a loop finds, with every kernel and without one:
+// for each length around the vector widths, each threshold (a NaN, ±Inf,
+// ±0 and values among x) and x holding NaNs, infinities and zeros of both
+// signs, with the first element above the threshold at every position.
+func TestFirstAbove(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 17))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	loop := func(x []float32, th float32) int {
+		for i, v := range x {
+			if v > th {
+				return i
+			}
+		}
+		return len(x)
+	}
+	f := func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 100, 1000} {
+			x := randSlice(r, n)
+			for i := range x {
+				switch r.IntN(8) {
+				case 0:
+					x[i] = nan
+				case 1:
+					x[i] = float32(math.Copysign(0, float64(r.IntN(2)*2-1)))
+				case 2:
+					x[i] = -inf
+				}
+			}
+			ths := []float32{nan, inf, -inf, 0, float32(math.Copysign(0, -1)), 2, -2}
+			for k := 0; k < 5 && n > 0; k++ {
+				ths = append(ths, x[r.IntN(n)])
+			}
+			for _, th := range ths {
+				if got, want := FirstAbove(x, th), loop(x, th); got != want {
+					t.Fatalf("n=%d t=%v: FirstAbove = %d, want %d", n, th, got, want)
+				}
+			}
+			// The first element above 5 at each position in turn.
+			for p := 0; p < n; p++ {
+				y := make([]float32, n)
+				copy(y, x)
+				for i := range y {
+					if y[i] > 4 {
+						y[i] = 4
+					}
+				}
+				y[p] = 5 + float32(p)
+				if got := FirstAbove(y, 4.5); got != p {
+					t.Fatalf("n=%d: FirstAbove = %d, want %d", n, got, p)
+				}
+			}
+		}
+	}
+	eachKernel(t, f)
+	defer active.Store(active.Load())
+	UseKernel(Pure)
+	t.Run(Pure, f)
+}
