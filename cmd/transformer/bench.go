@@ -57,6 +57,9 @@ base shape; explicit flags override it.`,
 				return err
 			}
 			o.Weights, o.Int8 = f, quant
+			if o.Decode {
+				useDecodingGC()
+			}
 			if o.Steps <= o.Warmup || o.Warmup < 0 {
 				return fmt.Errorf("--steps (%d) must exceed --warmup (%d)", o.Steps, o.Warmup)
 			}

@@ -22,9 +22,25 @@ func main() {
 	// 40% for the same CPU time, since the heap is mostly float arrays that
 	// the collector need not scan (docs/performance.md). GOGC still wins.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(25)
+		debug.SetGCPercent(trainingGC)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// The collector's targets (GOGC): training's, and that of commands that only
+// decode.
+const trainingGC, decodingGC = 25, 100
+
+// useDecodingGC gives a command that only decodes (translate, eval, serve,
+// bench --decode) Go's default GC target unless the environment sets GOGC.
+// Its live heap is the weights, small beside the encoder values and caches
+// each batch allocates, so at training's target the collector ran every few
+// megabytes: it took a third of int8 decoding's time and more than a quarter
+// of float32's (docs/performance.md, "Garbage-collector target").
+func useDecodingGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(decodingGC)
+	}
 }
 
 // run executes the command line args and returns the exit status: 0 on

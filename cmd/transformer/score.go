@@ -188,6 +188,7 @@ as 'transformer score' does.`,
 			if len(ckpts) == 0 || srcPath == "" {
 				return fmt.Errorf("--checkpoint and --src are required")
 			}
+			useDecodingGC()
 			if outPath != "" {
 				if err := rundir.CheckOutputFile(outPath, append([]string{srcPath}, m.refs...)...); err != nil {
 					return fmt.Errorf("--out %w", err)

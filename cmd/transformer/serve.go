@@ -45,6 +45,7 @@ full queue gets 503 with Retry-After. The server binds to loopback unless
 			if len(ckpts) == 0 {
 				return fmt.Errorf("--checkpoint is required")
 			}
+			useDecodingGC()
 			format, quant, err := parseDtype(dtype)
 			if err != nil {
 				return err

@@ -153,6 +153,7 @@ a file shows progress on stderr.`,
 			if len(ckpts) == 0 {
 				return fmt.Errorf("--checkpoint is required")
 			}
+			useDecodingGC()
 			if maxLen < 0 {
 				return fmt.Errorf("--max-input-tokens must not be negative, got %d", maxLen)
 			}
