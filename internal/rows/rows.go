@@ -29,17 +29,35 @@ func ExpShift[T Float](dst, src []T, shift T) float64 {
 }
 
 // Stats returns the mean and 1/√(var + eps) of a row, accumulated in
-// float64 (the biased variance, as PyTorch's nn.LayerNorm).
+// float64 (the biased variance, as PyTorch's nn.LayerNorm). Each sum runs
+// in four independent partial sums, added at the end: one running sum
+// would wait on each addition's latency.
 func Stats[T Float](x []T, eps float64) (mean, rstd float64) {
-	for _, v := range x {
-		mean += float64(v)
+	n := len(x) &^ 3
+	var m0, m1, m2, m3 float64
+	for i := 0; i < n; i += 4 {
+		m0 += float64(x[i])
+		m1 += float64(x[i+1])
+		m2 += float64(x[i+2])
+		m3 += float64(x[i+3])
 	}
-	mean /= float64(len(x))
-	var sq float64
-	for _, v := range x {
+	for _, v := range x[n:] {
+		m0 += float64(v)
+	}
+	mean = ((m0 + m1) + (m2 + m3)) / float64(len(x))
+	var s0, s1, s2, s3 float64
+	for i := 0; i < n; i += 4 {
+		c0, c1, c2, c3 := float64(x[i])-mean, float64(x[i+1])-mean, float64(x[i+2])-mean, float64(x[i+3])-mean
+		s0 += c0 * c0
+		s1 += c1 * c1
+		s2 += c2 * c2
+		s3 += c3 * c3
+	}
+	for _, v := range x[n:] {
 		c := float64(v) - mean
-		sq += c * c
+		s0 += c * c
 	}
+	sq := (s0 + s1) + (s2 + s3)
 	return mean, 1 / math.Sqrt(sq/float64(len(x))+eps)
 }
 
