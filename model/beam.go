@@ -449,21 +449,20 @@ func logSumExp32(x []float64) float64 {
 
 // logSumExpRow is the log-sum-exp of a model's row of scores as beam search
 // takes it: logSumExp32 of float32 scores, read in place (e^(v − max)
-// computed from them directly, the same values), logSumExp of float64
-// ones.
+// computed from them directly and summed as sum8 sums them, the same
+// values: f32.ExpSum8), logSumExp of float64 ones.
 func logSumExpRow[T float](x []T) float64 {
 	x32, ok := any(x).([]float32)
 	if !ok {
 		return logSumExp(any(x).([]float64))
 	}
-	m, nan := maxNaN(x32)
+	m, nan := f32.MaxNaN(x32)
 	if nan {
 		return math.NaN()
 	}
-	e, buf := expBuf(len(x))
-	defer expScratch.Put(buf)
-	f32.ExpShift(e, x32, float32(m))
-	return m + math.Log(sum8(e))
+	var s [8]float64
+	f32.ExpSum8(x32, m, &s) // sum8 of ExpShift's values, without storing them
+	return float64(m) + math.Log(((s[0]+s[1])+(s[2]+s[3]))+((s[4]+s[5])+(s[6]+s[7])))
 }
 
 // expBuf is scratch for n exponentials from expScratch, and what to put

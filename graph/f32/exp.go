@@ -55,3 +55,56 @@ func ExpShift(dst, src []float32, shift float32) float32 {
 	}
 	return sum
 }
+
+// ExpSum8 adds the values ExpShift(dst, src, shift) writes, converted to
+// float64, to sums: e^(src[i] − shift) to sums[i mod 8] for i below
+// len(src) rounded down to a multiple of 8, and to sums[0] after that, each
+// sum in increasing i. These are the eight partial sums of a float64 sum
+// of ExpShift's output, taken eight at a time, without storing the
+// exponentials: the normaliser of a log-softmax over a vocabulary.
+func ExpSum8(src []float32, shift float32, sums *[8]float64) {
+	i := 0
+	if k := active.Load(); k != nil && k.expSum8 != nil {
+		i = len(src) &^ 15
+		if i > 0 {
+			k.expSum8(&src[0], i, shift, sums)
+		}
+	}
+	var buf [64]float32
+	for i < len(src) {
+		c := min(len(buf), len(src)-i)
+		// Whole blocks of lanes: ExpShift of this chunk takes the same
+		// elements to its vector kernel as ExpShift of all of src would.
+		ExpShift(buf[:c], src[i:i+c], shift)
+		for j, e := range buf[:c] {
+			if p := i + j; p < len(src)&^7 {
+				sums[p%8] += float64(e)
+			} else {
+				sums[0] += float64(e)
+			}
+		}
+		i += c
+	}
+}
+
+// MaxNaN returns the largest element of x that is not a NaN (−Inf for
+// none) and whether x holds a NaN: sixteen lanes at a time where the kernel
+// in use has AVX-512.
+func MaxNaN(x []float32) (m float32, nan bool) {
+	m = float32(math.Inf(-1))
+	i := 0
+	if k := active.Load(); k != nil && k.maxNaN != nil {
+		i = len(x) &^ 15
+		if i > 0 {
+			m, nan = k.maxNaN(&x[0], i)
+		}
+	}
+	for _, v := range x[i:] {
+		if v != v {
+			nan = true
+		} else if v > m {
+			m = v
+		}
+	}
+	return m, nan
+}

@@ -163,3 +163,69 @@ func TestExpShiftKernelsAgree(t *testing.T) {
 		}
 	})
 }
+
+// ExpSum8 is ExpShift followed by eight partial float64 sums, bit for bit,
+// and MaxNaN is a loop's maximum and NaN check, with every kernel and
+// without one: lengths around the lanes and the 64-value chunks, a
+// vocabulary's 8000, rows with values far below the shift (exponentials
+// of 0), infinities and NaNs.
+func TestExpSum8AndMaxNaN(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 21))
+	same := func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) || a != a && b != b }
+	f := func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 100, 129, 8000} {
+			for trial := 0; trial < 4; trial++ {
+				x := randSlice(r, n)
+				for i := range x {
+					x[i] *= 8
+					if trial == 1 && r.IntN(10) == 0 {
+						x[i] = -200
+					}
+				}
+				if trial == 2 && n > 0 {
+					x[r.IntN(n)] = float32(math.Inf(r.IntN(2)*2 - 1))
+				}
+				if trial == 3 && n > 0 {
+					x[r.IntN(n)] = float32(math.NaN())
+				}
+				wantMax, wantNaN := float32(math.Inf(-1)), false
+				for _, v := range x {
+					if v != v {
+						wantNaN = true
+					} else if v > wantMax {
+						wantMax = v
+					}
+				}
+				m, nan := MaxNaN(x)
+				if nan != wantNaN || !wantNaN && m != wantMax {
+					t.Fatalf("n=%d trial %d: MaxNaN = %v, %v; want %v, %v", n, trial, m, nan, wantMax, wantNaN)
+				}
+				shift := wantMax
+				if wantNaN || math.IsInf(float64(shift), 0) {
+					shift = 3
+				}
+				e := make([]float32, n)
+				ExpShift(e, x, shift)
+				var want, got [8]float64
+				got[5], want[5] = 0.25, 0.25 // adds to what sums hold
+				for i, v := range e {
+					if i < n&^7 {
+						want[i%8] += float64(v)
+					} else {
+						want[0] += float64(v)
+					}
+				}
+				ExpSum8(x, shift, &got)
+				for j := range got {
+					if !same(got[j], want[j]) {
+						t.Fatalf("n=%d trial %d: sums[%d] = %v, want %v", n, trial, j, got[j], want[j])
+					}
+				}
+			}
+		}
+	}
+	eachKernel(t, f)
+	defer active.Store(active.Load())
+	UseKernel(Pure)
+	t.Run(Pure, f)
+}

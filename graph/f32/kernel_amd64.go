@@ -16,7 +16,7 @@ func init() {
 		kernels = append(kernels, &microKernel{name: "avx512", mr: 12, nr: 32,
 			f32: kernel12x32avx512, f16: kernel12x32avx512f16, bf16: kernel12x32avx512bf16,
 			exp: expShiftAVX512, lanes: 16, dot: dotAVX512, axpy: axpyAVX512, dots: dotsAVX512, axpyRows: axpyRowsAVX512,
-			firstAbove: firstAboveAVX512})
+			firstAbove: firstAboveAVX512, expSum8: expSum8AVX512, maxNaN: maxNaNAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		k := &microKernel{name: "avx2", mr: 6, nr: 16,
@@ -68,6 +68,16 @@ func kernel12x32avx512bf16(k int, a *float32, b *uint16, ldb int, c *float32, ld
 //
 //go:noescape
 func expShiftAVX512(dst, src *float32, n int, shift float32) (sum float32)
+
+// expSum8AVX512 is ExpSum8 for n a multiple of 16.
+//
+//go:noescape
+func expSum8AVX512(src *float32, n int, shift float32, sums *[8]float64)
+
+// maxNaNAVX512 is MaxNaN for n a multiple of 16.
+//
+//go:noescape
+func maxNaNAVX512(x *float32, n int) (m float32, nan bool)
 
 // dotAVX512 and dotAVX2 are Dot for n a multiple of 16 and 8.
 //

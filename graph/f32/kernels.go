@@ -29,6 +29,10 @@ type microKernel struct {
 	axpyRows func(a, x *float32, stride, n, m int, y *float32)
 	// firstAbove is FirstAbove for n a multiple of lanes (n where none is).
 	firstAbove func(x *float32, n int, t float32) int
+	// expSum8 is ExpSum8 and maxNaN MaxNaN for n a multiple of 16, or nil
+	// where this kernel has none.
+	expSum8 func(src *float32, n int, shift float32, sums *[8]float64)
+	maxNaN  func(x *float32, n int) (m float32, nan bool)
 	lanes      int
 }
 
