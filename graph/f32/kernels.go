@@ -33,7 +33,7 @@ type microKernel struct {
 	// where this kernel has none.
 	expSum8 func(src *float32, n int, shift float32, sums *[8]float64)
 	maxNaN  func(x *float32, n int) (m float32, nan bool)
-	lanes      int
+	lanes   int
 }
 
 // kernels lists the micro-kernels this processor runs, fastest first
