@@ -1,11 +1,11 @@
 package model
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -275,7 +275,15 @@ func (b *beam) expandChosen(step, k int, alpha float64, chosen func(r int) (lse 
 // advance keeps the best k of the candidate continuations as the live
 // hypotheses and finishes those that end.
 func (b *beam) advance(step, k int, alpha float64, cands []candidate) {
-	sort.SliceStable(cands, func(a, c int) bool { return cands[a].logp > cands[c].logp })
+	slices.SortStableFunc(cands, func(a, c candidate) int {
+		switch {
+		case a.logp > c.logp:
+			return -1
+		case c.logp > a.logp:
+			return 1
+		}
+		return 0
+	})
 	var live []Hypothesis
 	var parents []int
 	for _, c := range cands {
@@ -347,7 +355,8 @@ func selectTop[T float](x []T, row, n int, h candHeap) candHeap {
 	tok := 0
 	for ; tok < len(x) && len(h) < n; tok++ {
 		if tok != data.PadID && tok != data.BosID {
-			heap.Push(&h, candidate{row, tok, float64(x[tok])})
+			h = append(h, candidate{row, tok, float64(x[tok])})
+			h.up(len(h) - 1)
 		}
 	}
 	if len(h) > 0 {
@@ -359,7 +368,7 @@ func selectTop[T float](x []T, row, n int, h candHeap) candHeap {
 			}
 			if tok != data.PadID && tok != data.BosID {
 				h[0] = candidate{row, tok, float64(x[tok])}
-				heap.Fix(&h, 0)
+				h.down(0)
 				worst = h[0].logp
 			}
 		}
@@ -391,7 +400,7 @@ func appendChosen(cands, chosen []candidate, lse, base float64) []candidate {
 	for i := range top {
 		top[i].logp = base + (top[i].logp - lse)
 	}
-	sort.Slice(top, func(a, b int) bool { return better(top[a], top[b]) })
+	slices.SortFunc(top, byBetter)
 	return cands
 }
 
@@ -401,18 +410,52 @@ func better(a, b candidate) bool {
 	return a.logp > b.logp || a.logp == b.logp && a.tok < b.tok
 }
 
+// byBetter orders candidates for slices.SortFunc as better does: the
+// better first.
+func byBetter(a, b candidate) int {
+	switch {
+	case better(a, b):
+		return -1
+	case better(b, a):
+		return 1
+	}
+	return 0
+}
+
 // candHeap is a min-heap of candidates under better: the worst on top.
+// up and down are container/heap's, step for step, on the concrete type
+// (no calls through an interface).
 type candHeap []candidate
 
-func (h candHeap) Len() int           { return len(h) }
-func (h candHeap) Less(i, j int) bool { return better(h[j], h[i]) }
-func (h candHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *candHeap) Push(x any)        { *h = append(*h, x.(candidate)) }
-func (h *candHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return c
+// up moves h[j] up to its place.
+func (h candHeap) up(j int) {
+	for {
+		i := (j - 1) / 2 // parent
+		if i == j || !better(h[i], h[j]) {
+			break
+		}
+		h[i], h[j] = h[j], h[i]
+		j = i
+	}
+}
+
+// down moves h[0] down to its place.
+func (h candHeap) down(i int) {
+	for {
+		j1 := 2*i + 1
+		if j1 >= len(h) || j1 < 0 {
+			break
+		}
+		j := j1 // left child
+		if j2 := j1 + 1; j2 < len(h) && better(h[j1], h[j2]) {
+			j = j2
+		}
+		if !better(h[i], h[j]) {
+			break
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
+	}
 }
 
 // logSumExp is log Σ e^x, the normaliser of the row's log-softmax: the
