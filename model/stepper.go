@@ -145,6 +145,23 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 	return s
 }
 
+// reserveBytes is the most cache reserve sizes for all steps at once;
+// beyond it the cache grows as the steps need it.
+const reserveBytes = 64 << 20
+
+// reserve makes room in the cache for the given number of steps at once
+// where that takes at most reserveBytes, so that the cache is not copied
+// as it grows.
+func (s *stepper[T]) reserve(steps int) {
+	size := 4
+	if _, ok := any(T(0)).(float64); ok {
+		size = 8
+	}
+	if steps > 0 && steps <= reserveBytes/(2*len(s.layers)*s.rows*s.d*size+1) {
+		s.grow(steps - 1)
+	}
+}
+
 // grow makes room in the cache for position pos.
 func (s *stepper[T]) grow(pos int) {
 	if pos < s.capacity {
@@ -187,26 +204,32 @@ func (s *stepper[T]) reorder(parents []int) {
 		}
 	}
 	s.keep = keep
-	if need := len(keep) * n; cap(s.saved) < need {
-		s.saved = make([]T, need)
+	// The layers' keys and values are independent caches, reordered side
+	// by side, each with its own part of saved.
+	caches := len(s.cacheK) * 2
+	need := len(keep) * n
+	if cap(s.saved) < need*caches {
+		s.saved = make([]T, need*caches)
 	}
-	for l := range s.cacheK {
-		for _, kv := range [2][]T{s.cacheK[l], s.cacheV[l]} {
-			for i, p := range keep {
-				copy(s.saved[i*n:(i+1)*n], kv[p*span:p*span+n])
-			}
-			for r, p := range parents {
-				switch {
-				case p == r:
-				case s.slot[p] > 0:
-					i := s.slot[p] - 1
-					copy(kv[r*span:r*span+n], s.saved[i*n:(i+1)*n])
-				default:
-					copy(kv[r*span:r*span+n], kv[p*span:p*span+n])
-				}
+	parallelFor(caches, func(c int) {
+		kv, saved := s.cacheK[c/2], s.saved[c*need:(c+1)*need]
+		if c%2 == 1 {
+			kv = s.cacheV[c/2]
+		}
+		for i, p := range keep {
+			copy(saved[i*n:(i+1)*n], kv[p*span:p*span+n])
+		}
+		for r, p := range parents {
+			switch {
+			case p == r:
+			case s.slot[p] > 0:
+				i := s.slot[p] - 1
+				copy(kv[r*span:r*span+n], saved[i*n:(i+1)*n])
+			default:
+				copy(kv[r*span:r*span+n], kv[p*span:p*span+n])
 			}
 		}
-	}
+	})
 }
 
 // step feeds token tok[r] at position pos to every row and leaves the
@@ -437,6 +460,9 @@ func (t *Translator) incrementalReorder(src []int, rows, group, srcLen, steps in
 	}
 	if u, ok := r.(interface{ useTops(*rowTops) }); ok && tops != nil {
 		u.useTops(tops)
+	}
+	if u, ok := r.(interface{ reserve(int) }); ok {
+		u.reserve(steps)
 	}
 	return runSteps(r, rows, steps, next)
 }
