@@ -378,6 +378,19 @@ func sameCandidates(a, b []candidate) bool {
 
 // The cache's in-place reorder gives every row its parent's positions,
 // whatever the parents: chains, swaps, cycles, shared parents, rows that
+
+// reserve sizes the cache for every step at once up to reserveBytes, and
+// leaves larger caches to grow as the steps need them.
+func TestStepperReserve(t *testing.T) {
+	for _, c := range []struct{ steps, want int }{{0, 0}, {1, 16}, {24, 24}, {200, 200}, {reserveBytes, 0}} {
+		s := &stepper[float32]{rows: 10, d: 64, layers: make([]stepWeights[float32], 2)}
+		s.cacheK, s.cacheV = make([][]float32, 2), make([][]float32, 2)
+		s.reserve(c.steps)
+		if s.capacity != c.want || len(s.cacheK[1]) != s.rows*c.want*s.d {
+			t.Errorf("reserve(%d): capacity %d (%d values), want %d", c.steps, s.capacity, len(s.cacheK[1]), c.want)
+		}
+	}
+}
 // keep their own; the positions past the filled ones are left alone.
 func TestStepperReorderInPlace(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 11))
