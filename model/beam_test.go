@@ -376,9 +376,6 @@ func sameCandidates(a, b []candidate) bool {
 	return true
 }
 
-// The cache's in-place reorder gives every row its parent's positions,
-// whatever the parents: chains, swaps, cycles, shared parents, rows that
-
 // reserve sizes the cache for every step at once up to reserveBytes, and
 // leaves larger caches to grow as the steps need them.
 func TestStepperReserve(t *testing.T) {
@@ -391,6 +388,9 @@ func TestStepperReserve(t *testing.T) {
 		}
 	}
 }
+
+// The cache's in-place reorder gives every row its parent's positions,
+// whatever the parents: chains, swaps, cycles, shared parents, rows that
 // keep their own; the positions past the filled ones are left alone.
 func TestStepperReorderInPlace(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 11))
