@@ -31,10 +31,13 @@ type Options struct {
 	Seed                         uint64
 	FixedLen                     bool // every sentence full length (else uniform in [len/2, len])
 	// Decode measures greedy decoding instead of training: DecodeBatch
-	// random sources of DecodeSrcLen tokens, exactly DecodeLen steps.
+	// random sources of DecodeSrcLen tokens, exactly DecodeLen steps; with
+	// DecodeBeam above 1, beam search of that width (with the key/value
+	// cache only).
 	Decode                               bool
 	DecodeBatch, DecodeSrcLen, DecodeLen int
 	DecodeReps, DecodeWarmup             int
+	DecodeBeam                           int
 	// Weights is the format of the weight matrices when decoding
 	// (half.F16 or half.BF16: model.Transformer.ToHalf), and the precision
 	// of training's products when training (training.dtype bfloat16 or
@@ -56,7 +59,7 @@ func DefaultOptions() Options {
 	o := Presets["tiny"]
 	o.Dropout, o.LabelSmoothing = 0.1, 0.1
 	o.Steps, o.Warmup, o.Seed = 20, 3, 1234
-	o.DecodeBatch, o.DecodeSrcLen, o.DecodeLen, o.DecodeReps, o.DecodeWarmup = 32, 32, 32, 3, 1
+	o.DecodeBatch, o.DecodeSrcLen, o.DecodeLen, o.DecodeReps, o.DecodeWarmup, o.DecodeBeam = 32, 32, 32, 3, 1, 1
 	return o
 }
 
@@ -145,6 +148,7 @@ func (o Options) Check(avail sysmem.Limit) error {
 			{"--decode-len", o.DecodeLen, 1, model.MaxDecodeLen},
 			{"--decode-reps", o.DecodeReps, 1, MaxBenchDecodeReps},
 			{"--decode-warmup", o.DecodeWarmup, 0, MaxBenchDecodeReps},
+			{"--decode-beam", o.DecodeBeam, 1, model.MaxBeam},
 		}); err != nil {
 			return err
 		}
@@ -171,9 +175,9 @@ func (o Options) Check(avail sysmem.Limit) error {
 	if o.Decode {
 		n := o.DecodeSrcLen + 1
 		c.Training.BatchTokens, c.Data.MaxLen = n, n
-		c.Decoding.BatchSize, c.Decoding.Beam, c.Decoding.MaxLen = o.DecodeBatch, 1, o.DecodeLen
+		c.Decoding.BatchSize, c.Decoding.Beam, c.Decoding.MaxLen = o.DecodeBatch, o.DecodeBeam, o.DecodeLen
 		if e := c.EstimateMemory(o.Vocab, o.Vocab); e.Decode > avail.Bytes {
-			return fmt.Errorf("decoding needs about %s (%d parameters), more than the %s available: lower --decode-batch, --decode-len, --decode-src-len or the model's sizes",
+			return fmt.Errorf("decoding needs about %s (%d parameters), more than the %s available: lower --decode-batch, --decode-beam, --decode-len, --decode-src-len or the model's sizes",
 				safeio.Size(e.Decode), e.Params, avail)
 		}
 		return nil
@@ -239,6 +243,7 @@ type Result struct {
 	AchievedGFlops          float64 `json:"achieved_gflops,omitempty"`
 	LossFirst               float64 `json:"loss_first,omitempty"`
 	LossLast                float64 `json:"loss_last,omitempty"`
+	DecodeBeam              int     `json:"decode_beam,omitempty"` // beam search's width; absent for greedy decoding
 	DecodeKVCacheSentPerS   float64 `json:"decode_kvcache_sent_per_s,omitempty"`
 	DecodeRecomputeSentPerS float64 `json:"decode_recompute_sent_per_s,omitempty"`
 	DecodeSame              *bool   `json:"decode_outputs_identical,omitempty"`
@@ -385,14 +390,37 @@ func benchDecode(ctx context.Context, o Options, m *model.Transformer, rng *rand
 	}
 	// Exactly DecodeLen steps: a limit of 0·len + DecodeLen.
 	opt := model.DecodeOptions{BatchSize: o.DecodeBatch, MaxLenA: 1e-9, MaxLenB: o.DecodeLen - 1, MaxLen: o.DecodeLen}
+	if o.DecodeBeam > 1 {
+		// Beam search with the cache; every hypothesis is a row.
+		opt.BatchSize = o.DecodeBatch * o.DecodeBeam
+		res.DecodeBeam = o.DecodeBeam
+	}
+	variants := []bool{false, true} // the cache, then recomputing
+	if o.DecodeBeam > 1 {
+		variants = variants[:1]
+	}
 	var outs [2][][]int
-	for v, noCache := range []bool{false, true} {
+	for v, noCache := range variants {
 		tr := model.NewTranslator(m, 0)
 		opt.NoCache = noCache
 		var secs []float64
 		for rep := 0; rep < o.DecodeWarmup+o.DecodeReps; rep++ {
 			start := time.Now()
-			out, err := tr.GreedyContext(ctx, srcs, opt)
+			var out [][]int
+			var err error
+			if o.DecodeBeam > 1 {
+				var hyps [][]model.Hypothesis
+				hyps, err = tr.BeamContext(ctx, srcs, model.BeamOptions{DecodeOptions: opt, Beam: o.DecodeBeam})
+				for _, h := range hyps {
+					var best []int
+					if len(h) > 0 {
+						best = h[0].Tokens
+					}
+					out = append(out, best)
+				}
+			} else {
+				out, err = tr.GreedyContext(ctx, srcs, opt)
+			}
 			if err != nil {
 				tr.Close()
 				return err
@@ -411,7 +439,9 @@ func benchDecode(ctx context.Context, o Options, m *model.Transformer, rng *rand
 			res.DecodeKVCacheSentPerS = rate
 		}
 	}
-	same := fmt.Sprint(outs[0]) == fmt.Sprint(outs[1])
-	res.DecodeSame = &same
+	if len(variants) == 2 {
+		same := fmt.Sprint(outs[0]) == fmt.Sprint(outs[1])
+		res.DecodeSame = &same
+	}
 	return nil
 }

@@ -35,6 +35,16 @@ func TestBenchSmallShape(t *testing.T) {
 	if res.DecodeKVCacheSentPerS <= 0 || res.DecodeRecomputeSentPerS <= 0 || res.DecodeSame == nil || !*res.DecodeSame {
 		t.Errorf("decode result %+v", res)
 	}
+	// Beam search: the cached variant alone, its width in the result.
+	o.DecodeBeam = 3
+	res, err = Run(context.Background(), o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DecodeBeam != 3 || res.DecodeKVCacheSentPerS <= 0 || res.DecodeRecomputeSentPerS != 0 || res.DecodeSame != nil {
+		t.Errorf("beam decode result %+v", res)
+	}
+	o.DecodeBeam = 1
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, decode := range []bool{false, true} {

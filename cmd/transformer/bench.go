@@ -19,8 +19,10 @@ func benchCmd() *cobra.Command {
 		Use:   "bench [--preset tiny|small|base] [flags]",
 		Short: "Measure training or decoding speed on random tokens, comparable with the PyTorch reference",
 		Long: `Train a model of the given shape on random tokens (or, with --decode, decode
-greedily with and without the key/value cache) and print the step times, then
-one JSON line with target positions per second, achieved GFLOP/s and peak RSS.
+greedily with and without the key/value cache, or with --decode-beam N search
+with a beam of N and the cache) and print the step times, then one JSON line
+with target positions per second (sentences per second when decoding),
+achieved GFLOP/s and peak RSS.
 
 Flags, defaults and the model (post-LN, sinusoidal positions, tied target
 embedding, label smoothing 0.1, Adam) follow ../shared/reference/ref_transformer.py,
@@ -118,6 +120,7 @@ base shape; explicit flags override it.`,
 	f.IntVar(&o.DecodeLen, "decode-len", o.DecodeLen, "decoding steps (no early stop)")
 	f.IntVar(&o.DecodeReps, "decode-reps", o.DecodeReps, "timed repetitions per decoding variant")
 	f.IntVar(&o.DecodeWarmup, "decode-warmup", o.DecodeWarmup, "untimed repetitions per variant")
+	f.IntVar(&o.DecodeBeam, "decode-beam", o.DecodeBeam, "beam search of this width instead of greedy decoding (with the key/value cache only)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	return cmd
 }

@@ -67,6 +67,8 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"--batch", "4096", "--src-len", "4096", "--tgt-len", "4096"}, "a training step needs about"},
 		{[]string{"--steps", "1000000000"}, "--steps must be in [1, 10000], got 1000000000"},
 		{[]string{"--decode", "--decode-reps", "1000000000"}, "--decode-reps must be in [1, 1000], got 1000000000"},
+		{[]string{"--decode", "--decode-beam", "0"}, "--decode-beam must be in [1, 256], got 0"},
+		{[]string{"--decode", "--decode-beam", "99999"}, "--decode-beam must be in [1, 256], got 99999"},
 		{[]string{"--heads", "3"}, "--heads 3 does not divide --d-model 128"},
 		{[]string{"--heads", "0"}, "--heads must be in [1, 1024], got 0"},
 		{[]string{"--vocab", "1"}, "--vocab must be in [5, 1048576], got 1"},

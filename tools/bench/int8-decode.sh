@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Greedy decoding with float32 and int8 weights, ours (pure-Go build,
 # transformer bench --decode --dtype f32|int8) and PyTorch's (the reference,
-# and the reference with quantize_dynamic: tools/bench/ref_int8.py), in
-# interleaved rounds on the same machine, for the tiny and small shapes (32
-# sentences at once, the reference's defaults); then our beam search (beam
-# 5) with both weights (go test ./model -bench Decode). Prints the JSON and
-# benchmark lines; tools/bench/table.py summarizes the JSON lines.
+# and the reference with quantize_dynamic: tools/bench/ref_int8.py), and our
+# beam search (beam 5, bench --decode --decode-beam 5; the reference has
+# none), in interleaved rounds on the same machine, for the tiny and small
+# shapes (32 sentences at once, the reference's defaults). Prints the JSON
+# lines; tools/bench/table.py summarizes them.
 #
 # Needs python3-torch and libopenblas0-openmp (the reference).
 #   ROUNDS=3 tools/bench/int8-decode.sh [PRESET...] > results.jsonl
@@ -33,7 +33,8 @@ for round in $(seq "$ROUNDS"); do
 		done
 		torch "$REF" --threads 2 --name "$p" ${SHAPE[$p]} --decode --decode-reps 5
 		torch tools/bench/ref_int8.py "$REF" --threads 2 --name "$p" ${SHAPE[$p]} --decode --decode-reps 5
+		for d in f32 int8; do
+			/tmp/transformer-pure bench --name "$p" ${SHAPE[$p]} --decode --decode-beam 5 --decode-reps 5 --dtype "$d" | tail -1
+		done
 	done
 done
-# Beam search has no reference counterpart: ours only, float32 against int8.
-go test ./model -run '^$' -bench 'Decode/.*/.*/beam[15]/cache=true' -benchtime 3x -count "$ROUNDS" | grep '^Benchmark' >&2

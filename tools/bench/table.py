@@ -17,11 +17,17 @@ def decoding(r):
 
 def rates(r):
     """A decoding row's sentences per second with the cache and without,
-    and whether the outputs agreed."""
+    and whether the outputs agreed (None for beam search, which runs with
+    the cache alone)."""
     if "decode" in r:
         d = r["decode"]
         return d["kvcache"]["sentences_per_s"], d["recompute"]["sentences_per_s"], d["outputs_identical"]
-    return r["decode_kvcache_sent_per_s"], r["decode_recompute_sent_per_s"], r["decode_outputs_identical"]
+    return r["decode_kvcache_sent_per_s"], r.get("decode_recompute_sent_per_s"), r.get("decode_outputs_identical")
+
+
+def search(r):
+    """greedy, or beam N (transformer bench --decode --decode-beam N)."""
+    return f"beam {r['decode_beam']}" if r.get("decode_beam", 1) > 1 else "greedy"
 
 
 def merged(rows):
@@ -34,19 +40,21 @@ def merged(rows):
         if not ("train" in r or "sec_per_step_median" in r or decoding(r)):
             groups[id(r)] = [r]
             continue
-        groups.setdefault((name(r), who(r), decoding(r)), []).append(r)
+        groups.setdefault((name(r), who(r), decoding(r), search(r)), []).append(r)
     out = []
     for g in groups.values():
         r = json.loads(json.dumps(g[0]))
         if len(g) > 1 and decoding(r):
             kv = median([rates(x)[0] for x in g])
-            rc = median([rates(x)[1] for x in g])
-            same = all(rates(x)[2] for x in g)
+            rc = median([rates(x)[1] for x in g]) if rates(r)[1] is not None else None
+            same = all(rates(x)[2] for x in g) if rates(r)[2] is not None else None
             if "decode" in r:
                 r["decode"]["kvcache"]["sentences_per_s"], r["decode"]["recompute"]["sentences_per_s"] = kv, rc
                 r["decode"]["outputs_identical"] = same
             else:
-                r["decode_kvcache_sent_per_s"], r["decode_recompute_sent_per_s"], r["decode_outputs_identical"] = kv, rc, same
+                r["decode_kvcache_sent_per_s"] = kv
+                if rc is not None:
+                    r["decode_recompute_sent_per_s"], r["decode_outputs_identical"] = rc, same
             r["rounds"] = len(g)
         elif len(g) > 1:
             t = r.get("train", r)
@@ -89,12 +97,17 @@ for preset in dict.fromkeys(name(r) for r in rows):
         print(f"| {preset} | {who(r)} | {t['sec_per_step_median']:.3f} | {t['tgt_positions_per_s']:.0f} | {ratio:.2f}× | "
               f"{t['achieved_gflops']:.1f} | {r['peak_rss_mb']:.0f} | {rss:.2f}× |")
 print()
-print("| shape | implementation | greedy, KV cache (sentences/s) | ratio to PyTorch | greedy, recompute (sentences/s) | outputs identical |")
-print("|---|---|---|---|---|---|")
+print("| shape | search | implementation | KV cache (sentences/s) | ratio to PyTorch float32 | ratio to our float32 | recompute (sentences/s) | outputs identical |")
+print("|---|---|---|---|---|---|---|---|")
 for preset in dict.fromkeys(name(r) for r in rows):
-    dec = [r for r in rows if name(r) == preset and decoding(r)]
-    ref = next((r for r in dec if "decode" in r and not r.get("quantized") and not r.get("autocast")), None)
-    for r in dec:
-        kv, rc, same = rates(r)
-        ratio = kv / rates(ref)[0] if ref else float("nan")
-        print(f"| {preset} | {who(r)} | {kv:.1f} | {ratio:.2f}× | {rc:.1f} | {same} |")
+    for how in dict.fromkeys(search(r) for r in rows if name(r) == preset and decoding(r)):
+        dec = [r for r in rows if name(r) == preset and decoding(r) and search(r) == how]
+        ref = next((r for r in dec if "decode" in r and not r.get("quantized") and not r.get("autocast")), None)
+        ours = next((r for r in dec if r.get("impl") == "gotransformer" and r.get("weights") == "f32"), None)
+        for r in dec:
+            kv, rc, same = rates(r)
+            ratio = f"{kv / rates(ref)[0]:.2f}×" if ref else "—"
+            mine = f"{kv / rates(ours)[0]:.2f}×" if ours else "—"
+            rc = f"{rc:.1f}" if rc is not None else "—"
+            same = same if same is not None else "—"
+            print(f"| {preset} | {how} | {who(r)} | {kv:.1f} | {ratio} | {mine} | {rc} | {same} |")
