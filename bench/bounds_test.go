@@ -31,7 +31,9 @@ func TestBenchOptionsBounds(t *testing.T) {
 		{func(o *Options) { o.Decode, o.DecodeLen = true, 100000 }, "--decode-len must be in [1, 1024], got 100000"},
 		{func(o *Options) { o.Batch, o.SrcLen, o.TgtLen = 4096, 4096, 4096 }, "a training step needs about"},
 		{func(o *Options) { o.Decode, o.DecodeBatch, o.DecodeLen, o.DecodeSrcLen = true, 4096, 1024, 1024 }, "decoding needs about"},
-		{func(o *Options) { o.Decode, o.DecodeBatch, o.DecodeBeam, o.DecodeLen, o.DecodeSrcLen = true, 4096, 256, 1024, 1024 }, "decoding needs about"},
+		{func(o *Options) {
+			o.Decode, o.DecodeBatch, o.DecodeBeam, o.DecodeLen, o.DecodeSrcLen = true, 4096, 256, 1024, 1024
+		}, "decoding needs about"},
 		{func(o *Options) { o.Decode, o.DecodeBeam = true, -1 }, "--decode-beam must be in [1, 256], got -1"},
 	} {
 		o := DefaultOptions()
