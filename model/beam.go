@@ -503,8 +503,7 @@ func logSumExpRow[T float](x []T) float64 {
 	if nan {
 		return math.NaN()
 	}
-	var s [8]float64
-	f32.ExpSum8(x32, m, &s) // sum8 of ExpShift's values, without storing them
+	s := f32.ExpSum8(x32, m) // sum8 of ExpShift's values, without storing them
 	return float64(m) + math.Log(((s[0]+s[1])+(s[2]+s[3]))+((s[4]+s[5])+(s[6]+s[7])))
 }
 

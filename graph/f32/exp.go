@@ -1,6 +1,9 @@
 package f32
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Exp returns e^x in float32 arithmetic, within 1 ulp of the correctly
 // rounded result over the float32 range (TestExpAccuracy). It is Cephes'
@@ -56,36 +59,52 @@ func ExpShift(dst, src []float32, shift float32) float32 {
 	return sum
 }
 
-// ExpSum8 adds the values ExpShift(dst, src, shift) writes, converted to
-// float64, to sums: e^(src[i] − shift) to sums[i mod 8] for i below
-// len(src) rounded down to a multiple of 8, and to sums[0] after that, each
-// sum in increasing i. These are the eight partial sums of a float64 sum
-// of ExpShift's output, taken eight at a time, without storing the
-// exponentials: the normaliser of a log-softmax over a vocabulary.
-func ExpSum8(src []float32, shift float32, sums *[8]float64) {
+// ExpSum8 returns the eight partial float64 sums of the values
+// ExpShift(dst, src, shift) writes, without storing them: e^(src[i] −
+// shift) is added to sums[i mod 8] for i below len(src) rounded down to a
+// multiple of 8, and to sums[0] after that, each sum in increasing i. Their
+// total is the normaliser of a log-softmax over a vocabulary.
+func ExpSum8(src []float32, shift float32) (sums [8]float64) {
+	add := func(i int, e float32) {
+		if i < len(src)&^7 {
+			sums[i%8] += float64(e)
+		} else {
+			sums[0] += float64(e)
+		}
+	}
 	i := 0
 	if k := active.Load(); k != nil && k.expSum8 != nil {
 		i = len(src) &^ 15
 		if i > 0 {
-			k.expSum8(&src[0], i, shift, sums)
+			sums = k.expSum8(&src[0], i, shift)
 		}
-	}
-	var buf [64]float32
-	for i < len(src) {
-		c := min(len(buf), len(src)-i)
-		// Whole blocks of lanes: ExpShift of this chunk takes the same
-		// elements to its vector kernel as ExpShift of all of src would.
-		ExpShift(buf[:c], src[i:i+c], shift)
-		for j, e := range buf[:c] {
-			if p := i + j; p < len(src)&^7 {
-				sums[p%8] += float64(e)
-			} else {
-				sums[0] += float64(e)
+	} else if k != nil {
+		// ExpShift's vector loop, a chunk of whole vectors at a time.
+		vec := len(src) / k.lanes * k.lanes
+		buf := chunkPool.Get().(*[256]float32)
+		for i < vec {
+			c := min(len(buf), vec-i)
+			ExpShift(buf[:c], src[i:i+c], shift)
+			for j, e := range buf[:c] {
+				add(i+j, e)
 			}
+			i += c
 		}
-		i += c
+		chunkPool.Put(buf)
 	}
+	// The rest as ExpShift computes what its vector loop leaves.
+	for ; i < len(src); i++ {
+		e := Exp(src[i] - shift)
+		if src[i]-shift < -87.33654 {
+			e = 0
+		}
+		add(i, e)
+	}
+	return sums
 }
+
+// chunkPool holds ExpSum8's scratch for kernels without its loop.
+var chunkPool = sync.Pool{New: func() any { return new([256]float32) }}
 
 // MaxNaN returns the largest element of x that is not a NaN (−Inf for
 // none) and whether x holds a NaN: sixteen lanes at a time where the kernel

@@ -100,17 +100,16 @@ done:
 	MOVSS         X0, sum+32(FP)
 	RET
 
-// func expSum8AVX512(src *float32, n int, shift float32, sums *[8]float64)
+// func expSum8AVX512(src *float32, n int, shift float32) (sums [8]float64)
 //
-// Adds e^(src[i] − shift), the values of expShiftAVX512, converted to
-// float64, to sums[i mod 8] in increasing i (n a multiple of 16): the low
+// Sums e^(src[i] − shift), the values of expShiftAVX512, converted to
+// float64, into sums[i mod 8] in increasing i (n a multiple of 16): the low
 // eight lanes of each block, then the high eight, into one accumulator.
-TEXT ·expSum8AVX512(SB), NOSPLIT, $0-32
+TEXT ·expSum8AVX512(SB), NOSPLIT, $0-88
 	MOVQ         src+0(FP), SI
 	MOVQ         n+8(FP), CX
 	VBROADCASTSS shift+16(FP), Z15
-	MOVQ         sums+24(FP), DI
-	VMOVUPD      (DI), Z14
+	VPXORQ       Z14, Z14, Z14
 	EXP512_CONSTANTS
 	SHRQ         $4, CX
 	JEQ          sdone
@@ -128,6 +127,7 @@ sloop:
 	JNE           sloop
 
 sdone:
+	LEAQ    sums+24(FP), DI
 	VMOVUPD Z14, (DI)
 	VZEROUPPER
 	RET

@@ -206,8 +206,7 @@ func TestExpSum8AndMaxNaN(t *testing.T) {
 				}
 				e := make([]float32, n)
 				ExpShift(e, x, shift)
-				var want, got [8]float64
-				got[5], want[5] = 0.25, 0.25 // adds to what sums hold
+				var want [8]float64
 				for i, v := range e {
 					if i < n&^7 {
 						want[i%8] += float64(v)
@@ -215,7 +214,7 @@ func TestExpSum8AndMaxNaN(t *testing.T) {
 						want[0] += float64(v)
 					}
 				}
-				ExpSum8(x, shift, &got)
+				got := ExpSum8(x, shift)
 				for j := range got {
 					if !same(got[j], want[j]) {
 						t.Fatalf("n=%d trial %d: sums[%d] = %v, want %v", n, trial, j, got[j], want[j])

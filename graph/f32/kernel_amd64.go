@@ -72,7 +72,7 @@ func expShiftAVX512(dst, src *float32, n int, shift float32) (sum float32)
 // expSum8AVX512 is ExpSum8 for n a multiple of 16.
 //
 //go:noescape
-func expSum8AVX512(src *float32, n int, shift float32, sums *[8]float64)
+func expSum8AVX512(src *float32, n int, shift float32) (sums [8]float64)
 
 // maxNaNAVX512 is MaxNaN for n a multiple of 16.
 //

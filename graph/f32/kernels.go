@@ -31,7 +31,7 @@ type microKernel struct {
 	firstAbove func(x *float32, n int, t float32) int
 	// expSum8 is ExpSum8 and maxNaN MaxNaN for n a multiple of 16, or nil
 	// where this kernel has none.
-	expSum8 func(src *float32, n int, shift float32, sums *[8]float64)
+	expSum8 func(src *float32, n int, shift float32) [8]float64
 	maxNaN  func(x *float32, n int) (m float32, nan bool)
 	lanes   int
 }
