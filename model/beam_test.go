@@ -483,9 +483,9 @@ func TestStepperTopsMatchScores(t *testing.T) {
 		}
 		switch mem := memory.Data().(type) {
 		case []float32:
-			compare(newStepper[float32](m, rows, 1, srcLen, mem, src), newStepper[float32](m, rows, 1, srcLen, mem, src))
+			compare(newStepper[float32](m, rows, 1, srcLen, mem, src, nil), newStepper[float32](m, rows, 1, srcLen, mem, src, nil))
 		case []float64:
-			compare(newStepper[float64](m, rows, 1, srcLen, mem, src), newStepper[float64](m, rows, 1, srcLen, mem, src))
+			compare(newStepper[float64](m, rows, 1, srcLen, mem, src, nil), newStepper[float64](m, rows, 1, srcLen, mem, src, nil))
 		}
 		tr.Close()
 	}

@@ -47,9 +47,13 @@ func (t *Translator) runner(src []int, rows, group, srcLen int) (stepRunner, err
 	}
 	switch mem := memory.Data().(type) {
 	case []float32:
-		return newStepper(t.Model, rows, group, srcLen, mem, src), nil
+		s := newStepper(t.Model, rows, group, srcLen, mem, src, recycled[float32](&t.arrays))
+		s.pool = &t.arrays
+		return s, nil
 	case []float64:
-		return newStepper(t.Model, rows, group, srcLen, mem, src), nil
+		s := newStepper(t.Model, rows, group, srcLen, mem, src, recycled[float64](&t.arrays))
+		s.pool = &t.arrays
+		return s, nil
 	}
 	return nil, fmt.Errorf("model: incremental decoding of %v weights is not supported", memory.Dtype())
 }
@@ -93,6 +97,15 @@ func (e *ensemble) step(tok []int, pos int) {
 }
 
 func (e *ensemble) scores(buf []float64) []float64 { return append(buf[:0], e.avg...) }
+
+// release releases the members' decoders.
+func (e *ensemble) release() {
+	for _, r := range e.runners {
+		if u, ok := r.(interface{ release() }); ok {
+			u.release()
+		}
+	}
+}
 
 func (e *ensemble) reorder(parents []int) {
 	for _, r := range e.runners {

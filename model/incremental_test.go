@@ -130,3 +130,39 @@ func TestGreedyCacheSameOutputs(t *testing.T) {
 		t.Errorf("outputs too short (%d tokens) to cross a growth of the cache", long)
 	}
 }
+
+// A translator's decoders reuse the arrays of its earlier batches
+// (Translator.arrays): batches of other shapes in between, beam search and
+// greedy decoding in turn, give exactly what a fresh translator gives.
+func TestRecycledArraysSameResults(t *testing.T) {
+	srcs := [][]int{{4, 5, 6}, {6}, {5, 5, 4, 6, 4, 4, 5, 6, 6, 5, 4}, {4, 6}, {}, {7, 8, 4}}
+	for name, tr := range cacheModels(t) {
+		beam := func(tr *Translator, batch int) [][]Hypothesis {
+			out, err := tr.Beam(srcs, BeamOptions{DecodeOptions: DecodeOptions{BatchSize: batch, MaxLenA: 2, MaxLenB: 5}, Beam: 3, NBest: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		greedy := func(tr *Translator, batch int) [][]int {
+			out, err := tr.Greedy(srcs, DecodeOptions{BatchSize: batch, MaxLenA: 1.5, MaxLenB: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		fresh := func() *Translator {
+			f := NewTranslator(tr.Model, 0)
+			t.Cleanup(f.Close)
+			return f
+		}
+		for i, batch := range []int{12, 3, 18, 6} {
+			if got, want := beam(tr, batch), beam(fresh(), batch); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s, round %d: beam search %v, fresh translator %v", name, i, got, want)
+			}
+			if got, want := greedy(tr, batch/3+1), greedy(fresh(), batch/3+1); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s, round %d: greedy %v, fresh translator %v", name, i, got, want)
+			}
+		}
+	}
+}

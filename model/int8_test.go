@@ -147,7 +147,7 @@ func TestJoinedProjectionsFollowGraph(t *testing.T) {
 	c.DModel, c.FFDim = 64, 72
 	q, ref := int8Pair(t, c)
 	for name, tr := range map[string]*Translator{"int8": q, "float32": ref} {
-		s := newStepper[float32](tr.Model, 2, 1, 8, make([]float32, 2*8*c.DModel), make([]int, 16))
+		s := newStepper[float32](tr.Model, 2, 1, 8, make([]float32, 2*8*c.DModel), make([]int, 16), nil)
 		if s.layers[0].selfQKV == nil {
 			t.Fatalf("%s: the self-attention projections were not joined", name)
 		}
@@ -177,7 +177,7 @@ func TestJoinedProjectionsPerLayer(t *testing.T) {
 	}
 	tr := NewTranslator(m, 0)
 	defer tr.Close()
-	s := newStepper[float32](m, 2, 1, 8, make([]float32, 2*8*c.DModel), make([]int, 16))
+	s := newStepper[float32](m, 2, 1, 8, make([]float32, 2*8*c.DModel), make([]int, 16), nil)
 	if s.layers[0].selfQKV != nil || s.layers[1].selfQKV == nil {
 		t.Fatalf("joined: layer 0 %v, layer 1 %v; want only layer 1", s.layers[0].selfQKV != nil, s.layers[1].selfQKV != nil)
 	}

@@ -60,6 +60,8 @@ type stepper[T float] struct {
 	filled         int   // positions held in the cache
 	slot, keep     []int // reorder's slot in saved of each row (1-based; 0: none), and the rows saved
 	saved          []T   // reorder's copies of the rows it overwrites but still reads
+	arr            *arrays[T]
+	pool           *sync.Pool // where release puts arr (nil: nowhere)
 
 	x, h, q, k, v, ctx, tmp, ff, logits []T
 	qkv                                 []T       // [rows, 3d], the joined projections' output
@@ -75,9 +77,13 @@ func weight[T float](m *Transformer, name string) []T {
 // newStepper prepares decoding rows sequences, group consecutive rows per
 // source, from the encoder's output memory [rows/group·srcLen, d] of the
 // sources src [rows/group·srcLen].
-func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, src []int) *stepper[T] {
+// Its arrays come from arr (nil: new ones), where release returns them.
+func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, src []int, arr *arrays[T]) *stepper[T] {
 	c := m.Config
-	s := &stepper[T]{m: m, rows: rows, group: group, srcLen: srcLen, d: c.DModel, heads: c.Heads, dh: c.DModel / c.Heads, vocab: c.TgtVocab}
+	if arr == nil {
+		arr = &arrays[T]{}
+	}
+	s := &stepper[T]{m: m, rows: rows, group: group, srcLen: srcLen, d: c.DModel, heads: c.Heads, dh: c.DModel / c.Heads, vocab: c.TgtVocab, arr: arr}
 	lin := func(l layers.MultiHeadAttention, p string) affine[T] {
 		return affineOf[T](m, l.Name+"."+p)
 	}
@@ -119,7 +125,7 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 	}
 	d := s.d
 	for _, w := range s.layers {
-		k, v := make([]T, len(memory)), make([]T, len(memory))
+		k, v := arr.get(len(memory)), arr.get(len(memory))
 		w.crossK.apply(len(src), d, d, memory, k)
 		w.crossV.apply(len(src), d, d, memory, v)
 		s.memK, s.memV = append(s.memK, k), append(s.memV, v)
@@ -133,7 +139,7 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 	for _, w := range s.layers {
 		hidden = max(hidden, w.hidden)
 	}
-	buf := func(n int) []T { return make([]T, n) }
+	buf := arr.get
 	s.x, s.h, s.q, s.k, s.v, s.ctx, s.tmp = buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d), buf(rows*d)
 	s.ff, s.logits = buf(rows*hidden), buf(rows*s.vocab)
 	for _, w := range s.layers {
@@ -175,11 +181,71 @@ func (s *stepper[T]) grow(pos int) {
 }
 
 func (s *stepper[T]) regrow(old []T, capacity int) []T {
-	out := make([]T, s.rows*capacity*s.d)
+	out := s.arr.get(s.rows * capacity * s.d)
 	for r := 0; r < s.rows && old != nil; r++ {
 		copy(out[r*capacity*s.d:], old[r*s.capacity*s.d:(r+1)*s.capacity*s.d])
 	}
+	s.arr.put(old)
 	return out
+}
+
+// release hands the stepper's arrays back to its arrays for another
+// stepper; it must not be used after.
+func (s *stepper[T]) release() {
+	s.arr.put(s.x, s.h, s.q, s.k, s.v, s.ctx, s.tmp, s.ff, s.logits, s.qkv, s.saved)
+	for _, l := range [][][]T{s.memK, s.memV, s.cacheK, s.cacheV} {
+		s.arr.put(l...)
+	}
+	if s.pool != nil {
+		s.pool.Put(s.arr)
+	}
+}
+
+// arrays recycles a stepper's arrays for the next batch of its Translator
+// (Translator.arrays), so that decoding does not allocate, clear and
+// collect them batch after batch.
+type arrays[T float] struct{ free [][]T }
+
+// get returns n zeros: the smallest recycled array that holds them, or a
+// new one (always, for a nil a).
+func (a *arrays[T]) get(n int) []T {
+	if a == nil {
+		return make([]T, n)
+	}
+	best := -1
+	for i, b := range a.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(a.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]T, n)
+	}
+	b := a.free[best][:n]
+	a.free[best] = a.free[len(a.free)-1]
+	a.free = a.free[:len(a.free)-1]
+	clear(b)
+	return b
+}
+
+// put keeps arrays for get (none, for a nil a).
+func (a *arrays[T]) put(bs ...[]T) {
+	if a == nil {
+		return
+	}
+	for _, b := range bs {
+		if cap(b) > 0 {
+			a.free = append(a.free, b)
+		}
+	}
+}
+
+// recycled returns the arrays a Translator's pool holds for T, or new ones.
+func recycled[T float](pool *sync.Pool) *arrays[T] {
+	if a, ok := pool.Get().(*arrays[T]); ok {
+		return a
+	}
+	return &arrays[T]{}
 }
 
 // reorder makes row r of the cache hold what row parents[r] held, for the
@@ -209,7 +275,8 @@ func (s *stepper[T]) reorder(parents []int) {
 	caches := len(s.cacheK) * 2
 	need := len(keep) * n
 	if cap(s.saved) < need*caches {
-		s.saved = make([]T, need*caches)
+		s.arr.put(s.saved)
+		s.saved = s.arr.get(need * caches)
 	}
 	parallelFor(caches, func(c int) {
 		kv, saved := s.cacheK[c/2], s.saved[c*need:(c+1)*need]
@@ -463,6 +530,9 @@ func (t *Translator) incrementalReorder(src []int, rows, group, srcLen, steps in
 	}
 	if u, ok := r.(interface{ reserve(int) }); ok {
 		u.reserve(steps)
+	}
+	if u, ok := r.(interface{ release() }); ok {
+		defer u.release()
 	}
 	return runSteps(r, rows, steps, next)
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -19,6 +20,9 @@ type Translator struct {
 	cache *graph.Cache
 	// members are the models of an ensemble (NewEnsemble); nil for one.
 	members []*Translator
+	// arrays holds the arrays of finished batches' decoders for the next
+	// (*arrays[float32] or *arrays[float64]).
+	arrays sync.Pool
 }
 
 // NewTranslator returns a translator for m that keeps at most maxGraphs
