@@ -164,5 +164,13 @@ func TestRecycledArraysSameResults(t *testing.T) {
 				t.Fatalf("%s, round %d: greedy %v, fresh translator %v", name, i, got, want)
 			}
 		}
+		// One decoder at a time: one set of arrays kept, until dropped.
+		if n := len(tr.arrays.sets); n != 1 {
+			t.Errorf("%s: %d sets of arrays kept, want 1", name, n)
+		}
+		tr.DropArrays()
+		if n := len(tr.arrays.sets); n != 0 {
+			t.Errorf("%s: %d sets of arrays kept after DropArrays", name, n)
+		}
 	}
 }

@@ -61,7 +61,7 @@ type stepper[T float] struct {
 	slot, keep     []int // reorder's slot in saved of each row (1-based; 0: none), and the rows saved
 	saved          []T   // reorder's copies of the rows it overwrites but still reads
 	arr            *arrays[T]
-	pool           *sync.Pool // where release puts arr (nil: nowhere)
+	pool           *arrayPool // where release puts arr (nil: nowhere)
 
 	x, h, q, k, v, ctx, tmp, ff, logits []T
 	qkv                                 []T       // [rows, 3d], the joined projections' output
@@ -240,10 +240,31 @@ func (a *arrays[T]) put(bs ...[]T) {
 	}
 }
 
-// recycled returns the arrays a Translator's pool holds for T, or new ones.
-func recycled[T float](pool *sync.Pool) *arrays[T] {
-	if a, ok := pool.Get().(*arrays[T]); ok {
-		return a
+// arrayPool holds the arrays of a Translator's finished decoders
+// (*arrays[float32] or *arrays[float64]) for its next ones. Unlike a
+// sync.Pool, it keeps them across garbage collections, which come several
+// times a batch: at most one set per decoder that ran at once.
+type arrayPool struct {
+	mu   sync.Mutex
+	sets []any
+}
+
+// Put keeps a set of arrays.
+func (p *arrayPool) Put(a any) {
+	p.mu.Lock()
+	p.sets = append(p.sets, a)
+	p.mu.Unlock()
+}
+
+// recycled returns a set of arrays pool holds for T, or new ones.
+func recycled[T float](pool *arrayPool) *arrays[T] {
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	for i, set := range pool.sets {
+		if a, ok := set.(*arrays[T]); ok {
+			pool.sets = append(pool.sets[:i], pool.sets[i+1:]...)
+			return a
+		}
 	}
 	return &arrays[T]{}
 }

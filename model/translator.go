@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -20,9 +19,8 @@ type Translator struct {
 	cache *graph.Cache
 	// members are the models of an ensemble (NewEnsemble); nil for one.
 	members []*Translator
-	// arrays holds the arrays of finished batches' decoders for the next
-	// (*arrays[float32] or *arrays[float64]).
-	arrays sync.Pool
+	// arrays holds the arrays of finished batches' decoders for the next.
+	arrays arrayPool
 }
 
 // NewTranslator returns a translator for m that keeps at most maxGraphs
@@ -121,5 +119,21 @@ func (t *Translator) Logits(src, tgt []int, batch, srcLen, tgtLen int) (*tensor.
 	return f.run()
 }
 
-// Close releases every compiled graph.
-func (t *Translator) Close() { t.cache.Clear() }
+// Close releases every compiled graph and the arrays kept for decoding.
+func (t *Translator) Close() {
+	t.cache.Clear()
+	t.DropArrays()
+}
+
+// DropArrays lets go of the arrays the translator keeps from its last
+// batches for the next (the key/value caches and step buffers of
+// incremental decoding): training calls it after each validation, so that
+// they do not stay through the training steps.
+func (t *Translator) DropArrays() {
+	t.arrays.mu.Lock()
+	t.arrays.sets = nil
+	t.arrays.mu.Unlock()
+	for _, m := range t.members {
+		m.DropArrays()
+	}
+}

@@ -292,6 +292,7 @@ func (t *Translation) EvaluatePairs(ctx context.Context, pairs []data.Pair, maxS
 	}
 	task.Finish()
 	task = t.log.Display().Start("translate", maxSentences, "sentences")
+	defer t.translator.DropArrays() // not kept through the training steps
 	var hyps []string
 	for start := 0; start < maxSentences; start += chunk {
 		end := min(start+chunk, maxSentences)
