@@ -185,8 +185,7 @@ func (s *stepper[T]) regrow(old []T, capacity int) []T {
 	for r := 0; r < s.rows && old != nil; r++ {
 		copy(out[r*capacity*s.d:], old[r*s.capacity*s.d:(r+1)*s.capacity*s.d])
 	}
-	s.arr.put(old)
-	return out
+	return out // old is not kept: the arrays kept stay those a decoder holds at its end
 }
 
 // release hands the stepper's arrays back to its arrays for another
@@ -296,7 +295,6 @@ func (s *stepper[T]) reorder(parents []int) {
 	caches := len(s.cacheK) * 2
 	need := len(keep) * n
 	if cap(s.saved) < need*caches {
-		s.arr.put(s.saved)
 		s.saved = s.arr.get(need * caches)
 	}
 	parallelFor(caches, func(c int) {

@@ -18,7 +18,10 @@ type MemoryEstimate struct {
 	// activations and their gradients, attention weights and logits.
 	Activations int64
 	// Train and Decode are the estimated peaks of training and of
-	// decoding (decoding.batch_size sentences × decoding.beam rows).
+	// decoding (decoding.batch_size sentences × decoding.beam rows), both
+	// at training's GC target: validation decodes inside training. The
+	// commands that only decode run at Go's default target (GOGC=100),
+	// whose heap may grow about 1.6 times as far past the live data.
 	Train, Decode int64
 }
 
@@ -29,11 +32,6 @@ const runtimeBase = 150 << 20
 // gcHeadroom is the heap the collector lets grow past the live tensors
 // (GOGC=25 in the transformer command, plus fragmentation).
 const gcHeadroom = 1.3
-
-// decodeHeadroom is gcHeadroom for the commands that only decode, which run
-// at Go's default GC target (GOGC=100): the heap grows to about twice the
-// live data.
-const decodeHeadroom = 2.1
 
 // EstimateMemory estimates the memory of training and decoding the config
 // with vocabularies of the given sizes. The activation term counts, per
@@ -73,7 +71,7 @@ func (c *Config) EstimateMemory(srcVocab, tgtVocab int) MemoryEstimate {
 	// and the source memory, the scores over the vocabulary, and the
 	// encoder's activations over the source.
 	perRow := int64(mc.DecoderLayers)*2*d*(out+n) + 2*int64(tgtVocab) + int64(mc.EncoderLayers)*n*(12*d+3*ff+3*h*n)
-	e.Decode = int64(decodeHeadroom*float64(e.Params*b+rows*perRow*b)) + runtimeBase
+	e.Decode = int64(gcHeadroom*float64(e.Params*b+rows*perRow*b)) + runtimeBase
 	return e
 }
 

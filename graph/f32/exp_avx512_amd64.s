@@ -118,7 +118,7 @@ sloop:
 	VMOVUPS       (SI), Z0
 	EXP512
 	VCVTPS2PD     Y3, Z6
-	VEXTRACTF32X8 $1, Z3, Y7
+	VEXTRACTF64X4 $1, Z3, Y7 // the high eight lanes (AVX-512 F, as the rest)
 	VCVTPS2PD     Y7, Z7
 	VADDPD        Z6, Z14, Z14
 	VADDPD        Z7, Z14, Z14
