@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Greedy decoding with float32 and int8 weights, ours (pure-Go build,
-# transformer bench --decode --dtype f32|int8) and PyTorch's (the reference,
-# and the reference with quantize_dynamic: tools/bench/ref_int8.py), and our
-# beam search (beam 5, bench --decode --decode-beam 5; the reference has
-# none), in interleaved rounds on the same machine, for the tiny and small
-# shapes (32 sentences at once, the reference's defaults). Prints the JSON
-# lines; tools/bench/table.py summarizes them.
+# Greedy decoding and beam search (beam 5) with float32 and int8 weights,
+# ours (pure-Go build, transformer bench --decode [--decode-beam 5] --dtype
+# f32|int8) and PyTorch's (the reference, and the reference with
+# quantize_dynamic: tools/bench/ref_int8.py; its beam search, which the
+# reference lacks: tools/bench/ref_beam.py [--int8]), in interleaved rounds
+# on the same machine, for the tiny and small shapes (32 sentences at once,
+# the reference's defaults). Prints the JSON lines; tools/bench/table.py
+# summarizes them.
 #
 # Each measurement takes the median of REPS timed decodes (default 20: a
 # decode of 32 sentences lasts a few hundredths of a second, and medians of
@@ -45,5 +46,7 @@ for round in $(seq "$ROUNDS"); do
 		for d in f32 int8; do
 			/tmp/transformer-pure bench --name "$p" ${SHAPE[$p]} --decode --decode-beam 5 --decode-reps "$REPS" --dtype "$d" | tail -1
 		done
+		torch tools/bench/ref_beam.py "$REF" --beam 5 --threads 2 --name "$p" ${SHAPE[$p]} --decode --decode-reps "$REPS"
+		torch tools/bench/ref_beam.py "$REF" --beam 5 --int8 --threads 2 --name "$p" ${SHAPE[$p]} --decode --decode-reps "$REPS"
 	done
 done

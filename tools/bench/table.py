@@ -21,12 +21,13 @@ def rates(r):
     the cache alone)."""
     if "decode" in r:
         d = r["decode"]
-        return d["kvcache"]["sentences_per_s"], d["recompute"]["sentences_per_s"], d["outputs_identical"]
+        return d["kvcache"]["sentences_per_s"], d.get("recompute", {}).get("sentences_per_s"), d.get("outputs_identical")
     return r["decode_kvcache_sent_per_s"], r.get("decode_recompute_sent_per_s"), r.get("decode_outputs_identical")
 
 
 def search(r):
-    """greedy, or beam N (transformer bench --decode --decode-beam N)."""
+    """greedy, or beam N (transformer bench --decode --decode-beam N,
+    tools/bench/ref_beam.py --beam N)."""
     return f"beam {r['decode_beam']}" if r.get("decode_beam", 1) > 1 else "greedy"
 
 
@@ -49,8 +50,9 @@ def merged(rows):
             rc = median([rates(x)[1] for x in g]) if rates(r)[1] is not None else None
             same = all(rates(x)[2] for x in g) if rates(r)[2] is not None else None
             if "decode" in r:
-                r["decode"]["kvcache"]["sentences_per_s"], r["decode"]["recompute"]["sentences_per_s"] = kv, rc
-                r["decode"]["outputs_identical"] = same
+                r["decode"]["kvcache"]["sentences_per_s"] = kv
+                if rc is not None:
+                    r["decode"]["recompute"]["sentences_per_s"], r["decode"]["outputs_identical"] = rc, same
             else:
                 r["decode_kvcache_sent_per_s"] = kv
                 if rc is not None:
