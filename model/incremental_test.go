@@ -156,10 +156,18 @@ func TestRecycledArraysSameResults(t *testing.T) {
 			t.Cleanup(f.Close)
 			return f
 		}
+		kept := -1
 		for i, batch := range []int{12, 3, 18, 6} {
 			if got, want := beam(tr, batch), beam(fresh(), batch); !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s, round %d: beam search %v, fresh translator %v", name, i, got, want)
 			}
+			// What is kept is one decoder's arrays, whatever the shapes
+			// before: not one more for each size met.
+			n := len(tr.arrays.sets[0].(*arrays[float64]).free)
+			if kept >= 0 && n != kept {
+				t.Errorf("%s, round %d: %d arrays kept, %d after the first batch", name, i, n, kept)
+			}
+			kept = n
 			if got, want := greedy(tr, batch/3+1), greedy(fresh(), batch/3+1); !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s, round %d: greedy %v, fresh translator %v", name, i, got, want)
 			}

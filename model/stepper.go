@@ -189,8 +189,14 @@ func (s *stepper[T]) regrow(old []T, capacity int) []T {
 }
 
 // release hands the stepper's arrays back to its arrays for another
-// stepper; it must not be used after.
+// stepper; it must not be used after. Only these are kept: recycled arrays
+// this stepper did not take (a batch of another shape) are let go, so that
+// what a Translator keeps is one batch's arrays, not every size it met.
 func (s *stepper[T]) release() {
+	if s.arr != nil {
+		clear(s.arr.free)
+		s.arr.free = s.arr.free[:0]
+	}
 	s.arr.put(s.x, s.h, s.q, s.k, s.v, s.ctx, s.tmp, s.ff, s.logits, s.qkv, s.saved)
 	for _, l := range [][][]T{s.memK, s.memV, s.cacheK, s.cacheV} {
 		s.arr.put(l...)
