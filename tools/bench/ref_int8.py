@@ -28,5 +28,6 @@ def patch(mod):
     mod.Transformer = quantized
 
 
-refwrap.run(sys.argv[1], sys.argv[2:], patch,
-            lambda: {"quantized": "dynamic_int8", "quantized_engine": torch.backends.quantized.engine})
+if __name__ == "__main__":
+    refwrap.run(sys.argv[1], sys.argv[2:], patch,
+                lambda: {"quantized": "dynamic_int8", "quantized_engine": torch.backends.quantized.engine})
