@@ -33,6 +33,8 @@ def take(flag, args, value=True):
     if not value:
         del args[i]
         return True
+    if i + 1 >= len(args):
+        sys.exit(f"{sys.argv[0]}: {flag} needs a value")
     v = args[i + 1]
     del args[i:i + 2]
     return v
@@ -100,10 +102,16 @@ def patch(beam, int8):
 
 def main():
     args = sys.argv[2:]
-    beam = int(take("--beam", args) or 5)
+    text = take("--beam", args)
+    if text is None:
+        text = "5"
     int8 = bool(take("--int8", args, value=False))
+    try:
+        beam = int(text)
+    except ValueError:
+        beam = 0
     if not 1 <= beam <= 256:
-        sys.exit(f"{sys.argv[0]}: --beam must be in [1, 256], got {beam}")
+        sys.exit(f"{sys.argv[0]}: --beam must be a whole number in [1, 256], got {text}")
     extra = {"decode_beam": beam}
     if int8:
         extra.update({"quantized": "dynamic_int8", "quantized_engine": torch.backends.quantized.engine})
