@@ -138,6 +138,9 @@ func (o Options) Check(avail sysmem.Limit) error {
 	}); err != nil {
 		return err
 	}
+	if o.DecodeBeam != 1 && !o.Decode {
+		return fmt.Errorf("--decode-beam applies to --decode alone, got %d without it", o.DecodeBeam)
+	}
 	if o.Int8 && (!o.Decode || o.Weights != 0) {
 		return fmt.Errorf("--dtype int8 applies to --decode alone: training runs in f32, bf16 or f16")
 	}

@@ -68,6 +68,7 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"--steps", "1000000000"}, "--steps must be in [1, 10000], got 1000000000"},
 		{[]string{"--decode", "--decode-reps", "1000000000"}, "--decode-reps must be in [1, 1000], got 1000000000"},
 		{[]string{"--decode", "--decode-beam", "0"}, "--decode-beam must be in [1, 256], got 0"},
+		{[]string{"--decode-beam", "5"}, "--decode-beam applies to --decode alone, got 5 without it"},
 		{[]string{"--decode", "--decode-beam", "99999"}, "--decode-beam must be in [1, 256], got 99999"},
 		{[]string{"--heads", "3"}, "--heads 3 does not divide --d-model 128"},
 		{[]string{"--heads", "0"}, "--heads must be in [1, 1024], got 0"},
