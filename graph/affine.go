@@ -18,15 +18,16 @@ import (
 // call (beta = 1). The backward pass is three BLAS-backed ops:
 //
 //	dx = dy·Wᵀ, dW = xᵀ·dy, db = Σ_rows dy
-func Affine(x, w, b *G.Node) *G.Node { return affine(x, w, b, false) }
+func Affine(x, w, b *G.Node) *G.Node { return affine(nil, x, w, b, false) }
 
 // AffineT returns x·Wᵀ + b for W [out, in]: the output projection tied to
 // an embedding table [vocab, d]. Its gradients are dx = dy·W and
 // dW = dyᵀ·x.
-func AffineT(x, w, b *G.Node) *G.Node { return affine(x, w, b, true) }
+func AffineT(x, w, b *G.Node) *G.Node { return affine(nil, x, w, b, true) }
 
-func affine(x, w, b *G.Node, transW bool) *G.Node {
-	return G.Must(apply(affineOp{transW: transW}, x, w, b))
+// affine is Affine (AffineT when transW) with its result lent by a.
+func affine(a *Arena, x, w, b *G.Node, transW bool) *G.Node {
+	return G.Must(apply(affineOp{transW: transW, arena: a}, x, w, b))
 }
 
 // RoundedAffine is Affine (AffineT when transW) with the operands of its
@@ -45,6 +46,7 @@ func RoundedProduct(f half.Format, x, w *G.Node, transW bool) *G.Node {
 type affineOp struct {
 	transW bool
 	prec   half.Format // the operands' rounding (0: none)
+	arena  *Arena      // lends the result (nil: allocated)
 }
 
 func (op affineOp) Arity() int { return 3 }
@@ -81,7 +83,7 @@ func (op affineOp) Do(in ...G.Value) (G.Value, error) {
 	x, w, b := ts[0], ts[1], ts[2]
 	n, inner := x.Shape()[0], x.Shape()[1]
 	outDim := b.Shape().TotalSize()
-	out := tensor.New(tensor.WithShape(n, outDim), tensor.Of(x.Dtype()))
+	out := op.arena.dense(x.Dtype(), n, outDim)
 	switch xs := x.Data().(type) {
 	case []float32:
 		ys, bs := out.Data().([]float32), b.Data().([]float32)

@@ -34,7 +34,12 @@ import (
 // separate ops (layers.ScaledDotProductAttention) remains for attention
 // maps, which need the weights as a node.
 func Attention(q, k, v, mask, drop *G.Node, batch, heads int) *G.Node {
-	op := attentionOp{batch: batch, heads: heads, dropout: drop != nil}
+	return attention(nil, q, k, v, mask, drop, batch, heads)
+}
+
+// attention is Attention with its result lent by a.
+func attention(a *Arena, q, k, v, mask, drop *G.Node, batch, heads int) *G.Node {
+	op := attentionOp{batch: batch, heads: heads, dropout: drop != nil, arena: a}
 	in := []*G.Node{q, k, v, mask}
 	if drop != nil {
 		in = append(in, drop)
@@ -45,6 +50,7 @@ func Attention(q, k, v, mask, drop *G.Node, batch, heads int) *G.Node {
 type attentionOp struct {
 	batch, heads int
 	dropout      bool
+	arena        *Arena // lends the result (nil: allocated)
 }
 
 func (op attentionOp) Arity() int {
@@ -76,7 +82,7 @@ func (op attentionOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.WithShape(ts[0].Shape().Clone()...), tensor.Of(ts[0].Dtype()))
+	out := op.arena.dense(ts[0].Dtype(), ts[0].Shape()...)
 	switch ts[0].Dtype() {
 	case tensor.Float32:
 		attentionForward[float32](op.geometry(ts), ts, out.Data().([]float32))

@@ -38,6 +38,10 @@ type Builder struct {
 	// backward: mixed-precision training (precision.go). The zero value
 	// computes in the Store's dtype.
 	Precision half.Format
+	// Arena, for a graph that only runs forward, lends the results of its
+	// fused ops from arrays kept between runs (see Arena); nil allocates
+	// them afresh on each run.
+	Arena *Arena
 
 	params  map[string]*G.Node
 	order   G.Nodes

@@ -72,48 +72,48 @@ func (b *Builder) rounding() half.Format {
 // in mixed precision.
 func (b *Builder) Affine(x, w, bias *G.Node) *G.Node {
 	if m := b.int8Of(w, false); m != nil {
-		return Int8Product(x, m, w.Name(), bias)
+		return int8Product(b.Arena, x, m, w.Name(), bias)
 	}
 	if f := b.rounding(); f != 0 {
 		return RoundedAffine(f, x, w, bias, false)
 	}
 	if IsHalf(w) {
-		return HalfAffine(x, w, bias, false)
+		return halfProduct(b.Arena, x, w, bias, false)
 	}
 	if b.Composed {
 		return AffineComposed(x, w, bias)
 	}
-	return Affine(x, w, bias)
+	return affine(b.Arena, x, w, bias, false)
 }
 
 // AffineT is the fused AffineT, or its composed reference with b.Composed;
 // HalfAffine for 16-bit weights; Int8Product for int8 ones.
 func (b *Builder) AffineT(x, w, bias *G.Node) *G.Node {
 	if m := b.int8Of(w, true); m != nil {
-		return Int8Product(x, m, w.Name()+"ᵀ", bias)
+		return int8Product(b.Arena, x, m, w.Name()+"ᵀ", bias)
 	}
 	if f := b.rounding(); f != 0 {
 		return RoundedAffine(f, x, w, bias, true)
 	}
 	if IsHalf(w) {
-		return HalfAffine(x, w, bias, true)
+		return halfProduct(b.Arena, x, w, bias, true)
 	}
 	if b.Composed {
 		return AffineTComposed(x, w, bias)
 	}
-	return AffineT(x, w, bias)
+	return affine(b.Arena, x, w, bias, true)
 }
 
 // MatMul is x·W (Gorgonia's Mul), or HalfProduct for 16-bit weights.
 func (b *Builder) MatMul(x, w *G.Node) *G.Node {
 	if m := b.int8Of(w, false); m != nil {
-		return Int8Product(x, m, w.Name(), nil)
+		return int8Product(b.Arena, x, m, w.Name(), nil)
 	}
 	if f := b.rounding(); f != 0 {
 		return RoundedProduct(f, x, w, false)
 	}
 	if IsHalf(w) {
-		return HalfProduct(x, w, false)
+		return halfProduct(b.Arena, x, w, nil, false)
 	}
 	return G.Must(G.Mul(x, w))
 }
@@ -122,13 +122,13 @@ func (b *Builder) MatMul(x, w *G.Node) *G.Node {
 // for 16-bit weights.
 func (b *Builder) ProductT(x, w *G.Node) *G.Node {
 	if m := b.int8Of(w, true); m != nil {
-		return Int8Product(x, m, w.Name()+"ᵀ", nil)
+		return int8Product(b.Arena, x, m, w.Name()+"ᵀ", nil)
 	}
 	if f := b.rounding(); f != 0 {
 		return RoundedProduct(f, x, w, true)
 	}
 	if IsHalf(w) {
-		return HalfProduct(x, w, true)
+		return halfProduct(b.Arena, x, w, nil, true)
 	}
 	return G.Must(G.Tensordot([]int{1}, []int{1}, x, w))
 }
@@ -148,7 +148,7 @@ func (b *Builder) LayerNorm(x, gamma, beta *G.Node, eps float64) *G.Node {
 	if b.Composed {
 		return LayerNormComposed(b, x, gamma, beta, eps)
 	}
-	return LayerNorm(x, gamma, beta, eps)
+	return layerNorm(b.Arena, x, gamma, beta, eps)
 }
 
 // Residual is the fused Residual, or its composed reference with
@@ -157,7 +157,7 @@ func (b *Builder) Residual(x, y, mask *G.Node) *G.Node {
 	if b.Composed {
 		return ResidualComposed(x, y, mask)
 	}
-	return Residual(x, y, mask)
+	return residual(b.Arena, x, y, mask)
 }
 
 // ReLU is the fused ReLU, or its composed reference with b.Composed.
@@ -165,7 +165,12 @@ func (b *Builder) ReLU(x, mask *G.Node) *G.Node {
 	if b.Composed {
 		return ReLUComposed(x, mask)
 	}
-	return ReLU(x, mask)
+	return relu(b.Arena, x, mask)
+}
+
+// Attention is the fused full attention (Attention).
+func (b *Builder) Attention(q, k, v, mask, drop *G.Node, batch, heads int) *G.Node {
+	return attention(b.Arena, q, k, v, mask, drop, batch, heads)
 }
 
 // CrossEntropyRows is the fused CrossEntropyRows, or its composed reference

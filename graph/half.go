@@ -138,19 +138,26 @@ var halfScratch = sync.Pool{New: func() any { return new([]float32) }}
 
 // HalfAffine returns x·W + b (transW: x·Wᵀ + b) for float32 x and b and a
 // 16-bit W: Affine and AffineT for half weights.
-func HalfAffine(x, w, b *G.Node, transW bool) *G.Node {
-	return G.Must(apply(halfProductOp{transW: transW, bias: true, dt: w.Dtype()}, x, w, b))
-}
+func HalfAffine(x, w, b *G.Node, transW bool) *G.Node { return halfProduct(nil, x, w, b, transW) }
 
 // HalfProduct returns x·W (transW: x·Wᵀ) for float32 x and a 16-bit W.
-func HalfProduct(x, w *G.Node, transW bool) *G.Node {
-	return G.Must(apply(halfProductOp{transW: transW, dt: w.Dtype()}, x, w))
+func HalfProduct(x, w *G.Node, transW bool) *G.Node { return halfProduct(nil, x, w, nil, transW) }
+
+// halfProduct is HalfAffine (HalfProduct for a nil b) with its result lent
+// by a.
+func halfProduct(a *Arena, x, w, b *G.Node, transW bool) *G.Node {
+	op := halfProductOp{transW: transW, bias: b != nil, dt: w.Dtype(), arena: a}
+	if b == nil {
+		return G.Must(apply(op, x, w))
+	}
+	return G.Must(apply(op, x, w, b))
 }
 
 // halfProductOp is x·op(W) (+ b) with W of dtype dt.
 type halfProductOp struct {
 	transW, bias bool
 	dt           tensor.Dtype
+	arena        *Arena // lends the result (nil: allocated)
 }
 
 func (op halfProductOp) Arity() int {
@@ -200,7 +207,7 @@ func (op halfProductOp) Do(in ...G.Value) (G.Value, error) {
 	if op.transW {
 		outDim = w.Shape()[0]
 	}
-	ys := make([]float32, n*outDim)
+	ys := op.arena.float32s(n * outDim)
 	beta := float32(0)
 	if op.bias {
 		bs, ok := ts[2].Data().([]float32)

@@ -108,7 +108,12 @@ func (b *Builder) int8Of(w *G.Node, trans bool) *i8.Matrix {
 // Int8Product returns x·W (+ bias, when bias is not nil) for float32 x
 // [N, K] and an int8 matrix W [K, M] named name (the name tells ops apart).
 func Int8Product(x *G.Node, w *i8.Matrix, name string, bias *G.Node) *G.Node {
-	op := int8ProductOp{w: w, name: name, bias: bias != nil}
+	return int8Product(nil, x, w, name, bias)
+}
+
+// int8Product is Int8Product with its result lent by a.
+func int8Product(a *Arena, x *G.Node, w *i8.Matrix, name string, bias *G.Node) *G.Node {
+	op := int8ProductOp{w: w, name: name, bias: bias != nil, arena: a}
 	if bias != nil {
 		return G.Must(apply(op, x, bias))
 	}
@@ -117,9 +122,10 @@ func Int8Product(x *G.Node, w *i8.Matrix, name string, bias *G.Node) *G.Node {
 
 // int8ProductOp is x·W (+ b) for the int8 matrix w.
 type int8ProductOp struct {
-	w    *i8.Matrix
-	name string
-	bias bool
+	w     *i8.Matrix
+	name  string
+	bias  bool
+	arena *Arena // lends the result (nil: allocated)
 }
 
 func (op int8ProductOp) Arity() int {
@@ -165,7 +171,7 @@ func (op int8ProductOp) Do(in ...G.Value) (G.Value, error) {
 		}
 	}
 	rows := ts[0].Shape()[0]
-	ys := make([]float32, rows*op.w.N)
+	ys := op.arena.float32s(rows * op.w.N)
 	op.w.Product(rows, xs, bias, ys)
 	return tensor.New(tensor.WithShape(rows, op.w.N), tensor.WithBacking(ys)), nil
 }

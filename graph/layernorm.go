@@ -22,11 +22,17 @@ import (
 //	x̂ = (x − mean)·rstd, g = dy·gamma
 //	dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), dgamma = Σ_rows dy·x̂, dbeta = Σ_rows dy
 func LayerNorm(x, gamma, beta *G.Node, eps float64) *G.Node {
-	return G.Must(apply(layerNormOp{eps: eps}, x, gamma, beta))
+	return layerNorm(nil, x, gamma, beta, eps)
+}
+
+// layerNorm is LayerNorm with its result lent by a.
+func layerNorm(a *Arena, x, gamma, beta *G.Node, eps float64) *G.Node {
+	return G.Must(apply(layerNormOp{eps: eps, arena: a}, x, gamma, beta))
 }
 
 type layerNormOp struct {
-	eps float64
+	eps   float64
+	arena *Arena // lends the result (nil: allocated)
 }
 
 func (op layerNormOp) Arity() int { return 3 }
@@ -44,7 +50,7 @@ func (op layerNormOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	x, gamma, beta := ts[0], ts[1], ts[2]
-	out := tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(x.Dtype()))
+	out := op.arena.dense(x.Dtype(), x.Shape()...)
 	d := lastDim(x)
 	switch xs := x.Data().(type) {
 	case []float32:

@@ -13,15 +13,19 @@ import (
 // sublayer whose output y gets (inverted) dropout with mask (nil: none):
 // one op where Gorgonia's Add and HadamardProd would each copy an operand
 // before computing. Its gradients are dx = dz and dy = dz ⊙ mask.
-func Residual(x, y, mask *G.Node) *G.Node {
+func Residual(x, y, mask *G.Node) *G.Node { return residual(nil, x, y, mask) }
+
+// residual is Residual with its result lent by a.
+func residual(a *Arena, x, y, mask *G.Node) *G.Node {
 	if mask == nil {
-		return G.Must(apply(residualOp{}, x, y))
+		return G.Must(apply(residualOp{arena: a}, x, y))
 	}
-	return G.Must(apply(residualOp{masked: true}, x, y, mask))
+	return G.Must(apply(residualOp{masked: true, arena: a}, x, y, mask))
 }
 
 type residualOp struct {
 	masked bool
+	arena  *Arena // lends the result (nil: allocated)
 }
 
 func (op residualOp) Arity() int {
@@ -58,7 +62,7 @@ func (op residualOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.WithShape(ts[0].Shape().Clone()...), tensor.Of(ts[0].Dtype()))
+	out := op.arena.dense(ts[0].Dtype(), ts[0].Shape()...)
 	switch x := ts[0].Data().(type) {
 	case []float32:
 		residualInto(x, ts[1].Data().([]float32), maskData[float32](ts, op.masked), out.Data().([]float32))
@@ -136,17 +140,21 @@ func (op maskOp) Do(in ...G.Value) (G.Value, error) {
 // ReLU returns max(x, 0) ⊙ mask (mask nil: max(x, 0)), the activation of a
 // feed-forward layer with the dropout that follows it, as one op. Its
 // gradient is dx = dy ⊙ mask where x > 0 and 0 elsewhere.
-func ReLU(x, mask *G.Node) *G.Node {
+func ReLU(x, mask *G.Node) *G.Node { return relu(nil, x, mask) }
+
+// relu is ReLU with its result lent by a.
+func relu(a *Arena, x, mask *G.Node) *G.Node {
 	if mask == nil {
-		return G.Must(apply(reluOp{}, x))
+		return G.Must(apply(reluOp{arena: a}, x))
 	}
-	return G.Must(apply(reluOp{masked: true}, x, mask))
+	return G.Must(apply(reluOp{masked: true, arena: a}, x, mask))
 }
 
 // reluOp is ReLU's forward pass; with grad set, it maps (x, [mask,] dy) to
 // dx instead.
 type reluOp struct {
 	masked, grad bool
+	arena        *Arena // lends the result (nil: allocated)
 }
 
 func (op reluOp) Arity() int {
@@ -177,7 +185,7 @@ func (op reluOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.WithShape(ts[0].Shape().Clone()...), tensor.Of(ts[0].Dtype()))
+	out := op.arena.dense(ts[0].Dtype(), ts[0].Shape()...)
 	switch x := ts[0].Data().(type) {
 	case []float32:
 		reluInto(op, x, ts, out.Data().([]float32))

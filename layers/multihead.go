@@ -103,7 +103,7 @@ func (m MultiHeadAttention) Self(b *graph.Builder, x *G.Node, batch, s int, mask
 func (m MultiHeadAttention) full(b *graph.Builder, q, k, v *G.Node, batch, sq, sk int, mask, bias *G.Node) (out, weights *G.Node) {
 	if !b.Weights && !b.Composed && bias == nil && mask != nil {
 		drop := b.DropoutMask(m.Dropout, batch, m.Heads, sq, sk)
-		ctx := graph.Attention(q, k, v, mask, drop, batch, m.Heads)
+		ctx := b.Attention(q, k, v, mask, drop, batch, m.Heads)
 		return m.project(b, "out_proj", ctx), nil
 	}
 	ctx, weights := ScaledDotProductAttention(b, m.split(q, batch, sq), m.split(k, batch, sk), m.split(v, batch, sk), mask, bias, m.Dropout)

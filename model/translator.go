@@ -21,6 +21,8 @@ type Translator struct {
 	members []*Translator
 	// arrays holds the arrays of finished batches' decoders for the next.
 	arrays arrayPool
+	// arena lends the results of the compiled graphs' ops, run after run.
+	arena graph.Arena
 }
 
 // NewTranslator returns a translator for m that keeps at most maxGraphs
@@ -45,6 +47,7 @@ func (f *forward) Close() error { return f.vm.Close() }
 func (t *Translator) compile(key string, build func(b *graph.Builder) (*Inputs, *G.Node)) (*forward, error) {
 	c, err := t.cache.Get(key, func() (graph.Compiled, error) {
 		f := &forward{b: graph.NewBuilder(t.Model.Store, false)}
+		f.b.Arena = &t.arena
 		if err := graph.Build(func() { f.in, f.out = build(f.b) }); err != nil {
 			return nil, err
 		}
@@ -58,9 +61,11 @@ func (t *Translator) compile(key string, build func(b *graph.Builder) (*Inputs, 
 }
 
 // run executes the graph and returns a copy of its output; the graph's
-// activations are released.
+// activations are released, and the arrays that the arena lent to the
+// translator's previous run are lent again.
 func (f *forward) run() (*tensor.Dense, error) {
 	defer graph.Release(f.b.G, f.vm)
+	f.b.Arena.Reset()
 	f.vm.Reset()
 	if err := f.vm.RunAll(); err != nil {
 		return nil, err
@@ -127,12 +132,14 @@ func (t *Translator) Close() {
 
 // DropArrays lets go of the arrays the translator keeps from its last
 // batches for the next (the key/value caches and step buffers of
-// incremental decoding): training calls it after each validation, so that
-// they do not stay through the training steps.
+// incremental decoding, and the results of the graphs' ops): training
+// calls it after each validation, so that they do not stay through the
+// training steps.
 func (t *Translator) DropArrays() {
 	t.arrays.mu.Lock()
 	t.arrays.sets = nil
 	t.arrays.mu.Unlock()
+	t.arena.Drop()
 	for _, m := range t.members {
 		m.DropArrays()
 	}
