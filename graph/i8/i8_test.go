@@ -184,7 +184,7 @@ func TestQuantize(t *testing.T) {
 // shapes of decoding (a few rows) and encoding.
 func BenchmarkProduct(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, s := range [][3]int{{32, 256, 1024}, {32, 1024, 256}, {32, 256, 10000}, {160, 256, 10000}, {1536, 256, 1024}} {
+	for _, s := range [][3]int{{32, 256, 1024}, {32, 1024, 256}, {32, 256, 10000}, {160, 256, 10000}, {1536, 256, 1024}, {64, 128, 8000}, {64, 128, 512}} {
 		rows, k, n := s[0], s[1], s[2]
 		x, w, c := randSlice(r, rows*k, 1), randSlice(r, k*n, 0.05), make([]float32, rows*n)
 		m, _ := Quantize(w, k, n, false)
