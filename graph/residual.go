@@ -7,6 +7,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/gotransformer/transformer/graph/f32"
 )
 
 // Residual returns x + y ⊙ mask, the residual connection around a
@@ -230,6 +232,10 @@ func reluInto[T float32 | float64](op reluOp, x []T, ts []*tensor.Dense, out []T
 // is random and costs a mispredicted branch per second element: the bits of
 // the result are masked by whether x > 0.
 func reluF32(x, mask, dy, out []float32) {
+	if mask == nil && dy == nil {
+		f32.ReLU(out, x) // the same rule, a vector at a time
+		return
+	}
 	out = out[:len(x)]
 	for i, v := range x {
 		b := math.Float32bits(v)

@@ -16,12 +16,12 @@ func init() {
 		kernels = append(kernels, &microKernel{name: "avx512", mr: 12, nr: 32,
 			f32: kernel12x32avx512, f16: kernel12x32avx512f16, bf16: kernel12x32avx512bf16,
 			exp: expShiftAVX512, lanes: 16, dot: dotAVX512, axpy: axpyAVX512, dots: dotsAVX512, axpyRows: axpyRowsAVX512,
-			firstAbove: firstAboveAVX512, expSum8: expSum8AVX512, maxNaN: maxNaNAVX512})
+			firstAbove: firstAboveAVX512, expSum8: expSum8AVX512, maxNaN: maxNaNAVX512, relu: reluAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		k := &microKernel{name: "avx2", mr: 6, nr: 16,
 			f32: kernel6x16, bf16: kernel6x16bf16, exp: expShiftAVX2, lanes: 8, dot: dotAVX2, axpy: axpyAVX2,
-			dots: dotsAVX2, axpyRows: axpyRowsAVX2, firstAbove: firstAboveAVX2}
+			dots: dotsAVX2, axpyRows: axpyRowsAVX2, firstAbove: firstAboveAVX2, relu: reluAVX2}
 		if half.Accelerated(half.F16) { // F16C
 			k.f16 = kernel6x16f16
 		}
@@ -118,6 +118,15 @@ func firstAboveAVX512(x *float32, n int, t float32) int
 
 //go:noescape
 func firstAboveAVX2(x *float32, n int, t float32) int
+
+// reluAVX512 and reluAVX2 are ReLU for n a multiple of 16 and 8: VPMAXSD
+// of each value's bits, as a signed integer, with 0.
+//
+//go:noescape
+func reluAVX512(dst, src *float32, n int)
+
+//go:noescape
+func reluAVX2(dst, src *float32, n int)
 
 // hasBF16 says that the CPU runs VDPBF16PS (AVX512_BF16).
 var hasBF16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16

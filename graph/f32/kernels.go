@@ -33,7 +33,9 @@ type microKernel struct {
 	// where this kernel has none.
 	expSum8 func(src *float32, n int, shift float32) [8]float64
 	maxNaN  func(x *float32, n int) (m float32, nan bool)
-	lanes   int
+	// relu is ReLU for n a multiple of lanes.
+	relu  func(dst, src *float32, n int)
+	lanes int
 }
 
 // kernels lists the micro-kernels this processor runs, fastest first

@@ -1,5 +1,7 @@
 package f32
 
+import "math"
+
 // Dot returns Σ x[i]·y[i] over the elements of x (y at least as long), in
 // vector registers where a kernel is in use: the sums are grouped by lane,
 // so they may differ from a loop's in the last bits.
@@ -91,6 +93,26 @@ func AxpyRows(a, x []float32, stride int, y []float32) {
 		for t := i; t < len(y); t++ {
 			y[t] += alpha * row[t]
 		}
+	}
+}
+
+// ReLU sets dst[i] to src[i] where src[i] > 0, and to +0 elsewhere, for
+// every i < len(src) (dst may be src). NaNs are kept or zeroed by their
+// sign bit, as a rule on bits has it: a value is kept where its bits, read
+// as a signed integer, are above 0. It panics if dst is shorter than src.
+func ReLU(dst, src []float32) {
+	if len(src) == 0 {
+		return
+	}
+	dst = dst[:len(src)]
+	i := 0
+	if k := active.Load(); k != nil && k.relu != nil && len(src) >= k.lanes {
+		i = len(src) / k.lanes * k.lanes
+		k.relu(&dst[0], &src[0], i)
+	}
+	for ; i < len(src); i++ {
+		b := math.Float32bits(src[i])
+		dst[i] = math.Float32frombits(b & uint32((-int64(int32(b)))>>63))
 	}
 }
 

@@ -431,3 +431,48 @@ none8:
 	VZEROUPPER
 	MOVQ CX, ret+24(FP)
 	RET
+
+// func reluAVX512(dst, src *float32, n int)
+//
+// dst[i] = max(int32 bits of src[i], 0) for n a multiple of 16: src[i]
+// where it is above 0 (and NaNs whose sign bit is clear), +0 elsewhere.
+TEXT ·reluAVX512(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), DI
+	MOVQ   src+8(FP), SI
+	MOVQ   n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	XORQ   AX, AX
+
+relu16:
+	CMPQ      AX, CX
+	JGE       relu16done
+	VPMAXSD   (SI)(AX*4), Z0, Z1
+	VMOVDQU32 Z1, (DI)(AX*4)
+	ADDQ      $16, AX
+	JMP       relu16
+
+relu16done:
+	VZEROUPPER
+	RET
+
+// func reluAVX2(dst, src *float32, n int)
+//
+// reluAVX512 for n a multiple of 8, a YMM register at a time.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  n+16(FP), CX
+	VPXOR Y0, Y0, Y0
+	XORQ  AX, AX
+
+relu8:
+	CMPQ    AX, CX
+	JGE     relu8done
+	VPMAXSD (SI)(AX*4), Y0, Y1
+	VMOVDQU Y1, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     relu8
+
+relu8done:
+	VZEROUPPER
+	RET

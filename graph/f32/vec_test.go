@@ -157,3 +157,46 @@ func TestFirstAbove(t *testing.T) {
 	UseKernel(Pure)
 	t.Run(Pure, f)
 }
+
+// ReLU keeps what is above 0 and writes +0 elsewhere, bit for bit as the
+// scalar rule on bits, with every kernel and without one: for each length
+// around the vector widths, in place and not, with NaNs and zeros of both
+// signs, infinities and subnormals; elements past len(src) stay untouched.
+func TestReLU(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 19))
+	specials := []uint32{0x7fc00000, 0xffc00000, 0x7f800001, 0xff800001, 0, 0x80000000, 0x7f800000, 0xff800000, 1, 0x80000001, 0x007fffff, 0x807fffff}
+	want := func(v float32) float32 {
+		if b := math.Float32bits(v); int32(b) > 0 {
+			return v
+		}
+		return 0
+	}
+	f := func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 100, 1000} {
+			x := randSlice(r, n)
+			for i := range x {
+				if r.IntN(3) == 0 {
+					x[i] = math.Float32frombits(specials[r.IntN(len(specials))])
+				}
+			}
+			dst := make([]float32, n+1)
+			dst[n] = 7
+			ReLU(dst, x)
+			in := append([]float32(nil), x...)
+			ReLU(in, in)
+			for i, v := range x {
+				w := math.Float32bits(want(v))
+				if math.Float32bits(dst[i]) != w || math.Float32bits(in[i]) != w {
+					t.Fatalf("n=%d: ReLU of %#x is %#x (in place %#x), want %#x", n, math.Float32bits(v), math.Float32bits(dst[i]), math.Float32bits(in[i]), w)
+				}
+			}
+			if dst[n] != 7 {
+				t.Fatalf("n=%d: ReLU wrote past len(src)", n)
+			}
+		}
+	}
+	eachKernel(t, f)
+	defer active.Store(active.Load())
+	UseKernel(Pure)
+	t.Run(Pure, f)
+}
