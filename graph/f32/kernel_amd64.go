@@ -16,7 +16,8 @@ func init() {
 		kernels = append(kernels, &microKernel{name: "avx512", mr: 12, nr: 32,
 			f32: kernel12x32avx512, f16: kernel12x32avx512f16, bf16: kernel12x32avx512bf16,
 			exp: expShiftAVX512, lanes: 16, dot: dotAVX512, axpy: axpyAVX512, dots: dotsAVX512, axpyRows: axpyRowsAVX512,
-			firstAbove: firstAboveAVX512, expSum8: expSum8AVX512, maxNaN: maxNaNAVX512, relu: reluAVX512})
+			firstAbove: firstAboveAVX512, expSum8: expSum8AVX512, maxNaN: maxNaNAVX512, relu: reluAVX512,
+			sums16: sums16AVX512, normalize: normalizeAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		k := &microKernel{name: "avx2", mr: 6, nr: 16,
@@ -127,6 +128,17 @@ func reluAVX512(dst, src *float32, n int)
 
 //go:noescape
 func reluAVX2(dst, src *float32, n int)
+
+// sums16AVX512 is sums16 (norm.go) for n a multiple of 16, in two ZMM
+// registers of float64s.
+//
+//go:noescape
+func sums16AVX512(x *float32, n int, mean float64, sq bool) (sums [16]float64)
+
+// normalizeAVX512 is Normalize for n a multiple of 16.
+//
+//go:noescape
+func normalizeAVX512(x, gamma, beta, y *float32, n int, mean, rstd float64)
 
 // hasBF16 says that the CPU runs VDPBF16PS (AVX512_BF16).
 var hasBF16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BF16

@@ -34,8 +34,13 @@ type microKernel struct {
 	expSum8 func(src *float32, n int, shift float32) [8]float64
 	maxNaN  func(x *float32, n int) (m float32, nan bool)
 	// relu is ReLU for n a multiple of lanes.
-	relu  func(dst, src *float32, n int)
-	lanes int
+	relu func(dst, src *float32, n int)
+	// sums16 is Stats' sixteen partial sums (sums16 in norm.go) and
+	// normalize Normalize, for n a multiple of 16, or nil where this
+	// kernel has none.
+	sums16    func(x *float32, n int, mean float64, sq bool) [16]float64
+	normalize func(x, gamma, beta, y *float32, n int, mean, rstd float64)
+	lanes     int
 }
 
 // kernels lists the micro-kernels this processor runs, fastest first

@@ -476,3 +476,88 @@ relu8:
 relu8done:
 	VZEROUPPER
 	RET
+
+// func sums16AVX512(x *float32, n int, mean float64, sq bool) (sums [16]float64)
+//
+// sums16 (norm.go) for n a multiple of 16: the sums of the elements i ≡ l
+// (mod 16), or with sq of (x[i] − mean)², in float64, lanes 0–7 in Z0 and
+// 8–15 in Z1. Each difference, square and sum is rounded as the loop's.
+TEXT ·sums16AVX512(SB), NOSPLIT, $0-160
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD mean+16(FP), Z2
+	MOVBLZX      sq+24(FP), DX
+	VPXORQ       Z0, Z0, Z0
+	VPXORQ       Z1, Z1, Z1
+	XORQ         AX, AX
+	TESTQ        DX, DX
+	JNE          sq16
+
+sum16:
+	CMPQ      AX, CX
+	JGE       sums16done
+	VCVTPS2PD (SI)(AX*4), Z3
+	VCVTPS2PD 32(SI)(AX*4), Z4
+	VADDPD    Z3, Z0, Z0
+	VADDPD    Z4, Z1, Z1
+	ADDQ      $16, AX
+	JMP       sum16
+
+sq16:
+	CMPQ      AX, CX
+	JGE       sums16done
+	VCVTPS2PD (SI)(AX*4), Z3
+	VCVTPS2PD 32(SI)(AX*4), Z4
+	VSUBPD    Z2, Z3, Z3
+	VSUBPD    Z2, Z4, Z4
+	VMULPD    Z3, Z3, Z3
+	VMULPD    Z4, Z4, Z4
+	VADDPD    Z3, Z0, Z0
+	VADDPD    Z4, Z1, Z1
+	ADDQ      $16, AX
+	JMP       sq16
+
+sums16done:
+	LEAQ    sums+32(FP), DI
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, 64(DI)
+	VZEROUPPER
+	RET
+
+// func normalizeAVX512(x, gamma, beta, y *float32, n int, mean, rstd float64)
+//
+// Normalize for n a multiple of 16: y[i] = float32((x[i] − mean)·rstd) ·
+// gamma[i] + beta[i], the difference and product in float64 (eight lanes a
+// register), the product and sum by gamma and beta in float32, each
+// rounded.
+TEXT ·normalizeAVX512(SB), NOSPLIT, $0-56
+	MOVQ         x+0(FP), SI
+	MOVQ         gamma+8(FP), R8
+	MOVQ         beta+16(FP), R9
+	MOVQ         y+24(FP), DI
+	MOVQ         n+32(FP), CX
+	VBROADCASTSD mean+40(FP), Z6
+	VBROADCASTSD rstd+48(FP), Z7
+	XORQ         AX, AX
+
+norm16:
+	CMPQ          AX, CX
+	JGE           norm16done
+	VCVTPS2PD     (SI)(AX*4), Z0
+	VCVTPS2PD     32(SI)(AX*4), Z1
+	VSUBPD        Z6, Z0, Z0
+	VSUBPD        Z6, Z1, Z1
+	VMULPD        Z7, Z0, Z0
+	VMULPD        Z7, Z1, Z1
+	VCVTPD2PS     Z0, Y0
+	VCVTPD2PS     Z1, Y1
+	VINSERTF64X4  $1, Y1, Z0, Z0
+	VMULPS        (R8)(AX*4), Z0, Z0
+	VADDPS        (R9)(AX*4), Z0, Z0
+	VMOVUPS       Z0, (DI)(AX*4)
+	ADDQ          $16, AX
+	JMP           norm16
+
+norm16done:
+	VZEROUPPER
+	RET

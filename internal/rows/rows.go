@@ -29,10 +29,15 @@ func ExpShift[T Float](dst, src []T, shift T) float64 {
 }
 
 // Stats returns the mean and 1/√(var + eps) of a row, accumulated in
-// float64 (the biased variance, as PyTorch's nn.LayerNorm). Each sum runs
-// in four independent partial sums, added at the end: one running sum
-// would wait on each addition's latency.
+// float64 (the biased variance, as PyTorch's nn.LayerNorm). A float32 row
+// goes to f32.Stats (sixteen partial sums, in vector registers where a
+// kernel runs); in a float64 row each sum runs in four independent partial
+// sums, added at the end: one running sum would wait on each addition's
+// latency.
 func Stats[T Float](x []T, eps float64) (mean, rstd float64) {
+	if x32, ok := any(x).([]float32); ok {
+		return f32.Stats(x32, eps)
+	}
 	n := len(x) &^ 3
 	var m0, m1, m2, m3 float64
 	for i := 0; i < n; i += 4 {
@@ -62,8 +67,17 @@ func Stats[T Float](x []T, eps float64) (mean, rstd float64) {
 }
 
 // LayerNorm writes (x − mean)·rstd·gamma + beta of rows lo..hi−1 of x
-// [rows, d] into y (which may be x).
+// [rows, d] into y (which may be x); float32 rows with f32.Normalize.
 func LayerNorm[T Float](x, gamma, beta, y []T, d, lo, hi int, eps float64) {
+	if x32, ok := any(x).([]float32); ok {
+		g, b, y32 := any(gamma).([]float32), any(beta).([]float32), any(y).([]float32)
+		for r := lo; r < hi; r++ {
+			xr := x32[r*d : (r+1)*d]
+			mean, rstd := f32.Stats(xr, eps)
+			f32.Normalize(xr, g, b, y32[r*d:(r+1)*d], mean, rstd)
+		}
+		return
+	}
 	for r := lo; r < hi; r++ {
 		xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
 		mean, rstd := Stats(xr, eps)

@@ -43,7 +43,7 @@ func TestLayerNormAndExpShift(t *testing.T) {
 	}
 }
 
-// Stats, which sums in four partial sums, gives the mean and 1/√(var+eps)
+// Stats, which sums in sixteen partial sums (float32) or four (float64), gives the mean and 1/√(var+eps)
 // of exact arithmetic (math/big) to float64 rounding, for lengths around
 // the four lanes; a NaN or an infinity in the row makes both NaN.
 func TestStatsMatchesExact(t *testing.T) {
