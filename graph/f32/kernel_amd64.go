@@ -129,11 +129,11 @@ func reluAVX512(dst, src *float32, n int)
 //go:noescape
 func reluAVX2(dst, src *float32, n int)
 
-// sums16AVX512 is sums16 (norm.go) for n a multiple of 16, in two ZMM
-// registers of float64s.
+// sums16AVX512 is tree16 of sums16 (norm.go) for n a multiple of 16, the
+// sums in two ZMM registers of float64s.
 //
 //go:noescape
-func sums16AVX512(x *float32, n int, mean float64, sq bool) (sums [16]float64)
+func sums16AVX512(x *float32, n int, mean float64, sq bool) float64
 
 // normalizeAVX512 is Normalize for n a multiple of 16.
 //

@@ -35,10 +35,10 @@ type microKernel struct {
 	maxNaN  func(x *float32, n int) (m float32, nan bool)
 	// relu is ReLU for n a multiple of lanes.
 	relu func(dst, src *float32, n int)
-	// sums16 is Stats' sixteen partial sums (sums16 in norm.go) and
-	// normalize Normalize, for n a multiple of 16, or nil where this
-	// kernel has none.
-	sums16    func(x *float32, n int, mean float64, sq bool) [16]float64
+	// sums16 is Stats' sixteen partial sums added in its tree (sums16
+	// and tree16 in norm.go) and normalize Normalize, for n a multiple of
+	// 16, or nil where this kernel has none.
+	sums16    func(x *float32, n int, mean float64, sq bool) float64
 	normalize func(x, gamma, beta, y *float32, n int, mean, rstd float64)
 	lanes     int
 }

@@ -15,24 +15,23 @@ func Stats(x []float32, eps float64) (mean, rstd float64) {
 	}
 	n := len(x) &^ 15
 	k := active.Load()
-	vec := k != nil && k.sums16 != nil && n > 0
-	var s [16]float64
-	if vec {
-		s = k.sums16(&x[0], n, 0, false)
-	} else {
-		sums16(&s, x[:n], 0, false)
+	sum := func(mean float64, sq bool) float64 {
+		if n == 0 {
+			return 0
+		}
+		if k != nil && k.sums16 != nil {
+			return k.sums16(&x[0], n, mean, sq)
+		}
+		var s [16]float64
+		sums16(&s, x[:n], mean, sq)
+		return tree16(&s)
 	}
-	total := tree16(&s)
+	total := sum(0, false)
 	for _, v := range x[n:] {
 		total += float64(v)
 	}
 	mean = total / float64(len(x))
-	if vec {
-		s = k.sums16(&x[0], n, mean, true)
-	} else {
-		sums16(&s, x[:n], mean, true)
-	}
-	sq := tree16(&s)
+	sq := sum(mean, true)
 	for _, v := range x[n:] {
 		c := float64(v) - mean
 		sq += float64(c * c)

@@ -477,12 +477,13 @@ relu8done:
 	VZEROUPPER
 	RET
 
-// func sums16AVX512(x *float32, n int, mean float64, sq bool) (sums [16]float64)
+// func sums16AVX512(x *float32, n int, mean float64, sq bool) float64
 //
-// sums16 (norm.go) for n a multiple of 16: the sums of the elements i ≡ l
-// (mod 16), or with sq of (x[i] − mean)², in float64, lanes 0–7 in Z0 and
-// 8–15 in Z1. Each difference, square and sum is rounded as the loop's.
-TEXT ·sums16AVX512(SB), NOSPLIT, $0-160
+// tree16 of sums16 (norm.go) for n a multiple of 16: the sums of the
+// elements i ≡ l (mod 16), or with sq of (x[i] − mean)², in float64, lanes
+// 0–7 in Z0 and 8–15 in Z1, then added as tree16 adds them. Each
+// difference, square and sum is rounded as the loop's.
+TEXT ·sums16AVX512(SB), NOSPLIT, $0-40
 	MOVQ         x+0(FP), SI
 	MOVQ         n+8(FP), CX
 	VBROADCASTSD mean+16(FP), Z2
@@ -518,9 +519,14 @@ sq16:
 	JMP       sq16
 
 sums16done:
-	LEAQ    sums+32(FP), DI
-	VMOVUPD Z0, (DI)
-	VMOVUPD Z1, 64(DI)
+	VADDPD        Z1, Z0, Z0 // sum j + sum j+8
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPD        Y1, Y0, Y0 // + j+4
+	VEXTRACTF128  $1, Y0, X1
+	VADDPD        X1, X0, X0 // + j+2
+	VPERMILPD     $1, X0, X1
+	VADDSD        X1, X0, X0 // + j+1
+	MOVSD         X0, ret+32(FP)
 	VZEROUPPER
 	RET
 
