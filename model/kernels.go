@@ -107,7 +107,12 @@ func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T,
 		}
 		s *= scale
 		w[j] = s
-		best = max(best, s)
+		// Not max(best, s): its rules for NaN and ±0 cost branches on
+		// every score. A NaN score makes every weight NaN either way, and
+		// a shift of −0 for +0 changes no exponential.
+		if s > best {
+			best = s
+		}
 	}
 	// Skipped keys get the fused op's mask value, whose exponential is 0;
 	// the exponentials and their sum come from the softmax rows' kernel
