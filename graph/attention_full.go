@@ -185,7 +185,11 @@ func attentionWeights[T float32 | float64](g attentionGeometry, b, h int, q, k, 
 		best := T(math.Inf(-1))
 		for j := range row {
 			row[j] += mr[j]
-			best = max(best, row[j])
+			// Not max: see model.attend (a NaN score makes the whole row
+			// NaN either way).
+			if row[j] > best {
+				best = row[j]
+			}
 		}
 		sum := expShift(row, row, best)
 		inv := 1 / sum

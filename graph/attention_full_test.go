@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -70,6 +71,25 @@ func TestAttentionEqualsUnfused(t *testing.T) {
 		}
 		for _, c := range tolerances {
 			compareFused(t, fmt.Sprintf("dropout %v", dropout), c.dt, c.tol, fused, unfused)
+		}
+	}
+}
+
+// A NaN score (here of one key) makes the context NaN in its head for
+// every query of its sentence, and leaves the rest finite (the shift is
+// found by comparison, not max).
+func TestAttentionNaNScore(t *testing.T) {
+	b := NewBuilder(NewStore(tensor.Float32, 1), false)
+	q, k, v, mask, _ := attentionInputs(b, false)
+	ks := k.Value().Data().([]float32)
+	ks[1*4+2] = float32(math.NaN()) // key 1 of sentence 0, head 1 (columns 2 and 3)
+	out := run(t, b, Attention(q, k, v, mask, nil, 2, 2))
+	for r := 0; r < 6; r++ {
+		for c := 0; c < 4; c++ {
+			nan := math.IsNaN(float64(out[r*4+c]))
+			if want := r < 3 && c >= 2; nan != want {
+				t.Errorf("context [%d, %d] = %v; NaN expected: %v", r, c, out[r*4+c], want)
+			}
 		}
 	}
 }
