@@ -87,25 +87,58 @@ func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T,
 	// float32 dot products and weighted sums run in vector registers, all
 	// keys in one call (f32.Dots, f32.AxpyRows); float64 keeps the plain
 	// loops.
-	q32, vec := any(q).([]float32)
-	if vec && n > 0 {
-		f32.Dots(q32[:dh], any(keys).([]float32), stride, any(w[:n]).([]float32))
+	if q32, ok := any(q).([]float32); ok {
+		if n > 0 {
+			f32.Dots(q32[:dh], any(keys).([]float32), stride, any(w[:n]).([]float32))
+		}
+	} else {
+		for j := range n {
+			var s T
+			kj := keys[j*stride : j*stride+dh]
+			for i, v := range q[:dh] {
+				s += v * kj[i]
+			}
+			w[j] = s
+		}
 	}
+	weigh(vals, n, stride, dh, skip, scale, w, out)
+}
+
+// attendT is attend with the keys of the head transposed: key j's element
+// i at keys[i·kstride + j], kstride at least n and, for float32, a
+// multiple of 16 that w holds (rows of whole vectors, the columns past n
+// ignored); the values lie at vals[j·vstride:]. The scores are then dh
+// multiply-adds of whole rows (f32.AxpyRows) instead of a horizontal sum
+// per key; float64 adds the same products in the same order as attend.
+func attendT[T float](q, keys, vals []T, n, kstride, vstride, dh int, skip []bool, scale T, w, out []T) {
+	if q32, ok := any(q).([]float32); ok {
+		if n > 0 {
+			w32 := any(w[:kstride]).([]float32)
+			clear(w32)
+			f32.AxpyRows(q32[:dh], any(keys).([]float32), kstride, w32)
+		}
+	} else {
+		for j := range n {
+			var s T
+			for i, v := range q[:dh] {
+				s += v * keys[i*kstride+j]
+			}
+			w[j] = s
+		}
+	}
+	weigh(vals, n, vstride, dh, skip, scale, w, out)
+}
+
+// weigh turns the scores w[:n] into attention weights (scaled, skipped
+// keys masked, softmax) and writes the weighted sum of the values at
+// vals[j·stride:] (dh each) to out.
+func weigh[T float](vals []T, n, stride, dh int, skip []bool, scale T, w, out []T) {
 	best := T(math.Inf(-1))
 	for j := 0; j < n; j++ {
 		if skip != nil && skip[j] {
 			continue
 		}
-		var s T
-		if vec {
-			s = w[j]
-		} else {
-			kj := keys[j*stride : j*stride+dh]
-			for i, v := range q[:dh] {
-				s += v * kj[i]
-			}
-		}
-		s *= scale
+		s := w[j] * scale
 		w[j] = s
 		// Not max(best, s): its rules for NaN and ±0 cost branches on
 		// every score. A NaN score makes every weight NaN either way, and
@@ -136,7 +169,7 @@ func attend[T float](q, keys, vals []T, n, stride, dh int, skip []bool, scale T,
 		if start == j {
 			break
 		}
-		if vec {
+		if _, vec := any(w).([]float32); vec {
 			f32.AxpyRows(any(w[start:j]).([]float32), any(vals[start*stride:]).([]float32), stride, any(out[:dh]).([]float32))
 			continue
 		}

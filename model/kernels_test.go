@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -63,6 +64,54 @@ func TestAttendSoftmax(t *testing.T) {
 	for i, v := range out {
 		if !math.IsNaN(float64(v)) {
 			t.Errorf("with a NaN score, context[%d] = %v, want NaN", i, v)
+		}
+	}
+}
+
+// attendT, over the same keys transposed, gives attend's context: bit for
+// bit in float64 (the same products in the same order), to float32
+// rounding in float32 (the scores' sums are grouped otherwise), with
+// skipped keys and a key count that is not a whole vector.
+func TestAttendTransposedKeys(t *testing.T) {
+	for _, n := range []int{1, 5, 16, 19, 33} {
+		const dh, stride = 8, 11
+		kstride := (n + 15) &^ 15
+		r := rand.New(rand.NewPCG(uint64(n), 5))
+		keys, vals, q := make([]float64, n*stride), make([]float64, n*stride), make([]float64, dh)
+		for i := range keys {
+			keys[i], vals[i] = r.NormFloat64(), r.NormFloat64()
+		}
+		for i := range q {
+			q[i] = r.NormFloat64()
+		}
+		keysT := make([]float64, dh*kstride)
+		for j := range n {
+			for i := range dh {
+				keysT[i*kstride+j] = keys[j*stride+i]
+			}
+		}
+		skip := make([]bool, n)
+		skip[n/2] = n > 1
+		f32s := func(x []float64) []float32 {
+			y := make([]float32, len(x))
+			for i, v := range x {
+				y[i] = float32(v)
+			}
+			return y
+		}
+		want64, got64 := make([]float64, dh), make([]float64, dh)
+		attend(q, keys, vals, n, stride, dh, skip, 0.3, make([]float64, n), want64)
+		attendT(q, keysT, vals, n, kstride, stride, dh, skip, 0.3, make([]float64, kstride), got64)
+		want32, got32 := make([]float32, dh), make([]float32, dh)
+		attend(f32s(q), f32s(keys), f32s(vals), n, stride, dh, skip, 0.3, make([]float32, n), want32)
+		attendT(f32s(q), f32s(keysT), f32s(vals), n, kstride, stride, dh, skip, 0.3, make([]float32, kstride), got32)
+		for i := range dh {
+			if math.Float64bits(got64[i]) != math.Float64bits(want64[i]) {
+				t.Errorf("n=%d float64: context[%d] = %v, attend's %v", n, i, got64[i], want64[i])
+			}
+			if math.Abs(float64(got32[i]-want32[i])) > 1e-5*math.Max(1, math.Abs(float64(want32[i]))) {
+				t.Errorf("n=%d float32: context[%d] = %v, attend's %v", n, i, got32[i], want32[i])
+			}
 		}
 	}
 }

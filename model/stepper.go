@@ -51,7 +51,12 @@ type stepper[T float] struct {
 	finalNorm           [2][]T
 	finalEps            float64
 
-	memK, memV [][]T  // per layer [sources·srcLen, d]
+	// memK holds per layer the memory's keys, each head's transposed:
+	// [sources, heads, dh, memStride], the keys of a head side by side in
+	// each row, which attend reads a row of dh at a time (attendT). memV
+	// holds the values, [sources·srcLen, d].
+	memK, memV [][]T
+	memStride  int    // srcLen rounded up to whole vectors
 	srcPad     []bool // [sources·srcLen]
 	// cacheK and cacheV hold per layer the keys and values of decoded
 	// positions, [rows, capacity, d].
@@ -124,12 +129,24 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 		s.out = affineOf[T](m, m.Output.Name)
 	}
 	d := s.d
+	s.memStride = (srcLen + 15) &^ 15
+	sources := len(src) / srcLen
+	k := arr.get(len(memory))
 	for _, w := range s.layers {
-		k, v := arr.get(len(memory)), arr.get(len(memory))
+		v, kt := arr.get(len(memory)), arr.get(sources*d*s.memStride)
 		w.crossK.apply(len(src), d, d, memory, k)
 		w.crossV.apply(len(src), d, d, memory, v)
-		s.memK, s.memV = append(s.memK, k), append(s.memV, v)
+		for b := range sources {
+			for j := range srcLen {
+				row := k[(b*srcLen+j)*d : (b*srcLen+j+1)*d]
+				for c, x := range row { // column c = head c/dh, its element c%dh
+					kt[(b*d+c)*s.memStride+j] = x
+				}
+			}
+		}
+		s.memK, s.memV = append(s.memK, kt), append(s.memV, v)
 	}
+	arr.put(k)
 	s.srcPad = make([]bool, len(src))
 	for i, id := range src {
 		s.srcPad[i] = id == data.PadID
@@ -418,7 +435,17 @@ func (s *stepper[T]) selfAttention(l int, w *stepWeights[T], pos, lo, hi int, h,
 func (s *stepper[T]) crossAttention(l int, w *stepWeights[T], lo, hi int, h, out []T) {
 	d, n := s.d, hi-lo
 	w.crossQ.apply(n, d, d, h, rowsOf(s.q, d, lo, hi))
-	s.attendRows(lo, hi, s.group, s.srcLen, s.srcLen, s.memK[l], s.memV[l], s.srcPad)
+	dh, stride := s.dh, s.memStride
+	scale := T(1 / math.Sqrt(float64(dh)))
+	ws := make([]T, stride)
+	for r := lo; r < hi; r++ {
+		blk := r / s.group
+		keys, vals, skip := s.memK[l][blk*d*stride:], s.memV[l][blk*s.srcLen*d:], s.srcPad[blk*s.srcLen:(blk+1)*s.srcLen]
+		for hd := 0; hd < s.heads; hd++ {
+			o := hd * dh
+			attendT(s.q[r*d+o:], keys[o*stride:], vals[o:], s.srcLen, stride, d, dh, skip, scale, ws, s.ctx[r*d+o:])
+		}
+	}
 	w.crossO.apply(n, d, d, rowsOf(s.ctx, d, lo, hi), out)
 }
 
