@@ -185,7 +185,9 @@ dotsdone:
 //
 // y[i] += a[j]·x[j·stride + i] for j = 0 … m−1 in turn, for n a multiple of
 // 16: each element gets axpyAVX512's fused multiply-adds in the same order,
-// with up to 64 elements of y held in registers across the rows.
+// with up to 64 elements of y held in registers across the rows (four
+// registers, then two, then one: each register's sums are a chain of
+// dependent multiply-adds, so several side by side keep the unit busy).
 TEXT ·axpyRowsAVX512(SB), NOSPLIT, $0-48
 	MOVQ  a+0(FP), SI
 	MOVQ  x+8(FP), DI
@@ -200,7 +202,7 @@ TEXT ·axpyRowsAVX512(SB), NOSPLIT, $0-48
 
 rowsquad:
 	CMPQ    R9, $4
-	JLT     rowssingle
+	JLT     rowspair
 	VMOVUPS (R11), Z4
 	VMOVUPS 64(R11), Z5
 	VMOVUPS 128(R11), Z6
@@ -227,6 +229,29 @@ rowsquadkey:
 	ADDQ         $256, DI
 	SUBQ         $4, R9
 	JMP          rowsquad
+
+rowspair:
+	CMPQ    R9, $2
+	JLT     rowssingle
+	VMOVUPS (R11), Z4
+	VMOVUPS 64(R11), Z5
+	MOVQ    SI, AX
+	MOVQ    DI, BX
+	MOVQ    R10, CX
+
+rowspairkey:
+	VBROADCASTSS (AX), Z0
+	VFMADD231PS  (BX), Z0, Z4
+	VFMADD231PS  64(BX), Z0, Z5
+	ADDQ         $4, AX
+	ADDQ         R8, BX
+	DECQ         CX
+	JNE          rowspairkey
+	VMOVUPS      Z4, (R11)
+	VMOVUPS      Z5, 64(R11)
+	ADDQ         $128, R11
+	ADDQ         $128, DI
+	SUBQ         $2, R9
 
 rowssingle:
 	TESTQ   R9, R9
