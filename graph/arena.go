@@ -22,7 +22,10 @@ import (
 // writes every element of its result. Arrays are grouped by size class
 // (four a power of two), and Reset lets go of those no op borrowed in the
 // run before, so an arena holds about one run's results, and less after
-// the shapes change.
+// the shapes change. It keeps at most Limit bytes (DefaultArenaLimit
+// where Limit is 0); what a run needs beyond that is allocated as without
+// an arena, so that large batches do not pin their activations between
+// runs.
 //
 // A nil *Arena allocates as usual. An Arena is safe for concurrent use, but
 // what it lends is only safe under the rule above.
@@ -30,27 +33,54 @@ type Arena struct {
 	mu  sync.Mutex
 	f32 arenaPool[float32]
 	f64 arenaPool[float64]
+	// Limit is the most bytes the arena keeps, lent or free (0:
+	// DefaultArenaLimit).
+	Limit int
 	// Poison fills each array it lends with NaN (tests: a result that an
 	// op leaves partly unwritten then shows).
 	Poison bool
 }
 
-// arenaPool holds the arrays of one element type by size class: free ones,
-// and those lent since the last Reset.
-type arenaPool[T float32 | float64] struct {
-	free, lent map[int][][]T
+// DefaultArenaLimit is the most bytes an Arena keeps unless its Limit
+// says otherwise: a batch's encoder values at the reference's shapes take
+// a few megabytes to a few tens.
+const DefaultArenaLimit = 64 << 20
+
+func (a *Arena) limit() int {
+	if a.Limit > 0 {
+		return a.Limit
+	}
+	return DefaultArenaLimit
 }
 
-func (p *arenaPool[T]) take(n int, poison bool) []T {
+// arenaPool holds the arrays of one element type by size class: free ones,
+// and those lent since the last Reset; held counts their elements.
+type arenaPool[T float32 | float64] struct {
+	free, lent map[int][][]T
+	held       int
+}
+
+// take lends n elements: a free array of their class, or a new one, kept
+// where room is left (the pool may hold room elements more), else not.
+func (p *arenaPool[T]) take(n, room int, poison bool) []T {
 	c := sizeClass(n)
-	if p.lent == nil {
-		p.lent = map[int][][]T{}
-	}
 	var s []T
 	if f := p.free[c]; len(f) > 0 {
 		s, p.free[c] = f[len(f)-1], f[:len(f)-1]
-	} else {
+	} else if c <= room {
 		s = make([]T, c)
+		p.held += c
+	} else {
+		s = make([]T, n) // past the limit: allocated, not kept
+		if poison {
+			for i := range s {
+				s[i] = T(math.NaN())
+			}
+		}
+		return s
+	}
+	if p.lent == nil {
+		p.lent = map[int][][]T{}
 	}
 	p.lent[c] = append(p.lent[c], s)
 	s = s[:n]
@@ -62,19 +92,14 @@ func (p *arenaPool[T]) take(n int, poison bool) []T {
 	return s
 }
 
-func (p *arenaPool[T]) reset() { p.free, p.lent = p.lent, nil }
-
-func (p *arenaPool[T]) drop() { p.free, p.lent = nil, nil }
-
-func (p *arenaPool[T]) bytes(size int) int {
-	n := 0
-	for _, m := range []map[int][][]T{p.free, p.lent} {
-		for c, ss := range m {
-			n += len(ss) * c * size
-		}
+func (p *arenaPool[T]) reset() {
+	for c, ss := range p.free { // unused for a whole run: let go
+		p.held -= c * len(ss)
 	}
-	return n
+	p.free, p.lent = p.lent, nil
 }
+
+func (p *arenaPool[T]) drop() { p.free, p.lent, p.held = nil, nil, 0 }
 
 // sizeClass rounds n up to a size with at most three significant bits: a
 // waste below 25%.
@@ -108,7 +133,7 @@ func (a *Arena) float32s(n int) []float32 {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.f32.take(n, a.Poison)
+	return a.f32.take(n, (a.limit()-a.bytes())/4, a.Poison)
 }
 
 // float64s lends n float64s (a nil arena allocates them).
@@ -118,7 +143,7 @@ func (a *Arena) float64s(n int) []float64 {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.f64.take(n, a.Poison)
+	return a.f64.take(n, (a.limit()-a.bytes())/8, a.Poison)
 }
 
 // Reset takes back every array lent since the previous Reset, to be lent
@@ -152,5 +177,7 @@ func (a *Arena) Bytes() int {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.f32.bytes(4) + a.f64.bytes(8)
+	return a.bytes()
 }
+
+func (a *Arena) bytes() int { return 4*a.f32.held + 8*a.f64.held }

@@ -85,3 +85,29 @@ func TestNilArena(t *testing.T) {
 		t.Fatalf("shape %v, want (2, 2)", s)
 	}
 }
+
+// An arena keeps at most Limit bytes: arrays past it are lent once and not
+// kept, and the arrays it kept are lent again after Reset.
+func TestArenaLimit(t *testing.T) {
+	a := Arena{Limit: 5000}
+	x := a.float32s(1000) // 4096 bytes: kept
+	y := a.float32s(1000) // would make 8192: not kept
+	if &x[0] == &y[0] || len(y) != 1000 {
+		t.Fatal("the array past the limit overlaps or has the wrong length")
+	}
+	if a.Bytes() != 4096 {
+		t.Fatalf("Bytes = %d, want 4096", a.Bytes())
+	}
+	a.Reset()
+	if z := a.float32s(1000); &z[0] != &x[0] {
+		t.Error("the kept array was not lent again")
+	}
+	if w := a.float32s(1000); &w[0] == &x[0] || &w[0] == &y[0] || a.Bytes() != 4096 {
+		t.Errorf("past the limit after Reset: Bytes = %d, want 4096 and a new array", a.Bytes())
+	}
+	var d Arena
+	d.float64s(DefaultArenaLimit/8 + 1) // larger than the default limit
+	if d.Bytes() != 0 {
+		t.Errorf("an array above DefaultArenaLimit was kept: Bytes = %d", d.Bytes())
+	}
+}
