@@ -96,11 +96,16 @@ func TestHalfWeightsEqualRoundedFloat32(t *testing.T) {
 			// rounding (the order of the sums), as with float32 weights.
 			steps, refSteps := incrementalError(t, h), incrementalError(t, ref)
 			t.Logf("%s %v: graph scores within %.2g of float32's; cached steps within %.2g of the graph (float32 weights: %.2g)", name, f, worst, steps, refSteps)
-			limit := 1e-5
+			limit, stepLimit := 1e-5, 1e-4
 			if graph.BLAS == "openblas" {
 				limit = 5e-4 // float32 products by OpenBLAS, 16-bit ones by graph/f32's kernel
+				// The graph's products (OpenBLAS) and the steps' own sums
+				// (graph/f32: cross-attention scores as row multiply-adds)
+				// group float32 sums differently; the float64 steps equal
+				// the graph to 1e-10 (TestIncrementalMatchesFullDecoder).
+				stepLimit = 2e-4
 			}
-			if worst > limit || steps > 1e-4 || refSteps > 1e-4 {
+			if worst > limit || steps > stepLimit || refSteps > stepLimit {
 				t.Errorf("%s %v: scores differ by %.3g (graph) and %.3g (steps)", name, f, worst, steps)
 			}
 			opt := DecodeOptions{BatchSize: 4, MaxLenA: 2, MaxLenB: 5}
