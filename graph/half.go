@@ -98,6 +98,10 @@ func gemmHalf(f half.Format, transW bool, m, n, k int, x []float32, w []uint16, 
 		f32.SgemmHalf(f, transW, m, n, k, x, k, w, ldw, beta, c, n)
 		return
 	}
+	if k == 0 && beta == 0 {
+		clear(c[:m*n]) // no block runs below; c may hold an arena's old values
+		return
+	}
 	const block = 256
 	buf := halfScratch.Get().(*[]float32)
 	defer halfScratch.Put(buf)

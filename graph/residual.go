@@ -256,6 +256,7 @@ func (op reluOp) DiffWRT(inputs int) []bool { return []bool{true, false}[:inputs
 func (op reluOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	g := op
 	g.grad = true
+	g.arena = nil // an arena lends forward results only
 	dx, err := apply(g, append(append(G.Nodes{}, inputs...), grad)...)
 	if op.masked {
 		return G.Nodes{dx, nil}, err

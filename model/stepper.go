@@ -57,6 +57,7 @@ type stepper[T float] struct {
 	// holds the values, [sources·srcLen, d].
 	memK, memV [][]T
 	memStride  int    // srcLen rounded up to whole vectors
+	memScratch []T    // the keys of one layer before transposing (kept for release)
 	srcPad     []bool // [sources·srcLen]
 	// cacheK and cacheV hold per layer the keys and values of decoded
 	// positions, [rows, capacity, d].
@@ -132,6 +133,7 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 	s.memStride = (srcLen + 15) &^ 15
 	sources := len(src) / srcLen
 	k := arr.get(len(memory))
+	s.memScratch = k
 	for _, w := range s.layers {
 		v, kt := arr.get(len(memory)), arr.get(sources*d*s.memStride)
 		w.crossK.apply(len(src), d, d, memory, k)
@@ -146,7 +148,6 @@ func newStepper[T float](m *Transformer, rows, group, srcLen int, memory []T, sr
 		}
 		s.memK, s.memV = append(s.memK, kt), append(s.memV, v)
 	}
-	arr.put(k)
 	s.srcPad = make([]bool, len(src))
 	for i, id := range src {
 		s.srcPad[i] = id == data.PadID
@@ -214,7 +215,7 @@ func (s *stepper[T]) release() {
 		clear(s.arr.free)
 		s.arr.free = s.arr.free[:0]
 	}
-	s.arr.put(s.x, s.h, s.q, s.k, s.v, s.ctx, s.tmp, s.ff, s.logits, s.qkv, s.saved)
+	s.arr.put(s.x, s.h, s.q, s.k, s.v, s.ctx, s.tmp, s.ff, s.logits, s.qkv, s.saved, s.memScratch)
 	for _, l := range [][][]T{s.memK, s.memV, s.cacheK, s.cacheV} {
 		s.arr.put(l...)
 	}
