@@ -65,24 +65,17 @@ type arenaPool[T float32 | float64] struct {
 func (p *arenaPool[T]) take(n, room int, poison bool) []T {
 	c := sizeClass(n)
 	var s []T
-	if f := p.free[c]; len(f) > 0 {
+	switch f := p.free[c]; {
+	case len(f) > 0:
 		s, p.free[c] = f[len(f)-1], f[:len(f)-1]
-	} else if c <= room {
+		p.lend(c, s)
+	case c <= room:
 		s = make([]T, c)
 		p.held += c
-	} else {
+		p.lend(c, s)
+	default:
 		s = make([]T, n) // past the limit: allocated, not kept
-		if poison {
-			for i := range s {
-				s[i] = T(math.NaN())
-			}
-		}
-		return s
 	}
-	if p.lent == nil {
-		p.lent = map[int][][]T{}
-	}
-	p.lent[c] = append(p.lent[c], s)
 	s = s[:n]
 	if poison {
 		for i := range s {
@@ -90,6 +83,14 @@ func (p *arenaPool[T]) take(n, room int, poison bool) []T {
 		}
 	}
 	return s
+}
+
+// lend records s, of class c, as lent until the next reset.
+func (p *arenaPool[T]) lend(c int, s []T) {
+	if p.lent == nil {
+		p.lent = map[int][][]T{}
+	}
+	p.lent[c] = append(p.lent[c], s)
 }
 
 func (p *arenaPool[T]) reset() {
