@@ -53,7 +53,7 @@ type stepper[T float] struct {
 
 	// memK holds per layer the memory's keys, each head's transposed:
 	// [sources, heads, dh, memStride], the keys of a head side by side in
-	// each row, which attend reads a row of dh at a time (attendT). memV
+	// each row, which attendT reads a row of dh at a time. memV
 	// holds the values, [sources·srcLen, d].
 	memK, memV [][]T
 	memStride  int    // srcLen rounded up to whole vectors
